@@ -1,0 +1,46 @@
+/**
+ * Topic names and the data contract shared by the Kafka component, the ksqlDB SQL, the sink connector, the
+ * database schema and the tools. Renaming a topic here renames it everywhere (and replaces the live topic).
+ */
+
+/** JSON heartbeats as players (via the HTTP bridge) and the load generator write them. */
+export const RAW_HEARTBEATS_TOPIC = "heartbeats_raw";
+/** Validated heartbeats, Avro, registered in Schema Registry; keyed for sessionization. */
+export const HEARTBEATS_TOPIC = "heartbeats";
+/** Raw records that failed validation, with the reason. */
+export const REJECTED_HEARTBEATS_TOPIC = "heartbeats_rejected";
+/** Finished watch segments, Avro, one record per segment; the JDBC sink reads this. */
+export const WATCH_SEGMENTS_TOPIC = "watch_segments";
+/** Records the sink could not write (errors.tolerance=all), with error context headers. */
+export const WATCH_SEGMENTS_DLQ_TOPIC = "watch_segments_dlq";
+/** Schema Registry's own store (compacted). */
+export const SCHEMAS_TOPIC = "_schemas";
+
+/** A heartbeat as it arrives on {@link RAW_HEARTBEATS_TOPIC} (JSON). Players send one every 5 s. */
+export interface Heartbeat {
+  readonly user_id: string;
+  readonly video_id: string;
+  /** Playhead in seconds, >= 0. */
+  readonly position_sec: number;
+  /** Epoch milliseconds when the player emitted the heartbeat. */
+  readonly event_ts: number;
+  readonly device_id?: string;
+}
+
+/** A watch segment: one stretch of one user's continuous playback of one video. */
+export interface WatchSegment {
+  readonly user_id: string;
+  readonly video_id: string;
+  readonly start_position_sec: number;
+  readonly end_position_sec: number;
+  /** Event time (epoch ms) of the segment's first heartbeat. */
+  readonly start_ts: number;
+  /** Event time (epoch ms) of the segment's last heartbeat. */
+  readonly end_ts: number;
+  readonly heartbeat_count: number;
+  /** end_position_sec - start_position_sec. */
+  readonly watched_sec: number;
+}
+
+/** The player's heartbeat interval the design assumes. */
+export const HEARTBEAT_INTERVAL_SEC = 5;
