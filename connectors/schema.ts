@@ -1,0 +1,140 @@
+/**
+ * The watch_segments database schema as versioned SQL files, and the shell script the YugabyteDB migration Job
+ * runs to apply them with the image's `ysqlsh` (psql-compatible).
+ *
+ * Files live in `connectors/schema/V<NNN>__<name>.sql`. Every file is idempotent, so the Job simply applies all of
+ * them in order on every deploy; a schema change is always a new file, never an edit of a shipped one.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Where the SQL files live in the repo. */
+export const SCHEMA_DIR = join(__dirname, "schema");
+/** `V001__watch_segments.sql`: three-digit version (sorts as text too), lower-case snake name. */
+export const MIGRATION_FILE_PATTERN = /^V(\d{3})__([a-z0-9_]+)\.sql$/;
+/** The YugabyteDB image ships `ysqlsh`, psql under another name; tests run the same script with `psql`. */
+export const DEFAULT_SQL_CLIENT = "ysqlsh";
+/** Where the Job mounts the ConfigMap holding the files. */
+export const DEFAULT_MOUNT_DIR = "/migrations";
+/**
+ * How long the Job waits for YSQL to accept connections before failing: a fresh universe's tservers need a few
+ * minutes to elect tablet leaders, and Kubernetes restarts a failed Job pod anyway.
+ */
+export const DEFAULT_WAIT_FOR_DB_SEC = 300;
+/** Pause between connection probes. */
+const WAIT_PROBE_INTERVAL_SEC = 5;
+
+export interface MigrationName {
+  readonly version: number;
+  readonly name: string;
+  readonly file: string;
+}
+
+export interface Migration extends MigrationName {
+  readonly sql: string;
+}
+
+/** Parses `V001__watch_segments.sql`; throws naming the file and the expected pattern. */
+export function parseMigrationFile(file: string): MigrationName {
+  const m = MIGRATION_FILE_PATTERN.exec(file);
+  if (m === null) {
+    throw new Error(
+      `schema file "${file}" does not match ${MIGRATION_FILE_PATTERN} (expected e.g. V003__add_device.sql); ` +
+        "rename it or move it out of connectors/schema/.",
+    );
+  }
+  return { version: Number(m[1]), name: m[2], file };
+}
+
+/**
+ * Orders file names by version and checks the sequence is 1, 2, 3, … without gaps or duplicates: a gap usually
+ * means a file was lost in a merge, and two files with one version would apply in an arbitrary order.
+ */
+export function orderMigrations(files: readonly string[]): MigrationName[] {
+  const parsed = files.map(parseMigrationFile).sort((a, b) => a.version - b.version);
+  parsed.forEach((m, i) => {
+    const expected = i + 1;
+    if (m.version !== expected) {
+      const dup = parsed.filter((o) => o.version === m.version).map((o) => o.file);
+      throw new Error(
+        dup.length > 1
+          ? `schema files ${dup.join(", ")} share version ${m.version}; give each a unique next version.`
+          : `schema file ${m.file} has version ${m.version}, expected ${expected} (versions must run 1, 2, 3, … ` +
+            "without gaps); renumber it or restore the missing file.",
+      );
+    }
+  });
+  return parsed;
+}
+
+/** Reads and orders every `V*.sql` file in `dir`. */
+export function loadMigrations(dir: string = SCHEMA_DIR): Migration[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith(".sql"));
+  if (files.length === 0) throw new Error(`no schema files (V001__*.sql) found in ${dir}`);
+  return orderMigrations(files).map((m) => ({ ...m, sql: readFileSync(join(dir, m.file), "utf8") }));
+}
+
+/** ConfigMap `data`: file name -> SQL, the form the migration Job mounts at {@link DEFAULT_MOUNT_DIR}. */
+export function migrationConfigMapData(migrations: readonly Migration[]): Record<string, string> {
+  return Object.fromEntries(migrations.map((m) => [m.file, m.sql]));
+}
+
+export interface MigrationScriptOptions {
+  /** The file names to apply, in order (from {@link loadMigrations}). */
+  readonly files: readonly string[];
+  /** Directory the files are mounted in. Default {@link DEFAULT_MOUNT_DIR}. */
+  readonly mountDir?: string;
+  /** psql-compatible client. Default {@link DEFAULT_SQL_CLIENT}. */
+  readonly client?: string;
+  /** Seconds to wait for the database before giving up. Default {@link DEFAULT_WAIT_FOR_DB_SEC}. */
+  readonly waitForDbSec?: number;
+}
+
+/** Single-quotes a string for POSIX sh. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The bash script the migration Job runs. Connection settings come from the standard libpq environment the Job
+ * sets (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD from a Secret, PGSSLMODE/PGSSLROOTCERT for TLS): no host is
+ * baked in. It waits for the database, then applies every file in order with ON_ERROR_STOP so the first failing
+ * statement fails the Job (and names the file), and finally prints the recorded versions.
+ */
+export function migrationJobScript(opts: MigrationScriptOptions): string {
+  if (opts.files.length === 0) throw new Error("migrationJobScript: files is empty; expected at least V001__*.sql");
+  orderMigrations(opts.files); // same validation as the loader; throws on gaps/duplicates
+  const dir = opts.mountDir ?? DEFAULT_MOUNT_DIR;
+  const client = opts.client ?? DEFAULT_SQL_CLIENT;
+  const waitSec = opts.waitForDbSec ?? DEFAULT_WAIT_FOR_DB_SEC;
+  if (!Number.isInteger(waitSec) || waitSec < WAIT_PROBE_INTERVAL_SEC) {
+    throw new Error(`waitForDbSec must be an integer >= ${WAIT_PROBE_INTERVAL_SEC}, got ${waitSec}`);
+  }
+  const q = shellQuote;
+  const lines = [
+    "#!/usr/bin/env bash",
+    "# Applies the watch_segments schema. Generated by connectors/schema.ts; edit that, not this.",
+    "set -euo pipefail",
+    `: "\${PGHOST:?PGHOST must be set (the YSQL service host)}"`,
+    `: "\${PGUSER:?PGUSER must be set}"`,
+    `: "\${PGDATABASE:?PGDATABASE must be set}"`,
+    `SQL=(${q(client)} -X -q -v ON_ERROR_STOP=1)`,
+    `deadline=$(( $(date +%s) + ${waitSec} ))`,
+    `until "\${SQL[@]}" -c 'SELECT 1' >/dev/null 2>&1; do`,
+    `  if [ "$(date +%s)" -ge "$deadline" ]; then`,
+    `    echo "database $PGHOST:\${PGPORT:-5433}/$PGDATABASE not reachable as $PGUSER after ${waitSec}s; check the YSQL service, the password Secret and TLS settings" >&2`,
+    "    \"${SQL[@]}\" -c 'SELECT 1' >&2 || true",
+    "    exit 1",
+    "  fi",
+    `  echo "waiting for $PGHOST:\${PGPORT:-5433} ..."`,
+    `  sleep ${WAIT_PROBE_INTERVAL_SEC}`,
+    "done",
+    ...opts.files.flatMap((f) => [
+      `echo "applying ${f}"`,
+      `"\${SQL[@]}" -f ${q(`${dir}/${f}`)} || { echo "schema file ${f} failed; the statement above is the one to fix" >&2; exit 1; }`,
+    ]),
+    `"\${SQL[@]}" -At -c 'SELECT version, name FROM schema_migrations ORDER BY version'`,
+    `echo "schema up to date (${opts.files.length} files)"`,
+  ];
+  return lines.join("\n") + "\n";
+}

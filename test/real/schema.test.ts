@@ -1,0 +1,319 @@
+/**
+ * The watch_segments schema on a real PostgreSQL 15 (YSQL's dialect): it applies (twice) with the migration Job's
+ * own script, the JDBC sink's upsert converges under duplicates and out-of-order replays, the report views return
+ * what an independent TypeScript computation says, the report queries can use their indexes, and the constraints
+ * reject bad rows.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import type { Client } from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { dailyWatchQuery, hourlyReachQuery, resumePositionsQuery } from "../../connectors/reports";
+import { loadMigrations, migrationJobScript, SCHEMA_DIR } from "../../connectors/schema";
+import type { WatchSegment } from "../../components/topics";
+import {
+  allVersions, expectedDaily, expectedHourly, expectedResume, fixtureSegments, FIXTURE_DAY0_MS, prng, segmentKey,
+} from "./pg/fixtures";
+import { findPgBin, PgServer, startPostgres } from "./pg/harness";
+import { SEGMENT_COLUMNS, SINK_UPSERT_SQL, segmentParams, upsertBatch } from "./pg/sinkUpsert";
+
+let pg: PgServer;
+let db: Client;
+
+/** Runs the migration Job's script with psql standing in for ysqlsh (same CLI), like the Job pod would. */
+function runJobScript(server: PgServer): { status: number | null; stdout: string; stderr: string } {
+  const files = loadMigrations().map((m) => m.file);
+  const script = migrationJobScript({ files, mountDir: SCHEMA_DIR, client: join(findPgBin(), "psql"), waitForDbSec: 10 });
+  const dir = mkdtempSync(join(tmpdir(), "watchpipe-job-"));
+  try {
+    const path = join(dir, "migrate.sh");
+    writeFileSync(path, script, { mode: 0o755 });
+    const res = spawnSync("bash", [path], {
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin", PGHOST: server.host, PGPORT: String(server.port),
+        PGUSER: server.user, PGPASSWORD: server.password, PGDATABASE: server.database,
+      },
+    });
+    return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface DbSegment extends WatchSegment { updated_at: Date }
+
+async function allRows(): Promise<DbSegment[]> {
+  const r = await db.query(
+    `SELECT user_id, video_id, (extract(epoch FROM start_ts) * 1000)::float8 AS start_ts,
+            (extract(epoch FROM end_ts) * 1000)::float8 AS end_ts, start_position_sec, end_position_sec,
+            heartbeat_count, watched_sec, updated_at
+       FROM watch_segments ORDER BY user_id, video_id, start_ts`,
+  );
+  return r.rows as DbSegment[];
+}
+
+const strip = ({ updated_at: _u, ...s }: DbSegment): WatchSegment => s;
+const sortSegs = (xs: readonly WatchSegment[]): WatchSegment[] => [...xs].sort((a, b) => (segmentKey(a) < segmentKey(b) ? -1 : 1));
+
+function shuffled<T>(xs: readonly T[], rnd: () => number): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  const first = runJobScript(pg);
+  expect(first.stderr, "first schema apply").not.toMatch(/ERROR/);
+  expect(first.status, `first apply failed:\n${first.stdout}\n${first.stderr}`).toBe(0);
+  db = await pg.connect();
+});
+
+afterAll(async () => {
+  await db?.end();
+  pg?.stop();
+});
+
+describe("schema migrations", () => {
+  it("apply a second time without error (idempotent) and record every version once", async () => {
+    const second = runJobScript(pg);
+    expect(second.status, `second apply failed:\n${second.stdout}\n${second.stderr}`).toBe(0);
+    expect(second.stderr).not.toMatch(/ERROR/);
+    expect(second.stdout).toContain("schema up to date (2 files)");
+    const versions = await db.query("SELECT version, name FROM schema_migrations ORDER BY version");
+    expect(versions.rows).toEqual([
+      { version: 1, name: "watch_segments" },
+      { version: 2, name: "report_views" },
+    ]);
+    const objs = await db.query(
+      `SELECT relname, relkind::text FROM pg_class WHERE relnamespace = 'public'::regnamespace
+          AND relname IN ('watch_segments', 'watch_segments_pkey', 'watch_segments_day_video_idx',
+                          'watch_segments_video_hour_idx', 'watch_resume_positions', 'video_daily_watch',
+                          'video_hourly_reach') ORDER BY relname`,
+    );
+    expect(objs.rows.map((r: { relname: string; relkind: string }) => `${r.relname}:${r.relkind}`)).toEqual([
+      "video_daily_watch:v", "video_hourly_reach:v", "watch_resume_positions:v", "watch_segments:r",
+      "watch_segments_day_video_idx:i", "watch_segments_pkey:i", "watch_segments_video_hour_idx:i",
+    ]);
+  });
+
+  it("the Job script fails loudly (exit 1, names the database) when the database is unreachable", () => {
+    const files = loadMigrations().map((m) => m.file);
+    const script = migrationJobScript({ files, mountDir: SCHEMA_DIR, client: join(findPgBin(), "psql"), waitForDbSec: 5 });
+    const res = spawnSync("bash", ["-c", script], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PGHOST: "127.0.0.1", PGPORT: "1", PGUSER: "x", PGDATABASE: "y", PGCONNECT_TIMEOUT: "2" },
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain("database 127.0.0.1:1/y not reachable as x after 5s");
+  });
+});
+
+describe("sink upsert (INSERT … ON CONFLICT (user_id, video_id, start_ts) DO UPDATE)", () => {
+  beforeEach(async () => {
+    await db.query("TRUNCATE watch_segments");
+  });
+
+  it("duplicates, replays and out-of-order batches leave exactly one row per segment, equal to its latest version", async () => {
+    const finals = fixtureSegments(7, 6, 3);
+    const rnd = prng(99);
+    // Every version of every segment, each delivered twice, in a random order, in batches of 50.
+    const deliveries = shuffled([...finals.flatMap(allVersions), ...finals.flatMap(allVersions)], rnd);
+    for (const batch of chunks(deliveries, 50)) await upsertBatch(db, batch);
+    // Then a consumer rewind replays an early slice of the stream again, stale versions included.
+    for (const batch of chunks(deliveries.slice(0, deliveries.length / 3), 50)) await upsertBatch(db, batch);
+
+    const rows = await allRows();
+    expect(rows.length).toBe(finals.length);
+    expect(rows.map(strip)).toEqual(sortSegs(finals));
+  });
+
+  it("converges for arbitrary delivery orders and batch sizes (property, 25 runs)", async () => {
+    const finals = fixtureSegments(3, 3, 2);
+    const versions = finals.flatMap(allVersions);
+    await fc.assert(
+      fc.asyncProperty(
+        // A permutation of all versions (so the final one arrives at some point), then arbitrary replays.
+        fc.shuffledSubarray([...versions.keys()], { minLength: versions.length, maxLength: versions.length }),
+        fc.array(fc.integer({ min: 0, max: versions.length - 1 }), { maxLength: versions.length }),
+        fc.integer({ min: 1, max: 64 }),
+        async (order, replays, batchSize) => {
+          await db.query("TRUNCATE watch_segments");
+          const stream = [...order, ...replays].map((i) => versions[i]);
+          for (const batch of chunks(stream, batchSize)) await upsertBatch(db, batch);
+          const rows = await allRows();
+          expect(rows.map(strip)).toEqual(sortSegs(finals));
+        },
+      ),
+      { numRuns: 25, seed: 1234 },
+    );
+  });
+
+  it("updated_at is stamped on insert, moves on a real change, and stays put on an identical or stale replay", async () => {
+    const [final] = fixtureSegments(5, 1, 1).filter((s) => s.heartbeat_count >= 3);
+    const v = allVersions(final);
+    await upsertBatch(db, [v[1]]);
+    const [r1] = await allRows();
+    await upsertBatch(db, [v[1]]); // identical replay
+    const [r2] = await allRows();
+    expect(r2.updated_at.getTime()).toBe(r1.updated_at.getTime());
+    await upsertBatch(db, [v[0]]); // stale version
+    const [r3] = await allRows();
+    expect(strip(r3)).toEqual(v[1]);
+    expect(r3.updated_at.getTime()).toBe(r1.updated_at.getTime());
+    await new Promise((r) => setTimeout(r, 20));
+    await upsertBatch(db, [v[2]]); // the segment grew
+    const [r4] = await allRows();
+    expect(strip(r4)).toEqual(v[2]);
+    expect(r4.updated_at.getTime()).toBeGreaterThan(r1.updated_at.getTime());
+  });
+});
+
+describe("report views (UTC days and hours) on fixture data", () => {
+  const segs = fixtureSegments();
+
+  beforeAll(async () => {
+    await db.query("TRUNCATE watch_segments");
+    for (const batch of chunks(segs, 100)) await upsertBatch(db, batch);
+  });
+
+  // The session time zone must not change any report: run every check under two far-apart zones.
+  for (const tz of ["UTC", "Pacific/Kiritimati"]) {
+    it(`watch_resume_positions: end of each user's latest segment per video (session TimeZone ${tz})`, async () => {
+      await db.query(`SET TimeZone = '${tz}'`);
+      const r = await db.query(
+        `SELECT user_id, video_id, resume_position_sec, (extract(epoch FROM last_watched_at) * 1000)::float8 AS last_watched_at_ms
+           FROM watch_resume_positions ORDER BY user_id || video_id`,
+      );
+      expect(r.rows).toEqual(expectedResume(segs));
+    });
+
+    it(`video_daily_watch: watch time, distinct viewers and segments per video per UTC day (session TimeZone ${tz})`, async () => {
+      await db.query(`SET TimeZone = '${tz}'`);
+      const r = await db.query(
+        "SELECT day_utc::text AS day_utc, video_id, watched_sec, viewers::int AS viewers, segments::int AS segments FROM video_daily_watch",
+      );
+      const key = (x: { day_utc: string; video_id: string }): string => `${x.day_utc}/${x.video_id}`;
+      const sort = <T extends { day_utc: string; video_id: string }>(xs: T[]): T[] => xs.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      expect(sort(r.rows)).toEqual(sort(expectedDaily(segs)));
+    });
+
+    it(`video_hourly_reach: segments and distinct viewers per video per UTC hour (session TimeZone ${tz})`, async () => {
+      await db.query(`SET TimeZone = '${tz}'`);
+      const r = await db.query(
+        `SELECT video_id, to_char(hour_utc, 'YYYY-MM-DD"T"HH24:00"Z"') AS hour_utc, segments::int AS segments, viewers::int AS viewers
+           FROM video_hourly_reach`,
+      );
+      const key = (x: { hour_utc: string; video_id: string }): string => `${x.video_id}/${x.hour_utc}`;
+      const sort = <T extends { hour_utc: string; video_id: string }>(xs: T[]): T[] => xs.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      expect(sort(r.rows)).toEqual(sort(expectedHourly(segs)));
+    });
+  }
+
+  it("the midnight-crossing segment counts on the UTC day and hour it starts in", async () => {
+    const day0 = new Date(FIXTURE_DAY0_MS).toISOString().slice(0, 10);
+    const r = await db.query(dailyWatchQuery({ from: day0, to: day0, videoIds: ["video-0"] }).text,
+      [...dailyWatchQuery({ from: day0, to: day0, videoIds: ["video-0"] }).values]);
+    const expected = expectedDaily(segs).find((d) => d.day_utc === day0 && d.video_id === "video-0");
+    expect(expected).toBeDefined();
+    expect(r.rows.length).toBe(1);
+    expect(Number(r.rows[0].viewers)).toBe(expected?.viewers);
+    expect(r.rows[0].watched_sec).toBe(expected?.watched_sec);
+    const h = hourlyReachQuery({ videoId: "video-0", from: day0, to: day0 });
+    const hr = await db.query(h.text, [...h.values]);
+    expect(hr.rows.at(-1)).toMatchObject({ hour_utc: `${day0}T23:00Z` });
+  });
+
+  it("the report CLI's queries return the same numbers as the views", async () => {
+    await db.query("SET TimeZone = 'UTC'");
+    const q = resumePositionsQuery({ userId: "user-midnight" });
+    const r = await db.query(q.text, [...q.values]);
+    expect(r.rows.map((x: { video_id: string; resume_position_sec: number }) => [x.video_id, x.resume_position_sec]))
+      .toEqual([["video-0", 120.5], ["video-1", 5]]);
+    const days = [0, 1, 2].map((d) => new Date(FIXTURE_DAY0_MS + d * 86_400_000).toISOString().slice(0, 10));
+    const dq = dailyWatchQuery({ from: days[0], to: days[2] });
+    const dr = await db.query(dq.text, [...dq.values]);
+    expect(dr.rows.length).toBe(expectedDaily(segs).length);
+    const total = dr.rows.reduce((t: number, x: { watched_sec: number }) => t + x.watched_sec, 0);
+    expect(total).toBe(segs.reduce((t, s) => t + s.watched_sec, 0));
+  });
+
+  it("each report query can be answered from its index (planner with seq scans disabled)", async () => {
+    await db.query("SET enable_seqscan = off");
+    try {
+      const cases: Array<[string, { text: string; values: readonly unknown[] }]> = [
+        ["watch_segments_pkey", resumePositionsQuery({ userId: "user-1" })],
+        ["watch_segments_day_video_idx", dailyWatchQuery({ from: "2026-11-20", to: "2026-11-21" })],
+        ["watch_segments_video_hour_idx", hourlyReachQuery({ videoId: "video-2", from: "2026-11-20", to: "2026-11-20" })],
+      ];
+      for (const [index, q] of cases) {
+        const plan = await db.query(`EXPLAIN ${q.text}`, [...q.values]);
+        const text = plan.rows.map((r: { "QUERY PLAN": string }) => r["QUERY PLAN"]).join("\n");
+        expect(text, `plan for ${index}`).toContain(index);
+        expect(text, `plan for ${index}`).not.toMatch(/Seq Scan/);
+      }
+    } finally {
+      await db.query("RESET enable_seqscan");
+    }
+  });
+});
+
+describe("constraints reject bad rows", () => {
+  const good: WatchSegment = {
+    user_id: "u", video_id: "v", start_ts: FIXTURE_DAY0_MS, end_ts: FIXTURE_DAY0_MS + 10_000,
+    start_position_sec: 10, end_position_sec: 20, heartbeat_count: 3, watched_sec: 10,
+  };
+  const bad: Array<[string, Partial<Record<keyof WatchSegment, unknown>>, RegExp]> = [
+    ["null user_id", { user_id: null }, /null value in column "user_id"/],
+    ["null video_id", { video_id: null }, /null value in column "video_id"/],
+    ["null start_ts", { start_ts: null }, /null value in column "start_ts"/],
+    ["empty user_id", { user_id: "" }, /watch_segments_user_id_chk/],
+    ["empty video_id", { video_id: "" }, /watch_segments_video_id_chk/],
+    ["over-long video_id", { video_id: "x".repeat(257) }, /watch_segments_video_id_chk/],
+    ["end before start", { end_ts: FIXTURE_DAY0_MS - 1 }, /watch_segments_time_order_chk/],
+    ["negative start position", { start_position_sec: -1 }, /watch_segments_start_position_chk/],
+    // NaN also fails end_position >= start_position; which of the two PostgreSQL reports first is unspecified.
+    ["NaN start position", { start_position_sec: Number.NaN }, /watch_segments_(start|end)_position_chk/],
+    ["NaN watched_sec", { watched_sec: Number.NaN }, /watch_segments_watched_sec_chk/],
+    ["end position before start position", { end_position_sec: 5 }, /watch_segments_end_position_chk/],
+    ["infinite end position", { end_position_sec: Number.POSITIVE_INFINITY }, /watch_segments_end_position_chk/],
+    ["zero heartbeats", { heartbeat_count: 0 }, /watch_segments_heartbeat_count_chk/],
+    ["negative watched_sec", { watched_sec: -0.5 }, /watch_segments_watched_sec_chk/],
+    ["null watched_sec", { watched_sec: null }, /null value in column "watched_sec"/],
+  ];
+
+  beforeAll(async () => {
+    await db.query("TRUNCATE watch_segments");
+  });
+
+  it("a good row is accepted", async () => {
+    await db.query(SINK_UPSERT_SQL, segmentParams(good));
+    expect((await allRows()).map(strip)).toEqual([good]);
+  });
+
+  for (const [what, patch, error] of bad) {
+    it(`rejects ${what}`, async () => {
+      const row = { ...good, start_ts: good.start_ts + 1_000_000, end_ts: good.end_ts + 1_000_000, ...patch };
+      // segmentParams would turn a null timestamp into 1970; send SQL NULL for every field the case nulls.
+      const params = segmentParams(row as WatchSegment).map((p, i) => (patch[SEGMENT_COLUMNS[i]] === null ? null : p));
+      await expect(db.query(SINK_UPSERT_SQL, params)).rejects.toThrow(error);
+    });
+  }
+
+  it("none of the bad rows got in", async () => {
+    expect((await db.query("SELECT count(*)::int AS n FROM watch_segments")).rows[0].n).toBe(1);
+  });
+});
