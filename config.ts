@@ -233,11 +233,11 @@ export type NetworkConfig = AppConfig["network"];
 export type RawConfig = Readonly<Record<string, unknown>>;
 
 export class ConfigError extends Error {
-  constructor(readonly stack: string, readonly problems: readonly string[]) {
+  constructor(readonly stackName: string, readonly problems: readonly string[]) {
     super(
-      `Invalid stack configuration for stack "${stack}" (nothing was created):\n` +
+      `Invalid stack configuration for stack "${stackName}" (nothing was created):\n` +
         problems.map((p) => `  - ${p}`).join("\n") +
-        `\nFix the keys above in Pulumi.${stack}.yaml (see README.md, "Configuration reference").`,
+        `\nFix the keys above in Pulumi.${stackName}.yaml (see README.md, "Configuration reference").`,
     );
     this.name = "ConfigError";
   }
@@ -341,8 +341,14 @@ export function loadConfig(): AppConfig {
   const cfg = new pulumi.Config(CONFIG_NAMESPACE);
   const raw: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
-    const value = cfg.getObject<unknown>(key);
-    if (value !== undefined) raw[key] = value;
+    // Structured keys arrive as JSON text, plain ones as bare strings ("prod"); booleans and numbers as JSON.
+    const text = cfg.get(key);
+    if (text === undefined) continue;
+    try {
+      raw[key] = JSON.parse(text);
+    } catch {
+      raw[key] = text;
+    }
   }
   const region = new pulumi.Config("aws").get("region") ?? "us-east-1";
   return parseConfig(raw, pulumi.getStack(), pulumi.getProject(), region);

@@ -1,0 +1,17 @@
+/**
+ * The heartbeat pipeline, composed. This file reads config, creates components in dependency order and exports
+ * outputs; components hold the logic.
+ */
+import { loadConfig } from "./config";
+import { kubernetesTarget } from "./components/platform";
+
+// Validate before anything is registered: a bad key fails preview with a message naming it.
+const config = loadConfig();
+
+const target = kubernetesTarget(config);
+
+export const environment = config.environment;
+export const kubeContext = target.context;
+export const vpcId = target.aws?.vpcId;
+export const clusterName = target.aws?.clusterName;
+export const kubeconfig = target.aws?.kubeconfig;
