@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import { brokerProperties, type NodeAddress } from "./brokerConfig";
 import {
+  FatalWaitError,
   LOG4J2_CONSOLE_CONFIG,
   freePorts,
   portOpen,
@@ -142,7 +143,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
     const assertAlive = (i: number): void => {
       const j = jvms[i];
       if (j !== null && !j.isRunning()) {
-        throw new Error(`Kafka node ${nodes[i]!.id} exited during startup. Log tail:\n${tailLog(nodes[i]!.logFile)}`);
+        throw new FatalWaitError(`Kafka node ${nodes[i]!.id} exited during startup. Log tail:\n${tailLog(nodes[i]!.logFile)}`);
       }
     };
     const liveBrokerIds = async (): Promise<number[]> => {

@@ -67,6 +67,9 @@ export function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/** An error that waitUntil must not retry: the thing awaited can no longer happen (process exited, FAILED). */
+export class FatalWaitError extends Error {}
+
 /** Polls `check` until it returns true or `timeoutMs` passes; the error names what was awaited. */
 export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -75,6 +78,7 @@ export async function waitUntil(what: string, timeoutMs: number, check: () => Pr
     try {
       if (await check()) return;
     } catch (err) {
+      if (err instanceof FatalWaitError) throw err;
       lastError = err instanceof Error ? err.message : String(err);
     }
     await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
