@@ -1,0 +1,127 @@
+/**
+ * The schema files, their loader and the migration Job script, and the report query builders (pure; the real
+ * database behaviour is covered by test/real/schema.test.ts).
+ */
+import { describe, expect, it } from "vitest";
+import { dailyWatchQuery, hourlyReachQuery, MAX_REPORT_DAYS, parseUtcDate, resumePositionsQuery } from "../connectors/reports";
+import { loadMigrations, migrationConfigMapData, migrationJobScript, orderMigrations, parseMigrationFile, shellQuote } from "../connectors/schema";
+
+describe("schema files", () => {
+  const migrations = loadMigrations();
+
+  it("are V001, V002, … in order with no gaps", () => {
+    expect(migrations.map((m) => m.file)).toEqual(["V001__watch_segments.sql", "V002__report_views.sql"]);
+  });
+
+  it("are idempotent by construction: every CREATE is IF NOT EXISTS / OR REPLACE and every trigger is dropped first", () => {
+    for (const m of migrations) {
+      const sql = m.sql.replace(/--.*$/gm, "");
+      for (const stmt of sql.match(/CREATE\s+(?!OR REPLACE|TABLE IF NOT EXISTS|INDEX IF NOT EXISTS|TRIGGER)\S+(\s+\S+)?/gi) ?? []) {
+        throw new Error(`${m.file}: "${stmt}" is not idempotent; use IF NOT EXISTS or OR REPLACE`);
+      }
+      for (const [, name] of sql.matchAll(/CREATE\s+TRIGGER\s+(\w+)/gi)) {
+        expect(sql, `${m.file} drops trigger ${name} before creating it`).toMatch(new RegExp(`DROP TRIGGER IF EXISTS ${name}\\b`));
+      }
+      expect(sql, `${m.file} records its version`).toMatch(
+        new RegExp(`INSERT INTO schema_migrations \\(version, name\\) VALUES \\(${m.version}, '${m.name}'\\) ON CONFLICT \\(version\\) DO NOTHING`));
+    }
+  });
+
+  it("watch_segments keeps the plain primary key (user_id, video_id, start_ts): YSQL hash-shards user_id", () => {
+    expect(migrations[0].sql).toMatch(/PRIMARY KEY \(user_id, video_id, start_ts\)/);
+  });
+
+  it("a ConfigMap carries each file under its own name", () => {
+    const data = migrationConfigMapData(migrations);
+    expect(Object.keys(data)).toEqual(migrations.map((m) => m.file));
+    expect(data["V001__watch_segments.sql"]).toContain("CREATE TABLE IF NOT EXISTS watch_segments");
+  });
+});
+
+describe("migration file ordering", () => {
+  it("sorts by version, not by directory order", () => {
+    expect(orderMigrations(["V002__b.sql", "V001__a.sql"]).map((m) => m.version)).toEqual([1, 2]);
+  });
+  it.each([
+    [["V001__a.sql", "V003__c.sql"], /V003__c\.sql has version 3, expected 2/],
+    [["V001__a.sql", "V001__b.sql"], /share version 1/],
+    [["V002__b.sql"], /version 2, expected 1/],
+  ])("rejects %j", (files, error) => {
+    expect(() => orderMigrations(files)).toThrow(error);
+  });
+  it.each(["V1__a.sql", "v001__a.sql", "V001_a.sql", "V001__A.sql", "V001__a.SQL"])("rejects the file name %s", (f) => {
+    expect(() => parseMigrationFile(f)).toThrow(/does not match .*\(expected e\.g\. V003__add_device\.sql\)/);
+  });
+});
+
+describe("migration Job script", () => {
+  const script = migrationJobScript({ files: ["V001__watch_segments.sql", "V002__report_views.sql"] });
+
+  it("stops on the first SQL error and applies files in order from the mount", () => {
+    expect(script).toContain("set -euo pipefail");
+    expect(script).toContain("ON_ERROR_STOP=1");
+    const a = script.indexOf("-f '/migrations/V001__watch_segments.sql'");
+    const b = script.indexOf("-f '/migrations/V002__report_views.sql'");
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(a);
+  });
+
+  it("uses ysqlsh and takes every connection setting from the libpq environment (no host baked in)", () => {
+    expect(script).toContain("SQL=('ysqlsh' -X -q -v ON_ERROR_STOP=1)");
+    expect(script).toMatch(/PGHOST:\?/);
+    expect(script).not.toMatch(/\s-h\s|--host|yb-tserver|svc\.cluster/);
+  });
+
+  it("waits a bounded time for the database", () => {
+    expect(script).toContain("deadline=$(( $(date +%s) + 300 ))");
+    expect(() => migrationJobScript({ files: ["V001__a.sql"], waitForDbSec: 1 })).toThrow(/waitForDbSec must be an integer >= 5, got 1/);
+  });
+
+  it("refuses an empty or gapped file list", () => {
+    expect(() => migrationJobScript({ files: [] })).toThrow(/files is empty/);
+    expect(() => migrationJobScript({ files: ["V002__x.sql"] })).toThrow(/expected 1/);
+  });
+
+  it("quotes paths for the shell", () => {
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+});
+
+describe("report queries", () => {
+  it("resume positions: one user, optional video, bounded rows", () => {
+    expect(resumePositionsQuery({ userId: "u1" })).toEqual({
+      text: "SELECT video_id, resume_position_sec, last_watched_at FROM watch_resume_positions WHERE user_id = $1 ORDER BY last_watched_at DESC, video_id LIMIT $2",
+      values: ["u1", 50],
+    });
+    expect(resumePositionsQuery({ userId: "u1", videoId: "v9", limit: 5 }).values).toEqual(["u1", "v9", 5]);
+    expect(() => resumePositionsQuery({ userId: "" })).toThrow(/user id must be 1\.\.256 characters/);
+    expect(() => resumePositionsQuery({ userId: "u", limit: 0 })).toThrow(/limit must be a positive integer, got 0/);
+  });
+
+  it("daily watch: inclusive UTC date range on day_utc (sargable against the day index), optional videos", () => {
+    const q = dailyWatchQuery({ from: "2026-11-01", to: "2026-11-30", videoIds: ["a", "b"] });
+    expect(q.text).toContain("WHERE day_utc BETWEEN $1::date AND $2::date AND video_id = ANY($3::text[])");
+    expect(q.values).toEqual(["2026-11-01", "2026-11-30", ["a", "b"]]);
+    expect(dailyWatchQuery({ from: "2026-11-01", to: "2026-11-01" }).values).toHaveLength(2);
+  });
+
+  it.each([
+    [{ from: "2026-11-02", to: "2026-11-01" }, /--from \(2026-11-02\) must not be after --to \(2026-11-01\)/],
+    [{ from: "2026-02-30", to: "2026-03-01" }, /--from must be a UTC calendar date YYYY-MM-DD, got "2026-02-30"/],
+    [{ from: "2025-01-01", to: "2026-12-31" }, new RegExp(`spans 730 days; at most ${MAX_REPORT_DAYS}`)],
+  ])("daily watch rejects %j", (p, error) => {
+    expect(() => dailyWatchQuery(p)).toThrow(error);
+  });
+
+  it("hourly reach: one video, hours of an inclusive UTC date range", () => {
+    const q = hourlyReachQuery({ videoId: "v", from: "2026-11-20", to: "2026-11-21" });
+    expect(q.text).toContain("WHERE video_id = $1 AND hour_utc >= $2::date AND hour_utc < $3::date + 1");
+    expect(q.values).toEqual(["v", "2026-11-20", "2026-11-21"]);
+    expect(() => hourlyReachQuery({ videoId: "v", from: "2026-01-01", to: "2026-03-01" })).toThrow(/at most 744/);
+  });
+
+  it("parses dates strictly", () => {
+    expect(parseUtcDate("--from", "2026-11-20").toISOString()).toBe("2026-11-20T00:00:00.000Z");
+    expect(() => parseUtcDate("--to", "20-11-2026")).toThrow(/--to must be a UTC calendar date/);
+  });
+});
