@@ -1,0 +1,156 @@
+/**
+ * Validation exactly as V000001 does it: first ksqlDB's JSON decoding of a raw record into the typed columns of
+ * `heartbeats_raw_json` (undecodable records go to the processing log), then the reject rules, in the same order
+ * and with the same reason strings as the SQL's CASE.
+ */
+import {
+  MAX_EVENT_TS_MS,
+  MAX_FUTURE_SKEW_SEC,
+  MAX_ID_LENGTH,
+  MAX_POSITION_SEC,
+  SESSION_KEY_SEPARATOR,
+  secToMs,
+} from "../params";
+
+/** The raw stream's columns after ksqlDB's JSON deserializer (null = absent or JSON null). */
+export interface RawRow {
+  readonly user_id: string | null;
+  readonly video_id: string | null;
+  readonly position_sec: number | null;
+  readonly event_ts: number | null;
+  readonly device_id: string | null;
+}
+
+/** A heartbeat that passed validation: what the `heartbeats` stream carries. */
+export interface ValidHeartbeat {
+  readonly user_id: string;
+  readonly video_id: string;
+  readonly position_sec: number;
+  readonly event_ts: number;
+  readonly device_id: string | null;
+}
+
+export type DecodeResult = { readonly ok: true; readonly row: RawRow } | { readonly ok: false; readonly error: string };
+
+const JAVA_DOUBLE = /^[\x00-\x20]*[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?)[\x00-\x20]*$/;
+const JAVA_LONG = /^[+-]?\d+$/;
+const LONG_MAX = 9223372036854775807n;
+const LONG_MIN = -9223372036854775808n;
+
+function textOf(v: unknown): string {
+  // Jackson's JsonNode.asText(): numbers and booleans print as text, arrays as "[a, b]", objects as JSON. Integers
+  // print identically in JS; other numbers and objects print the way JS does (documented approximation).
+  if (Array.isArray(v)) return `[${v.map((e) => (e === null ? "null" : textOf(e))).join(", ")}]`;
+  if (typeof v === "object" && v !== null) return JSON.stringify(v);
+  return String(v);
+}
+
+function coerce(col: string, kind: "STRING" | "DOUBLE" | "BIGINT", v: unknown): string | number | null {
+  if (v === undefined || v === null) return null;
+  if (kind === "STRING") return textOf(v);
+  if (kind === "DOUBLE") {
+    if (typeof v === "number") return v;
+    if (typeof v === "string" && JAVA_DOUBLE.test(v)) return Number(v.trim().replace(/[fFdD]$/, ""));
+    throw new Error(`${col}: cannot coerce ${JSON.stringify(v)} to DOUBLE`);
+  }
+  if (typeof v === "number") return Math.trunc(v); // Jackson asLong() on a floating node truncates toward zero
+  if (typeof v === "string" && JAVA_LONG.test(v)) {
+    const b = BigInt(v);
+    if (b <= LONG_MAX && b >= LONG_MIN) return Number(b);
+  }
+  throw new Error(`${col}: cannot coerce ${JSON.stringify(v)} to BIGINT`);
+}
+
+/**
+ * ksqlDB's JSON value deserializer for the raw stream's columns: field names match case-insensitively, numeric
+ * strings coerce to numbers, scalars coerce to strings; anything else makes the whole record undecodable.
+ */
+export function decodeRaw(value: unknown): DecodeResult {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, error: `value: expected a JSON object, got ${JSON.stringify(value)}` };
+  }
+  const byUpper = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(value)) byUpper.set(k.toUpperCase(), v);
+  try {
+    return {
+      ok: true,
+      row: {
+        user_id: coerce("user_id", "STRING", byUpper.get("USER_ID")) as string | null,
+        video_id: coerce("video_id", "STRING", byUpper.get("VIDEO_ID")) as string | null,
+        position_sec: coerce("position_sec", "DOUBLE", byUpper.get("POSITION_SEC")) as number | null,
+        event_ts: coerce("event_ts", "BIGINT", byUpper.get("EVENT_TS")) as number | null,
+        device_id: coerce("device_id", "STRING", byUpper.get("DEVICE_ID")) as string | null,
+      },
+    };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+/** A reject rule: the field it concerns and what was expected. The SQL's reason is `<field>: expected <expected>`. */
+export interface Rejection {
+  readonly field: "user_id" | "video_id" | "position_sec" | "event_ts";
+  readonly expected: string;
+}
+
+/** Every reject reason the SQL can write, in CASE order; a unit test checks each appears verbatim in V000001. */
+export const REJECTIONS = {
+  userMissing: { field: "user_id", expected: "a string" },
+  userEmpty: { field: "user_id", expected: "a non-empty string" },
+  userTooLong: { field: "user_id", expected: `at most ${MAX_ID_LENGTH} characters` },
+  userSeparator: { field: "user_id", expected: `no '${SESSION_KEY_SEPARATOR}' character` },
+  videoMissing: { field: "video_id", expected: "a string" },
+  videoEmpty: { field: "video_id", expected: "a non-empty string" },
+  videoTooLong: { field: "video_id", expected: `at most ${MAX_ID_LENGTH} characters` },
+  videoSeparator: { field: "video_id", expected: `no '${SESSION_KEY_SEPARATOR}' character` },
+  positionMissing: { field: "position_sec", expected: "a number" },
+  positionNegative: { field: "position_sec", expected: "a number >= 0" },
+  positionTooLarge: { field: "position_sec", expected: `a number <= ${MAX_POSITION_SEC}` },
+  eventTsMissing: { field: "event_ts", expected: "an integer (epoch ms)" },
+  eventTsNegative: { field: "event_ts", expected: "epoch ms >= 0" },
+  eventTsTooLarge: { field: "event_ts", expected: `epoch ms <= ${MAX_EVENT_TS_MS}` },
+  eventTsFuture: { field: "event_ts", expected: `at most ${MAX_FUTURE_SKEW_SEC} s after the record timestamp` },
+} as const satisfies Record<string, Rejection>;
+
+export function reasonText(r: Rejection): string {
+  return `${r.field}: expected ${r.expected}`;
+}
+
+function idRejection(v: string | null, which: "user" | "video"): Rejection | null {
+  const R = REJECTIONS;
+  if (v === null) return which === "user" ? R.userMissing : R.videoMissing;
+  if (v.length === 0) return which === "user" ? R.userEmpty : R.videoEmpty;
+  if (v.length > MAX_ID_LENGTH) return which === "user" ? R.userTooLong : R.videoTooLong;
+  if (v.includes(SESSION_KEY_SEPARATOR)) return which === "user" ? R.userSeparator : R.videoSeparator;
+  return null;
+}
+
+/**
+ * The first rule a decoded row breaks, or null if it is valid. `rowtime` is the raw record's Kafka timestamp.
+ * NaN fails `>= 0` in Java as in JS, so it is rejected as negative.
+ */
+export function rejection(row: RawRow, rowtime: number): Rejection | null {
+  const R = REJECTIONS;
+  const id = idRejection(row.user_id, "user") ?? idRejection(row.video_id, "video");
+  if (id !== null) return id;
+  const pos = row.position_sec;
+  if (pos === null) return R.positionMissing;
+  if (!(pos >= 0)) return R.positionNegative;
+  if (!(pos <= MAX_POSITION_SEC)) return R.positionTooLarge;
+  const ts = row.event_ts;
+  if (ts === null) return R.eventTsMissing;
+  if (ts < 0) return R.eventTsNegative;
+  if (ts > MAX_EVENT_TS_MS) return R.eventTsTooLarge;
+  if (ts > rowtime + secToMs(MAX_FUTURE_SKEW_SEC)) return R.eventTsFuture;
+  return null;
+}
+
+export function asValid(row: RawRow): ValidHeartbeat {
+  return {
+    user_id: row.user_id as string,
+    video_id: row.video_id as string,
+    position_sec: row.position_sec as number,
+    event_ts: row.event_ts as number,
+    device_id: row.device_id,
+  };
+}
