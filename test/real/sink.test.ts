@@ -1,0 +1,244 @@
+/**
+ * The watch segments sink end to end on real services: 3 Kafka brokers + a Kafka Connect worker with the Debezium
+ * JDBC plugin (test/real/kafka) and PostgreSQL 15 (test/real/pg) with our schema, running the local variant of
+ * connectors/watchSegmentsSink.ts (JSON with schema instead of Avro; everything else as deployed).
+ *
+ * Proves: upsert on the value key converges under duplicates and replays; a tombstone does not stop the task; a
+ * poison record lands in the DLQ with error context headers while later good records still land; records from an
+ * aborted transaction are never loaded (read_committed).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kafka, logLevel, Producer } from "kafkajs";
+import type { Client } from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../../components/durability";
+import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, WatchSegment } from "../../components/topics";
+import { loadMigrations } from "../../connectors/schema";
+import { CONFIG_PROVIDER_WORKER_CONFIG, localWatchSegmentsSinkConfig } from "../../connectors/watchSegmentsSink";
+import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
+import { startConnectWorker, type ConnectWorker } from "./kafka/connect";
+import { waitUntil } from "./kafka/jvm";
+import { shouldSkipRealKafka } from "./kafka/paths";
+import { allVersions, fixtureSegments, segmentKey } from "./pg/fixtures";
+import { PgServer, startPostgres } from "./pg/harness";
+
+const skip = shouldSkipRealKafka();
+const CONNECTOR = "watch-segments-sink";
+/** Several partitions so ordering across partitions is not something the test silently relies on. */
+const SOURCE_PARTITIONS = 3;
+/** How long to wait for records to reach the table: Connect polls, batches and commits every second or so. */
+const LAND_TIMEOUT_MS = 90_000;
+
+/** The Connect JSON schema for a WatchSegment value: the typed struct the sink needs (what Avro gives in prod). */
+const SEGMENT_SCHEMA = {
+  type: "struct",
+  name: "watchpipe.WatchSegment",
+  optional: false,
+  fields: [
+    { field: "user_id", type: "string", optional: false },
+    { field: "video_id", type: "string", optional: false },
+    { field: "start_position_sec", type: "double", optional: false },
+    { field: "end_position_sec", type: "double", optional: false },
+    { field: "start_ts", type: "int64", optional: false },
+    { field: "end_ts", type: "int64", optional: false },
+    { field: "heartbeat_count", type: "int32", optional: false },
+    { field: "watched_sec", type: "double", optional: false },
+  ],
+};
+
+const envelope = (s: WatchSegment): string => JSON.stringify({ schema: SEGMENT_SCHEMA, payload: s });
+const keyOf = (s: WatchSegment): string => `${s.user_id}|${s.video_id}`;
+
+describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brokers, PostgreSQL 15, 127.0.0.1)", () => {
+  let pg: PgServer;
+  let db: Client;
+  let cluster: KafkaTestCluster;
+  let worker: ConnectWorker;
+  let kafka: Kafka;
+  let producer: Producer;
+  let secretDir: string;
+
+  async function rows(): Promise<WatchSegment[]> {
+    const r = await db.query(
+      `SELECT user_id, video_id, (extract(epoch FROM start_ts) * 1000)::float8 AS start_ts,
+              (extract(epoch FROM end_ts) * 1000)::float8 AS end_ts, start_position_sec, end_position_sec,
+              heartbeat_count, watched_sec
+         FROM watch_segments ORDER BY user_id, video_id, start_ts`,
+    );
+    return r.rows as WatchSegment[];
+  }
+
+  async function send(messages: Array<{ key: string; value: string | null }>): Promise<void> {
+    await producer.send({ topic: WATCH_SEGMENTS_TOPIC, acks: -1, messages });
+  }
+
+  async function expectTaskRunning(): Promise<void> {
+    const st = await worker.connectorStatus(CONNECTOR);
+    expect(st.connector.state).toBe("RUNNING");
+    expect(st.tasks.map((t) => `${t.id}:${t.state}${t.trace === undefined ? "" : ` ${t.trace.slice(0, 500)}`}`)).toEqual(["0:RUNNING"]);
+  }
+
+  /** Waits until a segment with this key is in the table with exactly these values. */
+  async function waitForRow(s: WatchSegment): Promise<void> {
+    await waitUntil(`segment ${segmentKey(s)} in watch_segments`, LAND_TIMEOUT_MS, async () => {
+      const r = await db.query(
+        "SELECT heartbeat_count FROM watch_segments WHERE user_id = $1 AND video_id = $2 AND start_ts = $3",
+        [s.user_id, s.video_id, new Date(s.start_ts)],
+      );
+      return r.rows.length === 1 && r.rows[0].heartbeat_count === s.heartbeat_count;
+    });
+  }
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    db = await pg.connect();
+    for (const m of loadMigrations()) await db.query(m.sql);
+
+    cluster = await startCluster();
+    kafka = new Kafka({ clientId: "sink-test", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{
+        topic: WATCH_SEGMENTS_TOPIC, numPartitions: SOURCE_PARTITIONS, replicationFactor: REPLICATION_FACTOR,
+        configEntries: [{ name: "min.insync.replicas", value: String(MIN_INSYNC_REPLICAS) }],
+      }],
+    });
+    await admin.disconnect();
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
+    await producer.connect();
+
+    // The password reaches the connector only through FileConfigProvider, as the Secret does in the cluster.
+    secretDir = mkdtempSync(join(tmpdir(), "watchpipe-sink-secret-"));
+    const pwFile = join(secretDir, "db.properties");
+    writeFileSync(pwFile, `password=${pg.password}\n`, { mode: 0o600 });
+
+    worker = await startConnectWorker({ bootstrap: cluster.bootstrap, extraConfig: { ...CONFIG_PROVIDER_WORKER_CONFIG.file } });
+    const config = localWatchSegmentsSinkConfig({
+      db: { host: pg.host, port: pg.port, database: pg.database, user: pg.user },
+      password: { kind: "file", path: pwFile, key: "password" },
+      tasksMax: 1,
+    });
+    expect(config["connection.password"]).not.toContain(pg.password);
+    await worker.createConnector(CONNECTOR, config);
+    await worker.waitForConnectorRunning(CONNECTOR);
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect().catch(() => undefined);
+    await worker?.stop();
+    await cluster?.stop();
+    await db?.end().catch(() => undefined);
+    pg?.stop();
+    if (secretDir !== undefined) rmSync(secretDir, { recursive: true, force: true });
+  });
+
+  it("upserts: every version of every segment, duplicated and replayed, leaves one row per segment with the latest values", async () => {
+    const finals = fixtureSegments(11, 4, 3);
+    // Per key in order (as ksqlDB emits one key's updates to one partition), each version twice; then a replay of
+    // the first half of the stream (a producer retry / upstream reprocessing).
+    const stream = finals.flatMap(allVersions).flatMap((v) => [v, v]);
+    const replay = stream.slice(0, Math.floor(stream.length / 2));
+    for (const batch of [stream, replay]) {
+      for (let i = 0; i < batch.length; i += 200) {
+        await send(batch.slice(i, i + 200).map((s) => ({ key: keyOf(s), value: envelope(s) })));
+      }
+    }
+    const sorted = [...finals].sort((a, b) => (segmentKey(a) < segmentKey(b) ? -1 : 1));
+    await waitUntil(`${finals.length} final segments in watch_segments`, LAND_TIMEOUT_MS, async () => {
+      const got = await rows();
+      return got.length === finals.length && JSON.stringify(got) === JSON.stringify(sorted);
+    }).catch(async (err: unknown) => {
+      const got = await rows();
+      throw new Error(`${String(err)}; table has ${got.length} rows, expected ${finals.length}; first: ${JSON.stringify(got[0])}`);
+    });
+    expect(await rows()).toEqual(sorted);
+    await expectTaskRunning();
+  });
+
+  it("a tombstone does not stop the task and later records still land", async () => {
+    const [s] = fixtureSegments(21, 1, 1);
+    await send([{ key: keyOf(s), value: null }]);
+    const after = { ...s, user_id: "after-tombstone" };
+    await send([{ key: keyOf(after), value: envelope(after) }]);
+    await waitForRow(after);
+    await expectTaskRunning();
+  });
+
+  it("a poison record goes to watch_segments_dlq (RF 3) with error context headers; later good records land", async () => {
+    const poison = "{this is not json";
+    await send([{ key: "poison-key", value: poison }]);
+    const good = { ...fixtureSegments(31, 1, 1)[0], user_id: "after-poison" };
+    await send([{ key: keyOf(good), value: envelope(good) }]);
+    await waitForRow(good);
+    await expectTaskRunning();
+
+    const consumer = kafka.consumer({ groupId: `dlq-reader-${Date.now()}` });
+    const seen: Array<{ value: string; headers: Record<string, string> }> = [];
+    await consumer.connect();
+    try {
+      await waitUntil(`DLQ topic ${WATCH_SEGMENTS_DLQ_TOPIC} exists`, LAND_TIMEOUT_MS, async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          return (await admin.listTopics()).includes(WATCH_SEGMENTS_DLQ_TOPIC);
+        } finally {
+          await admin.disconnect();
+        }
+      });
+      await consumer.subscribe({ topic: WATCH_SEGMENTS_DLQ_TOPIC, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+          seen.push({ value: message.value?.toString() ?? "", headers });
+        },
+      });
+      await waitUntil("the poison record in the DLQ", LAND_TIMEOUT_MS, async () => seen.some((m) => m.value === poison));
+    } finally {
+      await consumer.disconnect();
+    }
+    const dead = seen.find((m) => m.value === poison);
+    expect(dead?.headers).toMatchObject({
+      "__connect.errors.topic": WATCH_SEGMENTS_TOPIC,
+      "__connect.errors.stage": "VALUE_CONVERTER",
+      "__connect.errors.connector.name": CONNECTOR,
+    });
+    expect(dead?.headers["__connect.errors.exception.class.name"]).toMatch(/DataException/);
+    expect(seen.filter((m) => m.value !== poison)).toEqual([]); // good records never reach the DLQ
+
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: [WATCH_SEGMENTS_DLQ_TOPIC] });
+      for (const p of md.topics[0].partitions) expect(p.replicas).toHaveLength(REPLICATION_FACTOR);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it("reads committed records only: a segment from an aborted transaction never lands", async () => {
+    const txProducer = kafka.producer({ transactionalId: `sink-test-${Date.now()}`, idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
+    await txProducer.connect();
+    const [base] = fixtureSegments(41, 1, 1);
+    const aborted = { ...base, user_id: "aborted-tx" };
+    const committed = { ...base, user_id: "committed-tx" };
+    try {
+      const t1 = await txProducer.transaction();
+      await t1.send({ topic: WATCH_SEGMENTS_TOPIC, messages: [{ key: "k", value: envelope(aborted) }] });
+      await t1.abort();
+      const t2 = await txProducer.transaction();
+      // Same key -> same partition, after the aborted record: once `committed` lands, `aborted` was skipped.
+      await t2.send({ topic: WATCH_SEGMENTS_TOPIC, messages: [{ key: "k", value: envelope(committed) }] });
+      await t2.commit();
+    } finally {
+      await txProducer.disconnect();
+    }
+    await waitForRow(committed);
+    const r = await db.query("SELECT count(*)::int AS n FROM watch_segments WHERE user_id = 'aborted-tx'");
+    expect(r.rows[0].n).toBe(0);
+    await expectTaskRunning();
+  });
+});
