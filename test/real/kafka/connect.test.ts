@@ -40,7 +40,7 @@ describe.skipIf(skip)("Kafka Connect worker harness (real worker, 3 brokers on 1
   });
 
   it("creates its internal topics with replication factor 3", async () => {
-    const admin = new Kafka({ brokers: cluster.brokers, logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ brokers: [...cluster.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
       const names = ["configs", "offsets", "status"].map((s) => `${DEFAULT_CONNECT_GROUP_ID}-${s}`);
@@ -54,7 +54,7 @@ describe.skipIf(skip)("Kafka Connect worker harness (real worker, 3 brokers on 1
   });
 
   it("runs a connector created through the helpers and deletes it", async () => {
-    const kafka = new Kafka({ brokers: cluster.brokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: REPLICATION_FACTOR }], waitForLeaders: true });

@@ -1,0 +1,96 @@
+/**
+ * Bridge mode: POSTs heartbeats to the Strimzi Kafka Bridge the way a player backend would.
+ * API (Strimzi Kafka Bridge, v2 embedded JSON format): POST {base}/topics/{topic} with
+ * Content-Type application/vnd.kafka.json.v2+json and body {"records":[{"key":..,"value":..,"headers":[..]}]};
+ * the answer is {"offsets":[{"partition":p,"offset":o} | {"error_code":c,"message":m}]}, one entry per record.
+ * Header values are base64 in that API. TLS to the bridge uses Node's trust store (NODE_EXTRA_CA_CERTS).
+ */
+import { SEQ_HEADER, type LoadRecord } from "./records";
+import type { SendResult } from "./kafkaSender";
+
+export const BRIDGE_JSON_CONTENT_TYPE = "application/vnd.kafka.json.v2+json";
+export const BRIDGE_ACCEPT = "application/vnd.kafka.v2+json";
+
+export interface BridgeRecord {
+  readonly key: string;
+  /** The heartbeat object; a value that is not valid JSON (a malformed record) is sent as a JSON string. */
+  readonly value: unknown;
+  readonly headers: readonly { readonly key: string; readonly value: string }[];
+}
+
+/** Pure: the POST body for a batch. */
+export function bridgeRequestBody(records: readonly LoadRecord[], runId: string): { records: BridgeRecord[] } {
+  return {
+    records: records.map((r) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(r.value);
+      } catch {
+        value = r.value;
+      }
+      return {
+        key: r.key,
+        value,
+        headers: [{ key: SEQ_HEADER, value: Buffer.from(`${runId}:${r.seq}`).toString("base64") }],
+      };
+    }),
+  };
+}
+
+interface BridgeOffset {
+  readonly partition?: number;
+  readonly offset?: number;
+  readonly error_code?: number;
+  readonly message?: string;
+}
+
+/** Pure: how many records of a 200 answer the bridge accepted, and the first per-record error. */
+export function countBridgeAcks(body: unknown, sent: number): { acked: number; error: string | null } {
+  const offsets = (body as { offsets?: unknown } | null)?.offsets;
+  if (!Array.isArray(offsets) || offsets.length !== sent) {
+    return { acked: 0, error: `bridge answer has ${Array.isArray(offsets) ? offsets.length : "no"} offsets, expected ${sent}` };
+  }
+  let acked = 0;
+  let error: string | null = null;
+  for (const o of offsets as BridgeOffset[]) {
+    if (o.error_code === undefined && typeof o.offset === "number") acked++;
+    else error ??= `error_code ${o.error_code ?? "?"}: ${o.message ?? "(no message)"}`;
+  }
+  return { acked, error };
+}
+
+/** One bridge lane: one POST in flight (the bridge's own producer handles batching and idempotence). */
+export class BridgeLane {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly topic: string,
+    private readonly runId: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(records: readonly LoadRecord[]): Promise<SendResult> {
+    const started = Date.now();
+    const url = `${this.baseUrl.replace(/\/+$/, "")}/topics/${encodeURIComponent(this.topic)}`;
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": BRIDGE_JSON_CONTENT_TYPE, accept: BRIDGE_ACCEPT },
+        body: JSON.stringify(bridgeRequestBody(records, this.runId)),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await res.text();
+      if (res.status !== 200) {
+        throw new Error(`POST ${url} returned HTTP ${res.status}, expected 200: ${text.slice(0, 500)}`);
+      }
+      const { acked, error } = countBridgeAcks(JSON.parse(text) as unknown, records.length);
+      const latencyMs = Date.now() - started;
+      if (acked === records.length) return { acked, failed: 0, latencyMs };
+      const msg = `bridge accepted ${acked} of ${records.length} records at ${url}: ${error ?? "unknown error"}`;
+      return { acked, failed: records.length - acked, latencyMs, error: new Error(msg) };
+    } catch (err) {
+      return { acked: 0, failed: records.length, latencyMs: Date.now() - started, error: err instanceof Error ? err : new Error(String(err)) };
+    }
+  }
+
+  async close(): Promise<void> {}
+}

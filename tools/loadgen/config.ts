@@ -1,0 +1,225 @@
+/**
+ * Load generator settings: parsed from flags and environment variables by a pure function, validated with errors
+ * that say which option is wrong, what was expected and what to do. Secrets (the SASL password) come only from
+ * the environment, never from flags, so they do not land in shell history or `ps`.
+ */
+import { parseArgs } from "node:util";
+import { RAW_HEARTBEATS_TOPIC } from "../../components/topics";
+
+/** Env vars the load generator reads (flags win over env). */
+export const ENV = {
+  bootstrap: "LOADGEN_BOOTSTRAP_SERVERS",
+  bridgeUrl: "LOADGEN_BRIDGE_URL",
+  caFile: "LOADGEN_CA_FILE",
+  saslUsername: "LOADGEN_SASL_USERNAME",
+  saslPassword: "LOADGEN_SASL_PASSWORD",
+} as const;
+
+/** 10k viewers at one heartbeat per 5 s is 2k/s of natural traffic: a small but realistic audience. */
+export const DEFAULT_VIEWERS = 10_000;
+/** A catalogue large enough that viewers rarely share a video by accident. */
+export const DEFAULT_VIDEOS = 2_000;
+/** One minute is long enough to see steady-state rate and latency. */
+export const DEFAULT_DURATION_SEC = 60;
+/** Records per send call: large batches amortise kafkajs's per-request cost (measured in bench-produce). */
+export const DEFAULT_BATCH_SIZE = 2_000;
+/** Independent producers (each with one send in flight): lets one process overlap encoding and network waits. */
+export const DEFAULT_PRODUCERS = 4;
+/** Broker ack timeout for acks=all; a send that cannot reach min ISR fails after this rather than hanging. */
+export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
+/**
+ * kafkajs retries a failed produce this many times (its silent default is 5). With kafkajs's exponential
+ * backoff capped at DEFAULT_MAX_RETRY_TIME_MS this rides out a leader failover (~5-15 s) without failing sends.
+ */
+export const DEFAULT_RETRIES = 10;
+/** kafkajs's first backoff. */
+export const DEFAULT_INITIAL_RETRY_TIME_MS = 200;
+/** Cap on one kafkajs backoff step. */
+export const DEFAULT_MAX_RETRY_TIME_MS = 3_000;
+/** Progress line every 5 s: the heartbeat interval, and often enough to watch a failover. */
+export const DEFAULT_PROGRESS_INTERVAL_SEC = 5;
+/** Bridge mode: records per HTTP POST, like a player SDK batching a few seconds of events. */
+export const DEFAULT_BRIDGE_BATCH_SIZE = 100;
+
+export type Mode = "kafka" | "bridge";
+export type Compression = "none" | "gzip";
+
+export interface LoadgenConfig {
+  readonly mode: Mode;
+  readonly bootstrap: readonly string[];
+  readonly bridgeUrl: string | null;
+  readonly topic: string;
+  readonly viewers: number;
+  readonly videos: number;
+  readonly seed: number;
+  /** Records per second; 0 = as fast as the cluster acknowledges. */
+  readonly rate: number;
+  /** Stop after this many seconds (null = no time limit). */
+  readonly durationSec: number | null;
+  /** Stop after this many records (null = no count limit). */
+  readonly count: number | null;
+  readonly malformedShare: number;
+  readonly batchSize: number;
+  readonly producers: number;
+  readonly compression: Compression;
+  readonly tls: boolean;
+  readonly caFile: string | null;
+  readonly saslUsername: string | null;
+  readonly saslPassword: string | null;
+  readonly sendTimeoutMs: number;
+  readonly retries: number;
+  readonly initialRetryTimeMs: number;
+  readonly maxRetryTimeMs: number;
+  readonly progressIntervalSec: number;
+  readonly clientId: string;
+}
+
+export const HELP = `Usage: npm run loadgen -- [options]
+
+Produces realistic video heartbeats (JSON, key = user_id) to Kafka with kafkajs (acks=all, idempotent), or
+POSTs them to the Strimzi Kafka Bridge. Prints progress, rate and latency percentiles every few seconds and
+acknowledged / failed counts on exit (exit code 1 if any record failed).
+
+Target
+  --mode kafka|bridge        kafka (default): kafkajs producer; bridge: HTTP POST /topics/<topic>
+  --bootstrap host:port,...  Kafka bootstrap servers        (env ${ENV.bootstrap})
+  --bridge-url URL           Kafka Bridge base URL          (env ${ENV.bridgeUrl})
+  --topic NAME               default ${RAW_HEARTBEATS_TOPIC}
+Security (kafka mode)
+  --tls                      TLS to the brokers (implied by --ca-file)
+  --ca-file PATH             PEM CA bundle for the brokers' certificates (env ${ENV.caFile})
+  --sasl-username NAME       SCRAM-SHA-512 user (env ${ENV.saslUsername}); password only from env ${ENV.saslPassword}
+Load shape
+  --viewers N                simulated viewers (default ${DEFAULT_VIEWERS})
+  --videos N                 catalogue size (default ${DEFAULT_VIDEOS})
+  --rate N                   records/s; 0 = max rate (default 0)
+  --duration SEC             stop after SEC seconds (default ${DEFAULT_DURATION_SEC} unless --count is given)
+  --count N                  stop after N records
+  --malformed-share F        share (0..1) of deliberately malformed records (default 0)
+  --seed N                   simulation seed (default 1)
+Producer
+  --batch-size N             records per send call (default ${DEFAULT_BATCH_SIZE}; bridge ${DEFAULT_BRIDGE_BATCH_SIZE})
+  --producers N              parallel producers, each with one send in flight (default ${DEFAULT_PRODUCERS})
+  --compression none|gzip    (default none; kafkajs ships only gzip without extra codecs)
+  --send-timeout-ms N        broker ack timeout per request (default ${DEFAULT_SEND_TIMEOUT_MS})
+  --retries N                kafkajs retries per send (default ${DEFAULT_RETRIES})
+  --progress-interval SEC    (default ${DEFAULT_PROGRESS_INTERVAL_SEC})
+  --client-id ID             (default watchpipe-loadgen)
+  --help
+`;
+
+function num(name: string, raw: string | undefined, fallback: number, check: (n: number) => boolean, expected: string): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || !check(n)) {
+    throw new Error(`--${name} must be ${expected}, got "${raw}". See --help.`);
+  }
+  return n;
+}
+const isInt = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
+
+export type ParseResult = { readonly help: true } | { readonly help: false; readonly config: LoadgenConfig };
+
+/** Pure: argv (without node/script) + env -> config. Throws with a message naming the bad option. */
+export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      help: { type: "boolean" },
+      mode: { type: "string" },
+      bootstrap: { type: "string" },
+      "bridge-url": { type: "string" },
+      topic: { type: "string" },
+      tls: { type: "boolean" },
+      "ca-file": { type: "string" },
+      "sasl-username": { type: "string" },
+      viewers: { type: "string" },
+      videos: { type: "string" },
+      rate: { type: "string" },
+      duration: { type: "string" },
+      count: { type: "string" },
+      "malformed-share": { type: "string" },
+      seed: { type: "string" },
+      "batch-size": { type: "string" },
+      producers: { type: "string" },
+      compression: { type: "string" },
+      "send-timeout-ms": { type: "string" },
+      retries: { type: "string" },
+      "progress-interval": { type: "string" },
+      "client-id": { type: "string" },
+    },
+  });
+  if (values.help === true) return { help: true };
+
+  const mode = (values.mode ?? "kafka") as Mode;
+  if (mode !== "kafka" && mode !== "bridge") throw new Error(`--mode must be "kafka" or "bridge", got "${values.mode}".`);
+  const bootstrapRaw = values.bootstrap ?? env[ENV.bootstrap] ?? "";
+  const bootstrap = bootstrapRaw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const b of bootstrap) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new Error(`--bootstrap entries must be host:port, got "${b}".`);
+  }
+  const bridgeUrl = values["bridge-url"] ?? env[ENV.bridgeUrl] ?? null;
+  if (mode === "kafka" && bootstrap.length === 0) {
+    throw new Error(`kafka mode needs bootstrap servers: pass --bootstrap host:port,... or set ${ENV.bootstrap}.`);
+  }
+  if (mode === "bridge") {
+    if (bridgeUrl === null) throw new Error(`bridge mode needs the bridge URL: pass --bridge-url or set ${ENV.bridgeUrl}.`);
+    if (!/^https?:\/\/[^\s]+$/.test(bridgeUrl)) throw new Error(`--bridge-url must be an http(s) URL, got "${bridgeUrl}".`);
+  }
+  const saslUsername = values["sasl-username"] ?? env[ENV.saslUsername] ?? null;
+  const saslPassword = env[ENV.saslPassword] ?? null;
+  if ((saslUsername === null) !== (saslPassword === null)) {
+    throw new Error(
+      `SCRAM needs both a username and a password: got ${saslUsername === null ? "no" : "a"} username ` +
+        `(--sasl-username / ${ENV.saslUsername}) and ${saslPassword === null ? "no" : "a"} password (${ENV.saslPassword}).`,
+    );
+  }
+  const caFile = values["ca-file"] ?? env[ENV.caFile] ?? null;
+  const compression = (values.compression ?? "none") as Compression;
+  if (compression !== "none" && compression !== "gzip") {
+    throw new Error(`--compression must be "none" or "gzip", got "${values.compression}" (other codecs need packages kafkajs does not ship).`);
+  }
+  const count = values.count === undefined ? null : num("count", values.count, 0, isInt(1), "an integer >= 1");
+  const durationSec =
+    values.duration === undefined
+      ? count === null
+        ? DEFAULT_DURATION_SEC
+        : null
+      : num("duration", values.duration, 0, (n) => n > 0, "a number of seconds > 0");
+
+  const config: LoadgenConfig = {
+    mode,
+    bootstrap,
+    bridgeUrl,
+    topic: values.topic ?? RAW_HEARTBEATS_TOPIC,
+    viewers: num("viewers", values.viewers, DEFAULT_VIEWERS, isInt(1), "an integer >= 1"),
+    videos: num("videos", values.videos, DEFAULT_VIDEOS, isInt(1), "an integer >= 1"),
+    seed: num("seed", values.seed, 1, isInt(0), "an integer >= 0"),
+    rate: num("rate", values.rate, 0, (n) => n >= 0, "records/s >= 0 (0 = max)"),
+    durationSec,
+    count,
+    malformedShare: num("malformed-share", values["malformed-share"], 0, (n) => n >= 0 && n <= 1, "a share between 0 and 1"),
+    batchSize: num(
+      "batch-size",
+      values["batch-size"],
+      mode === "bridge" ? DEFAULT_BRIDGE_BATCH_SIZE : DEFAULT_BATCH_SIZE,
+      isInt(1),
+      "an integer >= 1",
+    ),
+    producers: num("producers", values.producers, DEFAULT_PRODUCERS, isInt(1), "an integer >= 1"),
+    compression,
+    tls: values.tls === true || caFile !== null,
+    caFile,
+    saslUsername,
+    saslPassword,
+    sendTimeoutMs: num("send-timeout-ms", values["send-timeout-ms"], DEFAULT_SEND_TIMEOUT_MS, isInt(100), "an integer >= 100 (ms)"),
+    retries: num("retries", values.retries, DEFAULT_RETRIES, isInt(0), "an integer >= 0"),
+    initialRetryTimeMs: DEFAULT_INITIAL_RETRY_TIME_MS,
+    maxRetryTimeMs: DEFAULT_MAX_RETRY_TIME_MS,
+    progressIntervalSec: num("progress-interval", values["progress-interval"], DEFAULT_PROGRESS_INTERVAL_SEC, (n) => n > 0, "seconds > 0"),
+    clientId: values["client-id"] ?? "watchpipe-loadgen",
+  };
+  return { help: false, config };
+}

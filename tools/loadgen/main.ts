@@ -1,0 +1,49 @@
+/**
+ * `npm run loadgen -- --help`: realistic heartbeat load against Kafka (kafkajs) or the Strimzi Kafka Bridge.
+ */
+import { randomUUID } from "node:crypto";
+import { BridgeLane } from "./bridgeSender";
+import { HELP, parseLoadgenArgs } from "./config";
+import { createKafkaLanes, maxSendFailureMs } from "./kafkaSender";
+import { formatSummary, runLoad, type Lane } from "./run";
+
+async function main(): Promise<number> {
+  const parsed = parseLoadgenArgs(process.argv.slice(2), process.env);
+  if (parsed.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const cfg = parsed.config;
+  const runId = randomUUID().slice(0, 8);
+  const lanes: Lane[] =
+    cfg.mode === "kafka"
+      ? createKafkaLanes(cfg, runId)
+      : Array.from({ length: cfg.producers }, () => new BridgeLane(cfg.bridgeUrl!, cfg.topic, runId, cfg.sendTimeoutMs));
+  const target = cfg.mode === "kafka" ? cfg.bootstrap.join(",") : cfg.bridgeUrl!;
+  console.log(
+    `loadgen run ${runId}: ${cfg.mode} -> ${target} topic ${cfg.topic}, ${cfg.viewers} viewers, ` +
+      `rate ${cfg.rate === 0 ? "max" : `${cfg.rate}/s`}, ${cfg.count !== null ? `${cfg.count} records` : `${cfg.durationSec} s`}, ` +
+      `${cfg.producers} x batch ${cfg.batchSize}, malformed share ${cfg.malformedShare}` +
+      (cfg.mode === "kafka" ? `, acks=all idempotent, a send fails within ~${Math.ceil(maxSendFailureMs(cfg) / 1000)} s if the cluster cannot take it` : ""),
+  );
+  const abort = new AbortController();
+  process.once("SIGINT", () => {
+    console.log("SIGINT: finishing in-flight sends, then stopping");
+    abort.abort();
+  });
+  try {
+    const summary = await runLoad(cfg, lanes, { signal: abort.signal });
+    console.log(formatSummary(summary));
+    return summary.failed === 0 ? 0 : 1;
+  } finally {
+    await Promise.all(lanes.map((l) => l.close().catch(() => undefined)));
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`loadgen: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  },
+);
