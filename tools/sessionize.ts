@@ -1,0 +1,56 @@
+/**
+ * `npm run --silent sessionize -- <file.json>`: runs heartbeats through the reference model of the
+ * sessionization SQL and prints the watch segments the sink table ends up with. See `--help`.
+ */
+import { readFileSync } from "node:fs";
+import { sessionize } from "../ksql/model/pipeline";
+import { InputError, parseSessionizeInput } from "../ksql/model/input";
+import { DEFAULT_GRACE_PERIOD_SEC, DEFAULT_SEEK_TOLERANCE_SEC, DEFAULT_SESSION_GAP_SEC } from "../ksql/params";
+
+/** Exit code for bad input (usage, unreadable file, invalid JSON, invalid heartbeat or config). */
+const EXIT_INVALID_INPUT = 2;
+
+const HELP = `usage: npm run --silent sessionize -- <file.json>
+
+Reads {"config": {"sessionGapSec", "gracePeriodSec", "seekToleranceSec"}, "heartbeats": [...]}
+(config and each key optional; defaults ${DEFAULT_SESSION_GAP_SEC}, ${DEFAULT_GRACE_PERIOD_SEC}, ${DEFAULT_SEEK_TOLERANCE_SEC})
+with heartbeats in arrival order on one partition, each {"user_id", "video_id", "position_sec", "event_ts",
+"device_id"?, "rowtime"?} (rowtime = Kafka record timestamp, defaults to event_ts). Runs them through the reference
+model of the ksqlDB sessionization (late heartbeats are dropped as ksqlDB would), closes every open session at the
+end of input, and prints {"segments": [...]}: the rows the sink table holds (one per user_id, video_id, start_ts),
+sorted by user_id, video_id, start_ts.
+
+Exit codes: 0 ok, ${EXIT_INVALID_INPUT} invalid input (message on stderr names the record index and field).`;
+
+function main(argv: readonly string[]): number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(HELP + "\n");
+    return 0;
+  }
+  if (argv.length !== 1) {
+    process.stderr.write(`sessionize: expected exactly one input file, got ${argv.length} arguments; see --help\n`);
+    return EXIT_INVALID_INPUT;
+  }
+  let text: string;
+  try {
+    text = readFileSync(argv[0], "utf8");
+  } catch (e) {
+    process.stderr.write(`sessionize: cannot read ${argv[0]}: ${(e as Error).message}\n`);
+    return EXIT_INVALID_INPUT;
+  }
+  try {
+    const input = parseSessionizeInput(text);
+    for (const w of input.warnings) process.stderr.write(`sessionize: warning: ${w}\n`);
+    const segments = sessionize(input.heartbeats, input.params);
+    process.stdout.write(JSON.stringify({ segments }) + "\n");
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`sessionize: ${argv[0]}: ${e.message}\n`);
+      return EXIT_INVALID_INPUT;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
