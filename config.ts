@@ -211,16 +211,16 @@ const rootSchema = z.strictObject({
   owner: z.string().min(1, "name the owning team, e.g. platform-team"),
   /** Pulumi `protect` on Kafka and YugabyteDB resources: deletion or replacement needs a deliberate unprotect. */
   protectData: z.boolean().default(true),
-  network: networkSchema.default({} as never),
+  network: networkSchema.prefault({}),
   cluster: clusterSchema,
-  kafka: kafkaSchema.default({} as never),
-  capacity: capacitySchema.default({} as never),
-  bridge: bridgeSchema.default({} as never),
-  sessionization: sessionizationSchema.default({} as never),
-  schemaRegistry: schemaRegistrySchema.default({} as never),
-  ksqldb: ksqldbSchema.default({} as never),
-  connect: connectSchema.default({} as never),
-  yugabyte: yugabyteSchema.default({} as never),
+  kafka: kafkaSchema.prefault({}),
+  capacity: capacitySchema.prefault({}),
+  bridge: bridgeSchema.prefault({}),
+  sessionization: sessionizationSchema.prefault({}),
+  schemaRegistry: schemaRegistrySchema.prefault({}),
+  ksqldb: ksqldbSchema.prefault({}),
+  connect: connectSchema.prefault({}),
+  yugabyte: yugabyteSchema.prefault({}),
 });
 
 export type AppConfig = z.infer<typeof rootSchema> & { readonly stack: string; readonly project: string; readonly region: string };
