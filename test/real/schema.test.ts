@@ -20,6 +20,7 @@ import {
 import { findPgBin, PgServer, startPostgres } from "./pg/harness";
 import { SEGMENT_COLUMNS, SINK_UPSERT_SQL, segmentParams, upsertBatch } from "./pg/sinkUpsert";
 
+const REPO_ROOT = join(__dirname, "..", "..");
 let pg: PgServer;
 let db: Client;
 
@@ -249,6 +250,31 @@ describe("report views (UTC days and hours) on fixture data", () => {
     expect(dr.rows.length).toBe(expectedDaily(segs).length);
     const total = dr.rows.reduce((t: number, x: { watched_sec: number }) => t + x.watched_sec, 0);
     expect(total).toBe(segs.reduce((t, s) => t + s.watched_sec, 0));
+  });
+
+  it("tools/report.ts prints the views' numbers from a real server (env connection, JSON output) and names a failed login", () => {
+    const cli = (args: string[], password: string): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "tools", "report.ts"), ...args], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: password, PGDATABASE: pg.database },
+      });
+    const day1 = new Date(FIXTURE_DAY0_MS + 86_400_000).toISOString().slice(0, 10);
+    const ok = cli(["daily", "--from", day1, "--to", day1, "--format", "json"], pg.password);
+    expect(ok.status, ok.stderr).toBe(0);
+    const printed = ok.stdout.trim().split("\n").map((l) => JSON.parse(l) as { video_id: string; watched_sec: number; viewers: string });
+    const expected = expectedDaily(segs).filter((d) => d.day_utc === day1);
+    expect(printed.length).toBe(expected.length);
+    for (const e of expected) {
+      expect(printed.find((p) => p.video_id === e.video_id)).toMatchObject({ watched_sec: e.watched_sec, viewers: String(e.viewers) });
+    }
+    expect(ok.stderr).toMatch(new RegExp(`${expected.length} rows in \\d+ ms from postgres@127\\.0\\.0\\.1:${pg.port}/`));
+    const resume = cli(["resume", "--user-id", "user-midnight"], pg.password);
+    expect(resume.status, resume.stderr).toBe(0);
+    expect(resume.stdout).toMatch(/video-0\s+120\.5\s/);
+    const bad = cli(["resume", "--user-id", "u"], "wrong-password");
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(`cannot connect to postgres@127.0.0.1:${pg.port}/${pg.database} (sslmode=disable)`);
+    expect(bad.stderr).toMatch(/password authentication failed/);
   });
 
   it("each report query can be answered from its index (planner with seq scans disabled)", async () => {
