@@ -1,179 +1,23 @@
 /**
- * The one mock harness for running the whole program (or a component) under Pulumi mocks.
+ * The one mock harness for running the whole program (or a component) under Pulumi mocks, for vitest.
  *
- * - Records every resource registration with its inputs and the options mocks normally hide (protect, parent,
- *   dependencies), so tests can assert policies such as "prod Kafka is protected".
- * - Returns realistic ids and ARNs, and realistic outputs for the remote components we use (eks.Cluster).
- * - Answers only the invokes the program is known to make and THROWS on any other, so a new data-source call
- *   cannot slip in unnoticed.
- * - Loads config from the stack's real Pulumi.<stack>.yaml, so the file that deploys is the file that is tested.
+ * The machinery (recording resources and their options, realistic ids and ARNs, invokes that throw when unknown,
+ * config from the stack's real Pulumi.<stack>.yaml) lives in tools/mockRun.ts so the render and plan tools run the
+ * program exactly the way the tests do; this file adds what only a test runner can do: re-evaluate the program's
+ * modules for every run.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
-import { parse } from "yaml";
+import { runProgramWith, type ProgramRun } from "../tools/mockRun";
 
-export const PROJECT = "watchpipe";
-export const ACCOUNT = "111122223333";
-export const REGION = "us-east-1";
-export const ROOT = join(__dirname, "..");
-
-export interface RecordedResource {
-  readonly type: string;
-  readonly name: string;
-  /** Inputs as the provider would receive them (Outputs resolved). */
-  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- arbitrary provider inputs
-  readonly custom: boolean;
-  readonly protect: boolean;
-  readonly parent: string;
-  readonly urn: string;
-}
-
-export interface ProgramRun {
-  readonly stack: string;
-  readonly resources: RecordedResource[];
-  readonly invokes: string[];
-  /** Exports of index.ts, resolved. */
-  readonly outputs: Record<string, unknown>;
-  readonly elapsedMs: number;
-  ofType(type: string): RecordedResource[];
-  one(type: string, name?: string): RecordedResource;
-}
-
-/** Stack config exactly as in Pulumi.<stack>.yaml, with objects JSON-encoded the way the Pulumi engine passes them. */
-export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-  const file = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-  const merged: Record<string, unknown> = { ...(file.config ?? {}), ...overrides };
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(merged)) {
-    if (value === undefined) continue;
-    out[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return out;
-}
-
-/** Outputs a real provider would compute, keyed by resource type. */
-function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- provider state is untyped
-  const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
-  switch (type) {
-    case "aws:ec2/vpc:Vpc":
-      return { ...inputs, arn: arn("ec2", `vpc/vpc-${name}`) };
-    case "aws:iam/role:Role":
-      return { ...inputs, name: inputs.name ?? `${name}-role`, arn: `arn:aws:iam::${ACCOUNT}:role/${name}` };
-    case "aws:kms/key:Key":
-      return { ...inputs, keyId: `key-${name}`, arn: arn("kms", `key/key-${name}`) };
-    case "aws:ec2/launchTemplate:LaunchTemplate":
-      return { ...inputs, latestVersion: 1, arn: arn("ec2", `launch-template/lt-${name}`) };
-    case "aws:cloudwatch/logGroup:LogGroup":
-      return { ...inputs, arn: arn("logs", `log-group:${name}`) };
-    case "eks:index:Cluster": {
-      const clusterName = `${name}-cluster`;
-      const issuer = `oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
-      return {
-        ...inputs,
-        eksCluster: { name: clusterName, arn: arn("eks", `cluster/${clusterName}`), version: inputs.version },
-        kubeconfigJson: JSON.stringify({
-          apiVersion: "v1",
-          kind: "Config",
-          "current-context": "aws",
-          contexts: [{ name: "aws", context: { cluster: "kubernetes", user: "aws" } }],
-        }),
-        oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${issuer}`,
-        oidcProviderUrl: issuer,
-        clusterSecurityGroupId: `sg-${name}`,
-      };
-    }
-    default:
-      return { ...inputs, arn: arn(type.split(":")[1]?.split("/")[0] ?? "unknown", name) };
-  }
-}
-
-/** Invokes the program is known to make; anything else throws. */
-function mockInvoke(token: string, inputs: Record<string, any>): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- invoke results are untyped
-  switch (token) {
-    case "aws:index/getAvailabilityZones:getAvailabilityZones":
-      return { names: [`${REGION}a`, `${REGION}b`, `${REGION}c`, `${REGION}d`], zoneIds: ["use1-az1", "use1-az2", "use1-az4", "use1-az6"], state: inputs.state };
-    case "aws:eks/getAddonVersion:getAddonVersion":
-      return { ...inputs, version: "v1.50.1-eksbuild.1" };
-    default:
-      throw new Error(`Unhandled invoke ${token} with ${JSON.stringify(inputs)}: the program made a data-source call the mocks do not know. Answer it in test/harness.ts (mockInvoke) if it is intended.`);
-  }
-}
-
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getProtect(): boolean;
-  getParent(): string;
-  getCustom(): boolean;
-}
+export { ACCOUNT, PROJECT, ProgramError, REGION, ROOT, promiseOf, stackConfig } from "../tools/mockRun";
+export type { ProgramRun, RecordedResource } from "../tools/mockRun";
 
 /**
  * Run index.ts under mocks with the given stack's config (plus overrides). Each call re-imports the program.
  */
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
-  const resources: RecordedResource[] = [];
-  const invokes: string[] = [];
-  const options = new Map<string, { protect: boolean; parent: string }>();
-  pulumi.runtime.setAllConfig(stackConfig(stack, overrides));
-  await pulumi.runtime.setMocks({
-    newResource(args: pulumi.runtime.MockResourceArgs) {
-      const opts = options.get(`${args.type}::${args.name}`) ?? { protect: false, parent: "" };
-      const state = mockState(args.type, args.name, args.inputs);
-      resources.push({
-        type: args.type,
-        name: args.name,
-        inputs: args.inputs,
-        custom: args.custom ?? true,
-        protect: opts.protect,
-        parent: opts.parent,
-        urn: `urn:pulumi:${stack}::${PROJECT}::${args.type}::${args.name}`,
-      });
-      return { id: args.type.startsWith("kubernetes:") ? `${args.inputs?.metadata?.namespace ?? ""}/${args.name}` : `${args.name}-id`, state };
-    },
-    call(args: pulumi.runtime.MockCallArgs) {
-      invokes.push(args.token);
-      return mockInvoke(args.token, args.inputs);
-    },
-  }, PROJECT, stack, false);
-
-  // Mocks hide resource options; wrap the mock monitor to record the ones our policies check.
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: unknown): unknown };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
-    options.set(`${req.getType()}::${req.getName()}`, { protect: req.getProtect(), parent: req.getParent() });
-    return register(req, cb);
-  };
-
-  const started = performance.now();
-  vi.resetModules();
-  const program = (await import("../index")) as Record<string, unknown>;
-  const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) {
-    outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
-  }
-  await pulumi.runtime.disconnect();
-  const elapsedMs = performance.now() - started;
-
-  return {
-    stack,
-    resources,
-    invokes,
-    outputs,
-    elapsedMs,
-    ofType: (type) => resources.filter((r) => r.type === type),
-    one(type, name) {
-      const found = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
-      if (found.length !== 1) {
-        throw new Error(`expected exactly one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
-      }
-      return found[0];
-    },
-  };
-}
-
-/** Resolve an Output (including secret or unknown-free outputs under mocks). */
-export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+  return runProgramWith(stack, overrides, async () => {
+    vi.resetModules();
+    return (await import("../index")) as Record<string, unknown>;
+  });
 }
