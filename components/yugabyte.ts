@@ -1,0 +1,184 @@
+/**
+ * YugabyteDB behind one interface. Whichever installer runs (`helm`: the yugabyte chart, one release per AZ;
+ * `operator`: the YugabyteDB Kubernetes Operator and a YBUniverse), the rest of the program sees only
+ * {@link YugabyteConnection}: host, port, database, user, the password Secret (also copied to the Kafka namespace for
+ * Connect), and the CA bundle. The schema Job runs once the universe is up.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import type { OperatorChart } from "../operators/yugabyte";
+import { DbSchemaJob } from "./dbSchemaJob";
+import { HelmUniverse } from "./yugabyteHelm";
+import { OperatorUniverse } from "./yugabyteOperator";
+import {
+  CA_CONFIGMAP,
+  CA_KEY,
+  CREDENTIALS_SECRET,
+  DEFAULT_YSQL_DATABASE,
+  networkPolicySpecs,
+  PASSWORD_KEY,
+  PIPELINE_DATABASE,
+  podDisruptionBudgetSpecs,
+  YSQL_ADMIN_USER,
+  YSQL_PORT,
+  ysqlHost,
+  ysqlServiceSpec,
+  type UniverseSizing,
+} from "./yugabyteSpecs";
+
+/** What consumers of the database get. Plain strings: they go into connector configs and Job env as they are. */
+export interface YugabyteConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  /** A Secret with this name and key exists in each of `namespaces`. */
+  readonly credentials: { readonly secretName: string; readonly passwordKey: string; readonly namespaces: readonly string[] };
+  /**
+   * verify-ca: clients check the server certificate against `caConfigMap` (key `caKey`), present in the same
+   * namespaces as the Secret. require: encrypted, CA not verifiable by us (operator installer: its CA is its own).
+   */
+  readonly tls: { readonly sslMode: "verify-ca" | "require"; readonly caConfigMap?: string; readonly caKey?: string };
+}
+
+export interface YugabyteDatabaseArgs {
+  readonly namespace: string;
+  /** The Kafka namespace (Connect reads the password Secret and CA there). */
+  readonly kafkaNamespace: string;
+  /** The Kafka namespace resource, when this program creates it: the copies there must wait for it. */
+  readonly kafkaNamespaceResource?: pulumi.Resource;
+  readonly installer: "helm" | "operator";
+  readonly operatorChart?: OperatorChart;
+  readonly sizing: UniverseSizing;
+  /** Multi-zone: the AZ names, one release (or zone filter entry) each. */
+  readonly zones: readonly pulumi.Input<string>[];
+  readonly region: string;
+  readonly provider: k8s.Provider;
+  /** Pulumi `protect` on the namespace, CA, password, releases/CR (prod). */
+  readonly protect: boolean;
+}
+
+/** 32 alphanumerics ≈ 190 bits; no specials because the chart's credentials hook splices it into SQL quotes. */
+export const PASSWORD_LENGTH = 32;
+/** The root CA outlives many deploys: 10 years, like the node certificates the chart signs with it. */
+export const CA_VALIDITY_HOURS = 10 * 365 * 24;
+/** RSA with PKCS#1 PEM: the chart's buildCustomCert parses only that form. */
+const CA_KEY_BITS = 2048;
+
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+
+export class YugabyteDatabase extends pulumi.ComponentResource {
+  readonly connection: YugabyteConnection;
+  /** Completed schema Job: depend on it before writing to the tables. */
+  readonly schemaJob: DbSchemaJob;
+  /** The password Secret and CA ConfigMap copies in the Kafka namespace: Connect depends on these. */
+  readonly kafkaNamespaceObjects: pulumi.Resource[];
+
+  constructor(name: string, args: YugabyteDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("watchpipe:yugabyte:YugabyteDatabase", name, {}, opts);
+    const provider = args.provider;
+    const k = { parent: this, provider };
+    const data = { ...k, protect: args.protect };
+    const ns = args.namespace;
+
+    const namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
+      metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "watchpipe" } },
+    }, data);
+
+    const password = new random.RandomPassword(`${name}-ysql-password`, { length: PASSWORD_LENGTH, special: false }, { parent: this, protect: args.protect });
+    const secretIn = (suffix: string, namespaceName: string, dependsOn: pulumi.Resource[]) =>
+      new k8s.core.v1.Secret(`${name}-${suffix}`, {
+        metadata: { name: CREDENTIALS_SECRET, namespace: namespaceName, labels: { "app.kubernetes.io/part-of": "watchpipe" } },
+        type: "Opaque",
+        stringData: { [PASSWORD_KEY]: password.result },
+      }, { ...k, dependsOn });
+    const credentials = secretIn("credentials", ns, [namespace]);
+    const kafkaCredentials = secretIn("credentials-kafka", args.kafkaNamespace, args.kafkaNamespaceResource ? [args.kafkaNamespaceResource] : []);
+
+    let universe: pulumi.Resource[];
+    let tlsSettings: YugabyteConnection["tls"];
+    let caMaps: pulumi.Resource[] = [];
+    if (args.installer === "helm") {
+      const caKey = new tls.PrivateKey(`${name}-root-ca-key`, { algorithm: "RSA", rsaBits: CA_KEY_BITS }, { parent: this, protect: args.protect });
+      const caCert = new tls.SelfSignedCert(`${name}-root-ca`, {
+        privateKeyPem: caKey.privateKeyPem,
+        subject: { commonName: "watchpipe YugabyteDB root CA", organization: "watchpipe" },
+        isCaCertificate: true,
+        validityPeriodHours: CA_VALIDITY_HOURS,
+        allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
+      }, { parent: this, protect: args.protect });
+      const caMap = (suffix: string, namespaceName: string, dependsOn: pulumi.Resource[]) =>
+        new k8s.core.v1.ConfigMap(`${name}-${suffix}`, {
+          metadata: { name: CA_CONFIGMAP, namespace: namespaceName, labels: { "app.kubernetes.io/part-of": "watchpipe" } },
+          data: { [CA_KEY]: caCert.certPem },
+        }, { ...k, dependsOn });
+      caMaps = [
+        caMap("root-ca", ns, [namespace]),
+        caMap("root-ca-kafka", args.kafkaNamespace, args.kafkaNamespaceResource ? [args.kafkaNamespaceResource] : []),
+      ];
+      const helm = new HelmUniverse(`${name}-helm`, {
+        namespace: ns,
+        sizing: args.sizing,
+        zones: args.zones,
+        region: args.region,
+        rootCACertB64: caCert.certPem.apply(b64),
+        rootCAKeyB64: pulumi.secret(caKey.privateKeyPem.apply(b64)),
+        provider,
+        protect: args.protect,
+        dependsOn: [namespace, credentials],
+      }, { parent: this });
+      universe = helm.releases;
+      // Node certificates name the pods, not our service, so clients verify the CA chain but not the host name.
+      tlsSettings = { sslMode: "verify-ca", caConfigMap: CA_CONFIGMAP, caKey: CA_KEY };
+    } else {
+      if (!args.operatorChart) {
+        throw new Error("watchpipe:yugabyte.operatorChart: installer \"operator\" needs the chart location {repo, chart, version}; got nothing.");
+      }
+      const op = new OperatorUniverse(`${name}-operator`, {
+        namespace: ns,
+        chart: args.operatorChart,
+        sizing: args.sizing,
+        zones: args.zones,
+        provider,
+        protect: args.protect,
+        credentials,
+        namespaceResource: namespace,
+      }, { parent: this });
+      universe = [op.universe];
+      tlsSettings = { sslMode: "require" };
+    }
+
+    new k8s.core.v1.Service(`${name}-ysql`, ysqlServiceSpec(ns), { ...k, dependsOn: [namespace] });
+    podDisruptionBudgetSpecs(ns).forEach((spec, i) =>
+      new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb-${i === 0 ? "master" : "tserver"}`, spec, { ...k, dependsOn: [namespace] }));
+    for (const spec of networkPolicySpecs(ns, args.kafkaNamespace)) {
+      new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${spec.metadata.name}`, spec, { ...k, dependsOn: [namespace] });
+    }
+
+    this.kafkaNamespaceObjects = [kafkaCredentials, ...caMaps.slice(1)];
+    this.connection = {
+      host: ysqlHost(ns),
+      port: YSQL_PORT,
+      database: args.installer === "helm" ? PIPELINE_DATABASE : DEFAULT_YSQL_DATABASE,
+      user: YSQL_ADMIN_USER,
+      credentials: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY, namespaces: [ns, args.kafkaNamespace] },
+      tls: tlsSettings,
+    };
+
+    this.schemaJob = new DbSchemaJob(`${name}-schema`, {
+      namespace: ns,
+      host: this.connection.host,
+      port: this.connection.port,
+      database: this.connection.database,
+      user: this.connection.user,
+      credentials: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
+      tls: { sslMode: tlsSettings.sslMode, ...(tlsSettings.caConfigMap ? { caConfigMap: tlsSettings.caConfigMap } : {}) },
+      provider,
+      dependsOn: [...universe, credentials, ...caMaps],
+    }, { parent: this });
+
+    this.registerOutputs({ host: this.connection.host, database: this.connection.database, kafkaCredentials: kafkaCredentials.metadata.name });
+  }
+}
