@@ -8,9 +8,10 @@ import { segmentsOfPoints, toWatchSegment } from "./segments";
 import { type EmittedSession, isTickKey, PartitionSessionizer } from "./sessionizer";
 import { asValid, decodeRaw, reasonText, rejection, type ValidHeartbeat } from "./validate";
 
-/** A watch_segments record: the segment plus the Kafka record timestamp (= session window end). */
+/** A watch_segments record: the segment, its session window, and the record timestamp (= session window end). */
 export interface SegmentRecord {
   readonly timestamp: number;
+  readonly windowStart: number;
   readonly segment: WatchSegment;
 }
 
@@ -20,7 +21,7 @@ export function segmentsOfSession(s: EmittedSession, toleranceMs: number): Segme
   const sep = s.key.indexOf(SESSION_KEY_SEPARATOR);
   const user = s.key.slice(0, sep);
   const video = s.key.slice(sep + 1);
-  return segmentsOfPoints(s.items, toleranceMs).map((seg) => ({ timestamp: s.end, segment: toWatchSegment(user, video, seg) }));
+  return segmentsOfPoints(s.items, toleranceMs).map((seg) => ({ timestamp: s.end, windowStart: s.start, segment: toWatchSegment(user, video, seg) }));
 }
 
 /** Streaming model of the valid-heartbeat part: feed heartbeats in arrival order, collect segment records. */
