@@ -1,0 +1,78 @@
+/**
+ * Partition sizing for the heartbeat topics. Pure: config numbers in, partition counts out, so the numbers in the
+ * README come from the same function the program uses.
+ *
+ * A topic needs enough partitions for (a) its peak byte rate at a per-partition budget well under what one partition
+ * sustains, and (b) the consumer parallelism the design needs (ksqlDB stream threads, Connect tasks): a consumer group
+ * can never use more consumers than there are partitions. Partitions of a keyed topic cannot be added later without
+ * moving keys (and ksqlDB session state) to other partitions, so growth headroom is bought up front.
+ */
+
+export interface CapacityInputs {
+  /** Peak heartbeats per second across all players. */
+  readonly peakEventsPerSec: number;
+  /** Average serialized event size on the wire, bytes. */
+  readonly avgEventBytes: number;
+  /** Bytes per second one partition is planned to carry at peak, MB/s (10^6 bytes). */
+  readonly partitionBudgetMBps: number;
+  /** Consumers that must be able to read the topic in parallel. */
+  readonly consumerParallelism: number;
+}
+
+export interface PartitionPlan {
+  /** Partitions for the high-volume topics (raw, validated, segments). */
+  readonly partitions: number;
+  /** Peak ingest in MB/s. */
+  readonly peakMBps: number;
+  /** Partitions the byte rate alone needs (before growth headroom). */
+  readonly throughputPartitions: number;
+  /** What set the count: the byte rate (with headroom) or the consumer parallelism. */
+  readonly limitedBy: "throughput" | "parallelism";
+  /** Planned peak per partition, MB/s. */
+  readonly perPartitionPeakMBps: number;
+  /** Capacity at budget over peak: 2.0 means the topic can take twice the design peak before exceeding its budget. */
+  readonly headroom: number;
+}
+
+/** Traffic growth the partition count absorbs before a (disruptive) repartition: 50 % over the design peak. */
+export const GROWTH_HEADROOM_FACTOR = 1.5;
+/** Partition counts are rounded up to a multiple of this so leaders spread evenly over 3 brokers (one per AZ). */
+export const PARTITION_MULTIPLE = 3;
+/** Above this a single topic's partition count makes controller failover and rebalancing slow; shard the topic. */
+export const MAX_PARTITIONS_PER_TOPIC = 600;
+/** Low-volume topics (rejects, DLQ): one leader per broker. Even if every raw record were rejected, 3 partitions
+ *  carry the design peak at < 10 MB/s each. */
+export const LOW_VOLUME_PARTITIONS = 3;
+
+function roundUpTo(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
+}
+
+/** Plan partitions for the high-volume topics. Throws with the inputs named when the plan is not sane. */
+export function partitionPlan(inputs: CapacityInputs): PartitionPlan {
+  const { peakEventsPerSec, avgEventBytes, partitionBudgetMBps, consumerParallelism } = inputs;
+  for (const [name, value] of Object.entries(inputs)) {
+    if (!(Number.isFinite(value) && value > 0)) {
+      throw new Error(`capacity.${name}: expected a positive number; got ${String(value)}. Fix watchpipe:capacity in the stack config.`);
+    }
+  }
+  const peakMBps = (peakEventsPerSec * avgEventBytes) / 1e6;
+  const throughputPartitions = Math.ceil(peakMBps / partitionBudgetMBps);
+  const withGrowth = Math.ceil(throughputPartitions * GROWTH_HEADROOM_FACTOR);
+  const needed = Math.max(withGrowth, consumerParallelism);
+  const partitions = roundUpTo(needed, PARTITION_MULTIPLE);
+  if (partitions > MAX_PARTITIONS_PER_TOPIC) {
+    throw new Error(
+      `capacity: ${peakEventsPerSec} events/s × ${avgEventBytes} B at ${partitionBudgetMBps} MB/s per partition needs ${partitions} partitions, ` +
+        `more than the ${MAX_PARTITIONS_PER_TOPIC} one topic should have. Raise capacity.partitionBudgetMBps or shard the topic.`,
+    );
+  }
+  return {
+    partitions,
+    peakMBps,
+    throughputPartitions,
+    limitedBy: withGrowth >= consumerParallelism ? "throughput" : "parallelism",
+    perPartitionPeakMBps: peakMBps / partitions,
+    headroom: (partitions * partitionBudgetMBps) / peakMBps,
+  };
+}

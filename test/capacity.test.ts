@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../config";
+import { MAX_PARTITIONS_PER_TOPIC, partitionPlan, PARTITION_MULTIPLE } from "../components/capacity";
+import { stackConfig } from "./harness";
+
+/** Config values as loadConfig sees them: JSON where it parses, plain text otherwise. */
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const base = { peakEventsPerSec: 100_000, avgEventBytes: 250, partitionBudgetMBps: 2, consumerParallelism: 12 };
+
+describe("partitionPlan", () => {
+  // peak MB/s = events × bytes / 1e6; throughput partitions = ceil(peak / budget); ×1.5 growth; max with
+  // parallelism; rounded up to a multiple of 3.
+  it.each([
+    { name: "design peak", inputs: base, partitions: 21, throughputPartitions: 13, limitedBy: "throughput" },
+    { name: "dev (5k/s): parallelism wins", inputs: { ...base, peakEventsPerSec: 5_000 }, partitions: 12, throughputPartitions: 1, limitedBy: "parallelism" },
+    { name: "local (1k/s)", inputs: { ...base, peakEventsPerSec: 1_000 }, partitions: 12, throughputPartitions: 1, limitedBy: "parallelism" },
+    { name: "larger events", inputs: { ...base, avgEventBytes: 1_000 }, partitions: 75, throughputPartitions: 50, limitedBy: "throughput" },
+    { name: "bigger per-partition budget", inputs: { ...base, partitionBudgetMBps: 5 }, partitions: 12, throughputPartitions: 5, limitedBy: "parallelism" },
+    { name: "parallelism not a multiple of 3", inputs: { ...base, peakEventsPerSec: 10, consumerParallelism: 7 }, partitions: 9, throughputPartitions: 1, limitedBy: "parallelism" },
+  ])("$name → $partitions partitions", ({ inputs, partitions, throughputPartitions, limitedBy }) => {
+    const plan = partitionPlan(inputs);
+    expect(plan.partitions).toBe(partitions);
+    expect(plan.throughputPartitions).toBe(throughputPartitions);
+    expect(plan.limitedBy).toBe(limitedBy);
+    expect(plan.partitions % PARTITION_MULTIPLE).toBe(0);
+    expect(plan.partitions).toBeGreaterThanOrEqual(inputs.consumerParallelism);
+    // Every plan leaves at least the growth headroom at the per-partition budget.
+    expect(plan.perPartitionPeakMBps).toBeLessThanOrEqual(inputs.partitionBudgetMBps);
+    expect(plan.headroom).toBeGreaterThanOrEqual(1);
+  });
+
+  it("reports the design-peak figures the README quotes", () => {
+    const plan = partitionPlan(base);
+    expect(plan.peakMBps).toBe(25);
+    expect(plan.perPartitionPeakMBps).toBeCloseTo(25 / 21, 6);
+    expect(plan.headroom).toBeCloseTo(42 / 25, 6);
+  });
+
+  it.each([
+    ["peakEventsPerSec", 0],
+    ["avgEventBytes", -1],
+    ["partitionBudgetMBps", Number.NaN],
+    ["consumerParallelism", 0],
+  ] as const)("rejects %s = %s naming the key", (key, value) => {
+    expect(() => partitionPlan({ ...base, [key]: value })).toThrow(`capacity.${key}: expected a positive number`);
+  });
+
+  it("refuses a plan beyond the per-topic partition ceiling", () => {
+    expect(() => partitionPlan({ ...base, peakEventsPerSec: 10_000_000 })).toThrow(`more than the ${MAX_PARTITIONS_PER_TOPIC}`);
+  });
+
+  it.each([
+    ["prod", 21],
+    ["dev", 12],
+    ["local", 12],
+  ])("the %s stack's capacity config plans %i partitions", (stack, partitions) => {
+    const raw = Object.fromEntries(
+      Object.entries(stackConfig(stack))
+        .filter(([k]) => k.startsWith("watchpipe:"))
+        .map(([k, v]) => [k.slice("watchpipe:".length), jsonOrText(v)]),
+    );
+    expect(partitionPlan(parseConfig(raw, stack).capacity).partitions).toBe(partitions);
+  });
+});
