@@ -1,0 +1,132 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { WatchSegment } from "../../components/topics";
+import { type SessionizationParams, secToMs } from "../../ksql/params";
+import { compareSegments, sessionize } from "../../ksql/model/pipeline";
+import type { ValidHeartbeat } from "../../ksql/model/validate";
+
+const P: SessionizationParams = { sessionGapSec: 30, gracePeriodSec: 60, seekToleranceSec: 10 };
+const T0 = 1_700_000_000_000;
+/** Reorderings the properties allow stay within this lateness: anything ts >= streamTime - grace - gap is accepted. */
+const SAFE_LATENESS_MS = secToMs(P.gracePeriodSec);
+
+/** One viewer's playback: steps of ~5 s with occasional seeks, pauses and silences, in event-time order. */
+const viewing = fc.record({
+  user: fc.constantFrom("u1", "u2", "u3", "u4"),
+  video: fc.constantFrom("v1", "v2"),
+  start: fc.integer({ min: 0, max: 120_000 }),
+  steps: fc.array(
+    fc.oneof(
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant("play" as const), dt: fc.integer({ min: 4000, max: 6000 }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant("seek" as const), jump: fc.integer({ min: -300_000, max: 300_000 }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant("pause" as const), dt: fc.integer({ min: 1000, max: 60_000 }) }) },
+    ),
+    { minLength: 1, maxLength: 25 },
+  ),
+});
+
+type ViewingSpec = typeof viewing extends fc.Arbitrary<infer T> ? T : never;
+
+function expand(v: ViewingSpec): ValidHeartbeat[] {
+  let t = T0 + v.start;
+  let pos = 0;
+  const out: ValidHeartbeat[] = [{ user_id: v.user, video_id: v.video, position_sec: pos / 1000, event_ts: t, device_id: null }];
+  for (const s of v.steps) {
+    if (s.kind === "play") {
+      t += s.dt;
+      pos += s.dt;
+    } else if (s.kind === "seek") {
+      t += 5000;
+      pos = Math.max(0, pos + s.jump);
+    } else {
+      t += s.dt;
+    }
+    out.push({ user_id: v.user, video_id: v.video, position_sec: pos / 1000, event_ts: t, device_id: null });
+  }
+  return out;
+}
+
+/** Heartbeats of several viewings merged in event-time order (an in-order partition). */
+const inOrder = fc.array(viewing, { minLength: 1, maxLength: 6 }).map((vs) => vs.flatMap(expand).sort((a, b) => a.event_ts - b.event_ts));
+
+/** Delays each record's arrival by up to SAFE_LATENESS_MS of event time: a shuffle within the grace window. */
+function shuffleWithinGrace(hbs: readonly ValidHeartbeat[], delays: readonly number[]): ValidHeartbeat[] {
+  return hbs
+    .map((h, i) => ({ h, arrival: h.event_ts + (delays[i % delays.length] % (SAFE_LATENESS_MS + 1)), i }))
+    .sort((a, b) => a.arrival - b.arrival || a.i - b.i)
+    .map((x) => x.h);
+}
+
+function noneLate(hbs: readonly ValidHeartbeat[]): boolean {
+  let st = -Infinity;
+  for (const h of hbs) {
+    if (h.event_ts < st - SAFE_LATENESS_MS) return false;
+    st = Math.max(st, h.event_ts);
+  }
+  return true;
+}
+
+const RUNS = { numRuns: 150 };
+
+describe("sessionization model properties", () => {
+  it("shuffling arrival within the grace window never changes the output", () => {
+    fc.assert(
+      fc.property(inOrder, fc.array(fc.nat(), { minLength: 1, maxLength: 50 }), (hbs, delays) => {
+        const shuffled = shuffleWithinGrace(hbs, delays);
+        expect(noneLate(shuffled)).toBe(true);
+        expect(sessionize(shuffled, P)).toEqual(sessionize(hbs, P));
+      }),
+      RUNS,
+    );
+  });
+
+  it("duplicating any heartbeat (anywhere later in the input) never changes the output", () => {
+    fc.assert(
+      fc.property(inOrder, fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 10 }), (hbs, dups) => {
+        const withDups = [...hbs];
+        for (const [which, where] of dups) {
+          const i = which % hbs.length;
+          const at = i + 1 + (where % (withDups.length - i));
+          withDups.splice(Math.min(at, withDups.length), 0, { ...hbs[i], device_id: "dup" });
+        }
+        expect(sessionize(withDups, P)).toEqual(sessionize(hbs, P));
+      }),
+      RUNS,
+    );
+  });
+
+  it("splitting users across partitions never changes the output", () => {
+    fc.assert(
+      fc.property(inOrder, fc.array(fc.nat(), { minLength: 1, maxLength: 50 }), fc.integer({ min: 2, max: 4 }), (hbs, delays, n) => {
+        const shuffled = shuffleWithinGrace(hbs, delays);
+        const partition = (h: ValidHeartbeat): number => (h.user_id.charCodeAt(1) + h.video_id.charCodeAt(1)) % n;
+        const split: WatchSegment[] = [];
+        for (let p = 0; p < n; p++) split.push(...sessionize(shuffled.filter((h) => partition(h) === p), P));
+        expect(split.sort(compareSegments)).toEqual(sessionize(shuffled, P));
+      }),
+      RUNS,
+    );
+  });
+
+  it("invariants: segments of one user+video are disjoint in event time, every heartbeat is in exactly one, drift within tolerance", () => {
+    fc.assert(
+      fc.property(inOrder, (hbs) => {
+        const segs = sessionize(hbs, P);
+        const distinct = new Set(hbs.map((h) => `${h.user_id}|${h.video_id}|${h.event_ts}|${Math.round(h.position_sec * 1000)}`));
+        expect(segs.reduce((n, s) => n + s.heartbeat_count, 0)).toBe(distinct.size);
+        const byKey = new Map<string, WatchSegment[]>();
+        for (const s of segs) byKey.set(`${s.user_id}|${s.video_id}`, [...(byKey.get(`${s.user_id}|${s.video_id}`) ?? []), s]);
+        for (const list of byKey.values()) {
+          for (let i = 1; i < list.length; i++) expect(list[i].start_ts).toBeGreaterThanOrEqual(list[i - 1].end_ts);
+        }
+        for (const s of segs) {
+          expect(s.end_ts).toBeGreaterThanOrEqual(s.start_ts);
+          expect(s.watched_sec).toBeCloseTo(s.end_position_sec - s.start_position_sec, 9);
+          const drift = (s.end_position_sec - s.start_position_sec) * 1000 - (s.end_ts - s.start_ts);
+          expect(Math.abs(Math.round(drift))).toBeLessThanOrEqual(secToMs(P.seekToleranceSec));
+        }
+      }),
+      RUNS,
+    );
+  });
+});
