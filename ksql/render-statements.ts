@@ -1,0 +1,14 @@
+/**
+ * `npx tsx ksql/render-statements.ts [partitions]`: prints all migrations with the default parameters substituted,
+ * as one statements file for ksql-test-runner (which has no `--define`). Used by ksql/run-vectors.sh.
+ */
+import { DEFAULT_SESSIONIZATION_PARAMS } from "./params";
+import { renderStatements } from "./migrations";
+
+const partitions = Number(process.argv[2] ?? 1);
+if (!Number.isInteger(partitions) || partitions < 1) {
+  process.stderr.write(`render-statements: partitions must be a positive integer, got ${process.argv[2]}\n`);
+  process.exit(2);
+}
+// The test runner's in-memory topics have one replica; production uses REPLICATION_FACTOR via migrationDefines.
+process.stdout.write(renderStatements(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: partitions, replicas: 1 }));

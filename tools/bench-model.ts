@@ -1,0 +1,89 @@
+/**
+ * `npm run bench:model`: throughput of the sessionization reference model on one core (heartbeats/s), several
+ * runs, median. Input is generated: many concurrent viewers over many videos, 5 s heartbeats with jitter, seeks,
+ * pauses, abandons and mild arrival disorder, in one partition. Not a test: prints figures.
+ */
+import { DEFAULT_SESSIONIZATION_PARAMS } from "../ksql/params";
+import { SegmentModel } from "../ksql/model/pipeline";
+import type { ValidHeartbeat } from "../ksql/model/validate";
+
+/** Heartbeats per run: big enough to reach steady state (sessions opening and closing), small enough for ~seconds. */
+const HEARTBEATS = Number(process.env.BENCH_HEARTBEATS ?? 1_000_000);
+/** Concurrent viewers on the partition (100k hb/s over ~64 partitions at 0.2 hb/s per viewer ≈ 8k). */
+const VIEWERS = Number(process.env.BENCH_VIEWERS ?? 8_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const T0 = 1_700_000_000_000;
+
+/** Deterministic PRNG (mulberry32) so every run measures the same input. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function generate(n: number): ValidHeartbeat[] {
+  const r = rng(42);
+  const viewers = Array.from({ length: VIEWERS }, (_, i) => ({
+    user: `user-${i}`,
+    video: `video-${Math.floor(r() * 5000)}`,
+    t: T0 + Math.floor(r() * 5000),
+    pos: 0,
+  }));
+  const out: ValidHeartbeat[] = [];
+  while (out.length < n) {
+    // advance a random viewer; arrival order is fixed below by sorting on event time plus jitter
+    const v = viewers[Math.floor(r() * viewers.length)];
+    const roll = r();
+    if (roll < 0.002) {
+      v.video = `video-${Math.floor(r() * 5000)}`; // abandon, start another video
+      v.pos = 0;
+      v.t += 40_000 + Math.floor(r() * 60_000);
+    } else if (roll < 0.012) {
+      v.pos = Math.max(0, v.pos + Math.floor((r() - 0.4) * 600_000)); // seek
+      v.t += 5000;
+    } else if (roll < 0.017) {
+      v.t += 5000 + Math.floor(r() * 40_000); // pause
+    } else {
+      const dt = 4800 + Math.floor(r() * 400);
+      v.t += dt;
+      v.pos += dt;
+    }
+    out.push({ user_id: v.user, video_id: v.video, position_sec: v.pos / 1000, event_ts: v.t, device_id: null });
+  }
+  // Arrival order: event time plus up to 2 s of network disorder.
+  const jitter = out.map(() => Math.floor(r() * 2000));
+  return out.map((h, i) => ({ h, a: h.event_ts + jitter[i] })).sort((x, y) => x.a - y.a).map((x) => x.h);
+}
+
+function runOnce(input: readonly ValidHeartbeat[]): { secs: number; segments: number; dropped: number } {
+  const model = new SegmentModel(DEFAULT_SESSIONIZATION_PARAMS);
+  let segments = 0;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < input.length; i++) segments += model.push(input[i]).length;
+  segments += model.closeAll().length;
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  return { secs, segments, dropped: model.droppedLate };
+}
+
+function main(): void {
+  process.stdout.write(`generating ${HEARTBEATS.toLocaleString()} heartbeats from ${VIEWERS.toLocaleString()} viewers... `);
+  const input = generate(HEARTBEATS);
+  process.stdout.write("done\n");
+  const rates: number[] = [];
+  for (let i = 1; i <= RUNS; i++) {
+    const { secs, segments, dropped } = runOnce(input);
+    const rate = HEARTBEATS / secs;
+    rates.push(rate);
+    console.log(`run ${i}/${RUNS}: ${secs.toFixed(2)} s, ${Math.round(rate).toLocaleString()} heartbeats/s, ${segments.toLocaleString()} segment records, ${dropped} dropped late`);
+  }
+  rates.sort((a, b) => a - b);
+  const median = rates[Math.floor(rates.length / 2)];
+  console.log(`median: ${Math.round(median).toLocaleString()} heartbeats/s on one core (min ${Math.round(rates[0]).toLocaleString()}, max ${Math.round(rates[rates.length - 1]).toLocaleString()})`);
+}
+
+main();
