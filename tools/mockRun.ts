@@ -129,6 +129,7 @@ interface RegisterRequest {
 }
 
 interface RecordedOptions {
+  readonly urn: string;
   readonly protect: boolean;
   readonly parent: string;
   readonly dependencies: readonly string[];
@@ -148,11 +149,16 @@ export async function runProgramWith(
   const resources: RecordedResource[] = [];
   const invokes: string[] = [];
   const options = new Map<string, RecordedOptions>();
-  const noOptions: RecordedOptions = { protect: false, parent: "", dependencies: [], propertyDependencies: {} };
+  const urnOf = (type: string, name: string, parent = "") => {
+    // As the engine builds them: a child's type is qualified by its parents' types, except the root Stack's.
+    const parentType = parent.split("::")[2] ?? "";
+    const prefix = parentType === "" || parentType === "pulumi:pulumi:Stack" ? "" : `${parentType}$`;
+    return `urn:pulumi:${stack}::${PROJECT}::${prefix}${type}::${name}`;
+  };
   pulumi.runtime.setAllConfig(stackConfig(stack, overrides));
   await pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
-      const opts = options.get(`${args.type}::${args.name}`) ?? noOptions;
+      const opts = options.get(`${args.type}::${args.name}`) ?? { urn: urnOf(args.type, args.name), protect: false, parent: "", dependencies: [], propertyDependencies: {} };
       const state = mockState(args.type, args.name, args.inputs);
       resources.push({
         type: args.type,
@@ -160,7 +166,6 @@ export async function runProgramWith(
         inputs: args.inputs,
         custom: args.custom ?? true,
         ...opts,
-        urn: `urn:pulumi:${stack}::${PROJECT}::${args.type}::${args.name}`,
       });
       return { id: args.type.startsWith("kubernetes:") ? `${args.inputs?.metadata?.namespace ?? ""}/${args.name}` : `${args.name}-id`, state };
     },
@@ -177,6 +182,7 @@ export async function runProgramWith(
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps, key) => { propertyDependencies[key] = deps.getUrnsList(); });
     options.set(`${req.getType()}::${req.getName()}`, {
+      urn: urnOf(req.getType(), req.getName(), req.getParent()),
       protect: req.getProtect(),
       parent: req.getParent(),
       dependencies: req.getDependenciesList(),

@@ -1,0 +1,315 @@
+/**
+ * The CrossGuard policies of the watchpipe pack, apart from the PolicyPack so vitest can call each one's
+ * `validateResource` / `validateStack` with passing and failing inputs.
+ *
+ * They mirror the unit-test policies over the mocked program AND check what mocks cannot see: `eks.Cluster` is a
+ * remote component, so only a real preview shows its children (the `aws:eks/cluster:Cluster` encryption config, its
+ * security groups and launch templates). Every policy is mandatory: a violation fails `pulumi preview` and `up`.
+ *
+ * Secrets decision: a Kubernetes `Secret` may carry `data`/`stringData` (the kubernetes provider stores both as
+ * Pulumi secrets in state, and EKS envelope-encrypts Secrets with KMS). Everywhere else (env literals, ConfigMaps,
+ * custom resource specs, Helm values) a credential must be a reference to a Secret. Values from config must be
+ * `pulumi config set --secret` and flow only into Secrets; the pack cannot see secretness (props arrive unwrapped),
+ * so that part is enforced by review and by the program's own tests.
+ */
+import type {
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import {
+  configMapKafkaProblems,
+  configMapSecretProblems,
+  eksEncryptionProblems,
+  eksEndpointProblems,
+  envSecretProblems,
+  HELM_RELEASE_TYPE,
+  isObject,
+  k8sType,
+  kafkaBrokerProblems,
+  kafkaClientCrConfigProblems,
+  kafkaClientCrProblems,
+  kafkaListenerProblems,
+  kafkaTopicProblems,
+  kmsRotationProblems,
+  launchTemplateProblems,
+  nestedImageProblems,
+  nestedSecretProblems,
+  openIngressProblems,
+  type Props,
+  STRIMZI_GROUP,
+  workloadImageProblems,
+  workloadKafkaProblems,
+} from "./checks";
+
+/** The subset of ResourceValidationArgs the policies read (tests build it from recorded resources). */
+export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "urn" | "name">;
+/** The subset of a stack resource the stack policies read. */
+export type StackResource = Pick<PolicyResource, "type" | "props" | "urn" | "name" | "propertyDependencies">;
+export type StackArgs = { readonly resources: readonly StackResource[] };
+
+/** A resource policy whose single validation takes the narrow args above. */
+export interface WatchpipeResourcePolicy extends ResourceValidationPolicy {
+  validateResource: (args: ResourceArgs, report: ReportViolation) => void;
+}
+export interface WatchpipeStackPolicy extends StackValidationPolicy {
+  validateStack: (args: StackArgs, report: ReportViolation) => void;
+}
+
+const MANDATORY = "mandatory" as const;
+
+function reportAll(report: ReportViolation, subject: string, problems: string[]): void {
+  for (const p of problems) report(`${subject}: ${p}`);
+}
+
+/** "Kafka kafka/events" style label for messages. */
+function label(args: ResourceArgs): string {
+  const meta = isObject(args.props.metadata) ? args.props.metadata : {};
+  const kind = k8sType(args.type)?.kind ?? args.type;
+  const name = typeof meta.name === "string" ? meta.name : args.name;
+  return `${kind} ${typeof meta.namespace === "string" ? `${meta.namespace}/` : ""}${name}`;
+}
+
+/** A resource policy that applies `check` to Strimzi resources of the given kinds. */
+function strimzi(kinds: string[], check: (kind: string, props: Props) => string[]) {
+  return (args: ResourceArgs, report: ReportViolation) => {
+    const t = k8sType(args.type);
+    if (!t || t.group !== STRIMZI_GROUP || !kinds.includes(t.kind)) return;
+    reportAll(report, label(args), check(t.kind, args.props));
+  };
+}
+
+export const kafkaTopicDurability: WatchpipeResourcePolicy = {
+  name: "kafka-topic-durability",
+  description: "Every KafkaTopic has replicas >= 3 and min.insync.replicas >= 2 set on the topic, and no unclean leader election.",
+  enforcementLevel: MANDATORY,
+  validateResource: strimzi(["KafkaTopic"], (_kind, props) => kafkaTopicProblems(props)),
+};
+
+export const kafkaBrokerDurability: WatchpipeResourcePolicy = {
+  name: "kafka-broker-durability",
+  description: "The Kafka cluster sets default RF >= 3, min.insync.replicas >= 2, internal-topic RFs, no unclean election, no topic auto-creation.",
+  enforcementLevel: MANDATORY,
+  validateResource: strimzi(["Kafka"], (_kind, props) => kafkaBrokerProblems(props)),
+};
+
+export const kafkaListenersTlsAuth: WatchpipeResourcePolicy = {
+  name: "kafka-listeners-tls-auth",
+  description: "Every Kafka listener is TLS with SCRAM-SHA-512 (or mutual TLS) authentication; no plaintext listener.",
+  enforcementLevel: MANDATORY,
+  validateResource: strimzi(["Kafka"], (_kind, props) => kafkaListenerProblems(props)),
+};
+
+export const kafkaClientsTlsAuth: WatchpipeResourcePolicy = {
+  name: "kafka-clients-tls-auth",
+  description: "Kafka Connect, Bridge and MirrorMaker 2 connect with TLS and authentication; no client property asks for PLAINTEXT.",
+  enforcementLevel: MANDATORY,
+  validateResource: strimzi(["KafkaConnect", "KafkaBridge", "KafkaMirrorMaker2"], kafkaClientCrProblems),
+};
+
+export const kafkaClientDurability: WatchpipeResourcePolicy = {
+  name: "kafka-client-durability",
+  description: "Kafka properties written anywhere (Strimzi client CRs, container env, ConfigMaps) keep RF >= 3, min ISR >= 2, acks=all, idempotence, SASL_SSL.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    const t = k8sType(args.type);
+    if (!t) return;
+    if (t.group === STRIMZI_GROUP && ["KafkaConnect", "KafkaBridge", "KafkaMirrorMaker2"].includes(t.kind)) {
+      reportAll(report, label(args), kafkaClientCrConfigProblems(t.kind, args.props));
+    } else if (t.kind === "ConfigMap") {
+      reportAll(report, label(args), configMapKafkaProblems(args.props));
+    } else {
+      reportAll(report, label(args), workloadKafkaProblems(t.kind, args.props));
+    }
+  },
+};
+
+export const imagesPinned: WatchpipeResourcePolicy = {
+  name: "images-pinned",
+  description: "Every image (workload containers, custom resource spec images, Helm values) is pinned to an exact tag or digest; never :latest or untagged.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type === HELM_RELEASE_TYPE) {
+      reportAll(report, `Helm release ${args.name}`, nestedImageProblems(args.props.values, "values"));
+      return;
+    }
+    const t = k8sType(args.type);
+    if (!t) return;
+    const problems = workloadImageProblems(t.kind, args.props);
+    // Custom resources (Strimzi spec.image, spec.kafka.image, YugabyteDB …) carry images in their spec.
+    if (t.group.includes(".") && !t.group.endsWith("k8s.io")) problems.push(...nestedImageProblems(args.props.spec, "spec"));
+    reportAll(report, label(args), problems);
+  },
+};
+
+export const noPlaintextSecrets: WatchpipeResourcePolicy = {
+  name: "no-plaintext-secrets",
+  description: "No credential as a literal in container env, ConfigMaps, custom resource specs or Helm values; Secrets hold them and everything else references them.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type === HELM_RELEASE_TYPE) {
+      reportAll(report, `Helm release ${args.name}`, nestedSecretProblems(args.props.values, "values"));
+      return;
+    }
+    const t = k8sType(args.type);
+    if (!t || t.kind === "Secret") return;
+    if (t.kind === "ConfigMap") {
+      reportAll(report, label(args), configMapSecretProblems(args.props));
+      return;
+    }
+    const problems = envSecretProblems(t.kind, args.props);
+    if (t.group.includes(".") && !t.group.endsWith("k8s.io")) problems.push(...nestedSecretProblems(args.props.spec, "spec"));
+    reportAll(report, label(args), problems);
+  },
+};
+
+export const eksSecretsEncrypted: WatchpipeResourcePolicy = {
+  name: "eks-secrets-encrypted",
+  description: "EKS envelope-encrypts Kubernetes Secrets with a KMS key (the aws:eks/cluster:Cluster inside eks.Cluster, and the component's own argument).",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type === "aws:eks/cluster:Cluster") reportAll(report, `EKS cluster ${args.name}`, eksEncryptionProblems(args.props));
+    if (args.type === "eks:index:Cluster" && !args.props.encryptionConfigKeyArn) {
+      report(`eks.Cluster ${args.name}: encryptionConfigKeyArn is not set; expected the ARN of a KMS key with rotation on`);
+    }
+  },
+};
+
+export const eksEndpointRestricted: WatchpipeResourcePolicy = {
+  name: "eks-endpoint-restricted",
+  description: "A public EKS API endpoint is limited to listed CIDRs, never 0.0.0.0/0.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type === "aws:eks/cluster:Cluster") {
+      const vpc = isObject(args.props.vpcConfig) ? args.props.vpcConfig : {};
+      reportAll(report, `EKS cluster ${args.name}`, eksEndpointProblems(vpc.endpointPublicAccess, vpc.publicAccessCidrs));
+    }
+    if (args.type === "eks:index:Cluster") {
+      reportAll(report, `eks.Cluster ${args.name}`, eksEndpointProblems(args.props.endpointPublicAccess, args.props.publicAccessCidrs));
+    }
+  },
+};
+
+export const kmsKeyRotation: WatchpipeResourcePolicy = {
+  name: "kms-key-rotation",
+  description: "Every symmetric KMS key rotates automatically.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type === "aws:kms/key:Key") reportAll(report, `KMS key ${args.name}`, kmsRotationProblems(args.props));
+  },
+};
+
+export const nodesImdsv2: WatchpipeResourcePolicy = {
+  name: "nodes-imdsv2-hop-limit-1",
+  description: "Node launch templates require IMDSv2 with hop limit 1 and give no public IP; every managed node group uses a launch template.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type === "aws:ec2/launchTemplate:LaunchTemplate") reportAll(report, `launch template ${args.name}`, launchTemplateProblems(args.props));
+    if (args.type === "aws:eks/nodeGroup:NodeGroup" && !isObject(args.props.launchTemplate)) {
+      report(`node group ${args.name}: no launchTemplate; expected one with IMDSv2 required and hop limit 1 (the EKS default allows IMDSv1 and 2 hops)`);
+    }
+  },
+};
+
+export const noOpenIngress: WatchpipeResourcePolicy = {
+  name: "no-open-ingress",
+  description: "No security group admits ingress from 0.0.0.0/0 or ::/0.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => reportAll(report, `security group ${args.name}`, openIngressProblems(args.type, args.props)),
+};
+
+export const nodesNoPublicIp: WatchpipeResourcePolicy = {
+  name: "nodes-no-public-ip",
+  description: "eks.Cluster never associates public IPs with nodes.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type === "eks:index:Cluster" && args.props.nodeAssociatePublicIpAddress !== false) {
+      report(`eks.Cluster ${args.name}: nodeAssociatePublicIpAddress is ${JSON.stringify(args.props.nodeAssociatePublicIpAddress)}; expected false (nodes live in private subnets)`);
+    }
+  },
+};
+
+const SUBNET = "aws:ec2/subnet:Subnet";
+const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
+const ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation";
+const INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway";
+const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+
+/** Resources `r.props[prop]` was computed from (works in preview, where ids are still unknown). */
+function sources(r: StackResource, prop: string, byUrn: Map<string, StackResource>): StackResource[] {
+  const deps = r.propertyDependencies[prop] as unknown as readonly (StackResource | string)[] | undefined;
+  // The engine hands PolicyResources; the mock harness hands URNs. Accept both.
+  return (deps ?? []).map((d) => (typeof d === "string" ? byUrn.get(d) : d)).filter((d): d is StackResource => d !== undefined);
+}
+
+/**
+ * Why a subnet is public, or undefined: it launches with public IPs, or its route table routes to an internet
+ * gateway (through a RouteTable's inline routes).
+ */
+function publicSubnetReason(subnet: StackResource, resources: readonly StackResource[], byUrn: Map<string, StackResource>): string | undefined {
+  if (subnet.props.mapPublicIpOnLaunch === true) return "it maps public IPs on launch";
+  for (const association of resources.filter((r) => r.type === ASSOCIATION)) {
+    if (!sources(association, "subnetId", byUrn).some((s) => s.urn === subnet.urn)) continue;
+    for (const table of sources(association, "routeTableId", byUrn).filter((t) => t.type === ROUTE_TABLE)) {
+      if (sources(table, "routes", byUrn).some((g) => g.type === INTERNET_GATEWAY)) return `its route table ${table.name} routes to an internet gateway`;
+    }
+  }
+  return undefined;
+}
+
+export const nodeGroupsInPrivateSubnets: WatchpipeStackPolicy = {
+  name: "node-groups-in-private-subnets",
+  description: "Every managed node group runs only in subnets of this stack that have no route to an internet gateway and no public IPs.",
+  enforcementLevel: MANDATORY,
+  validateStack: (args, report) => {
+    const byUrn = new Map(args.resources.map((r) => [r.urn, r]));
+    for (const group of args.resources.filter((r) => r.type === NODE_GROUP)) {
+      const subnets = sources(group, "subnetIds", byUrn).filter((s) => s.type === SUBNET);
+      if (subnets.length === 0) {
+        report(`node group ${group.name}: its subnetIds do not come from subnets created in this stack, so they cannot be proven private; create the subnets in the program (components/network.ts) or review and exempt this stack`, group.urn);
+        continue;
+      }
+      for (const subnet of subnets) {
+        const reason = publicSubnetReason(subnet, args.resources, byUrn);
+        if (reason) report(`node group ${group.name}: subnet ${subnet.name} is public (${reason}); expected private subnets only`, group.urn);
+      }
+    }
+  },
+};
+
+export const resourcePolicies: WatchpipeResourcePolicy[] = [
+  kafkaTopicDurability,
+  kafkaBrokerDurability,
+  kafkaListenersTlsAuth,
+  kafkaClientsTlsAuth,
+  kafkaClientDurability,
+  imagesPinned,
+  noPlaintextSecrets,
+  eksSecretsEncrypted,
+  eksEndpointRestricted,
+  kmsKeyRotation,
+  nodesImdsv2,
+  noOpenIngress,
+  nodesNoPublicIp,
+];
+
+export const stackPolicies: WatchpipeStackPolicy[] = [nodeGroupsInPrivateSubnets];
+
+/** Every policy of the pack, in the order the PolicyPack lists them. */
+export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [...resourcePolicies, ...stackPolicies];
+
+/** Run every resource policy over one resource; the violation messages (tests, render tool). */
+export function violationsOf(args: ResourceArgs): string[] {
+  const found: string[] = [];
+  for (const p of resourcePolicies) p.validateResource(args, (message) => found.push(`[${p.name}] ${message}`));
+  return found;
+}
+
+/** Run every stack policy over a set of resources. */
+export function stackViolationsOf(args: StackArgs): string[] {
+  const found: string[] = [];
+  for (const p of stackPolicies) p.validateStack(args, (message) => found.push(`[${p.name}] ${message}`));
+  return found;
+}
