@@ -12,16 +12,17 @@
 -- Daily watch time and viewers (royalties): one date range, all videos or a few. Day first and ASC so a date range is
 -- one range scan (in YSQL, ASC makes the index range-sharded: a hash-sharded day could only be probed by equality).
 -- Writes land on the current day's range; at the segment rate (hundreds/s, not heartbeats/s) one tablet copes and
--- YSQL splits it as it grows. INCLUDE makes the report an index-only scan (no table lookups).
+-- YSQL splits it as it grows. INCLUDE makes the report an index-only scan (no table lookups); start_ts is included
+-- because PostgreSQL only answers from an expression index when the expression's own column is in it too.
 CREATE INDEX IF NOT EXISTS watch_segments_day_video_idx
     ON watch_segments (((start_ts AT TIME ZONE 'UTC')::date) ASC, video_id ASC)
-    INCLUDE (user_id, watched_sec);
+    INCLUDE (user_id, watched_sec, start_ts);
 
 -- Hourly reach per video (advertisers): always asked for one video and an hour range. video_id first (hash-sharded
 -- in YSQL, spreading writes over tablets), then the UTC hour, so one video's hours are a single ordered range.
 CREATE INDEX IF NOT EXISTS watch_segments_video_hour_idx
     ON watch_segments (video_id, (date_trunc('hour', start_ts AT TIME ZONE 'UTC')))
-    INCLUDE (user_id);
+    INCLUDE (user_id, start_ts);
 
 -- Where to resume: the end of the latest segment (largest start_ts) for each user and video. Served by the primary
 -- key (user_id, video_id, start_ts): a WHERE on user_id (and video_id) is pushed into the DISTINCT ON, so it is a
