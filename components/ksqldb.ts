@@ -1,0 +1,97 @@
+/**
+ * ksqlDB servers in the Kafka namespace: a StatefulSet with RocksDB state on PersistentVolumes, exactly_once_v2,
+ * every internal topic RF 3 / min ISR 2, TLS + SCRAM-SHA-512 as the `ksqldb` KafkaUser; a pre-created processing-log
+ * KafkaTopic; headless + ClusterIP Services, PDB and an ingress NetworkPolicy. Specs: components/ksqldbSpecs.ts.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { kafkaTopicManifest } from "./kafkaTopicSpecs";
+import {
+  KSQL_PROCESSING_LOG_PARTITIONS,
+  KSQL_PROCESSING_LOG_TOPIC,
+  KSQLDB_APP,
+  KSQLDB_HEADLESS_SERVICE,
+  KSQLDB_PORT,
+  ksqldbHeadlessServiceSpec,
+  ksqldbServiceSpec,
+  ksqldbStatefulSetSpec,
+  ksqldbUrl,
+  streamThreadsPerReplica,
+} from "./ksqldbSpecs";
+import { podDisruptionBudgetSpec, sameNamespaceIngressPolicySpec, workloadLabels } from "./streamingSpecs";
+
+/** The processing log is for debugging bad input; a week covers looking into last week's incident. */
+export const PROCESSING_LOG_RETENTION_MS = 7 * 24 * 3_600_000;
+
+export interface KsqldbArgs {
+  readonly namespace: string;
+  readonly replicas: number;
+  readonly storageGiB: number;
+  readonly storageClassName: string;
+  readonly resources: { readonly cpu: string; readonly memory: string };
+  /** Total Kafka Streams threads across all servers (capacity.consumerParallelism). */
+  readonly consumerParallelism: number;
+  readonly schemaRegistryUrl: string;
+  readonly provider: k8s.Provider;
+  /** Pulumi `protect` on the StatefulSet (its PVCs hold the session state) and the processing-log topic. */
+  readonly protect: boolean;
+  /** The Strimzi release (CRDs), the Kafka cluster, the `ksqldb` KafkaUser, the pipeline topics, Schema Registry. */
+  readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export class Ksqldb extends pulumi.ComponentResource {
+  /** In-cluster URL of the REST API. */
+  readonly url: string;
+  readonly statefulSet: k8s.apps.v1.StatefulSet;
+  readonly service: k8s.core.v1.Service;
+
+  constructor(name: string, args: KsqldbArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("watchpipe:ksqldb:Ksqldb", name, {}, opts);
+    const k = { parent: this, provider: args.provider };
+    const ns = args.namespace;
+    const metadata = (objectName: string) => ({ name: objectName, namespace: ns, labels: workloadLabels(KSQLDB_APP, false) });
+
+    const processingLog = new k8s.apiextensions.CustomResource(
+      `${name}-processing-log-topic`,
+      kafkaTopicManifest(
+        {
+          topicName: KSQL_PROCESSING_LOG_TOPIC,
+          partitions: KSQL_PROCESSING_LOG_PARTITIONS,
+          config: { "cleanup.policy": "delete", "retention.ms": PROCESSING_LOG_RETENTION_MS },
+        },
+        ns,
+      ),
+      { ...k, dependsOn: args.dependsOn, protect: args.protect },
+    );
+
+    const headless = new k8s.core.v1.Service(`${name}-headless`, { metadata: metadata(KSQLDB_HEADLESS_SERVICE), spec: ksqldbHeadlessServiceSpec() }, { ...k, dependsOn: args.dependsOn });
+    this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: metadata(KSQLDB_APP), spec: ksqldbServiceSpec() }, { ...k, dependsOn: args.dependsOn });
+
+    this.statefulSet = new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
+      {
+        metadata: metadata(KSQLDB_APP),
+        spec: ksqldbStatefulSetSpec({
+          namespace: ns,
+          replicas: args.replicas,
+          storageGiB: args.storageGiB,
+          storageClassName: args.storageClassName,
+          resources: args.resources,
+          streamThreads: streamThreadsPerReplica(args.consumerParallelism, args.replicas),
+          schemaRegistryUrl: args.schemaRegistryUrl,
+        }),
+      },
+      { ...k, dependsOn: [...args.dependsOn, processingLog, headless], protect: args.protect },
+    );
+
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: metadata(KSQLDB_APP), spec: podDisruptionBudgetSpec(KSQLDB_APP) }, { ...k, dependsOn: args.dependsOn });
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-ingress`,
+      { metadata: metadata(`${KSQLDB_APP}-ingress`), spec: sameNamespaceIngressPolicySpec(KSQLDB_APP, KSQLDB_PORT) },
+      { ...k, dependsOn: args.dependsOn },
+    );
+
+    this.url = ksqldbUrl(ns);
+    this.registerOutputs({ url: this.url });
+  }
+}
