@@ -44,19 +44,19 @@ interface BridgeOffset {
   readonly message?: string;
 }
 
-/** Pure: how many records of a 200 answer the bridge accepted, and the first per-record error. */
-export function countBridgeAcks(body: unknown, sent: number): { acked: number; error: string | null } {
+/** Pure: which records (by index) a 200 answer says the bridge accepted, and the first per-record error. */
+export function countBridgeAcks(body: unknown, sent: number): { ackedIndexes: number[]; error: string | null } {
   const offsets = (body as { offsets?: unknown } | null)?.offsets;
   if (!Array.isArray(offsets) || offsets.length !== sent) {
-    return { acked: 0, error: `bridge answer has ${Array.isArray(offsets) ? offsets.length : "no"} offsets, expected ${sent}` };
+    return { ackedIndexes: [], error: `bridge answer has ${Array.isArray(offsets) ? offsets.length : "no"} offsets, expected ${sent}` };
   }
-  let acked = 0;
+  const ackedIndexes: number[] = [];
   let error: string | null = null;
-  for (const o of offsets as BridgeOffset[]) {
-    if (o.error_code === undefined && typeof o.offset === "number") acked++;
+  (offsets as BridgeOffset[]).forEach((o, i) => {
+    if (o.error_code === undefined && typeof o.offset === "number") ackedIndexes.push(i);
     else error ??= `error_code ${o.error_code ?? "?"}: ${o.message ?? "(no message)"}`;
-  }
-  return { acked, error };
+  });
+  return { ackedIndexes, error };
 }
 
 /** One bridge lane: one POST in flight (the bridge's own producer handles batching and idempotence). */
@@ -82,13 +82,15 @@ export class BridgeLane {
       if (res.status !== 200) {
         throw new Error(`POST ${url} returned HTTP ${res.status}, expected 200: ${text.slice(0, 500)}`);
       }
-      const { acked, error } = countBridgeAcks(JSON.parse(text) as unknown, records.length);
+      const { ackedIndexes, error } = countBridgeAcks(JSON.parse(text) as unknown, records.length);
       const latencyMs = Date.now() - started;
-      if (acked === records.length) return { acked, failed: 0, latencyMs };
+      const ackedRecords = ackedIndexes.map((i) => records[i]!);
+      const acked = ackedRecords.length;
+      if (acked === records.length) return { acked, failed: 0, ackedRecords, latencyMs };
       const msg = `bridge accepted ${acked} of ${records.length} records at ${url}: ${error ?? "unknown error"}`;
-      return { acked, failed: records.length - acked, latencyMs, error: new Error(msg) };
+      return { acked, failed: records.length - acked, ackedRecords, latencyMs, error: new Error(msg) };
     } catch (err) {
-      return { acked: 0, failed: records.length, latencyMs: Date.now() - started, error: err instanceof Error ? err : new Error(String(err)) };
+      return { acked: 0, failed: records.length, ackedRecords: [], latencyMs: Date.now() - started, error: err instanceof Error ? err : new Error(String(err)) };
     }
   }
 

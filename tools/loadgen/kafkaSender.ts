@@ -6,12 +6,13 @@
  * them back when the request fails (node_modules/kafkajs/src/producer/sendMessages.js). Concurrent sends on one
  * producer interleave those updates, and a later batch can reuse a sequence number the broker has already seen;
  * the broker then answers "duplicate" and the new records are acknowledged but never written (kafkajs#1005).
- * So each producer here has exactly ONE send in flight (enforced, not just documented), batches many records per
- * call, and after any failed send is thrown away and replaced: a new producer id starts sequences at 0, so no
- * partially-written batch can collide with the next one. Throughput comes from several such producers.
+ * So each producer here has exactly ONE batch in flight (enforced, not just documented), sends it as one
+ * single-partition request per partition (see KafkaLane), and after any failed send is thrown away and replaced:
+ * a new producer id starts sequences at 0, so no partially-written batch can collide with the next one.
+ * Throughput comes from large batches and several such producers.
  */
 import { readFileSync } from "node:fs";
-import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type Producer, type ProducerConfig, type Message } from "kafkajs";
+import { CompressionTypes, Kafka, Partitioners, logLevel, type KafkaConfig, type Producer, type ProducerConfig, type Message } from "kafkajs";
 import { PRODUCER_DURABILITY_CONFIG, SASL_MECHANISM } from "../../components/durability";
 import type { LoadgenConfig } from "./config";
 import { SEQ_HEADER, type LoadRecord } from "./records";
@@ -90,17 +91,54 @@ export function toKafkaMessage(r: LoadRecord, runId: string): Message {
   return { key: r.key, value: r.value, headers: { [SEQ_HEADER]: `${runId}:${r.seq}` } };
 }
 
-/** Outcome of one send call: `acked` records are durably written (acks=all); `failed` ones may or may not be. */
+/** Outcome of one send call: `ackedRecords` are durably written (acks=all); the others may or may not be. */
 export interface SendResult {
   readonly acked: number;
   readonly failed: number;
+  readonly ackedRecords: readonly LoadRecord[];
   readonly latencyMs: number;
   readonly error?: Error;
 }
 
-/** One producer lane: one send in flight, fresh producer after a failure. */
+/** kafkajs's own key partitioner (murmur2, the Java client's): we group by partition before sending. */
+const keyPartitioner = Partitioners.DefaultPartitioner();
+
+/** Pure: the partition kafkajs (and the Java client) would pick for `key` on a topic with `numPartitions`. */
+export function partitionForKey(topic: string, key: string, numPartitions: number): number {
+  const partitionMetadata = Array.from({ length: numPartitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [],
+    isr: [],
+  }));
+  return keyPartitioner({ topic, partitionMetadata, message: { key, value: null } });
+}
+
+/** Pure: records grouped by target partition, keeping their order within each partition. */
+export function groupByPartition(topic: string, records: readonly LoadRecord[], numPartitions: number): Map<number, LoadRecord[]> {
+  const groups = new Map<number, LoadRecord[]>();
+  for (const r of records) {
+    const p = partitionForKey(topic, r.key, numPartitions);
+    const g = groups.get(p);
+    if (g === undefined) groups.set(p, [r]);
+    else g.push(r);
+  }
+  return groups;
+}
+
+/**
+ * One producer lane. Each call splits its batch by partition and sends one request per partition (at most one
+ * in flight per partition, never two sends racing on one partition's sequence numbers). A single-partition send
+ * is all-or-nothing, and kafkajs's internal retries resend it with the same producer id and sequence, so the
+ * broker deduplicates a retry of a write that had in fact landed. Multi-partition sends are NOT used: on retry
+ * kafkajs re-sends only to brokers that have not answered yet, so a partition whose leader moved to a broker that
+ * already answered is silently skipped and reported as sent (we saw acknowledged records lost that way).
+ * After a partition send finally fails, the producer is replaced (new producer id) before the next call.
+ */
 export class KafkaLane {
   private producer: Producer | null = null;
+  private partitions: number | null = null;
   private inFlight = false;
   private closed = false;
 
@@ -110,6 +148,27 @@ export class KafkaLane {
     private readonly runId: string,
   ) {}
 
+  private async partitionCount(): Promise<number> {
+    if (this.partitions !== null) return this.partitions;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: [this.cfg.topic] });
+      const n = md.topics[0]?.partitions.length ?? 0;
+      if (n < 1) throw new Error(`topic ${this.cfg.topic} has no partitions in the cluster metadata; does it exist?`);
+      this.partitions = n;
+      return n;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async discardProducer(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    if (p !== null) await p.disconnect().catch(() => undefined);
+  }
+
   async send(records: readonly LoadRecord[]): Promise<SendResult> {
     if (this.inFlight) {
       throw new Error("KafkaLane.send called while a send is in flight: concurrent sends on one kafkajs idempotent producer can lose acknowledged records (kafkajs#1005); await each send or add lanes");
@@ -117,27 +176,50 @@ export class KafkaLane {
     if (this.closed) throw new Error("KafkaLane.send called after close()");
     this.inFlight = true;
     const started = Date.now();
+    const fail = (err: unknown): SendResult => ({
+      acked: 0,
+      failed: records.length,
+      ackedRecords: [],
+      latencyMs: Date.now() - started,
+      error: err instanceof Error ? err : new Error(String(err)),
+    });
     try {
-      if (this.producer === null) {
-        const p = this.kafka.producer(kafkaProducerConfig(this.cfg));
-        await p.connect();
-        this.producer = p;
+      let producer: Producer;
+      let numPartitions: number;
+      try {
+        numPartitions = await this.partitionCount();
+        if (this.producer === null) {
+          const p = this.kafka.producer(kafkaProducerConfig(this.cfg));
+          await p.connect();
+          this.producer = p;
+        }
+        producer = this.producer;
+      } catch (err) {
+        await this.discardProducer();
+        return fail(err);
       }
-      await this.producer.send({
-        topic: this.cfg.topic,
-        acks: LOADGEN_ACKS,
-        timeout: this.cfg.sendTimeoutMs,
-        compression: this.cfg.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None,
-        messages: records.map((r) => toKafkaMessage(r, this.runId)),
+      const groups = [...groupByPartition(this.cfg.topic, records, numPartitions)];
+      const outcomes = await Promise.allSettled(
+        groups.map(([partition, group]) =>
+          producer.send({
+            topic: this.cfg.topic,
+            acks: LOADGEN_ACKS,
+            timeout: this.cfg.sendTimeoutMs,
+            compression: this.cfg.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None,
+            messages: group.map((r) => ({ ...toKafkaMessage(r, this.runId), partition })),
+          }),
+        ),
+      );
+      const ackedRecords: LoadRecord[] = [];
+      let error: Error | undefined;
+      outcomes.forEach((o, i) => {
+        if (o.status === "fulfilled") ackedRecords.push(...groups[i]![1]);
+        else error ??= o.reason instanceof Error ? o.reason : new Error(String(o.reason));
       });
-      return { acked: records.length, failed: 0, latencyMs: Date.now() - started };
-    } catch (err) {
-      // The failed batch may be partly written; discard this producer id so its sequence numbers die with it.
-      const p = this.producer;
-      this.producer = null;
-      if (p !== null) await p.disconnect().catch(() => undefined);
-      const error = err instanceof Error ? err : new Error(String(err));
-      return { acked: 0, failed: records.length, latencyMs: Date.now() - started, error };
+      // A finally failed partition send may be partly written; its sequence numbers die with this producer id.
+      if (error !== undefined) await this.discardProducer();
+      const base = { acked: ackedRecords.length, failed: records.length - ackedRecords.length, ackedRecords, latencyMs: Date.now() - started };
+      return error === undefined ? base : { ...base, error };
     } finally {
       this.inFlight = false;
     }
@@ -145,9 +227,7 @@ export class KafkaLane {
 
   async close(): Promise<void> {
     this.closed = true;
-    const p = this.producer;
-    this.producer = null;
-    if (p !== null) await p.disconnect();
+    await this.discardProducer();
   }
 }
 

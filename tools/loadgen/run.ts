@@ -19,9 +19,9 @@ export interface Lane {
 }
 
 export interface RunHooks {
-  /** Called with every fully acknowledged batch (tests use it to know exactly what was acked). */
+  /** Called with the acknowledged records of every send (tests use it to know exactly what was acked). */
   readonly onAcked?: (records: readonly LoadRecord[]) => void;
-  /** Called with every failed batch and its error. */
+  /** Called with the records of a send that were not acknowledged, and the error. */
   readonly onFailed?: (records: readonly LoadRecord[], error: Error) => void;
   /** Progress lines go here (default console.log). */
   readonly log?: (line: string) => void;
@@ -103,16 +103,16 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
       failed += res.failed;
       windowAcked += res.acked;
       windowLatencies.push(res.latencyMs);
-      if (res.failed === 0) {
-        for (const r of records) if (r.malformed) malformedAcked++;
-        hooks.onAcked?.(records);
-      } else {
+      for (const r of res.ackedRecords) if (r.malformed) malformedAcked++;
+      if (res.ackedRecords.length > 0) hooks.onAcked?.(res.ackedRecords);
+      if (res.failed > 0) {
         const error = res.error ?? new Error("send failed without an error");
         const msg = describeSendError(error);
         if (errors.has(msg) || errors.size < MAX_ERROR_KINDS) errors.set(msg, (errors.get(msg) ?? 0) + 1);
         else errors.set("(other errors)", (errors.get("(other errors)") ?? 0) + 1);
-        hooks.onFailed?.(records, error);
-        log(`send of ${records.length} records failed after ${res.latencyMs} ms: ${msg}`);
+        const ackedSet = new Set(res.ackedRecords);
+        hooks.onFailed?.(records.filter((r) => !ackedSet.has(r)), error);
+        log(`send of ${res.failed} of ${records.length} records failed after ${res.latencyMs} ms: ${msg}`);
         await sleep(FAILURE_BACKOFF_MS);
       }
     }

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { HEARTBEAT_INTERVAL_SEC, type Heartbeat } from "../components/topics";
+import { MALFORMED_KINDS, malformedValue, toRecords } from "../tools/loadgen/records";
+import { createSimulation, mulberry32, nextHeartbeats } from "../tools/loadgen/simulate";
+
+const START = Date.UTC(2026, 10, 22, 12, 0, 0);
+
+function byUser(hbs: readonly Heartbeat[]): Map<string, Heartbeat[]> {
+  const m = new Map<string, Heartbeat[]>();
+  for (const hb of hbs) m.set(hb.user_id, [...(m.get(hb.user_id) ?? []), hb]);
+  return m;
+}
+
+describe("viewer simulation", () => {
+  it("is deterministic for a seed and differs across seeds", () => {
+    const a = nextHeartbeats(createSimulation({ viewers: 50, videos: 20, seed: 7, startTs: START }), 500);
+    const b = nextHeartbeats(createSimulation({ viewers: 50, videos: 20, seed: 7, startTs: START }), 500);
+    const c = nextHeartbeats(createSimulation({ viewers: 50, videos: 20, seed: 8, startTs: START }), 500);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+  });
+
+  it("emits heartbeats with the Heartbeat shape: ids, non-negative playhead, event time from the start", () => {
+    const hbs = nextHeartbeats(createSimulation({ viewers: 100, videos: 10, seed: 1, startTs: START }), 2_000);
+    for (const hb of hbs) {
+      expect(Object.keys(hb).sort()).toEqual(["device_id", "event_ts", "position_sec", "user_id", "video_id"]);
+      expect(hb.user_id).toMatch(/^u\d{6}$/);
+      expect(hb.video_id).toMatch(/^v\d{5}$/);
+      expect(hb.position_sec).toBeGreaterThanOrEqual(0);
+      expect(hb.event_ts).toBeGreaterThanOrEqual(START);
+    }
+  });
+
+  it("gives each viewer strictly increasing event time in steps of whole heartbeat intervals", () => {
+    const hbs = nextHeartbeats(createSimulation({ viewers: 20, videos: 5, seed: 3, startTs: START }), 20 * 300);
+    for (const [user, list] of byUser(hbs)) {
+      for (let i = 1; i < list.length; i++) {
+        const gap = list[i]!.event_ts - list[i - 1]!.event_ts;
+        expect(gap, `${user} heartbeat ${i}`).toBeGreaterThan(0);
+        expect(gap % (HEARTBEAT_INTERVAL_SEC * 1000), `${user} heartbeat ${i}`).toBe(0);
+      }
+    }
+  });
+
+  it("produces continuous playback most of the time, plus seeks, pauses, device switches and next videos", () => {
+    const hbs = nextHeartbeats(createSimulation({ viewers: 200, videos: 50, seed: 11, startTs: START }), 200 * 400);
+    let continuous = 0;
+    let seeks = 0;
+    let pauses = 0;
+    let deviceSwitches = 0;
+    let videoChanges = 0;
+    for (const list of byUser(hbs).values()) {
+      for (let i = 1; i < list.length; i++) {
+        const [prev, cur] = [list[i - 1]!, list[i]!];
+        const gapIntervals = (cur.event_ts - prev.event_ts) / (HEARTBEAT_INTERVAL_SEC * 1000);
+        if (cur.video_id !== prev.video_id) videoChanges++;
+        else if (gapIntervals > 1) pauses++;
+        else if (cur.position_sec - prev.position_sec === HEARTBEAT_INTERVAL_SEC) continuous++;
+        else seeks++;
+        if (cur.device_id !== prev.device_id) deviceSwitches++;
+      }
+    }
+    const total = continuous + seeks + pauses + videoChanges;
+    expect(continuous / total).toBeGreaterThan(0.9);
+    expect(seeks).toBeGreaterThan(0);
+    expect(pauses).toBeGreaterThan(0);
+    expect(deviceSwitches).toBeGreaterThan(0);
+    expect(videoChanges).toBeGreaterThan(0);
+  });
+
+  it("resumes a pause at the playhead where it paused", () => {
+    const hbs = nextHeartbeats(createSimulation({ viewers: 50, videos: 50, seed: 5, startTs: START }), 50 * 400);
+    let checked = 0;
+    for (const list of byUser(hbs).values()) {
+      for (let i = 1; i < list.length; i++) {
+        const [prev, cur] = [list[i - 1]!, list[i]!];
+        if (cur.video_id === prev.video_id && cur.event_ts - prev.event_ts > HEARTBEAT_INTERVAL_SEC * 1000) {
+          expect(cur.position_sec).toBe(prev.position_sec);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it("rejects a simulation without viewers", () => {
+    expect(() => createSimulation({ viewers: 0, videos: 1, seed: 1, startTs: START })).toThrow(/viewers must be an integer >= 1, got 0/);
+  });
+});
+
+describe("records", () => {
+  const hb: Heartbeat = { user_id: "u000001", video_id: "v00001", position_sec: 42, event_ts: START, device_id: "u000001-d0" };
+
+  it("keys by user_id and writes the heartbeat as its JSON value", () => {
+    const [r] = toRecords([hb], 10, 0, Math.random);
+    expect(r).toEqual({ key: "u000001", value: JSON.stringify(hb), seq: 10, malformed: false });
+    expect(JSON.parse(r!.value)).toEqual(hb);
+  });
+
+  it("injects roughly the requested share of malformed records, each of them invalid", () => {
+    const hbs = nextHeartbeats(createSimulation({ viewers: 100, videos: 10, seed: 2, startTs: START }), 20_000);
+    const records = toRecords(hbs, 0, 0.1, mulberry32(9));
+    const bad = records.filter((r) => r.malformed);
+    expect(bad.length / records.length).toBeGreaterThan(0.08);
+    expect(bad.length / records.length).toBeLessThan(0.12);
+    expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i));
+    for (const r of bad) expect(r.value).not.toBe(JSON.stringify(hbs[r.seq]));
+  });
+
+  it.each(MALFORMED_KINDS)("malformed kind %s fails the heartbeat contract", (kind) => {
+    const v = malformedValue(hb, kind);
+    let parsed: Record<string, unknown> | null = null;
+    try {
+      parsed = JSON.parse(v) as Record<string, unknown>;
+    } catch {
+      parsed = null;
+    }
+    const valid =
+      parsed !== null &&
+      typeof parsed.user_id === "string" &&
+      typeof parsed.video_id === "string" &&
+      typeof parsed.position_sec === "number" &&
+      parsed.position_sec >= 0 &&
+      typeof parsed.event_ts === "number";
+    expect(valid).toBe(false);
+  });
+});
