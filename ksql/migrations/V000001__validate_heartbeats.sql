@@ -17,7 +17,8 @@ CREATE STREAM IF NOT EXISTS heartbeats_raw_json (
 
 -- Valid heartbeats, re-keyed by the session key user_id|video_id (KAFKA key = UTF-8 bytes, default partitioner) so
 -- the session aggregation needs no repartition and ticks can target each partition (ksql/ticks.ts). Event time
--- becomes the record timestamp for everything downstream.
+-- becomes the record timestamp for everything downstream. Column names stay unquoted (Avro fields USER_ID, ...) so
+-- TIMESTAMP='event_ts' resolves; only ksqlDB reads this topic.
 CREATE STREAM IF NOT EXISTS heartbeats WITH (
   KAFKA_TOPIC = 'heartbeats',
   KEY_FORMAT = 'KAFKA',
@@ -26,11 +27,11 @@ CREATE STREAM IF NOT EXISTS heartbeats WITH (
   TIMESTAMP = 'event_ts'
 ) AS SELECT
   CONCAT(user_id, '|', video_id) AS session_key,
-  user_id AS `user_id`,
-  video_id AS `video_id`,
-  position_sec AS `position_sec`,
-  event_ts AS `event_ts`,
-  device_id AS `device_id`
+  user_id,
+  video_id,
+  position_sec,
+  event_ts,
+  device_id
 FROM heartbeats_raw_json
 WHERE (CASE
     WHEN user_id IS NULL THEN 'user_id: expected a string'

@@ -22,8 +22,8 @@ CREATE TABLE IF NOT EXISTS heartbeat_sessions WITH (
   WINDOWSTART AS `session_start_ts`,
   WINDOWEND AS `session_end_ts`,
   ARRAY_SORT(ARRAY_DISTINCT(COLLECT_LIST(
-    CASE WHEN `user_id` = '__tick__' THEN ''
-    ELSE CONCAT(LPAD(CAST(`event_ts` AS STRING), 13, '0'), LPAD(CAST(ROUND(`position_sec` * 1000) AS STRING), 11, '0'))
+    CASE WHEN user_id = '__tick__' THEN ''
+    ELSE CONCAT(LPAD(CAST(event_ts AS STRING), 13, '0'), LPAD(CAST(ROUND(position_sec * 1000) AS STRING), 11, '0'))
     END
   ))) AS `points`
 FROM heartbeats
