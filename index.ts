@@ -3,15 +3,22 @@
  * outputs; components hold the logic.
  */
 import { loadConfig } from "./config";
+import { kafkaPlatform } from "./components/kafkaPlatform";
 import { kubernetesTarget } from "./components/platform";
 
 // Validate before anything is registered: a bad key fails preview with a message naming it.
 const config = loadConfig();
 
 const target = kubernetesTarget(config);
+const kafka = kafkaPlatform(config, target);
 
 export const environment = config.environment;
 export const kubeContext = target.context;
 export const vpcId = target.aws?.vpcId;
 export const clusterName = target.aws?.clusterName;
 export const kubeconfig = target.aws?.kubeconfig;
+export const kafkaNamespace = kafka.namespace;
+export const kafkaBootstrapServers = kafka.bootstrapServers;
+export const heartbeatPartitions = kafka.partitions.partitions;
+export const bridgeService = kafka.bridge.serviceName;
+export const bridgeHostname = kafka.bridge.hostname;

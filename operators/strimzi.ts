@@ -1,0 +1,40 @@
+/**
+ * The Strimzi cluster operator: its own namespace, the pinned chart (which installs the kafka.strimzi.io CRDs), and
+ * a watch on the Kafka namespace only. Every Strimzi CR depends on {@link StrimziOperator.release}.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { STRIMZI_CHART, STRIMZI_CHART_VERSION, STRIMZI_NAMESPACE, STRIMZI_RELEASE_NAME, strimziValues } from "./strimziValues";
+
+export interface StrimziOperatorArgs {
+  readonly provider: k8s.Provider;
+  /** Namespace holding the Kafka CRs; the operator watches it and nothing else. */
+  readonly kafkaNamespace: pulumi.Input<string>;
+  /** Resources the release must wait for (the Kafka namespace must exist before the chart's RoleBindings). */
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export class StrimziOperator extends pulumi.ComponentResource {
+  readonly namespace: k8s.core.v1.Namespace;
+  readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: StrimziOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("watchpipe:operators:StrimziOperator", name, {}, opts);
+    const k = { parent: this, provider: args.provider };
+    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: STRIMZI_NAMESPACE } }, k);
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: STRIMZI_RELEASE_NAME,
+        chart: STRIMZI_CHART,
+        version: STRIMZI_CHART_VERSION,
+        namespace: this.namespace.metadata.name,
+        values: pulumi.output(args.kafkaNamespace).apply(strimziValues),
+        // Wait for the operator Deployment so CRs are only created once something reconciles them.
+        skipAwait: false,
+      },
+      { ...k, dependsOn: args.dependsOn },
+    );
+    this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Pure Helm values for the Strimzi cluster operator chart. Every path here exists in the chart's values.yaml
+ * (test/kafkaOperators.test.ts checks it against ../shared/charts/strimzi-kafka-operator-1.2.0/values.yaml).
+ */
+
+/** The operator chart, from Strimzi's OCI registry. */
+export const STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator";
+/** Strimzi 1.2.0: API kafka.strimzi.io/v1 only, supports Kafka 4.3.1 (KRaft, node pools). Pinned: operator upgrades
+ *  roll every broker and must be planned. */
+export const STRIMZI_CHART_VERSION = "1.2.0";
+/** Namespace the operator runs in; it watches the Kafka namespace only (least privilege across namespaces). */
+export const STRIMZI_NAMESPACE = "strimzi";
+/** Helm release name (fixed: it prefixes the operator's resources). */
+export const STRIMZI_RELEASE_NAME = "strimzi";
+/** The operator is a reconcile loop: its downtime pauses changes, never traffic. One replica with leader election on. */
+const OPERATOR_REPLICAS = 1;
+/** Enough for one cluster's reconciliation; the chart's 384Mi gets OOM-killed during rolling updates of large pools. */
+const OPERATOR_RESOURCES = { requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "1000m", memory: "512Mi" } };
+
+export function strimziValues(kafkaNamespace: string) {
+  return {
+    replicas: OPERATOR_REPLICAS,
+    watchNamespaces: [kafkaNamespace],
+    watchAnyNamespace: false,
+    resources: OPERATOR_RESOURCES,
+    leaderElection: { enable: true },
+    // Strimzi writes NetworkPolicies for its operands (brokers' replication and listener ports, honouring
+    // networkPolicyPeers) and PDBs for them; both are part of our security and availability story.
+    generateNetworkPolicy: true,
+    generatePodDisruptionBudget: true,
+    // The CRDs and cluster roles (rack awareness reads node labels) come with the release.
+    createGlobalResources: true,
+  };
+}
