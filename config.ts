@@ -70,6 +70,10 @@ export const DEFAULT_CONNECT_REPLICAS = 2;
 export const DEFAULT_CONNECT_TASKS_MAX = 6;
 export const DEFAULT_YUGABYTE_REPLICATION_FACTOR = 3;
 export const DEFAULT_YUGABYTE_STORAGE_GIB = 500;
+/** One tserver per AZ: RF 3 puts one replica of every tablet in each zone. */
+export const DEFAULT_YUGABYTE_TSERVERS = 3;
+/** A Connect worker runs a few sink tasks; the JDBC driver and batches need little heap (half of this). */
+export const DEFAULT_CONNECT_RESOURCES = { cpu: "2", memory: "4Gi" } as const;
 
 const KUBERNETES_VERSION = /^1\.(2[89]|3[0-9])$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/;
@@ -189,6 +193,7 @@ const ksqldbSchema = z.strictObject({
 const connectSchema = z.strictObject({
   replicas: positiveInt.default(DEFAULT_CONNECT_REPLICAS),
   tasksMax: positiveInt.default(DEFAULT_CONNECT_TASKS_MAX),
+  resources: resources.default({ ...DEFAULT_CONNECT_RESOURCES }),
   /** Where the Connect image with plugins is pushed; required on `local` (e.g. a kind registry), ECR on EKS. */
   imageRegistry: z.string().min(1).optional(),
 });
@@ -204,6 +209,8 @@ const yugabyteSchema = z.strictObject({
   masterResources: resources.default({ cpu: "2", memory: "4Gi" }),
   tserverResources: resources.default({ cpu: "4", memory: "16Gi" }),
   storageGiB: positiveInt.default(DEFAULT_YUGABYTE_STORAGE_GIB),
+  /** Total tservers; multi-zone spreads them evenly over the zones. */
+  tservers: positiveInt.default(DEFAULT_YUGABYTE_TSERVERS),
 });
 
 const rootSchema = z.strictObject({
@@ -292,6 +299,25 @@ export function crossFieldProblems(cfg: Omit<AppConfig, "stack" | "project" | "r
   }
   if (cfg.bridge.exposure === "internet-facing" && !cfg.bridge.certificateArn) {
     problems.push(`${ns}:bridge.certificateArn: an internet-facing bridge serves HTTPS only and needs an ACM certificate ARN; got nothing. Set it or use exposure "internal".`);
+  }
+  const yb = cfg.yugabyte;
+  // Prod's own azCount rule above already demands 3 zones; this one covers dev-like EKS stacks.
+  if (cfg.cluster.mode === "eks" && cfg.environment !== "prod" && yb.topology === "multi-zone" && cfg.network.azCount !== yb.replicationFactor) {
+    problems.push(`${ns}:yugabyte.topology: multi-zone runs one master per AZ, so network.azCount (${cfg.network.azCount}) must equal yugabyte.replicationFactor (${yb.replicationFactor}).`);
+  }
+  if (yb.topology === "multi-zone" && yb.tservers % yb.replicationFactor !== 0) {
+    problems.push(`${ns}:yugabyte.tservers: multi-zone spreads tservers evenly over ${yb.replicationFactor} zones; got ${yb.tservers}. Use a multiple of ${yb.replicationFactor}.`);
+  }
+  if (yb.tservers < yb.replicationFactor) {
+    problems.push(`${ns}:yugabyte.tservers: must be at least yugabyte.replicationFactor (${yb.replicationFactor}); got ${yb.tservers}.`);
+  }
+  for (const [key, r] of [["masterResources", yb.masterResources], ["tserverResources", yb.tserverResources]] as const) {
+    if (!/^[0-9]+(Gi|G)$/.test(r.memory)) {
+      problems.push(`${ns}:yugabyte.${key}.memory: the chart derives the server's hard memory limit from whole Gi; got ${show(r.memory)}. Use e.g. "4Gi".`);
+    }
+  }
+  if (!/^[0-9]+(Gi|Mi)$/.test(cfg.connect.resources.memory)) {
+    problems.push(`${ns}:connect.resources.memory: expected Gi or Mi (the heap is derived from it); got ${show(cfg.connect.resources.memory)}.`);
   }
   if (cfg.yugabyte.installer === "operator" && !cfg.yugabyte.operatorChart) {
     problems.push(`${ns}:yugabyte.operatorChart: installer "operator" needs the chart location {repo, chart, version}; got nothing.`);

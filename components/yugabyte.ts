@@ -4,12 +4,15 @@
  * {@link YugabyteConnection}: host, port, database, user, the password Secret (also copied to the Kafka namespace for
  * Connect), and the CA bundle. The schema Job runs once the universe is up.
  */
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import type { AppConfig } from "../config";
 import type { OperatorChart } from "../operators/yugabyte";
 import { DbSchemaJob } from "./dbSchemaJob";
+import type { KubernetesTarget } from "./platform";
 import { HelmUniverse } from "./yugabyteHelm";
 import { OperatorUniverse } from "./yugabyteOperator";
 import {
@@ -67,7 +70,11 @@ export const CA_VALIDITY_HOURS = 10 * 365 * 24;
 /** RSA with PKCS#1 PEM: the chart's buildCustomCert parses only that form. */
 const CA_KEY_BITS = 2048;
 
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+/**
+ * Base64 of a PEM. The tls provider always returns the PEM on create (and preview skips the apply while it is
+ * unknown); only providerless unit-test mocks hand over undefined, which must not crash the program run.
+ */
+const b64 = (pem: string | undefined) => Buffer.from(pem ?? "", "utf8").toString("base64");
 
 export class YugabyteDatabase extends pulumi.ComponentResource {
   readonly connection: YugabyteConnection;
@@ -181,4 +188,53 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
 
     this.registerOutputs({ host: this.connection.host, database: this.connection.database, kafkaCredentials: kafkaCredentials.metadata.name });
   }
+}
+
+/**
+ * AZ names for a multi-zone universe: the same query and order the Network component uses (first `azCount`
+ * available zones), so each release lands in a zone that has a node group.
+ */
+function multiZoneNames(config: AppConfig): pulumi.Output<string>[] {
+  const zones = aws.getAvailabilityZonesOutput({ state: "available" }).names;
+  return Array.from({ length: config.network.azCount }, (_, i) =>
+    zones.apply((names) => {
+      if (names.length <= i) {
+        throw new Error(`yugabyte multi-zone needs ${config.network.azCount} AZs but the region offers ${names.length}; lower network.azCount or use topology "single".`);
+      }
+      return names[i];
+    }));
+}
+
+/** The component as index.ts creates it: arguments from the validated config and the Kubernetes target. */
+export function yugabyteFromConfig(
+  config: AppConfig,
+  target: KubernetesTarget,
+  opts: { readonly kafkaNamespaceResource?: pulumi.Resource } = {},
+): YugabyteDatabase {
+  const yb = config.yugabyte;
+  if (yb.topology === "multi-zone" && !target.aws) {
+    throw new Error(
+      `watchpipe:yugabyte.topology: "multi-zone" places one release per AWS AZ and needs an EKS stack; this stack uses an existing cluster (cluster.mode ${JSON.stringify(config.cluster.mode)}). Set yugabyte.topology to "single".`,
+    );
+  }
+  return new YugabyteDatabase("yugabyte", {
+    namespace: yb.namespace,
+    kafkaNamespace: config.kafka.namespace,
+    ...(opts.kafkaNamespaceResource ? { kafkaNamespaceResource: opts.kafkaNamespaceResource } : {}),
+    installer: yb.installer,
+    ...(yb.operatorChart ? { operatorChart: yb.operatorChart } : {}),
+    sizing: {
+      replicationFactor: yb.replicationFactor,
+      topology: yb.topology,
+      tservers: yb.tservers,
+      masterResources: yb.masterResources,
+      tserverResources: yb.tserverResources,
+      storageGiB: yb.storageGiB,
+      storageClassName: target.storageClassName,
+    },
+    zones: yb.topology === "multi-zone" ? multiZoneNames(config) : [],
+    region: config.region,
+    provider: target.provider,
+    protect: config.protectData,
+  });
 }
