@@ -30,12 +30,18 @@ CREATE TABLE IF NOT EXISTS watch_segments (
     -- `< 'Infinity'` also rejects NaN (PostgreSQL sorts NaN above Infinity) and +/-Infinity.
     CONSTRAINT watch_segments_start_position_chk
         CHECK (start_position_sec >= 0 AND start_position_sec < 'Infinity'::double precision),
+    -- Not `>= start_position_sec`: the sessionizer keeps a segment going while the playhead tracks event time within
+    -- the seek tolerance (ksql/README.md), so a small step back (end < start, watched_sec < 0) is a legal segment.
     CONSTRAINT watch_segments_end_position_chk
-        CHECK (end_position_sec >= start_position_sec AND end_position_sec < 'Infinity'::double precision),
+        CHECK (end_position_sec >= 0 AND end_position_sec < 'Infinity'::double precision),
     CONSTRAINT watch_segments_heartbeat_count_chk CHECK (heartbeat_count >= 1),
+    -- Stored as sent (end - start, may be slightly negative, see above); the report views count max(watched_sec, 0).
     CONSTRAINT watch_segments_watched_sec_chk
-        CHECK (watched_sec >= 0 AND watched_sec < 'Infinity'::double precision)
+        CHECK (watched_sec > '-Infinity'::double precision AND watched_sec < 'Infinity'::double precision)
 );
+-- Why the checks are no stricter than the ksqlDB output contract: the Debezium JDBC sink (3.6) does not send rows the
+-- database rejects to the DLQ; a rejected row fails the task, and it fails again on every restart. A CHECK is the
+-- last line of defence against a broken producer, not a filter.
 
 -- Upserts only move a segment forward. ksqlDB re-emits a segment as it grows (more heartbeats, later end_ts), and
 -- a consumer rewind or a retried batch can replay an older version after a newer one; the JDBC sink's

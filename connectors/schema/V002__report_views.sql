@@ -41,7 +41,8 @@ SELECT DISTINCT ON (user_id, video_id)
 CREATE OR REPLACE VIEW video_daily_watch AS
 SELECT video_id,
        (start_ts AT TIME ZONE 'UTC')::date AS day_utc,
-       sum(watched_sec)                    AS watched_sec,
+       -- A small step back inside a segment is 0 s watched, never negative watch time (V001).
+       sum(greatest(watched_sec, 0))       AS watched_sec,
        count(DISTINCT user_id)             AS viewers,
        count(*)                            AS segments
   FROM watch_segments

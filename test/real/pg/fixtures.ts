@@ -68,6 +68,9 @@ export function fixtureSegments(seed = 42, users = 12, videos = 5): WatchSegment
   out.push(seg("user-midnight", "video-1", FIXTURE_DAY0_MS + 86_400_000, FIXTURE_DAY0_MS + 86_400_000 + 5_000, 0, 5, 2));
   // The same user watches video-0 again on day1 after the midnight segment.
   out.push(seg("user-midnight", "video-0", FIXTURE_DAY0_MS + 86_400_000 + 600_000, FIXTURE_DAY0_MS + 86_400_000 + 610_000, 110, 120.5, 3));
+  // A small step back within the seek tolerance: a legal segment with end < start and negative watched_sec, which
+  // the daily view counts as 0 s watched.
+  out.push(seg("user-drift", "video-2", FIXTURE_DAY0_MS + 30_000_000, FIXTURE_DAY0_MS + 30_005_000, 100, 95.5, 2));
   return out;
 }
 
@@ -113,10 +116,10 @@ function groupBy<R>(segs: readonly WatchSegment[], keyOf: (s: WatchSegment) => [
   return [...groups.values()].map(({ a, b, g }) => make(a, b, g));
 }
 
-/** Per UTC start day and video: watched seconds, distinct users, segments. */
+/** Per UTC start day and video: watched seconds (negative counts as 0), distinct users, segments. */
 export function expectedDaily(segs: readonly WatchSegment[]): DailyRow[] {
   return groupBy(segs, (s) => [utcDay(s.start_ts), s.video_id], (day, video, g) => ({
-    day_utc: day, video_id: video, watched_sec: g.reduce((t, s) => t + s.watched_sec, 0),
+    day_utc: day, video_id: video, watched_sec: g.reduce((t, s) => t + Math.max(0, s.watched_sec), 0),
     viewers: new Set(g.map((s) => s.user_id)).size, segments: g.length,
   }));
 }
