@@ -234,3 +234,61 @@ export function migrationsJobSpec(args: KsqlMigrationsSpecArgs, configMapName: s
     },
   };
 }
+
+// ---- applied-migration guard ------------------------------------------------------------------------------------
+
+/** One line of ksql/migrations.sha256 (`sha256sum` format): the file's hash when it was first recorded. */
+export interface ManifestEntry {
+  readonly sha256: string;
+  readonly name: string;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** The manifest line for a file, as `sha256sum` prints it. */
+export function manifestLine(f: MigrationFileContent): string {
+  return `${sha256Hex(f.content)}  ${f.name}`;
+}
+
+export function parseManifest(text: string): ManifestEntry[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .map((l, i) => {
+      const m = /^([0-9a-f]{64}) {2}(\S+)$/.exec(l);
+      if (!m) throw new Error(`ksql/migrations.sha256 line ${i + 1}: expected "<64 hex digits>  <file name>", got ${JSON.stringify(l)}`);
+      return { sha256: m[1], name: m[2] };
+    });
+}
+
+/**
+ * Problems with the migration files against the manifest (empty when fine). ksql-migrations applies each version
+ * once, so an edit to an applied file never reaches a running cluster (and its checksum check then fails every
+ * later apply): a change must be a new file. The manifest is append-only: recorded entries keep their order and hash.
+ */
+export function manifestProblems(files: readonly MigrationFileContent[], manifest: readonly ManifestEntry[]): string[] {
+  const problems: string[] = [];
+  const byName = new Map(files.map((f) => [f.name, f]));
+  manifest.forEach((entry, i) => {
+    const f = byName.get(entry.name);
+    if (f === undefined) {
+      problems.push(`${entry.name} is recorded in ksql/migrations.sha256 but missing from ksql/migrations/: an applied migration must never be deleted or renamed; restore it.`);
+      return;
+    }
+    const actual = sha256Hex(f.content);
+    if (actual !== entry.sha256) {
+      problems.push(`${entry.name} changed after it was recorded (expected sha256 ${entry.sha256}, got ${actual}). Applied migrations are immutable: revert the edit and put the change in a new file V${String(manifest.length + 1).padStart(6, "0")}__<what_changes>.sql.`);
+    }
+    if (files[i]?.name !== entry.name) {
+      problems.push(`ksql/migrations.sha256 line ${i + 1} records ${entry.name}, but migration number ${i + 1} is ${files[i]?.name ?? "missing"}: entries follow the version order and are only ever appended.`);
+    }
+  });
+  const recorded = new Set(manifest.map((e) => e.name));
+  for (const f of files.filter((f) => !recorded.has(f.name))) {
+    problems.push(`${f.name} is not recorded yet: append this line to ksql/migrations.sha256 (and never change the file afterwards):\n${manifestLine(f)}`);
+  }
+  return problems;
+}

@@ -67,6 +67,7 @@ export function tickerScript(): string {
   return `#!/bin/sh
 set -u
 url="$BRIDGE_URL/topics/$TOPIC"
+work="\${TMPDIR:-/tmp}"
 n=$(grep -o '"key"' "$RECORDS_FILE" | wc -l | tr -d ' ')
 echo "session-ticker: $n tick records to $url every \${INTERVAL_SEC}s (at most $MAX_ATTEMPTS attempts each)"
 tick=0
@@ -80,21 +81,21 @@ while :; do
   sent=0
   while :; do
     now_ms="$(date +%s)000"
-    sed "s/${NOW_PLACEHOLDER}/$now_ms/g" "$RECORDS_FILE" > /tmp/tick-body.json
-    code=$(curl -sS --max-time "$REQUEST_TIMEOUT_SEC" -o /tmp/tick-response -w '%{http_code}' \\
-      -X POST -H 'Content-Type: ${BRIDGE_JSON_CONTENT_TYPE}' --data-binary @/tmp/tick-body.json "$url" 2>/tmp/tick-error) || code="000"
-    if [ "$code" = "200" ] && ! grep -q '"error_code"' /tmp/tick-response; then
+    sed "s/${NOW_PLACEHOLDER}/$now_ms/g" "$RECORDS_FILE" > "$work/tick-body.json"
+    code=$(curl -sS --max-time "$REQUEST_TIMEOUT_SEC" -o "$work/tick-response" -w '%{http_code}' \\
+      -X POST -H 'Content-Type: ${BRIDGE_JSON_CONTENT_TYPE}' --data-binary @"$work/tick-body.json" "$url" 2>"$work/tick-error") || code="000"
+    if [ "$code" = "200" ] && ! grep -q '"error_code"' "$work/tick-response"; then
       sent=1
       break
     fi
-    echo "session-ticker: tick $tick attempt $attempt/$MAX_ATTEMPTS failed: HTTP $code $(head -c 300 /tmp/tick-response 2>/dev/null) $(head -c 300 /tmp/tick-error)" >&2
+    echo "session-ticker: tick $tick attempt $attempt/$MAX_ATTEMPTS failed: HTTP $code $(head -c 300 "$work/tick-response" 2>/dev/null) $(head -c 300 "$work/tick-error" 2>/dev/null)" >&2
     if [ "$attempt" -ge "$MAX_ATTEMPTS" ]; then
       break
     fi
     attempt=$((attempt + 1))
     sleep "$RETRY_DELAY_SEC"
   done
-  : > /tmp/tick-response
+  : > "$work/tick-response"
   if [ "$sent" = 1 ]; then
     ok=$((ok + 1))
     elapsed=$(( $(date +%s) - started ))

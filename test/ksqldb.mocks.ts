@@ -4,7 +4,9 @@
  * resource. The whole-program runs (test/harness.ts runProgram) cover the wiring in index.ts; these cover the
  * components on their own, per stack, without needing the Kafka platform component.
  */
+import { spawnSync } from "node:child_process";
 import * as k8s from "@pulumi/kubernetes";
+import { describe, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { type AppConfig, CONFIG_NAMESPACE, parseConfig } from "../config";
 import { stackConfig } from "./harness";
@@ -86,4 +88,27 @@ export async function runComponents(build: (provider: k8s.Provider) => void): Pr
 export function containersOf(r: Recorded): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded provider inputs
   const pod = r.inputs.spec.template.spec;
   return [...(pod.initContainers ?? []), ...pod.containers];
+}
+
+/**
+ * A describe block that runs shell scripts with the real `curl` (as the curl image does). Without curl on PATH it
+ * is skipped with a message saying why; under CI=true it fails instead.
+ */
+export function describeWithCurl(name: string, body: () => void): void {
+  const found = spawnSync("curl", ["--version"], { encoding: "utf8" });
+  if (found.status === 0) {
+    describe(name, body);
+    return;
+  }
+  const reason = "curl is not on PATH (install it, e.g. apt-get install curl)";
+  if (process.env.CI === "true") {
+    describe(name, () => {
+      it("has curl", () => {
+        throw new Error(`${name}: ${reason}; CI=true requires it.`);
+      });
+    });
+    return;
+  }
+  console.warn(`[skipped] ${name}: ${reason}.`);
+  describe.skip(`${name} (skipped: ${reason})`, body);
 }
