@@ -207,9 +207,10 @@ export function sinkCoreConfig(args: WatchSegmentsSinkArgs): Record<string, stri
     "flush.max.retries": String(FLUSH_MAX_RETRIES),
     "flush.retry.delay.ms": String(FLUSH_RETRY_DELAY_MS),
 
-    // 1) Drop tombstones (ksqlDB emits them when session windows merge): with delete.enabled=false a null value
-    //    would stop the task. 2,3) epoch-ms longs -> Connect Timestamp so they bind to timestamptz columns
-    //    (a no-op if the producer already sends the Timestamp logical type).
+    // 1) Drop tombstones (session windows under EMIT CHANGES emit them on merges). Some JDBC sinks stop on a null
+    //    value with delete.enabled=false; Debezium 3.6 skips it (checked on a real worker), the filter makes that
+    //    independent of the sink version. 2,3) epoch-ms longs -> Connect Timestamp so they bind to timestamptz
+    //    columns (a no-op if the producer already sends the Timestamp logical type).
     transforms: "dropTombstones,startTs,endTs",
     "transforms.dropTombstones.type": "org.apache.kafka.connect.transforms.Filter",
     "transforms.dropTombstones.predicate": "isTombstone",
@@ -227,8 +228,10 @@ export function sinkCoreConfig(args: WatchSegmentsSinkArgs): Record<string, stri
       }),
     ),
 
-    // Bad records (undecodable, failing a transform or the write) go to the DLQ with the reason in headers; the
-    // task keeps running. Messages are not logged: segments carry user ids.
+    // Records that cannot be decoded or transformed go to the DLQ with the reason in headers; the task keeps
+    // running. NOT covered: a row the database rejects fails the task (Debezium JDBC 3.6 does not dead-letter write
+    // errors; test/real/sink.test.ts has a canary), so the schema's CHECKs stay within ksqlDB's output contract.
+    // Messages are not logged: segments carry user ids.
     "errors.tolerance": "all",
     "errors.deadletterqueue.topic.name": dlq,
     "errors.deadletterqueue.topic.replication.factor": String(REPLICATION_FACTOR),

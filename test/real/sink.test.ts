@@ -219,6 +219,43 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
     }
   });
 
+  it("canary for the pinned Debezium: a row the DATABASE rejects fails the task instead of reaching the DLQ", async () => {
+    // Why the schema's CHECKs must never be stricter than ksqlDB's output (connectors/schema/V001): errors.tolerance
+    // covers conversion and transforms, but Debezium JDBC 3.6 does not route write errors to the DLQ. If this test
+    // starts failing after an upgrade (the record lands in the DLQ instead), revisit that trade-off.
+    const topic = "watch_segments_canary";
+    const dlq = "watch_segments_canary_dlq";
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: REPLICATION_FACTOR }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const name = "watch-segments-canary";
+    await worker.createConnector(name, {
+      ...localWatchSegmentsSinkConfig({
+        db: { host: pg.host, port: pg.port, database: pg.database, user: pg.user },
+        password: { kind: "file", path: join(secretDir, "db.properties"), key: "password" },
+        tasksMax: 1, topic, dlqTopic: dlq,
+      }),
+    });
+    await worker.waitForConnectorRunning(name);
+    const rejected = { ...fixtureSegments(51, 1, 1)[0], user_id: "db-rejects-me", start_position_sec: -1 };
+    await producer.send({ topic, acks: -1, messages: [{ key: "k", value: envelope(rejected) }] });
+    let trace = "";
+    await waitUntil(`connector ${name} task FAILED`, LAND_TIMEOUT_MS, async () => {
+      const st = await worker.connectorStatus(name);
+      trace = st.tasks[0]?.trace ?? "";
+      return st.tasks[0]?.state === "FAILED";
+    });
+    expect(trace).toMatch(/ConnectException/);
+    const r = await db.query("SELECT count(*)::int AS n FROM watch_segments WHERE user_id = 'db-rejects-me'");
+    expect(r.rows[0].n).toBe(0);
+    await worker.deleteConnector(name);
+    await expectTaskRunning(); // the real sink is unaffected
+  });
+
   it("reads committed records only: a segment from an aborted transaction never lands", async () => {
     const txProducer = kafka.producer({ transactionalId: `sink-test-${Date.now()}`, idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
     await txProducer.connect();
