@@ -1,0 +1,157 @@
+/**
+ * `npm run bench:produce`: on a local 3-broker KRaft cluster it starts itself (127.0.0.1), measures the load
+ * generator's kafkajs producer against Kafka's own kafka-producer-perf-test (ProducerPerformance from the same
+ * jars), with equal record size (a realistic heartbeat JSON), acks=all, idempotence and comparable batching.
+ * Prints each run and the medians. Needs `npm run real:setup`. Flags: --runs N --records N --producers N
+ * --batch-size N --partitions N.
+ */
+import { spawn } from "node:child_process";
+import { parseArgs } from "node:util";
+import { PRODUCER_DURABILITY_CONFIG } from "../components/durability";
+import { createDurableTopic } from "../test/real/kafka/admin";
+import { startCluster } from "../test/real/kafka/cluster";
+import { kafkaClasspath } from "../test/real/kafka/paths";
+import { parseLoadgenArgs, type LoadgenConfig } from "./loadgen/config";
+import { createKafkaLanes } from "./loadgen/kafkaSender";
+import { toRecords } from "./loadgen/records";
+import { runLoad } from "./loadgen/run";
+import { createSimulation, nextHeartbeats } from "./loadgen/simulate";
+import { median } from "./loadgen/stats";
+
+/** Three runs each: enough for a median that ignores one noisy run on a shared 2-core machine. */
+const DEFAULT_RUNS = 3;
+/** ~5-10 s per run at the rates seen here: long enough for steady state, short enough for the whole bench. */
+const DEFAULT_RECORDS = 300_000;
+/** Twelve partitions: four leaders per broker, several requests in flight per producer lane. */
+const DEFAULT_PARTITIONS = 12;
+/** Java producer batching comparable to the loadgen's large per-partition sends. */
+const PERF_TEST_BATCH_BYTES = 262_144;
+/** A few ms of linger lets the Java client fill batches, as the loadgen does by building large batches. */
+const PERF_TEST_LINGER_MS = 5;
+/** Bench brokers get a bit more heap: ~1 M records/run through three brokers. */
+const BENCH_BROKER_HEAP_MB = 768;
+
+interface Measured {
+  readonly recordsPerSec: number;
+  readonly mbPerSec: number;
+}
+
+/** Mean JSON size of simulated heartbeats: the perf-test record size, so both sides move the same bytes. */
+function heartbeatRecordSize(): number {
+  const hbs = nextHeartbeats(createSimulation({ viewers: 10_000, videos: 2_000, seed: 1, startTs: Date.now() }), 10_000);
+  const records = toRecords(hbs, 0, 0, Math.random);
+  return Math.round(records.reduce((n, r) => n + Buffer.byteLength(r.value), 0) / records.length);
+}
+
+async function runLoadgen(cfg: LoadgenConfig, recordSize: number): Promise<Measured> {
+  const lanes = createKafkaLanes(cfg, `bench${Date.now()}`);
+  try {
+    const s = await runLoad(cfg, lanes, { log: (l) => console.log(`    ${l}`) });
+    if (s.failed > 0) throw new Error(`loadgen run had ${s.failed} failed records; a benchmark with failures is not comparable`);
+    const rps = (s.acked * 1000) / s.elapsedMs;
+    return { recordsPerSec: rps, mbPerSec: (rps * recordSize) / 1e6 };
+  } finally {
+    await Promise.all(lanes.map((l) => l.close()));
+  }
+}
+
+/** Parses ProducerPerformance's final line: "N records sent, X records/sec (Y MB/sec), ...". */
+export function parsePerfTestSummary(output: string): Measured {
+  const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\)/.exec(output.split("\n").filter((l) => l.includes("records sent")).pop() ?? "");
+  if (m === null) throw new Error(`could not find "N records sent, X records/sec (Y MB/sec)" in perf-test output:\n${output.slice(-2000)}`);
+  return { recordsPerSec: Number(m[2]), mbPerSec: Number(m[3]) };
+}
+
+function runPerfTest(bootstrap: string, topic: string, records: number, recordSize: number): Promise<Measured> {
+  const props = [
+    `bootstrap.servers=${bootstrap}`,
+    `acks=${PRODUCER_DURABILITY_CONFIG.acks}`,
+    `enable.idempotence=${PRODUCER_DURABILITY_CONFIG["enable.idempotence"]}`,
+    `max.in.flight.requests.per.connection=${PRODUCER_DURABILITY_CONFIG["max.in.flight.requests.per.connection"]}`,
+    `batch.size=${PERF_TEST_BATCH_BYTES}`,
+    `linger.ms=${PERF_TEST_LINGER_MS}`,
+    "compression.type=none",
+  ];
+  const args = ["-Xmx512m", "-cp", kafkaClasspath(), "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
+    "--num-records", String(records), "--record-size", String(recordSize), "--throughput", "-1", "--producer-props", ...props];
+  return new Promise((resolve, reject) => {
+    const child = spawn("java", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      for (const line of d.toString().split("\n")) if (line.trim()) console.log(`    perf-test: ${line.trim()}`);
+    });
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`kafka-producer-perf-test exited with ${code}, expected 0:\n${out.slice(-2000)}`));
+      else {
+        try {
+          resolve(parsePerfTestSummary(out));
+        } catch (e) {
+          reject(e);
+        }
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: "string" },
+      records: { type: "string" },
+      producers: { type: "string" },
+      "batch-size": { type: "string" },
+      partitions: { type: "string" },
+    },
+  });
+  const runs = Number(values.runs ?? DEFAULT_RUNS);
+  const records = Number(values.records ?? DEFAULT_RECORDS);
+  const partitions = Number(values.partitions ?? DEFAULT_PARTITIONS);
+  for (const [name, v] of [["runs", runs], ["records", records], ["partitions", partitions]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be an integer >= 1, got ${v}`);
+  }
+  const recordSize = heartbeatRecordSize();
+  const cluster = await startCluster({ heapMb: BENCH_BROKER_HEAP_MB });
+  try {
+    const loadgenArgs = ["--bootstrap", cluster.bootstrap, "--count", String(records), "--rate", "0", "--progress-interval", "5"];
+    if (values.producers !== undefined) loadgenArgs.push("--producers", values.producers);
+    if (values["batch-size"] !== undefined) loadgenArgs.push("--batch-size", values["batch-size"]);
+    const lg: Measured[] = [];
+    const pt: Measured[] = [];
+    for (let i = 1; i <= runs; i++) {
+      const lgTopic = `bench_loadgen_${i}`;
+      const ptTopic = `bench_perftest_${i}`;
+      await createDurableTopic(cluster.brokers, lgTopic, partitions);
+      await createDurableTopic(cluster.brokers, ptTopic, partitions);
+      const parsed = parseLoadgenArgs([...loadgenArgs, "--topic", lgTopic], {});
+      if (parsed.help) throw new Error("unexpected --help");
+      const cfg = parsed.config;
+      console.log(`run ${i}/${runs}: loadgen (${cfg.producers} producers x batch ${cfg.batchSize}, ${records} records of ~${recordSize} B)`);
+      lg.push(await runLoadgen(cfg, recordSize));
+      console.log(`run ${i}/${runs}: kafka-producer-perf-test (${records} records of ${recordSize} B, batch.size ${PERF_TEST_BATCH_BYTES}, linger ${PERF_TEST_LINGER_MS} ms)`);
+      pt.push(await runPerfTest(cluster.bootstrap, ptTopic, records, recordSize));
+      console.log(
+        `run ${i}: loadgen ${lg[i - 1]!.recordsPerSec.toFixed(0)} rec/s (${lg[i - 1]!.mbPerSec.toFixed(2)} MB/s) | ` +
+          `perf-test ${pt[i - 1]!.recordsPerSec.toFixed(0)} rec/s (${pt[i - 1]!.mbPerSec.toFixed(2)} MB/s)`,
+      );
+    }
+    const lgMed = median(lg.map((m) => m.recordsPerSec));
+    const ptMed = median(pt.map((m) => m.recordsPerSec));
+    console.log("");
+    console.log(`record size ${recordSize} B, ${partitions} partitions, RF 3, min ISR 2, acks=all, idempotent, no compression, ${runs} runs`);
+    console.log(`loadgen   median ${lgMed.toFixed(0)} records/s, ${median(lg.map((m) => m.mbPerSec)).toFixed(2)} MB/s`);
+    console.log(`perf-test median ${ptMed.toFixed(0)} records/s, ${median(pt.map((m) => m.mbPerSec)).toFixed(2)} MB/s`);
+    console.log(`ratio loadgen / perf-test: ${(lgMed / ptMed).toFixed(2)} (goal >= 0.80; loadgen goal >= 100000 records/s)`);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench-produce: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
