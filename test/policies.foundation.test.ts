@@ -17,6 +17,8 @@ const UNTAGGABLE = new Set([
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
   "aws:iam/rolePolicy:RolePolicy",
   "aws:kms/alias:Alias",
+  "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+  "aws:ecr/repositoryPolicy:RepositoryPolicy",
 ]);
 
 const byId = (run: ProgramRun, type: string) => new Map(run.ofType(type).map((r) => [`${r.name}-id`, r]));
