@@ -11,7 +11,7 @@
  *   cannot slip in unnoticed.
  * - Loads config from the stack's real Pulumi.<stack>.yaml, so the file that deploys is the file that is tested.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
@@ -71,6 +71,9 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
       return { ...inputs, keyId: `key-${name}`, arn: arn("kms", `key/key-${name}`) };
     case "aws:ec2/launchTemplate:LaunchTemplate":
       return { ...inputs, latestVersion: 1, arn: arn("ec2", `launch-template/lt-${name}`) };
+    case "random:index/randomPassword:RandomPassword":
+      // A fixed, obviously fake value: the program's wiring is visible, no real secret ever exists under mocks.
+      return { ...inputs, result: `mock-password-${name}`, bcryptHash: `mock-bcrypt-${name}` };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { ...inputs, arn: arn("logs", `log-group:${name}`) };
     case "eks:index:Cluster": {
@@ -221,6 +224,22 @@ export async function runProgramWith(
       return found[0];
     },
   };
+}
+
+/** Stacks that have a Pulumi.<stack>.yaml in the repository. */
+export function knownStacks(): string[] {
+  return readdirSync(ROOT).map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+}
+
+/**
+ * One run of the program for a command-line tool (one per process: modules are not re-evaluated). Fails with the
+ * list of stacks when Pulumi.<stack>.yaml does not exist.
+ */
+export async function runProgramOnce(stack: string): Promise<ProgramRun> {
+  if (!existsSync(join(ROOT, `Pulumi.${stack}.yaml`))) {
+    throw new Error(`no Pulumi.${stack}.yaml in ${ROOT}; expected one of the stacks ${knownStacks().join(", ")}. Pass --stack <name>.`);
+  }
+  return runProgramWith(stack, {}, async () => (await import("../index")) as Record<string, unknown>);
 }
 
 /** Resolve an Output (including secret or unknown-free outputs under mocks). */
