@@ -5,12 +5,22 @@
 import { loadConfig } from "./config";
 import { kafkaPlatform } from "./components/kafkaPlatform";
 import { kubernetesTarget } from "./components/platform";
+import { kafkaConnectFromConfig } from "./components/connect";
+import { schemaRegistryUrl } from "./components/schemaRegistrySpecs";
+import { yugabyteFromConfig } from "./components/yugabyte";
 
 // Validate before anything is registered: a bad key fails preview with a message naming it.
 const config = loadConfig();
 
 const target = kubernetesTarget(config);
 const kafka = kafkaPlatform(config, target);
+// The database's password Secret and CA are copied into the Kafka namespace for Connect.
+const yugabyte = yugabyteFromConfig(config, target, { kafkaNamespaceDependsOn: kafka.ready });
+const connect = kafkaConnectFromConfig(config, target, {
+  database: yugabyte,
+  schemaRegistryUrl: schemaRegistryUrl(kafka.namespace),
+  dependsOn: [...kafka.ready, kafka.strimzi.release],
+});
 
 export const environment = config.environment;
 export const kubeContext = target.context;
@@ -22,3 +32,6 @@ export const kafkaBootstrapServers = kafka.bootstrapServers;
 export const heartbeatPartitions = kafka.partitions.partitions;
 export const bridgeService = kafka.bridge.serviceName;
 export const bridgeHostname = kafka.bridge.hostname;
+export const ysqlHost = yugabyte.connection.host;
+export const ysqlDatabase = yugabyte.connection.database;
+export const connectImage = connect.image;

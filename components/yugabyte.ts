@@ -50,8 +50,8 @@ export interface YugabyteDatabaseArgs {
   readonly namespace: string;
   /** The Kafka namespace (Connect reads the password Secret and CA there). */
   readonly kafkaNamespace: string;
-  /** The Kafka namespace resource, when this program creates it: the copies there must wait for it. */
-  readonly kafkaNamespaceResource?: pulumi.Resource;
+  /** What creates the Kafka namespace (when this program does): the copies there must wait for it. */
+  readonly kafkaNamespaceDependsOn?: pulumi.Resource[];
   readonly installer: "helm" | "operator";
   readonly operatorChart?: OperatorChart;
   readonly sizing: UniverseSizing;
@@ -102,7 +102,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
         stringData: { [PASSWORD_KEY]: password.result },
       }, { ...k, dependsOn });
     const credentials = secretIn("credentials", ns, [namespace]);
-    const kafkaCredentials = secretIn("credentials-kafka", args.kafkaNamespace, args.kafkaNamespaceResource ? [args.kafkaNamespaceResource] : []);
+    const kafkaCredentials = secretIn("credentials-kafka", args.kafkaNamespace, [...(args.kafkaNamespaceDependsOn ?? [])]);
 
     let universe: pulumi.Resource[];
     let tlsSettings: YugabyteConnection["tls"];
@@ -123,7 +123,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
         }, { ...k, dependsOn });
       caMaps = [
         caMap("root-ca", ns, [namespace]),
-        caMap("root-ca-kafka", args.kafkaNamespace, args.kafkaNamespaceResource ? [args.kafkaNamespaceResource] : []),
+        caMap("root-ca-kafka", args.kafkaNamespace, [...(args.kafkaNamespaceDependsOn ?? [])]),
       ];
       const helm = new HelmUniverse(`${name}-helm`, {
         namespace: ns,
@@ -209,7 +209,7 @@ function multiZoneNames(config: AppConfig): pulumi.Output<string>[] {
 export function yugabyteFromConfig(
   config: AppConfig,
   target: KubernetesTarget,
-  opts: { readonly kafkaNamespaceResource?: pulumi.Resource } = {},
+  opts: { readonly kafkaNamespaceDependsOn?: pulumi.Resource[] } = {},
 ): YugabyteDatabase {
   const yb = config.yugabyte;
   if (yb.topology === "multi-zone" && !target.aws) {
@@ -220,7 +220,7 @@ export function yugabyteFromConfig(
   return new YugabyteDatabase("yugabyte", {
     namespace: yb.namespace,
     kafkaNamespace: config.kafka.namespace,
-    ...(opts.kafkaNamespaceResource ? { kafkaNamespaceResource: opts.kafkaNamespaceResource } : {}),
+    ...(opts.kafkaNamespaceDependsOn ? { kafkaNamespaceDependsOn: opts.kafkaNamespaceDependsOn } : {}),
     installer: yb.installer,
     ...(yb.operatorChart ? { operatorChart: yb.operatorChart } : {}),
     sizing: {
