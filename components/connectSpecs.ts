@@ -15,6 +15,7 @@ import {
   KAFKA_CLIENT_LABEL,
   KAFKA_USERS,
 } from "./clients";
+import { KAFKA_VERSION } from "./kafkaSpecs";
 import { CONSUMER_ISOLATION_LEVEL, MIN_INSYNC_REPLICAS, PRODUCER_DURABILITY_CONFIG, REPLICATION_FACTOR } from "./durability";
 
 /** KafkaConnect CR name. Strimzi derives `<name>-connect` (pods, SA) and `<name>-connect-build` (build SA) from it. */
@@ -151,6 +152,8 @@ export function kafkaConnectSpec(a: KafkaConnectSpecArgs): Record<string, unknow
   if (problems.length) throw new Error(`KafkaConnect build: unpinned plugin artifacts:\n  ${problems.join("\n  ")}`);
   const heap = heapFor(a.resources.memory);
   return {
+    // Same Kafka as the brokers: the worker image (and the plugins built onto it) match the cluster's version.
+    version: KAFKA_VERSION,
     replicas: a.replicas,
     bootstrapServers: bootstrapAddress(a.kafkaNamespace),
     groupId: CONNECT_GROUP_ID,

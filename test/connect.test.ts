@@ -19,6 +19,7 @@ import {
 } from "../components/connectSpecs";
 import { CONNECT_CONFIG_TOPIC, CONNECT_OFFSET_TOPIC, CONNECT_STATUS_TOPIC, KAFKA_CLIENT_LABEL, KAFKA_USERS, SINK_CONNECTOR_NAME } from "../components/clients";
 import { CONSUMER_ISOLATION_LEVEL, MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../components/durability";
+import { KAFKA_VERSION } from "../components/kafkaSpecs";
 import { WATCH_SEGMENTS_DLQ_TOPIC } from "../components/topics";
 import { watchSegmentsSinkSpec } from "../connectors/watchSegmentsSink";
 import { validateCustomResource } from "./crdSchema";
@@ -45,6 +46,10 @@ describe("Kafka Connect worker", () => {
     expect(config["producer.acks"]).toBe("all");
     expect(config["producer.enable.idempotence"]).toBe(true);
     expect(config["consumer.isolation.level"]).toBe(CONSUMER_ISOLATION_LEVEL);
+  });
+
+  it("runs the brokers' Kafka version", () => {
+    expect(spec.version).toBe(KAFKA_VERSION);
   });
 
   it("TLS with the cluster CA and SCRAM-SHA-512 as the connect KafkaUser", () => {
