@@ -4,6 +4,7 @@
  */
 import { loadConfig } from "./config";
 import { kafkaPlatform } from "./components/kafkaPlatform";
+import { streamProcessingFromConfig } from "./components/ksqldb";
 import { kubernetesTarget } from "./components/platform";
 import { kafkaConnectFromConfig } from "./components/connect";
 import { schemaRegistryUrl } from "./components/schemaRegistrySpecs";
@@ -14,6 +15,8 @@ const config = loadConfig();
 
 const target = kubernetesTarget(config);
 const kafka = kafkaPlatform(config, target);
+// Schema Registry, ksqlDB, the SQL (ksql-migrations Job) and the session tick source.
+const streaming = streamProcessingFromConfig(config, target, kafka);
 // The database's password Secret and CA are copied into the Kafka namespace for Connect.
 const yugabyte = yugabyteFromConfig(config, target, { kafkaNamespaceDependsOn: kafka.ready });
 const connect = kafkaConnectFromConfig(config, target, {
@@ -32,6 +35,9 @@ export const kafkaBootstrapServers = kafka.bootstrapServers;
 export const heartbeatPartitions = kafka.partitions.partitions;
 export const bridgeService = kafka.bridge.serviceName;
 export const bridgeHostname = kafka.bridge.hostname;
+export const schemaRegistryServiceUrl = streaming.schemaRegistry.url;
+export const ksqldbServiceUrl = streaming.ksqldb.url;
+export const ksqlMigrationsJob = streaming.migrations.jobName;
 export const ysqlHost = yugabyte.connection.host;
 export const ysqlDatabase = yugabyte.connection.database;
 export const connectImage = connect.image;

@@ -5,10 +5,17 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { AppConfig } from "../config";
+import { KSQL_PROCESSING_LOG_TOPIC } from "./kafkaAcls";
+import { BRIDGE_HTTP_PORT } from "./kafkaBridgeSpecs";
+import type { KafkaPlatform } from "./kafkaPlatform";
 import { kafkaTopicManifest } from "./kafkaTopicSpecs";
+import { KsqlMigrations } from "./ksqlMigrations";
+import type { KubernetesTarget } from "./platform";
+import { SchemaRegistry } from "./schemaRegistry";
+import { SessionTicker } from "./sessionTicker";
 import {
   KSQL_PROCESSING_LOG_PARTITIONS,
-  KSQL_PROCESSING_LOG_TOPIC,
   KSQLDB_APP,
   KSQLDB_HEADLESS_SERVICE,
   KSQLDB_PORT,
@@ -94,4 +101,64 @@ export class Ksqldb extends pulumi.ComponentResource {
     this.url = ksqldbUrl(ns);
     this.registerOutputs({ url: this.url });
   }
+}
+
+// ---- composition ------------------------------------------------------------------------------------------------
+
+/** What index.ts gets back from {@link streamProcessingFromConfig}. */
+export interface StreamProcessing {
+  readonly schemaRegistry: SchemaRegistry;
+  readonly ksqldb: Ksqldb;
+  readonly migrations: KsqlMigrations;
+  readonly ticker: SessionTicker;
+  /** Depend on these before using Schema Registry or the SQL's output (e.g. the Connect sink). */
+  readonly ready: pulumi.Resource[];
+}
+
+/**
+ * Schema Registry → ksqlDB → the migrations Job → the tick source, for one stack, on top of the Kafka platform.
+ * The migrations Job runs on every `pulumi up` whose SQL, defines or scripts changed, after ksqlDB is up.
+ */
+export function streamProcessingFromConfig(config: AppConfig, target: KubernetesTarget, kafka: KafkaPlatform): StreamProcessing {
+  const provider = target.provider;
+  const namespace = kafka.namespace;
+  const afterKafka: pulumi.Resource[] = [kafka.strimzi.release, ...kafka.ready];
+  const heartbeatPartitions = kafka.partitions.partitions;
+
+  const schemaRegistry = new SchemaRegistry("schema-registry", {
+    namespace,
+    replicas: config.schemaRegistry.replicas,
+    provider,
+    protect: config.protectData,
+    dependsOn: afterKafka,
+  });
+  const ksqldb = new Ksqldb("ksqldb", {
+    namespace,
+    replicas: config.ksqldb.replicas,
+    storageGiB: config.ksqldb.storageGiB,
+    storageClassName: target.storageClassName,
+    resources: config.ksqldb.resources,
+    consumerParallelism: config.capacity.consumerParallelism,
+    schemaRegistryUrl: schemaRegistry.url,
+    provider,
+    protect: config.protectData,
+    dependsOn: [...afterKafka, schemaRegistry.deployment],
+  });
+  const migrations = new KsqlMigrations("ksql-migrations", {
+    namespace,
+    ksqldbUrl: ksqldb.url,
+    sessionization: config.sessionization,
+    heartbeatPartitions,
+    provider,
+    dependsOn: [...afterKafka, schemaRegistry.deployment, ksqldb.statefulSet],
+  });
+  const ticker = new SessionTicker("session-ticker", {
+    namespace,
+    bridgeUrl: `http://${kafka.bridge.serviceName}.${namespace}.svc:${BRIDGE_HTTP_PORT}`,
+    heartbeatPartitions,
+    tickIntervalSec: config.sessionization.tickIntervalSec,
+    provider,
+    dependsOn: [kafka.bridge, migrations.job],
+  });
+  return { schemaRegistry, ksqldb, migrations, ticker, ready: [schemaRegistry.deployment, migrations.job] };
 }

@@ -5,6 +5,7 @@
 import type { types } from "@pulumi/kubernetes";
 import { COLLECT_LIST_LIMIT } from "../ksql/params";
 import { bootstrapAddress, KAFKA_USERS, KSQL_SERVICE_ID } from "./clients";
+import { KSQL_PROCESSING_LOG_TOPIC } from "./kafkaAcls";
 import { CONSUMER_ISOLATION_LEVEL, MIN_INSYNC_REPLICAS, PRODUCER_DURABILITY_CONFIG, REPLICATION_FACTOR } from "./durability";
 import {
   containerSecurityContext,
@@ -38,11 +39,6 @@ export const KSQL_ENV_PREFIX = "KSQL_";
 export const KSQLDB_STATE_DIR = "/var/lib/kafka-streams";
 /** volumeClaimTemplate name (part of every PVC name: state-ksqldb-0, ...); never rename. */
 export const KSQLDB_STATE_VOLUME = "state";
-/**
- * Processing-log topic. Named explicitly (not derived from the service id) so the pre-created KafkaTopic and the
- * server agree on it.
- */
-export const KSQL_PROCESSING_LOG_TOPIC = `${KSQL_SERVICE_ID}ksql_processing_log`;
 /** Processing-log partitions: a burst of deserialization errors at peak is spread over the brokers. */
 export const KSQL_PROCESSING_LOG_PARTITIONS = 3;
 /**
@@ -118,7 +114,8 @@ export function ksqldbProperties(args: KsqldbSpecArgs): Record<string, string> {
     "ksql.streams.auto.offset.reset": "earliest",
     ...prefixed("ksql.streams.producer.", stringValues(PRODUCER_DURABILITY_CONFIG)),
     "ksql.streams.consumer.isolation.level": CONSUMER_ISOLATION_LEVEL,
-    // Processing log: records the queries could not process, queryable as the KSQL_PROCESSING_LOG stream.
+    // Processing log: records the queries could not process, queryable as the KSQL_PROCESSING_LOG stream. Named
+    // explicitly (the name the ksqldb user's ACL grants) so the pre-created KafkaTopic and the server agree.
     "ksql.logging.processing.topic.name": KSQL_PROCESSING_LOG_TOPIC,
     "ksql.logging.processing.topic.auto.create": "true",
     "ksql.logging.processing.topic.partitions": String(KSQL_PROCESSING_LOG_PARTITIONS),
