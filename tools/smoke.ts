@@ -1,0 +1,75 @@
+/**
+ * `npm run smoke -- --help`: the post-deploy end-to-end check. Sends a scripted, uniquely tagged set of heartbeats
+ * and waits until watch_segments holds exactly the segments the reference model says they must become.
+ * Exit code 0 match, 1 mismatch/timeout/unreachable service, 2 usage error.
+ */
+import { randomBytes } from "node:crypto";
+import { BridgeLane } from "./loadgen/bridgeSender";
+import { createKafkaLanes } from "./loadgen/kafkaSender";
+import type { Lane } from "./loadgen/run";
+import { HELP, parseSmokeArgs, type SmokeConfig } from "./smoke/config";
+import { connectSegmentReader } from "./smoke/db";
+import { runSmoke } from "./smoke/run";
+import { smokeScenario } from "./smoke/scenario";
+
+/** 4 random bytes: 8 hex characters, unique enough per deploy check and short enough to read in a diff. */
+const RUN_ID_BYTES = 4;
+
+function log(line: string): void {
+  console.log(`[smoke ${new Date().toISOString()}] ${line}`);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let cfg: SmokeConfig;
+  try {
+    const parsed = parseSmokeArgs(argv, process.env);
+    if (parsed.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    cfg = parsed.config;
+  } catch (err) {
+    process.stderr.write(`smoke: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const runId = cfg.runId ?? randomBytes(RUN_ID_BYTES).toString("hex");
+  const scenario = smokeScenario(runId, Date.now(), cfg.params);
+  const s = cfg.sender;
+  const target = s.mode === "kafka" ? `kafka ${s.bootstrap.join(",")}${s.tls ? " (TLS)" : ""}${s.saslUsername !== null ? ` as ${s.saslUsername}` : ""}` : `bridge ${s.bridgeUrl ?? ""}`;
+  const p = cfg.params;
+  log(
+    `run ${runId}: ${scenario.heartbeats.length} heartbeats for ${scenario.userIds.join(", ")} -> ${target}, topic ${s.topic}; ` +
+      `expecting ${scenario.expected.length} segments (model: gap ${p.sessionGapSec} s, grace ${p.gracePeriodSec} s, tolerance ${p.seekToleranceSec} s) ` +
+      `in ${cfg.db.user}@${cfg.db.host}:${cfg.db.port}/${cfg.db.database} (sslmode=${cfg.db.sslMode})`,
+  );
+
+  let reader: Awaited<ReturnType<typeof connectSegmentReader>>;
+  try {
+    reader = await connectSegmentReader(cfg.db);
+  } catch (err) {
+    log(`ERROR: cannot connect to ${cfg.db.host}:${cfg.db.port}/${cfg.db.database}: ${(err as Error).message}. Check --pg-host/--pg-port (YSQL: 5433), the password and TLS (--pg-sslmode, --pg-sslrootcert).`);
+    return 1;
+  }
+  const lane: Lane = s.mode === "kafka" ? createKafkaLanes(s, runId)[0]! : new BridgeLane(s.bridgeUrl!, s.topic, runId, s.sendTimeoutMs);
+  try {
+    const outcome = await runSmoke(scenario, cfg, {
+      lane,
+      fetchRows: reader.fetchRows,
+      now: Date.now,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      log,
+    });
+    return outcome.code;
+  } finally {
+    await lane.close().catch(() => undefined);
+    await reader.close().catch(() => undefined);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`smoke: unexpected failure: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,111 @@
+/**
+ * Comparing the segments the smoke test expects with the rows found in watch_segments, and printing the result.
+ * Pure. Rows are matched on the sink's upsert key (user_id, video_id, start_ts); every other field is compared.
+ */
+import type { WatchSegment } from "../../components/topics";
+import { compareSegments } from "../../ksql/model";
+
+/**
+ * Largest difference accepted between two second-valued doubles. Both sides compute ms / 1000 in IEEE doubles and
+ * the value travels as a double (Avro, JSON, float8), so they are normally bit-identical; this only absorbs a
+ * database that prints float8 with fewer digits. A real error is at least 1 ms (0.001).
+ */
+export const SECONDS_EPSILON = 1e-9;
+
+/** The compared fields besides the key, in print order. */
+export const VALUE_FIELDS = ["end_ts", "start_position_sec", "end_position_sec", "heartbeat_count", "watched_sec"] as const;
+type ValueField = (typeof VALUE_FIELDS)[number];
+const SECONDS_FIELDS: ReadonlySet<ValueField> = new Set(["start_position_sec", "end_position_sec", "watched_sec"]);
+
+export interface FieldDifference {
+  readonly field: ValueField;
+  readonly expected: number;
+  readonly actual: number;
+}
+
+export interface DifferentRow {
+  readonly expected: WatchSegment;
+  readonly actual: WatchSegment;
+  readonly fields: readonly FieldDifference[];
+}
+
+export interface SegmentDiff {
+  readonly matched: readonly WatchSegment[];
+  /** Expected, but no row with that key. */
+  readonly missing: readonly WatchSegment[];
+  /** A row whose key was not expected. */
+  readonly unexpected: readonly WatchSegment[];
+  /** Same key, some field differs. */
+  readonly different: readonly DifferentRow[];
+}
+
+export const segmentKey = (s: WatchSegment): string => JSON.stringify([s.user_id, s.video_id, s.start_ts]);
+
+function sameValue(field: ValueField, a: number, b: number): boolean {
+  return SECONDS_FIELDS.has(field) ? Math.abs(a - b) <= SECONDS_EPSILON : a === b;
+}
+
+/** Field-by-field comparison of two rows with the same key. */
+export function fieldDifferences(expected: WatchSegment, actual: WatchSegment): FieldDifference[] {
+  return VALUE_FIELDS.filter((f) => !sameValue(f, expected[f], actual[f])).map((field) => ({ field, expected: expected[field], actual: actual[field] }));
+}
+
+export function diffSegments(expected: readonly WatchSegment[], actual: readonly WatchSegment[]): SegmentDiff {
+  const byKey = new Map(actual.map((a) => [segmentKey(a), a]));
+  const expectedKeys = new Set(expected.map(segmentKey));
+  const matched: WatchSegment[] = [];
+  const missing: WatchSegment[] = [];
+  const different: DifferentRow[] = [];
+  for (const e of [...expected].sort(compareSegments)) {
+    const a = byKey.get(segmentKey(e));
+    if (a === undefined) missing.push(e);
+    else {
+      const fields = fieldDifferences(e, a);
+      if (fields.length === 0) matched.push(e);
+      else different.push({ expected: e, actual: a, fields });
+    }
+  }
+  const unexpected = [...actual].filter((a) => !expectedKeys.has(segmentKey(a))).sort(compareSegments);
+  return { matched, missing, unexpected, different };
+}
+
+export const isMatch = (d: SegmentDiff): boolean => d.missing.length === 0 && d.unexpected.length === 0 && d.different.length === 0;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function describeField(f: ValueField, v: number): string {
+  return f === "end_ts" ? `${iso(v)} (${v})` : String(v);
+}
+
+/** One line naming a segment by its key and summarising its values. */
+export function describeSegment(s: WatchSegment): string {
+  return (
+    `${s.user_id} ${s.video_id} start_ts ${iso(s.start_ts)} (${s.start_ts}): ${s.heartbeat_count} heartbeats, ` +
+    `playhead ${s.start_position_sec} -> ${s.end_position_sec} s, watched ${s.watched_sec} s, end_ts ${iso(s.end_ts)}`
+  );
+}
+
+/** The progress line printed while waiting. */
+export function progressLine(d: SegmentDiff, expectedCount: number, elapsedMs: number): string {
+  const extra = [
+    d.different.length > 0 ? `${d.different.length} different` : "",
+    d.unexpected.length > 0 ? `${d.unexpected.length} unexpected` : "",
+  ].filter((s) => s !== "");
+  return `${d.matched.length}/${expectedCount} segments after ${Math.round(elapsedMs / 1000)} s${extra.length > 0 ? ` (${extra.join(", ")})` : ""}`;
+}
+
+/** The readable report: counts, then every missing, unexpected and different row (different ones field by field). */
+export function formatDiff(d: SegmentDiff): string {
+  const total = d.matched.length + d.missing.length + d.different.length;
+  const lines = [`${d.matched.length} of ${total} expected segments match`];
+  lines.push(`missing (expected, not in watch_segments): ${d.missing.length}`);
+  for (const s of d.missing) lines.push(`  - ${describeSegment(s)}`);
+  lines.push(`unexpected (in watch_segments, not expected): ${d.unexpected.length}`);
+  for (const s of d.unexpected) lines.push(`  + ${describeSegment(s)}`);
+  lines.push(`different (same user, video and start_ts): ${d.different.length}`);
+  for (const r of d.different) {
+    lines.push(`  ~ ${r.expected.user_id} ${r.expected.video_id} start_ts ${iso(r.expected.start_ts)} (${r.expected.start_ts})`);
+    for (const f of r.fields) lines.push(`      ${f.field}: expected ${describeField(f.field, f.expected)}, got ${describeField(f.field, f.actual)}`);
+  }
+  return lines.join("\n");
+}
