@@ -154,7 +154,11 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgServer> 
       started = false;
     }
     rmSync(root, { recursive: true, force: true });
+    process.removeListener("exit", cleanup);
   };
+  // A crashed test or an interrupted benchmark must not leave a postgres running: stop it when Node exits
+  // (cleanup is synchronous, as an 'exit' listener must be).
+  process.on("exit", cleanup);
 
   try {
     writeFileSync(pwFile, password + "\n", { mode: 0o600 });
