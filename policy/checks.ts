@@ -6,7 +6,8 @@
  * The thresholds are not restated here: they come from components/durability.ts, the one source of truth the
  * program and the unit tests use.
  */
-import { BROKER_DURABILITY_CONFIG, MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, SASL_MECHANISM } from "../components/durability";
+import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, SASL_MECHANISM } from "../components/durability";
+import { imagePinProblem } from "../components/kafkaPolicies";
 
 export type Props = Record<string, unknown>;
 
@@ -86,41 +87,26 @@ export function containersOf(podSpec: Props): Container[] {
 // ---- images ------------------------------------------------------------------------------------------------------
 
 /**
- * Why an image reference is not pinned, or undefined when it is. Pinned means an explicit tag other than `latest`,
- * or a digest. A registry port (`localhost:5001/x`) is not a tag.
- */
-export function imageProblem(ref: unknown): string | undefined {
-  if (typeof ref !== "string" || ref.trim() === "") return `image is ${show(ref)}; expected "registry/name:tag"`;
-  if (/@sha256:[0-9a-f]{64}$/.test(ref)) return undefined;
-  const lastSegment = ref.slice(ref.lastIndexOf("/") + 1);
-  const colon = lastSegment.lastIndexOf(":");
-  if (colon < 0) return `image "${ref}" has no tag (it means :latest); pin an exact version tag or a digest`;
-  const tag = lastSegment.slice(colon + 1);
-  if (tag === "" || tag.toLowerCase() === "latest") return `image "${ref}" uses the moving tag "${tag || "(empty)"}"; pin an exact version tag or a digest`;
-  return undefined;
-}
-
-/**
  * Image references anywhere in a custom resource spec or Helm values: string values under a key named `image`
- * (any case), and `{repository, tag}` objects the way charts spell them. Returns [path, problem] pairs.
+ * (any case), and `{repository, tag}` objects the way charts spell them. The pin rule itself is D's
+ * `imagePinProblem` (components/kafkaPolicies.ts), the one the unit tests use. `skipTopLevelImage` leaves out a
+ * top-level `image` string that another check already covers (Strimzi `spec.image`).
  */
-export function nestedImageProblems(value: unknown, path = ""): string[] {
+export function nestedImageProblems(value: unknown, path = "", skipTopLevelImage = false): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => nestedImageProblems(v, `${path}[${i}]`));
+  if (!isObject(value)) return [];
   const problems: string[] = [];
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => problems.push(...nestedImageProblems(v, `${path}[${i}]`)));
-    return problems;
-  }
-  if (!isObject(value)) return problems;
   if (typeof value.repository === "string" && "tag" in value && /image/i.test(path.split(".").pop() ?? "")) {
-    const tag = value.tag;
-    if (typeof tag !== "string" && typeof tag !== "number") problems.push(`${path}: image ${value.repository} has no tag; pin an exact version tag`);
-    else if (String(tag).trim() === "" || String(tag).toLowerCase() === "latest") problems.push(`${path}: image ${value.repository} uses the moving tag "${String(tag)}"; pin an exact version tag`);
+    const tag = typeof value.tag === "string" || typeof value.tag === "number" ? String(value.tag).trim() : "";
+    const problem = imagePinProblem(tag ? `${value.repository}:${tag}` : value.repository, path);
+    if (problem) problems.push(problem);
   }
   for (const [key, v] of Object.entries(value)) {
     const at = path ? `${path}.${key}` : key;
     if (key.toLowerCase() === "image" && typeof v === "string") {
-      const problem = imageProblem(v);
-      if (problem) problems.push(`${at}: ${problem}`);
+      if (skipTopLevelImage) continue;
+      const problem = imagePinProblem(v, at);
+      if (problem) problems.push(problem);
     } else {
       problems.push(...nestedImageProblems(v, at));
     }
@@ -128,22 +114,15 @@ export function nestedImageProblems(value: unknown, path = ""): string[] {
   return problems;
 }
 
-/** Every unpinned image of a workload's containers and init containers. */
-export function workloadImageProblems(kind: string, props: Props): string[] {
-  return podSpecs(kind, props).flatMap((spec) =>
-    containersOf(spec).flatMap((c) => {
-      const problem = imageProblem(c.image);
-      return problem ? [`container ${c.name}: ${problem}`] : [];
-    }),
-  );
-}
-
 // ---- plaintext secrets -------------------------------------------------------------------------------------------
 
 /** Names that hold credentials. */
 const SECRET_NAME = /(password|passwd|secret|token|api[-_.]?key|private[-_.]?key|credential|jaas[-_.]?config)/i;
-/** Names that merely point at a credential (a Secret's name, a file path, a key inside a Secret, a switch). */
-const REFERENCE_NAME = /(secret[-_.]?name|secret[-_.]?ref|secretkeyref|existing[-_.]?secret|_name$|[-_.]file$|[-_.]path$|[-_.]location$|[-_.]dir$|[-_.]type$|[-_.]mechanism$|[-_.]enabled?$|[-_.]key$)/i;
+/**
+ * Names that merely point at a credential or configure how to fetch one: a Secret's name, a file path, a key inside
+ * a Secret, a switch, a class (Kafka `config.providers.secrets.class` names the provider that reads Secrets).
+ */
+const REFERENCE_NAME = /(secret[-_.]?name|secret[-_.]?ref|secretkeyref|existing[-_.]?secret|^config\.providers\.|_name$|[-_.]file$|[-_.]path$|[-_.]location$|[-_.]dir$|[-_.]type$|[-_.]mechanism$|[-_.]enabled?$|[-_.]key$|[-_.]class$)/i;
 /** Values that refer to a secret instead of holding it: Kubernetes `$(VAR)` expansion, config providers `${...}`. */
 const REFERENCE_VALUE = /^(\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[^}]+\})$/;
 /** A literal password inside a value: JAAS `password="x"` or a properties line `...password=x`. */
@@ -258,52 +237,6 @@ export function parseProperties(text: string): Props {
   return out;
 }
 
-/** The Strimzi `Kafka` CR: every broker durability setting of components/durability.ts, at least as strict. */
-export function kafkaBrokerProblems(props: Props): string[] {
-  const config = obj(obj(obj(props.spec).kafka).config);
-  const problems: string[] = [];
-  for (const [key, required] of Object.entries(BROKER_DURABILITY_CONFIG)) {
-    const actual = config[key];
-    if (actual === undefined) {
-      problems.push(`spec.kafka.config.${key} is not set; expected ${JSON.stringify(required)} (set it explicitly: Kafka >= 4.1 fixes min ISR at first deploy)`);
-    } else if (typeof required === "number" ? (asNumber(actual) ?? -Infinity) < required : asBool(actual) !== required) {
-      problems.push(`spec.kafka.config.${key} is ${show(actual)}; expected ${typeof required === "number" ? `at least ${required}` : JSON.stringify(required)}`);
-    }
-  }
-  return problems;
-}
-
-/** The Strimzi `Kafka` CR: at least one listener, and every listener TLS with authentication. */
-export function kafkaListenerProblems(props: Props): string[] {
-  const listeners = list(obj(obj(props.spec).kafka).listeners).filter(isObject);
-  if (listeners.length === 0) return ["spec.kafka.listeners is empty; expected at least one TLS listener with authentication"];
-  return listeners.flatMap((l) => {
-    const label = `listener ${String(l.name ?? "(unnamed)")} (port ${String(l.port ?? "?")})`;
-    const problems: string[] = [];
-    if (l.tls !== true) problems.push(`${label} has tls ${show(l.tls)}; expected true (no plaintext listeners)`);
-    const auth = obj(l.authentication).type;
-    if (auth === undefined) problems.push(`${label} has no authentication; expected type ${SASL_MECHANISM.toLowerCase()}`);
-    else if (!["scram-sha-512", "tls"].includes(String(auth))) problems.push(`${label} authenticates with ${show(auth)}; expected ${SASL_MECHANISM.toLowerCase()} (or mutual tls)`);
-    return problems;
-  });
-}
-
-/** A Strimzi `KafkaTopic`: replicas >= RF and min.insync.replicas set explicitly and >= the minimum. */
-export function kafkaTopicProblems(props: Props): string[] {
-  const spec = obj(props.spec);
-  const config = obj(spec.config);
-  const problems: string[] = [];
-  const replicas = asNumber(spec.replicas);
-  if (replicas === undefined || replicas < REPLICATION_FACTOR) {
-    problems.push(`spec.replicas is ${show(spec.replicas)}; expected at least ${REPLICATION_FACTOR}`);
-  }
-  if (config["min.insync.replicas"] === undefined) {
-    problems.push(`spec.config["min.insync.replicas"] is not set; expected at least ${MIN_INSYNC_REPLICAS}, set on the topic so it never depends on broker defaults`);
-  }
-  problems.push(...kafkaPropertiesProblems(config, "spec.config"));
-  return problems;
-}
-
 /** Strimzi client CRs (KafkaConnect, KafkaBridge, KafkaMirrorMaker2): TLS trust and authentication configured. */
 export function kafkaClientCrProblems(kind: string, props: Props): string[] {
   const spec = obj(props.spec);
@@ -322,7 +255,12 @@ export function kafkaClientCrProblems(kind: string, props: Props): string[] {
 export function kafkaClientCrConfigProblems(kind: string, props: Props): string[] {
   const spec = obj(props.spec);
   if (kind === "KafkaBridge") {
-    return ["producer", "consumer", "adminClient"].flatMap((part) => kafkaPropertiesProblems(obj(obj(spec[part]).config), `spec.${part}.config`));
+    // The producer part is D's bridgeProducerProblems (acks, idempotence, spelled out); the rest is read here.
+    const producer = Object.fromEntries(Object.entries(obj(obj(spec.producer).config)).filter(([k]) => k !== "acks" && k !== "enable.idempotence"));
+    return [
+      ...kafkaPropertiesProblems(producer, "spec.producer.config"),
+      ...["consumer", "adminClient"].flatMap((part) => kafkaPropertiesProblems(obj(obj(spec[part]).config), `spec.${part}.config`)),
+    ];
   }
   if (kind === "KafkaMirrorMaker2") {
     return list(spec.clusters).filter(isObject).flatMap((c, i) => kafkaPropertiesProblems(obj(c.config), `spec.clusters[${i}].config`));

@@ -2,7 +2,8 @@
  * The CrossGuard policies of the watchpipe pack, apart from the PolicyPack so vitest can call each one's
  * `validateResource` / `validateStack` with passing and failing inputs.
  *
- * They mirror the unit-test policies over the mocked program AND check what mocks cannot see: `eks.Cluster` is a
+ * They mirror the unit-test policies over the mocked program (the Kafka rules ARE the unit tests' functions, from
+ * components/kafkaPolicies.ts, so they are written once) AND check what mocks cannot see: `eks.Cluster` is a
  * remote component, so only a real preview shows its children (the `aws:eks/cluster:Cluster` encryption config, its
  * security groups and launch templates). Every policy is mandatory: a violation fails `pulumi preview` and `up`.
  *
@@ -20,6 +21,15 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import {
+  aclWildcardProblems,
+  bridgeProducerProblems,
+  brokerDurabilityProblems,
+  imageProblems,
+  listenerProblems,
+  type ResourceLike,
+  topicDurabilityProblems,
+} from "../components/kafkaPolicies";
+import {
   configMapKafkaProblems,
   configMapSecretProblems,
   eksEncryptionProblems,
@@ -28,11 +38,9 @@ import {
   HELM_RELEASE_TYPE,
   isObject,
   k8sType,
-  kafkaBrokerProblems,
   kafkaClientCrConfigProblems,
   kafkaClientCrProblems,
-  kafkaListenerProblems,
-  kafkaTopicProblems,
+  kafkaPropertiesProblems,
   kmsRotationProblems,
   launchTemplateProblems,
   nestedImageProblems,
@@ -40,7 +48,6 @@ import {
   openIngressProblems,
   type Props,
   STRIMZI_GROUP,
-  workloadImageProblems,
   workloadKafkaProblems,
 } from "./checks";
 
@@ -81,25 +88,46 @@ function strimzi(kinds: string[], check: (kind: string, props: Props) => string[
   };
 }
 
+/** A resource policy from one of components/kafkaPolicies.ts's checks (their messages already name the resource). */
+function shared(check: (r: ResourceLike) => string[]) {
+  return (args: ResourceArgs, report: ReportViolation) => {
+    for (const problem of check({ type: args.type, name: args.name, inputs: args.props })) report(problem);
+  };
+}
+
 export const kafkaTopicDurability: WatchpipeResourcePolicy = {
   name: "kafka-topic-durability",
   description: "Every KafkaTopic has replicas >= 3 and min.insync.replicas >= 2 set on the topic, and no unclean leader election.",
   enforcementLevel: MANDATORY,
-  validateResource: strimzi(["KafkaTopic"], (_kind, props) => kafkaTopicProblems(props)),
+  validateResource: (args, report) => {
+    shared(topicDurabilityProblems)(args, report);
+    // min.insync.replicas is the shared check's; the other topic properties (unclean election) are read here.
+    strimzi(["KafkaTopic"], (_kind, props) => {
+      const config = isObject(props.spec) && isObject(props.spec.config) ? props.spec.config : {};
+      return kafkaPropertiesProblems(Object.fromEntries(Object.entries(config).filter(([k]) => k !== "min.insync.replicas")), "spec.config");
+    })(args, report);
+  },
 };
 
 export const kafkaBrokerDurability: WatchpipeResourcePolicy = {
   name: "kafka-broker-durability",
-  description: "The Kafka cluster sets default RF >= 3, min.insync.replicas >= 2, internal-topic RFs, no unclean election, no topic auto-creation.",
+  description: "The Kafka cluster sets default RF >= 3, min.insync.replicas >= 2, internal-topic RFs, no unclean election, no topic auto-creation, and authorization.",
   enforcementLevel: MANDATORY,
-  validateResource: strimzi(["Kafka"], (_kind, props) => kafkaBrokerProblems(props)),
+  validateResource: shared(brokerDurabilityProblems),
 };
 
 export const kafkaListenersTlsAuth: WatchpipeResourcePolicy = {
   name: "kafka-listeners-tls-auth",
   description: "Every Kafka listener is TLS with SCRAM-SHA-512 (or mutual TLS) authentication; no plaintext listener.",
   enforcementLevel: MANDATORY,
-  validateResource: strimzi(["Kafka"], (_kind, props) => kafkaListenerProblems(props)),
+  validateResource: shared(listenerProblems),
+};
+
+export const kafkaAclsLeastPrivilege: WatchpipeResourcePolicy = {
+  name: "kafka-acls-least-privilege",
+  description: "KafkaUser ACLs name their topics and groups; wildcards and prefixes only where components/kafkaAcls.ts allow-lists them.",
+  enforcementLevel: MANDATORY,
+  validateResource: shared(aclWildcardProblems),
 };
 
 export const kafkaClientsTlsAuth: WatchpipeResourcePolicy = {
@@ -117,6 +145,7 @@ export const kafkaClientDurability: WatchpipeResourcePolicy = {
     const t = k8sType(args.type);
     if (!t) return;
     if (t.group === STRIMZI_GROUP && ["KafkaConnect", "KafkaBridge", "KafkaMirrorMaker2"].includes(t.kind)) {
+      shared(bridgeProducerProblems)(args, report);
       reportAll(report, label(args), kafkaClientCrConfigProblems(t.kind, args.props));
     } else if (t.kind === "ConfigMap") {
       reportAll(report, label(args), configMapKafkaProblems(args.props));
@@ -137,10 +166,12 @@ export const imagesPinned: WatchpipeResourcePolicy = {
     }
     const t = k8sType(args.type);
     if (!t) return;
-    const problems = workloadImageProblems(t.kind, args.props);
-    // Custom resources (Strimzi spec.image, spec.kafka.image, YugabyteDB …) carry images in their spec.
-    if (t.group.includes(".") && !t.group.endsWith("k8s.io")) problems.push(...nestedImageProblems(args.props.spec, "spec"));
-    reportAll(report, label(args), problems);
+    shared(imageProblems)(args, report);
+    // Images elsewhere in custom resource specs (Strimzi spec.kafka.image, YugabyteDB, …); spec.image of Strimzi
+    // kinds is the shared check's.
+    if (t.group.includes(".") && !t.group.endsWith("k8s.io")) {
+      reportAll(report, label(args), nestedImageProblems(args.props.spec, "spec", t.group === STRIMZI_GROUP));
+    }
   },
 };
 
@@ -283,6 +314,7 @@ export const resourcePolicies: WatchpipeResourcePolicy[] = [
   kafkaTopicDurability,
   kafkaBrokerDurability,
   kafkaListenersTlsAuth,
+  kafkaAclsLeastPrivilege,
   kafkaClientsTlsAuth,
   kafkaClientDurability,
   imagesPinned,

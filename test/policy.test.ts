@@ -4,11 +4,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { BROKER_DURABILITY_CONFIG, TOPIC_DURABILITY_CONFIG } from "../components/durability";
-import { imageProblem, kafkaPropertyProblem } from "../policy/checks";
+import { imagePinProblem } from "../components/kafkaPolicies";
+import { k8sType, kafkaPropertyProblem } from "../policy/checks";
 import {
   eksEndpointRestricted,
   eksSecretsEncrypted,
   imagesPinned,
+  kafkaAclsLeastPrivilege,
   kafkaBrokerDurability,
   kafkaClientDurability,
   kafkaClientsTlsAuth,
@@ -28,8 +30,11 @@ import {
 
 type Props = Record<string, unknown>;
 
+/** Props as preview sends them: Kubernetes objects carry apiVersion and kind. */
 function resource(type: string, props: Props, name = "r"): ResourceArgs {
-  return { type, props, name, urn: `urn:pulumi:test::watchpipe::${type}::${name}` };
+  const t = k8sType(type);
+  const typed = t && type !== "kubernetes:helm.sh/v3:Release" ? { apiVersion: t.group === "core" ? t.version : `${t.group}/${t.version}`, kind: t.kind, ...props } : props;
+  return { type, props: typed, name, urn: `urn:pulumi:test::watchpipe::${type}::${name}` };
 }
 
 function violations(policy: WatchpipeResourcePolicy, args: ResourceArgs): string[] {
@@ -50,7 +55,7 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 const meta = (name: string) => ({ name, namespace: "kafka" });
 const goodTopic = { metadata: meta("heartbeats"), spec: { partitions: 24, replicas: 3, config: { ...TOPIC_DURABILITY_CONFIG } } };
 const tlsListener = { name: "tls", port: 9093, type: "internal", tls: true, authentication: { type: "scram-sha-512" } };
-const goodKafka = { metadata: meta("events"), spec: { kafka: { listeners: [tlsListener], config: { ...BROKER_DURABILITY_CONFIG } } } };
+const goodKafka = { metadata: meta("events"), spec: { kafka: { listeners: [tlsListener], authorization: { type: "simple" }, config: { ...BROKER_DURABILITY_CONFIG } } } };
 const clientAuth = { type: "scram-sha-512", username: "connect", passwordSecret: { secretName: "connect", password: "password" } };
 const clientTls = { trustedCertificates: [{ secretName: "events-cluster-ca-cert", pattern: "*.crt" }] };
 const goodConnect = {
@@ -91,15 +96,17 @@ describe("kafka-topic-durability", () => {
   it("rejects an RF 1 topic (the default of a hand-written KafkaTopic)", () => {
     const rf1 = { ...goodTopic, spec: { ...goodTopic.spec, replicas: 1 } };
     expect(violations(kafkaTopicDurability, resource(TOPIC, rf1))).toEqual([
-      "KafkaTopic kafka/heartbeats: spec.replicas is 1; expected at least 3",
+      "KafkaTopic heartbeats: spec.replicas: expected >= 3; got 1.",
     ]);
   });
-  it("rejects a topic that leaves min.insync.replicas to the broker, or sets it to 1", () => {
+  it("rejects a topic that leaves min.insync.replicas to the broker, sets it to 1, or allows unclean election", () => {
     const unset = { ...goodTopic, spec: { partitions: 3, replicas: 3, config: {} } };
-    expect(violations(kafkaTopicDurability, resource(TOPIC, unset))[0]).toMatch(/min.insync.replicas"\] is not set; expected at least 2/);
+    expect(violations(kafkaTopicDurability, resource(TOPIC, unset))).toEqual(['KafkaTopic heartbeats: spec.config["min.insync.replicas"]: expected >= 2; got undefined.']);
     const one = { ...goodTopic, spec: { partitions: 3, replicas: 3, config: { "min.insync.replicas": 1 } } };
-    expect(violations(kafkaTopicDurability, resource(TOPIC, one))).toEqual([
-      "KafkaTopic kafka/heartbeats: spec.config: min.insync.replicas=1: expected at least 2 so an acknowledged write survives a broker loss",
+    expect(violations(kafkaTopicDurability, resource(TOPIC, one))).toEqual(['KafkaTopic heartbeats: spec.config["min.insync.replicas"]: expected >= 2; got 1.']);
+    const unclean = { ...goodTopic, spec: { ...goodTopic.spec, config: { ...goodTopic.spec.config, "unclean.leader.election.enable": true } } };
+    expect(violations(kafkaTopicDurability, resource(TOPIC, unclean))).toEqual([
+      "KafkaTopic kafka/heartbeats: spec.config: unclean.leader.election.enable=true: expected false; an out-of-sync replica becoming leader silently drops acknowledged writes",
     ]);
   });
   it("ignores other kinds and other API groups", () => {
@@ -116,9 +123,9 @@ describe("kafka-broker-durability", () => {
     const bad = { ...goodKafka, spec: { kafka: { ...goodKafka.spec.kafka, config: { ...rest, "min.insync.replicas": 1, "unclean.leader.election.enable": true } } } };
     const found = violations(kafkaBrokerDurability, resource(KAFKA, bad));
     expect(found).toHaveLength(3);
-    expect(found.join("\n")).toMatch(/spec.kafka.config.min.insync.replicas is 1; expected at least 2/);
-    expect(found.join("\n")).toMatch(/unclean.leader.election.enable is true; expected false/);
-    expect(found.join("\n")).toMatch(/offsets.topic.replication.factor is not set; expected 3/);
+    expect(found.join("\n")).toMatch(/config\["min.insync.replicas"\]: expected >= 2; got 1/);
+    expect(found.join("\n")).toMatch(/unclean.leader.election.enable"\]: expected false/);
+    expect(found.join("\n")).toMatch(/offsets.topic.replication.factor"\]: expected >= 3; got undefined/);
   });
 });
 
@@ -129,14 +136,25 @@ describe("kafka-listeners-tls-auth", () => {
   it("rejects a plaintext listener without authentication next to the TLS one", () => {
     const plain = { name: "plain", port: 9092, type: "internal", tls: false };
     const bad = { ...goodKafka, spec: { kafka: { ...goodKafka.spec.kafka, listeners: [tlsListener, plain] } } };
-    expect(violations(kafkaListenersTlsAuth, resource(KAFKA, bad))).toEqual([
-      "Kafka kafka/events: listener plain (port 9092) has tls false; expected true (no plaintext listeners)",
-      "Kafka kafka/events: listener plain (port 9092) has no authentication; expected type scram-sha-512",
-    ]);
+    const found = violations(kafkaListenersTlsAuth, resource(KAFKA, bad));
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/listener "plain": expected tls: true; got false/);
+    expect(found[1]).toMatch(/listener "plain": expected authentication scram-sha-512 \(or tls\); got undefined/);
   });
   it("rejects a cluster with no listener at all", () => {
     const none = { ...goodKafka, spec: { kafka: { config: goodKafka.spec.kafka.config, listeners: [] } } };
-    expect(violations(kafkaListenersTlsAuth, resource(KAFKA, none))[0]).toMatch(/listeners is empty/);
+    expect(violations(kafkaListenersTlsAuth, resource(KAFKA, none))[0]).toMatch(/expected at least one TLS listener/);
+  });
+});
+
+describe("kafka-acls-least-privilege", () => {
+  const USER = "kubernetes:kafka.strimzi.io/v1:KafkaUser";
+  const user = (acls: unknown[]) => ({ metadata: meta("loadgen"), spec: { authentication: { type: "scram-sha-512" }, authorization: { type: "simple", acls } } });
+  it("passes ACLs that name their topic", () => {
+    expect(violations(kafkaAclsLeastPrivilege, resource(USER, user([{ resource: { type: "topic", name: "heartbeats_raw", patternType: "literal" }, operations: ["Write"] }])))).toEqual([]);
+  });
+  it("rejects a user allowed to write every topic", () => {
+    expect(violations(kafkaAclsLeastPrivilege, resource(USER, user([{ resource: { type: "topic", name: "*", patternType: "literal" }, operations: ["Write"] }])))[0]).toMatch(/ACL on topic "\*" \(literal\) is a wildcard/);
   });
 });
 
@@ -199,11 +217,12 @@ describe("images-pinned", () => {
     ["localhost:5001/watchpipe/connect:1.2.0", undefined],
     [`quay.io/strimzi/kafka@sha256:${"a".repeat(64)}`, undefined],
     ["confluentinc/cp-ksqldb-server:latest", /moving tag "latest"/],
+    ["ghcr.io/example/tool:main", /moving tag "main"/],
     ["confluentinc/cp-ksqldb-server", /has no tag/],
     ["localhost:5001/watchpipe/connect", /has no tag/],
   ])("%s", (image, expected) => {
-    if (expected === undefined) expect(imageProblem(image)).toBeUndefined();
-    else expect(imageProblem(image)).toMatch(expected);
+    if (expected === undefined) expect(imagePinProblem(image, "c")).toBeUndefined();
+    else expect(imagePinProblem(image, "c")).toMatch(expected);
   });
   it("passes pinned images in Deployments, CronJobs, CR specs and Helm values", () => {
     expect(violations(imagesPinned, resource(DEPLOYMENT, goodKsql))).toEqual([]);
@@ -213,15 +232,23 @@ describe("images-pinned", () => {
   it("rejects :latest in a Deployment, an untagged init container in a CronJob, a :latest CR image and a Helm tag 'latest'", () => {
     const latest = deployment({ image: "confluentinc/cp-ksqldb-server:latest" });
     expect(violations(imagesPinned, resource(DEPLOYMENT, latest))).toEqual([
-      'Deployment kafka/ksqldb: container server: image "confluentinc/cp-ksqldb-server:latest" uses the moving tag "latest"; pin an exact version tag or a digest',
+      'Deployment ksqldb: spec.template.spec.containers[0]: image "confluentinc/cp-ksqldb-server:latest" uses the moving tag "latest"; pin an exact version.',
     ]);
     const cron = { metadata: meta("tick"), spec: { jobTemplate: { spec: { template: { spec: { initContainers: [{ name: "wait", image: "busybox" }], containers: [{ name: "tick", image: "x/tick:1.0" }] } } } } } };
-    expect(violations(imagesPinned, resource(CRONJOB, cron))[0]).toMatch(/container wait: image "busybox" has no tag/);
+    expect(violations(imagesPinned, resource(CRONJOB, cron))).toEqual([
+      'CronJob tick: spec.jobTemplate.spec.template.spec.initContainers[0]: image "busybox" has no tag; pin an exact version.',
+    ]);
     const connect = { ...goodConnect, spec: { ...goodConnect.spec, image: "localhost:5001/watchpipe/connect:latest" } };
-    expect(violations(imagesPinned, resource(CONNECT, connect))[0]).toMatch(/spec.image: image "localhost:5001\/watchpipe\/connect:latest"/);
+    expect(violations(imagesPinned, resource(CONNECT, connect))).toEqual([
+      'KafkaConnect connect: spec.image: image "localhost:5001/watchpipe/connect:latest" uses the moving tag "latest"; pin an exact version.',
+    ]);
+    const kafka = { ...goodKafka, spec: { kafka: { ...goodKafka.spec.kafka, image: "quay.io/strimzi/kafka:latest-kafka-4.3.1" } } };
+    expect(violations(imagesPinned, resource(KAFKA, kafka))).toEqual([]);
+    const kafkaLatest = { ...goodKafka, spec: { kafka: { ...goodKafka.spec.kafka, image: "quay.io/strimzi/kafka" } } };
+    expect(violations(imagesPinned, resource(KAFKA, kafkaLatest))).toEqual(['Kafka kafka/events: spec.kafka.image: image "quay.io/strimzi/kafka" has no tag; pin an exact version.']);
     const release = { values: { Image: { repository: "yugabytedb/yugabyte", tag: "latest" } } };
     expect(violations(imagesPinned, resource(RELEASE, release, "yb"))).toEqual([
-      'Helm release yb: values.Image: image yugabytedb/yugabyte uses the moving tag "latest"; pin an exact version tag',
+      'Helm release yb: values.Image: image "yugabytedb/yugabyte:latest" uses the moving tag "latest"; pin an exact version.',
     ]);
   });
 });
