@@ -10,6 +10,7 @@ import { migrationDefines, migrationFiles } from "../ksql/migrations";
 import type { SessionizationParams } from "../ksql/params";
 import {
   KSQL_MIGRATIONS_APP,
+  MIGRATIONS_DEADLINE_SEC,
   type KsqlMigrationsSpecArgs,
   migrationsConfigMapData,
   migrationsJobSpec,
@@ -51,10 +52,13 @@ export class KsqlMigrations extends pulumi.ComponentResource {
     const metadata = { name: this.jobName, namespace: args.namespace, labels: workloadLabels(KSQL_MIGRATIONS_APP, false) };
 
     const configMap = new k8s.core.v1.ConfigMap(`${name}-files`, { metadata, data }, { ...k, dependsOn: args.dependsOn });
+    // Pulumi waits for the Job to complete (10 min by default): allow the Job's own deadline. A Job that failed
+    // in an earlier `up` never becomes ready; replaceUnready re-runs it on the next `up` instead of waiting on it.
+    const timeout = `${Math.ceil(MIGRATIONS_DEADLINE_SEC / 60) + 1}m`;
     this.job = new k8s.batch.v1.Job(
       `${name}-job`,
-      { metadata, spec: migrationsJobSpec(specArgs, this.jobName) },
-      { ...k, dependsOn: [...args.dependsOn, configMap] },
+      { metadata: { ...metadata, annotations: { "pulumi.com/replaceUnready": "true" } }, spec: migrationsJobSpec(specArgs, this.jobName) },
+      { ...k, dependsOn: [...args.dependsOn, configMap], customTimeouts: { create: timeout, update: timeout } },
     );
     this.registerOutputs({ jobName: this.jobName });
   }

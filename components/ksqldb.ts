@@ -27,6 +27,11 @@ import {
 } from "./ksqldbSpecs";
 import { podDisruptionBudgetSpec, sameNamespaceIngressPolicySpec, workloadLabels } from "./streamingSpecs";
 
+/**
+ * How long Pulumi waits for the servers to become ready (its default is 10 min): the startup probe allows 15 min
+ * for command-topic replay and state restore, plus a rolling update of several pods.
+ */
+export const KSQLDB_READY_TIMEOUT = "30m";
 /** The processing log is for debugging bad input; a week covers looking into last week's incident. */
 export const PROCESSING_LOG_RETENTION_MS = 7 * 24 * 3_600_000;
 
@@ -88,7 +93,7 @@ export class Ksqldb extends pulumi.ComponentResource {
           schemaRegistryUrl: args.schemaRegistryUrl,
         }),
       },
-      { ...k, dependsOn: [...args.dependsOn, processingLog, headless], protect: args.protect },
+      { ...k, dependsOn: [...args.dependsOn, processingLog, headless], protect: args.protect, customTimeouts: { create: KSQLDB_READY_TIMEOUT, update: KSQLDB_READY_TIMEOUT } },
     );
 
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: metadata(KSQLDB_APP), spec: podDisruptionBudgetSpec(KSQLDB_APP) }, { ...k, dependsOn: args.dependsOn });

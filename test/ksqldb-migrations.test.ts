@@ -120,6 +120,7 @@ describe("ksql-migrations Job spec", () => {
     expect(job.inputs.spec.backoffLimit).toBeGreaterThan(0);
     expect(job.inputs.spec.activeDeadlineSeconds).toBeGreaterThan(0);
     expect(job.inputs.spec.ttlSecondsAfterFinished, "a TTL would delete the Job under Pulumi and recreate it on the next up").toBeUndefined();
+    expect(job.inputs.metadata.annotations["pulumi.com/replaceUnready"], "a Job that failed once is re-run by the next up").toBe("true");
   });
 });
 
