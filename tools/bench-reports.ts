@@ -175,8 +175,9 @@ async function main(): Promise<void> {
   }
 }
 
-// Ctrl-C: exit through process.exit so the harness's exit hook stops and deletes the server.
-process.once("SIGINT", () => process.exit(130));
+// Ctrl-C: exit through process.exit so the harness's exit hook stops and deletes the server. `on`, not `once`: a
+// second SIGINT (tsx relays one too) must not kill the process halfway through that cleanup.
+process.on("SIGINT", () => process.exit(130));
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench-reports: ${err instanceof Error ? err.message : String(err)}\n`);
