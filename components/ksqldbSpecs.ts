@@ -35,8 +35,13 @@ export const KSQLDB_HEADLESS_SERVICE = "ksqldb-headless";
 export const KSQLDB_PORT = 8088;
 /** Env prefix the cp-ksqldb-server image turns into properties. */
 export const KSQL_ENV_PREFIX = "KSQL_";
-/** Kafka Streams state (RocksDB) lives here; the image creates the directory for appuser. */
-export const KSQLDB_STATE_DIR = "/var/lib/kafka-streams";
+/** The state PersistentVolume is mounted here (the image creates the directory for appuser). */
+export const KSQLDB_STATE_MOUNT = "/var/lib/kafka-streams";
+/**
+ * Kafka Streams state (RocksDB), one level below the mount: a fresh ext4 volume has a root-owned lost+found at its
+ * root, which ksqlDB's cleanup of state directories of dropped queries would otherwise try to delete.
+ */
+export const KSQLDB_STATE_DIR = `${KSQLDB_STATE_MOUNT}/state`;
 /** volumeClaimTemplate name (part of every PVC name: state-ksqldb-0, ...); never rename. */
 export const KSQLDB_STATE_VOLUME = "state";
 /** Processing-log partitions: a burst of deserialization errors at peak is spread over the brokers. */
@@ -163,7 +168,7 @@ export function ksqldbStatefulSetSpec(args: KsqldbSpecArgs): types.input.apps.v1
             env: ksqldbEnv(args),
             resources: { requests: { cpu: args.resources.cpu, memory: args.resources.memory }, limits: { memory: args.resources.memory } },
             securityContext: containerSecurityContext(false),
-            volumeMounts: [kafkaCaVolumeMount(), { name: KSQLDB_STATE_VOLUME, mountPath: KSQLDB_STATE_DIR }],
+            volumeMounts: [kafkaCaVolumeMount(), { name: KSQLDB_STATE_VOLUME, mountPath: KSQLDB_STATE_MOUNT }],
             // Every endpoint answers 503 until the server has replayed the command topic; allow 15 minutes.
             startupProbe: httpProbe("/info", "http", 10, 90),
             readinessProbe: httpProbe("/healthcheck", "http", 10, 3),
