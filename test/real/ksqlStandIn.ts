@@ -1,0 +1,181 @@
+/**
+ * A STAND-IN FOR ksqlDB — NOT ksqlDB. ksqlDB cannot run on this machine (no Docker, not on Maven Central), so the
+ * local end-to-end test puts the reference model (ksql/model.ts) where ksqlDB would be:
+ *
+ *   heartbeats_raw (JSON, read_committed)
+ *     -> V000001's validation (decodeRaw + rejection, same rules and texts; rejects are only counted, not written)
+ *     -> re-keyed by user_id|video_id onto one of `heartbeatPartitions` model partitions with Kafka's murmur2
+ *        partitioner, as V000001's PARTITION BY does for the `heartbeats` topic
+ *     -> per partition, the session-window model (stream time, grace, EMIT FINAL close rule) and the segment split
+ *     -> watch_segments, as JSON with an embedded Connect schema (what the LOCAL sink variant decodes; the cluster
+ *        uses Avro), keyed by the session key, idempotent acks=all through the load generator's KafkaLane.
+ *
+ * Sessions close only when stream time on their partition passes end + gap + grace, exactly as in ksqlDB: nothing
+ * here calls closeAll(). Whoever drives it must advance stream time the way the stack's session ticker does, by
+ * writing tick heartbeats (user `__tick__`, one per partition from ksql/ticks.ts) to heartbeats_raw.
+ * It proves the Kafka -> Connect -> database path and the smoke tool; it proves nothing about the SQL itself.
+ */
+import { Kafka, logLevel, type Consumer } from "kafkajs";
+import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchSegment } from "../../components/topics";
+import { asValid, decodeRaw, rejection, SegmentModel, sessionKey, type SegmentRecord } from "../../ksql/model";
+import { DEFAULT_SESSIONIZATION_PARAMS, type SessionizationParams } from "../../ksql/params";
+import { partitionForKey } from "../../ksql/ticks";
+import { parseLoadgenArgs } from "../../tools/loadgen/config";
+import { createKafkaLanes, describeSendError, type KafkaLane } from "../../tools/loadgen/kafkaSender";
+import type { LoadRecord } from "../../tools/loadgen/records";
+import { waitUntil } from "./kafka/jvm";
+
+/** Printed before every line the stand-in logs, so no reader mistakes its output for ksqlDB's. */
+export const STAND_IN_LABEL = "[ksqlDB STAND-IN: reference model, not ksqlDB]";
+/** kafkajs consumer group join on a fresh 3-broker cluster takes a few seconds; allow for a busy machine. */
+const GROUP_JOIN_TIMEOUT_MS = 60_000;
+
+/** The Connect JSON schema of a WatchSegment value: the typed struct the JDBC sink needs (Avro gives it in the cluster). */
+export const WATCH_SEGMENT_CONNECT_SCHEMA = {
+  type: "struct",
+  name: "watchpipe.WatchSegment",
+  optional: false,
+  fields: [
+    { field: "user_id", type: "string", optional: false },
+    { field: "video_id", type: "string", optional: false },
+    { field: "start_position_sec", type: "double", optional: false },
+    { field: "end_position_sec", type: "double", optional: false },
+    { field: "start_ts", type: "int64", optional: false },
+    { field: "end_ts", type: "int64", optional: false },
+    { field: "heartbeat_count", type: "int32", optional: false },
+    { field: "watched_sec", type: "double", optional: false },
+  ],
+} as const;
+
+/** Pure: the record value the local sink variant (JsonConverter, schemas.enable=true) reads. */
+export function connectJsonEnvelope(s: WatchSegment): string {
+  return JSON.stringify({ schema: WATCH_SEGMENT_CONNECT_SCHEMA, payload: s });
+}
+
+export interface KsqlStandInOptions {
+  readonly brokers: readonly string[];
+  /** Partitions of the (virtual) `heartbeats` topic: the model keeps one stream time per partition. */
+  readonly heartbeatPartitions: number;
+  readonly params?: SessionizationParams;
+  readonly log?: (line: string) => void;
+}
+
+export interface KsqlStandInStats {
+  readonly consumed: number;
+  readonly undecodable: number;
+  readonly rejected: number;
+  readonly valid: number;
+  readonly droppedLate: number;
+  readonly segmentsProduced: number;
+}
+
+export interface KsqlStandIn {
+  stats(): KsqlStandInStats;
+  /** Valid heartbeats seen whose user_id starts with `prefix`. */
+  validWithUserPrefix(prefix: string): number;
+  waitForValid(prefix: string, count: number, timeoutMs: number): Promise<void>;
+  /** Anything that went wrong (a failed produce); a correct run leaves it empty. */
+  readonly errors: readonly string[];
+  stop(): Promise<void>;
+}
+
+export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlStandIn> {
+  const params = opts.params ?? DEFAULT_SESSIONIZATION_PARAMS;
+  const log = (line: string): void => (opts.log ?? console.log)(`${STAND_IN_LABEL} ${line}`);
+  const models = Array.from({ length: opts.heartbeatPartitions }, () => new SegmentModel(params));
+  const validUsers: string[] = [];
+  const errors: string[] = [];
+  let consumed = 0;
+  let undecodable = 0;
+  let rejected = 0;
+  let segmentsProduced = 0;
+  let seq = 0;
+
+  const laneCfg = parseLoadgenArgs(
+    ["--bootstrap", opts.brokers.join(","), "--topic", WATCH_SEGMENTS_TOPIC, "--count", "1", "--producers", "1", "--client-id", "ksql-stand-in"],
+    {},
+  );
+  if (laneCfg.help) throw new Error("internal: loadgen parser returned help");
+  const lane: KafkaLane = createKafkaLanes(laneCfg.config, "ksql-stand-in")[0]!;
+
+  const produce = async (recs: readonly SegmentRecord[]): Promise<void> => {
+    const records: LoadRecord[] = recs.map((r) => ({
+      key: sessionKey(r.segment.user_id, r.segment.video_id),
+      value: connectJsonEnvelope(r.segment),
+      seq: seq++,
+      malformed: false,
+    }));
+    const res = await lane.send(records);
+    if (res.error !== undefined || res.acked !== records.length) {
+      errors.push(`produce to ${WATCH_SEGMENTS_TOPIC}: ${res.acked}/${records.length} acknowledged: ${res.error === undefined ? "?" : describeSendError(res.error)}`);
+      return;
+    }
+    segmentsProduced += records.length;
+    for (const r of recs) {
+      const s = r.segment;
+      log(`segment ${s.user_id} ${s.video_id} start_ts ${s.start_ts}: ${s.heartbeat_count} heartbeats -> ${WATCH_SEGMENTS_TOPIC}`);
+    }
+  };
+
+  const kafka = new Kafka({ clientId: "ksql-stand-in", brokers: [...opts.brokers], logLevel: logLevel.NOTHING });
+  // read_committed, like ksqlDB under exactly_once_v2.
+  const consumer: Consumer = kafka.consumer({ groupId: `ksql-stand-in-${Date.now()}`, readUncommitted: false });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: RAW_HEARTBEATS_TOPIC, fromBeginning: true });
+  await consumer.run({
+    // One message at a time across all partitions: the KafkaLane allows one send in flight (kafkajs#1005).
+    partitionsConsumedConcurrently: 1,
+    eachMessage: async ({ message }) => {
+      consumed++;
+      let value: unknown;
+      try {
+        value = JSON.parse(message.value?.toString("utf8") ?? "");
+      } catch {
+        undecodable++;
+        return;
+      }
+      const decoded = decodeRaw(value);
+      if (!decoded.ok) {
+        undecodable++;
+        return;
+      }
+      if (rejection(decoded.row, Number(message.timestamp)) !== null) {
+        rejected++;
+        return;
+      }
+      const hb = asValid(decoded.row);
+      validUsers.push(hb.user_id);
+      const partition = partitionForKey(sessionKey(hb.user_id, hb.video_id), opts.heartbeatPartitions);
+      const segments = models[partition]!.push(hb);
+      if (segments.length > 0) await produce(segments);
+    },
+  });
+  await waitUntil("the ksqlDB stand-in's consumer to join its group", GROUP_JOIN_TIMEOUT_MS, async () => joined);
+  log(`consuming ${RAW_HEARTBEATS_TOPIC} (read_committed) into ${opts.heartbeatPartitions} model partitions, producing ${WATCH_SEGMENTS_TOPIC}`);
+
+  const stats = (): KsqlStandInStats => ({
+    consumed,
+    undecodable,
+    rejected,
+    valid: validUsers.length,
+    droppedLate: models.reduce((n, m) => n + m.droppedLate, 0),
+    segmentsProduced,
+  });
+  const validWithUserPrefix = (prefix: string): number => validUsers.filter((u) => u.startsWith(prefix)).length;
+  return {
+    stats,
+    validWithUserPrefix,
+    errors,
+    waitForValid: (prefix, count, timeoutMs) =>
+      waitUntil(`the ksqlDB stand-in to see ${count} valid heartbeats of users ${prefix}* (has ${validWithUserPrefix(prefix)})`, timeoutMs, async () => validWithUserPrefix(prefix) >= count),
+    stop: async () => {
+      await consumer.disconnect().catch(() => undefined);
+      await lane.close().catch(() => undefined);
+      log(`stopped: ${JSON.stringify(stats())}`);
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * `npm run smoke` end to end on real servers on 127.0.0.1: 3 Kafka brokers + a Kafka Connect worker running the LOCAL
+ * variant of the watch segments sink (JSON with schema) + PostgreSQL 15 with connectors/schema applied.
+ *
+ * ksqlDB is NOT here: test/real/ksqlStandIn.ts runs the reference model in its place (validation, re-keying onto
+ * 3 partitions, session windows with the EMIT FINAL close rule, segment split). Sessions close the way they do in
+ * the stack: this test plays the session ticker and writes one `__tick__` heartbeat per partition to
+ * heartbeats_raw. To avoid waiting gap + grace (90 s) of wall time, the ticks carry an event time (and a matching
+ * Kafka record timestamp, so validation's future-skew rule accepts them) gap + grace + 5 s in the future.
+ *
+ * Two smoke runs go at once (both must send before the ticks, which push stream time past every session): one with
+ * the stack's parameters must exit 0; one told a different seek tolerance (30 s instead of 10 s) expects the
+ * 20 s pause to stay one segment, which the pipeline splits, so it must exit 1 with a readable diff.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import type { Client } from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC, type Heartbeat } from "../../components/topics";
+import { loadMigrations } from "../../connectors/schema";
+import { CONFIG_PROVIDER_WORKER_CONFIG, localWatchSegmentsSinkConfig } from "../../connectors/watchSegmentsSink";
+import { DEFAULT_SESSIONIZATION_PARAMS, secToMs } from "../../ksql/params";
+import { tickKeysForPartitions } from "../../ksql/ticks";
+import { smokeHeartbeats } from "../../tools/smoke/scenario";
+import { createDurableTopic } from "./kafka/admin";
+import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
+import { startConnectWorker, type ConnectWorker } from "./kafka/connect";
+import { REPO_ROOT, shouldSkipRealKafka } from "./kafka/paths";
+import { startKsqlStandIn, STAND_IN_LABEL, type KsqlStandIn } from "./ksqlStandIn";
+import { findPgBin, startPostgres, type PgServer } from "./pg/harness";
+
+function pgMissing(): string | null {
+  try {
+    findPgBin();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+const skip = shouldSkipRealKafka(pgMissing());
+const CONNECTOR = "watch-segments-sink";
+/** Partitions of heartbeats_raw, watch_segments and the stand-in's virtual `heartbeats`: several, so routing matters. */
+const PARTITIONS = 3;
+/** Ticks this far past gap + grace: every smoke session (ending "now") is then strictly past its close time. */
+const TICK_LEAD_SEC = 5;
+/** Time for both smoke runs to send and the stand-in to read everything (tsx start-up + one acks=all batch). */
+const SEND_TIMEOUT_MS = 60_000;
+/** The matching run's bound: ticks, the stand-in and the sink need seconds; generous for a busy 2-core machine. */
+const GOOD_TIMEOUT_SEC = 90;
+/** The mismatching run waits this long before printing its diff: long enough for every segment to have landed. */
+const BAD_TIMEOUT_SEC = 40;
+const TSX = join(REPO_ROOT, "node_modules", ".bin", "tsx");
+
+interface ChildResult {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/** Runs `npm run smoke`'s entry point as a child process (real exit code), echoing its output with a prefix. */
+function runSmokeCli(name: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [join(REPO_ROOT, "tools", "smoke.ts"), ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const onData = (chunk: Buffer): void => {
+      const text = chunk.toString("utf8");
+      output += text;
+      for (const line of text.split("\n")) if (line.trim() !== "") console.log(`  [${name}] ${line}`);
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, output }));
+  });
+}
+
+describe.skipIf(skip)("smoke end to end on real Kafka (3 brokers) + Connect JDBC sink + PostgreSQL 15, with the REFERENCE MODEL STANDING IN FOR ksqlDB (not ksqlDB)", () => {
+  let pg: PgServer;
+  let db: Client;
+  let cluster: KafkaTestCluster;
+  let worker: ConnectWorker;
+  let standIn: KsqlStandIn;
+  let secretDir: string;
+
+  beforeAll(async () => {
+    const started = Date.now();
+    pg = await startPostgres();
+    db = await pg.connect();
+    for (const m of loadMigrations()) await db.query(m.sql);
+
+    cluster = await startCluster();
+    await createDurableTopic(cluster.brokers, RAW_HEARTBEATS_TOPIC, PARTITIONS);
+    await createDurableTopic(cluster.brokers, WATCH_SEGMENTS_TOPIC, PARTITIONS);
+
+    secretDir = mkdtempSync(join(tmpdir(), "watchpipe-smoke-secret-"));
+    const pwFile = join(secretDir, "db.properties");
+    writeFileSync(pwFile, `password=${pg.password}\n`, { mode: 0o600 });
+    worker = await startConnectWorker({ bootstrap: cluster.bootstrap, extraConfig: { ...CONFIG_PROVIDER_WORKER_CONFIG.file } });
+    await worker.createConnector(
+      CONNECTOR,
+      localWatchSegmentsSinkConfig({
+        db: { host: pg.host, port: pg.port, database: pg.database, user: pg.user },
+        password: { kind: "file", path: pwFile, key: "password" },
+        tasksMax: 1,
+      }),
+    );
+    await worker.waitForConnectorRunning(CONNECTOR);
+
+    standIn = await startKsqlStandIn({ brokers: cluster.brokers, heartbeatPartitions: PARTITIONS });
+    console.log(`smoke e2e: services up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  afterAll(async () => {
+    await standIn?.stop();
+    await worker?.stop();
+    await cluster?.stop();
+    await db?.end().catch(() => undefined);
+    pg?.stop();
+    if (secretDir !== undefined) rmSync(secretDir, { recursive: true, force: true });
+  });
+
+  it(`${STAND_IN_LABEL} the smoke run with the stack's parameters exits 0; one expecting a different seek tolerance exits 1 with a field-by-field diff`, async () => {
+    const tag = Date.now().toString(36);
+    const goodId = `ok-${tag}`;
+    const badId = `bad-${tag}`;
+    // Only loopback settings; nothing from the caller's environment can point the children elsewhere.
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOADGEN_BOOTSTRAP_SERVERS: cluster.bootstrap,
+      PGHOST: pg.host,
+      PGPORT: String(pg.port),
+      PGDATABASE: pg.database,
+      PGUSER: pg.user,
+      PGPASSWORD: pg.password,
+      PGSSLMODE: "disable",
+    };
+    const started = Date.now();
+    const good = runSmokeCli("smoke ok", ["--run-id", goodId, "--timeout-sec", String(GOOD_TIMEOUT_SEC), "--poll-interval-sec", "1"], env);
+    const bad = runSmokeCli("smoke wrong-tolerance", ["--run-id", badId, "--seek-tolerance-sec", "30", "--timeout-sec", String(BAD_TIMEOUT_SEC), "--poll-interval-sec", "1"], env);
+
+    // Play the session ticker once both runs' heartbeats are in the model (a tick first would make them late).
+    const perRun = smokeHeartbeats("x", 0).length;
+    await standIn.waitForValid("smoke-", 2 * perRun, SEND_TIMEOUT_MS);
+    const { sessionGapSec, gracePeriodSec } = DEFAULT_SESSIONIZATION_PARAMS;
+    const tickTs = Date.now() + secToMs(sessionGapSec + gracePeriodSec + TICK_LEAD_SEC);
+    const kafka = new Kafka({ clientId: "smoke-test-ticker", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
+    const ticker = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
+    await ticker.connect();
+    try {
+      await ticker.send({
+        topic: RAW_HEARTBEATS_TOPIC,
+        acks: -1,
+        messages: tickKeysForPartitions(PARTITIONS).map((t) => {
+          const value: Heartbeat = { user_id: t.user_id, video_id: t.video_id, position_sec: 0, event_ts: tickTs };
+          return { key: t.key, value: JSON.stringify(value), timestamp: String(tickTs) };
+        }),
+      });
+    } finally {
+      await ticker.disconnect();
+    }
+    console.log(`smoke e2e: ${PARTITIONS} ticks at event time +${sessionGapSec + gracePeriodSec + TICK_LEAD_SEC} s sent after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    const [g, b] = await Promise.all([good, bad]);
+    console.log(`smoke e2e: both runs done after ${((Date.now() - started) / 1000).toFixed(1)} s; stand-in ${JSON.stringify(standIn.stats())}`);
+
+    expect(g.code, g.output).toBe(0);
+    expect(g.output).toMatch(/sent 44 heartbeats in \d+ ms \(all acknowledged\)/);
+    expect(g.output).toMatch(/OK: 7\/7 segments after \d+ s: every expected segment is in watch_segments, nothing else/);
+
+    expect(b.code, b.output).toBe(1);
+    expect(b.output).toContain(`MISMATCH: watch_segments for run ${badId}`);
+    expect(b.output).toContain("5 of 6 expected segments match");
+    expect(b.output).toContain("missing (expected, not in watch_segments): 0");
+    expect(b.output).toContain("unexpected (in watch_segments, not expected): 1");
+    expect(b.output).toMatch(new RegExp(`\\+ smoke-${badId}-u3 smoke-${badId}-vB start_ts .*: 4 heartbeats, playhead 60 -> 75 s`));
+    expect(b.output).toContain("different (same user, video and start_ts): 1");
+    expect(b.output).toMatch(new RegExp(`~ smoke-${badId}-u3 smoke-${badId}-vB start_ts `));
+    expect(b.output).toContain("      end_position_sec: expected 75, got 55");
+    expect(b.output).toContain("      heartbeat_count: expected 8, got 4");
+
+    // The table holds what the pipeline made of both runs: 7 segments each (the pipeline ran with the defaults).
+    const counts = await db.query<{ run: string; n: number }>(
+      "SELECT split_part(user_id, '-u', 1) AS run, count(*)::int AS n FROM watch_segments GROUP BY 1 ORDER BY 1",
+    );
+    expect(counts.rows).toEqual([
+      { run: `smoke-${badId}`, n: 7 },
+      { run: `smoke-${goodId}`, n: 7 },
+    ]);
+    expect(standIn.errors).toEqual([]);
+    expect(standIn.stats()).toMatchObject({ droppedLate: 0, rejected: 0, undecodable: 0, valid: 2 * perRun + PARTITIONS, segmentsProduced: 14 });
+    const st = await worker.connectorStatus(CONNECTOR);
+    expect(st.tasks.map((t) => t.state)).toEqual(["RUNNING"]);
+  });
+});
