@@ -3,7 +3,7 @@
  * per test with ONCE=1) posts them to a loopback stand-in for the Kafka Bridge, retries, and reports failures.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,7 +13,9 @@ import { SessionTicker } from "../components/sessionTicker";
 import {
   BRIDGE_JSON_CONTENT_TYPE,
   NOW_PLACEHOLDER,
+  sessionTickerDeploymentSpec,
   TICK_MAX_ATTEMPTS,
+  TICKER_ALIVE_FILE,
   tickerConfigMapData,
   tickerEnv,
   tickerScript,
@@ -160,6 +162,24 @@ describeWithCurl("the tick script against a loopback stand-in for the Kafka Brid
     expect(r.code).toBe(1);
     expect(received).toHaveLength(TICK_MAX_ATTEMPTS);
     expect(r.out).toContain(`tick 1 skipped after ${TICK_MAX_ATTEMPTS} attempts`);
+  });
+
+  it("the liveness command passes while the loop touches its file and fails once the file is stale", async () => {
+    const data = sessionTickerDeploymentSpec({ bridgeUrl, heartbeatPartitions: PARTITIONS, tickIntervalSec: 10 }, "cm") as {
+      template: { spec: { containers: { livenessProbe: { exec: { command: string[] } } }[] } };
+    };
+    const [cmd, ...args] = data.template.spec.containers[0].livenessProbe.exec.command;
+    const probe = () => new Promise<number>((resolve) => execFile(cmd, args, (error) => resolve(error ? 1 : 0)));
+    const existed = existsSync(TICKER_ALIVE_FILE);
+    try {
+      writeFileSync(TICKER_ALIVE_FILE, "");
+      expect(await probe()).toBe(0);
+      const stale = new Date(Date.now() - 2 * worstCaseIterationSec(10) * 1000 - 5000);
+      utimesSync(TICKER_ALIVE_FILE, stale, stale);
+      expect(await probe()).toBe(1);
+    } finally {
+      if (!existed) rmSync(TICKER_ALIVE_FILE, { force: true });
+    }
   });
 
   it("reports an unreachable Bridge as HTTP 000 with curl's error", async () => {
