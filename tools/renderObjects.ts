@@ -38,6 +38,11 @@ export interface RenderedObject {
 
 type Json = Record<string, unknown>;
 
+/** The value inside a Pulumi secret wrapper, or the value itself. */
+export function unwrapSecret(value: unknown): unknown {
+  return isObject(value) && PULUMI_SECRET_SIG in value ? value.value : value;
+}
+
 /** A PEM block or a long base64 blob (certificates, keys, keystores). */
 const BLOB = /-----BEGIN [A-Z ]+-----|^[A-Za-z0-9+/=\r\n]{64,}$/;
 

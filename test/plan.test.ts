@@ -1,0 +1,138 @@
+/**
+ * `npm run plan`: the cost math (table-driven, from hand-made resources), the price table's coverage, the capacity
+ * headroom at the design peak, and the command's output for prod.
+ */
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { INSTANCE_TYPES } from "../components/instanceTypes";
+import type { RecordedResource } from "../tools/mockRun";
+import {
+  designHeadroom,
+  estimateCost,
+  eventsPerDayFor,
+  gibOf,
+  interAzGbPerMonth,
+  resourceCounts,
+  volumeGiB,
+  type TrafficAssumption,
+} from "../tools/planModel";
+import { EC2_PER_HOUR, HOURS_PER_MONTH } from "../tools/prices";
+import { ROOT } from "./harness";
+
+function r(type: string, name: string, inputs: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}, custom = true): RecordedResource {
+  return { type, name, inputs, custom, protect: false, parent: "", urn: `urn:pulumi:t::watchpipe::${type}::${name}`, dependencies: [], propertyDependencies };
+}
+
+const NO_TRAFFIC: TrafficAssumption = { eventsPerDay: 0, avgEventBytes: 250, replicationFactor: 3 };
+const eks = r("eks:index:Cluster", "cluster-eks", {});
+const lt = r("aws:ec2/launchTemplate:LaunchTemplate", "nodes", { blockDeviceMappings: [{ ebs: { volumeSize: 50 } }] });
+const nodeGroup = (name: string, type: string, desired: number) =>
+  r("aws:eks/nodeGroup:NodeGroup", name, { instanceTypes: [type], scalingConfig: { desiredSize: desired } }, { launchTemplate: [lt.urn] });
+
+describe("cost math", () => {
+  it.each([
+    // [case, resources, expected line item, quantity, monthly USD]
+    ["one EKS control plane", [eks], "EKS control plane", 1, 0.1 * 730],
+    ["3 × 2 m7i.2xlarge nodes", [eks, lt, nodeGroup("a", "m7i.2xlarge", 2), nodeGroup("b", "m7i.2xlarge", 2), nodeGroup("c", "m7i.2xlarge", 2)], "EC2 nodes m7i.2xlarge (desired size)", 6, 6 * 0.4032 * 730],
+    ["their 50 GiB root volumes", [eks, lt, nodeGroup("a", "m7i.2xlarge", 2), nodeGroup("b", "m7i.2xlarge", 2), nodeGroup("c", "m7i.2xlarge", 2)], "EBS gp3 node root volumes", 300, 300 * 0.08],
+    ["3 NAT gateways", [r("aws:ec2/natGateway:NatGateway", "n0", {}), r("aws:ec2/natGateway:NatGateway", "n1", {}), r("aws:ec2/natGateway:NatGateway", "n2", {})], "NAT gateways (hourly)", 3, 3 * 0.045 * 730],
+    ["one Elastic IP", [r("aws:ec2/eip:Eip", "e", {})], "Public IPv4 (Elastic IPs)", 1, 0.005 * 730],
+    ["two KMS keys", [r("aws:kms/key:Key", "k1", {}), r("aws:kms/key:Key", "k2", {})], "KMS keys", 2, 2],
+    ["an Ingress (ALB) on EKS", [eks, r("kubernetes:networking.k8s.io/v1:Ingress", "ing", { metadata: { name: "ingest" } })], "Application Load Balancers (Ingress)", 1, 0.0225 * 730],
+  ] as const)("%s", (_case, resources, item, quantity, monthly) => {
+    const line = estimateCost(resources as unknown as RecordedResource[], NO_TRAFFIC).lines.find((l) => l.item === item);
+    expect(line, item).toBeDefined();
+    expect(line?.quantity).toBe(quantity);
+    expect(line?.monthly).toBeCloseTo(monthly, 6);
+  });
+
+  it("prices Kafka, ksqlDB and YugabyteDB volumes on EKS and nothing on an existing cluster", () => {
+    const pool = r("kubernetes:kafka.strimzi.io/v1:KafkaNodePool", "broker", { metadata: { name: "broker" }, spec: { replicas: 3, storage: { type: "persistent-claim", size: "2500Gi" } } });
+    const sts = r("kubernetes:apps/v1:StatefulSet", "ksqldb", { metadata: { name: "ksqldb" }, spec: { replicas: 2, volumeClaimTemplates: [{ spec: { resources: { requests: { storage: "100Gi" } } } }] } });
+    const yb = r("kubernetes:helm.sh/v3:Release", "yb", { name: "yb-az0", chart: "yugabyte", values: { replicas: { master: 1, tserver: 1 }, storage: { master: { count: 1, size: "500Gi" }, tserver: { count: 2, size: "500Gi" } } } });
+    const onEks = estimateCost([eks, pool, sts, yb], NO_TRAFFIC).lines.find((l) => l.item.startsWith("EBS gp3 persistent volumes"));
+    expect(onEks?.quantity).toBe(7500 + 200 + 1500);
+    expect(onEks?.monthly).toBeCloseTo(9200 * 0.08, 6);
+    expect(estimateCost([pool, sts, yb], NO_TRAFFIC)).toEqual({ lines: [], total: 0, unpriced: [] });
+  });
+
+  it("adds the lines up and names instance types it cannot price", () => {
+    const est = estimateCost([eks, lt, nodeGroup("a", "m7i.xlarge", 2), nodeGroup("x", "x9.mega", 1)], NO_TRAFFIC);
+    expect(est.total).toBeCloseTo(est.lines.reduce((s, l) => s + l.monthly, 0), 9);
+    expect(est.unpriced).toEqual(["1 × x9.mega nodes: no price in tools/prices.ts EC2_PER_HOUR"]);
+  });
+
+  it("estimates Kafka's cross-AZ replication: 300 M × 250 B × 2 writes × 2 copies × 30.42 days", () => {
+    expect(interAzGbPerMonth({ eventsPerDay: 300e6, avgEventBytes: 250, replicationFactor: 3 })).toBeCloseTo((300e6 * 250 * 2 * 2 * 30.42) / 1e9, 6);
+    expect(interAzGbPerMonth({ eventsPerDay: 300e6, avgEventBytes: 250, replicationFactor: 1 })).toBe(0);
+    expect(eventsPerDayFor({ peakEventsPerSec: 5000, avgEventBytes: 250, partitionBudgetMBps: 2, consumerParallelism: 12 })).toBe(15_000_000);
+  });
+
+  it("has a price for every instance type the config accepts", () => {
+    expect(Object.keys(INSTANCE_TYPES).filter((t) => EC2_PER_HOUR[t] === undefined)).toEqual([]);
+    expect(HOURS_PER_MONTH).toBe(730);
+  });
+
+  it.each([
+    ["2500Gi", 2500],
+    ["1Ti", 1024],
+    ["512Mi", 0.5],
+    ["20G", 20e9 / 2 ** 30],
+    ["", 0],
+  ])("gibOf(%j) = %d", (size, gib) => {
+    expect(gibOf(size)).toBeCloseTo(gib, 9);
+  });
+
+  it("reads jbod node pools and skips ephemeral volumes", () => {
+    const jbod = r("kubernetes:kafka.strimzi.io/v1:KafkaNodePool", "p", { spec: { replicas: 3, storage: { type: "jbod", volumes: [{ id: 0, type: "persistent-claim", size: "100Gi" }, { id: 1, type: "ephemeral" }] } } });
+    expect(volumeGiB(jbod)?.gib).toBe(300);
+  });
+});
+
+describe("capacity at the design peak", () => {
+  it.each([
+    // peak/s, bytes, budget MB/s, parallelism → partitions, headroom at 100k/s
+    [100_000, 250, 2, 12, 21, 42 / 25],
+    [5_000, 250, 2, 12, 12, 24 / 25],
+    [1_000, 250, 2, 3, 3, 6 / 25],
+  ])("peak %d/s × %d B at %d MB/s, parallelism %d → %d partitions, headroom %f", (peakEventsPerSec, avgEventBytes, partitionBudgetMBps, consumerParallelism, partitions, headroom) => {
+    const h = designHeadroom({ peakEventsPerSec, avgEventBytes, partitionBudgetMBps, consumerParallelism });
+    expect(h.partitions).toBe(partitions);
+    expect(h.headroom).toBeCloseTo(headroom, 9);
+  });
+});
+
+describe("resource counts", () => {
+  it("counts custom resources by provider and kind, not components or providers", () => {
+    const counts = resourceCounts([
+      r("aws:ec2/subnet:Subnet", "a", {}), r("aws:ec2/subnet:Subnet", "b", {}),
+      r("kubernetes:kafka.strimzi.io/v1:KafkaTopic", "t", {}),
+      r("pulumi:providers:kubernetes", "k8s", {}),
+      r("watchpipe:network:Network", "network", {}, {}, false),
+    ]);
+    expect(counts).toEqual([["aws Subnet", 2], ["kubernetes KafkaTopic", 1]]);
+  });
+});
+
+describe("npm run plan -- --stack prod", () => {
+  it("prints counts, the design-peak headroom and a cost table whose lines add up to the total", () => {
+    const started = performance.now();
+    const out = execFileSync(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", "--stack", "prod"], { cwd: ROOT, encoding: "utf8" });
+    console.log(`plan prod (subprocess): ${((performance.now() - started) / 1000).toFixed(1)} s\n${out}`);
+    expect(out).toMatch(/Resources by kind\n\s+kubernetes\s+.*KafkaTopic \d+/);
+    expect(out).toMatch(/Capacity at the design peak \(100,000 events\/s × 250 B = 25\.0 MB\/s\)/);
+    expect(out).toMatch(/us-east-1, on-demand list prices/);
+    const money = (s: string) => Number(s.replace(/[$,]/g, ""));
+    const lines = [...out.matchAll(/= +(\$[\d,]+\.\d\d)$/gm)].map((m) => money(m[1]));
+    const total = money(/^\s+total\s+(\$[\d,]+\.\d\d)$/m.exec(out)?.[1] ?? "NaN");
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    expect(total).toBeCloseTo(lines.reduce((a, b) => a + b, 0), 1);
+  }, 60_000);
+
+  it("--help names the flag and the price source", () => {
+    const out = execFileSync(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", "--help"], { cwd: ROOT, encoding: "utf8" });
+    expect(out).toMatch(/--stack <name>/);
+    expect(out).toMatch(/on-demand list prices recorded by hand/);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * `npm run plan -- --stack <s>`: a ten-second summary of a stack without touching the cloud: what it creates (counts
+ * by kind), the heartbeat topics' headroom at the 100,000 events/s design peak (components/capacity.ts), and a
+ * monthly cost estimate from the dated list-price table in tools/prices.ts. The program runs under the test mocks
+ * with the stack's real config.
+ */
+import { parseArgs } from "node:util";
+import { parseConfig } from "../config";
+import { knownStacks, runProgramOnce, stackConfig } from "./mockRun";
+import { designHeadroom, DESIGN_PEAK_EVENTS_PER_SEC, estimateCost, resourceCounts, trafficFor } from "./planModel";
+import { HOURS_PER_MONTH, NOT_ESTIMATED, PRICE_REGION, PRICES_AS_OF, PRICES_RECORDED_ON } from "./prices";
+import { renderObjects } from "./renderObjects";
+
+const HELP = `Summarise a stack: resource counts, capacity headroom at the design peak, monthly cost estimate.
+
+Usage: npm run plan -- --stack <stack>
+
+  --stack <name>  stack to plan: ${knownStacks().join(", ")} (reads Pulumi.<name>.yaml)
+  --help          this text
+
+Runs the program under mocks (no cloud access). Costs are ${PRICE_REGION} on-demand list prices recorded by hand
+(${PRICES_AS_OF}; written down ${PRICES_RECORDED_ON}, not re-verified); see tools/prices.ts.`;
+
+const usd = (n: number, decimals = 2) => `$${n.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}`;
+
+/** Config as the program reads it: `watchpipe:<key>` values from the stack file, parsed and validated. */
+function configOf(stack: string) {
+  const raw: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(stackConfig(stack))) {
+    if (!key.startsWith("watchpipe:")) continue;
+    try {
+      raw[key.slice("watchpipe:".length)] = JSON.parse(text);
+    } catch {
+      raw[key.slice("watchpipe:".length)] = text;
+    }
+  }
+  const region = stackConfig(stack)["aws:region"] ?? PRICE_REGION;
+  return parseConfig(raw, stack, "watchpipe", region);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { stack: { type: "string" }, help: { type: "boolean" } } });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (!values.stack) throw new Error(`--stack is required; expected one of ${knownStacks().join(", ")}.\n\n${HELP}`);
+  const started = performance.now();
+  const config = configOf(values.stack);
+  const run = await runProgramOnce(values.stack);
+  const objects = renderObjects(run.resources);
+  const seconds = (performance.now() - started) / 1000;
+
+  console.log(`watchpipe plan: stack ${values.stack} (${config.environment}, ${config.cluster.mode === "eks" ? config.region : "existing cluster"}): ` +
+    `${run.resources.filter((r) => r.custom).length} resources, ${objects.length} Kubernetes objects [${seconds.toFixed(1)} s]\n`);
+
+  console.log("Resources by kind");
+  const counts = resourceCounts(run.resources);
+  for (const [provider] of new Map(counts.map(([k]) => [k.split(" ")[0], true]))) {
+    const row = counts.filter(([k]) => k.startsWith(`${provider} `)).map(([k, n]) => `${k.slice(provider.length + 1)} ${n}`);
+    console.log(`  ${provider.padEnd(11)} ${row.join(", ")}`);
+  }
+
+  const h = designHeadroom(config.capacity);
+  console.log(`\nCapacity at the design peak (${DESIGN_PEAK_EVENTS_PER_SEC.toLocaleString("en-US")} events/s × ${config.capacity.avgEventBytes} B = ${h.designPeakMBps.toFixed(1)} MB/s)`);
+  console.log(`  heartbeat topics: ${h.partitions} partitions × ${h.partitionBudgetMBps} MB/s budget = ${(h.partitions * h.partitionBudgetMBps).toFixed(0)} MB/s → headroom ${h.headroom.toFixed(2)}×${h.headroom < 1 ? "  (below the design peak: this stack is sized smaller)" : ""}`);
+  console.log(`  this stack's own peak: ${h.stackPeakEventsPerSec.toLocaleString("en-US")} events/s → headroom ${h.stackHeadroom.toFixed(2)}×; brokers ${config.kafka.brokers}, RF ${config.kafka.replicationFactor}, min ISR ${config.kafka.minInsyncReplicas}`);
+
+  const traffic = trafficFor(config);
+  const cost = estimateCost(run.resources, traffic);
+  console.log(`\nMonthly cost estimate: ${PRICE_REGION}, on-demand list prices (${PRICES_AS_OF}; recorded ${PRICES_RECORDED_ON}, not re-verified), ${HOURS_PER_MONTH} h/month`);
+  if (config.cluster.mode === "eks" && config.region !== PRICE_REGION) console.log(`  NOTE: the stack's region is ${config.region}; prices are ${PRICE_REGION}'s.`);
+  for (const l of cost.lines) {
+    console.log(`  ${l.item.padEnd(58)} ${String(l.quantity).padStart(7)} ${l.unit.padEnd(9)} × ${usd(l.unitPrice, 4).padStart(8)} = ${usd(l.monthly).padStart(11)}`);
+  }
+  console.log(`  ${"total".padEnd(58)} ${"".padStart(31)} ${usd(cost.total).padStart(11)}`);
+  for (const u of cost.unpriced) console.log(`  UNPRICED: ${u}`);
+  console.log(`  not included: ${NOT_ESTIMATED.join("; ")}.`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`plan failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

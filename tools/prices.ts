@@ -1,0 +1,61 @@
+/**
+ * The price table behind `npm run plan`'s monthly estimate. AWS public ON-DEMAND LIST prices, region us-east-1
+ * (N. Virginia), USD, Linux, no Savings Plans, Reserved Instances, Spot, free tier, tax or support plan.
+ *
+ * Provenance, honestly: these numbers were entered by hand from AWS's published on-demand pricing pages as they
+ * stood in 2025 (PRICES_AS_OF). They were NOT re-checked when this file was written (PRICES_RECORDED_ON): the build
+ * machine cannot reach AWS. AWS changes prices rarely for these items, but verify them against the AWS Pricing
+ * Calculator before using the estimate for a budget. Change a number here, with the date, when you verify it.
+ */
+
+/** When the prices below were published by AWS (as far as the person entering them knew). */
+export const PRICES_AS_OF = "2025 (AWS public on-demand price pages)";
+/** When they were written into this repository (not re-verified against AWS on that day). */
+export const PRICES_RECORDED_ON = "2026-11-22";
+/** The only region the table covers; other regions cost more or less and are not estimated. */
+export const PRICE_REGION = "us-east-1";
+/** AWS bills monthly figures on 730 hours (8,760 h / 12). */
+export const HOURS_PER_MONTH = 730;
+/** Days in an average month, for per-day volumes. */
+export const DAYS_PER_MONTH = 30.42;
+
+/** EKS control plane, per cluster-hour, Kubernetes versions in standard support (extended support is $0.60). */
+export const EKS_CLUSTER_PER_HOUR = 0.1;
+
+/** EC2 on-demand Linux, per instance-hour. Every type in components/instanceTypes.ts must have a row (tested). */
+export const EC2_PER_HOUR: Readonly<Record<string, number>> = {
+  "t3.large": 0.0832,
+  "t3.xlarge": 0.1664,
+  "m6i.large": 0.096,
+  "m6i.xlarge": 0.192,
+  "m6i.2xlarge": 0.384,
+  "m7i.large": 0.1008,
+  "m7i.xlarge": 0.2016,
+  "m7i.2xlarge": 0.4032,
+  "m7i.4xlarge": 0.8064,
+  "r7i.xlarge": 0.2646,
+  "r7i.2xlarge": 0.5292,
+};
+
+/** EBS gp3 storage, per GB-month (3,000 IOPS and 125 MB/s baseline included; more is extra and not estimated). */
+export const EBS_GP3_PER_GB_MONTH = 0.08;
+/** NAT gateway, per gateway-hour (data processed, $0.045/GB, depends on egress volume and is not estimated). */
+export const NAT_GATEWAY_PER_HOUR = 0.045;
+/** Public IPv4 address (Elastic IP, in use or idle), per address-hour. */
+export const PUBLIC_IPV4_PER_HOUR = 0.005;
+/** KMS customer-managed key, per key-month (requests beyond the free tier are not estimated). */
+export const KMS_KEY_PER_MONTH = 1.0;
+/** Application Load Balancer, per ALB-hour (LCU charges, $0.008 per LCU-hour, are not estimated). */
+export const ALB_PER_HOUR = 0.0225;
+/** Network Load Balancer, per NLB-hour (NLCU charges are not estimated). */
+export const NLB_PER_HOUR = 0.0225;
+/** Data between AZs in one region: $0.01/GB out of one AZ plus $0.01/GB into the other. */
+export const INTER_AZ_PER_GB = 0.02;
+
+/** What the estimate leaves out, printed under it. */
+export const NOT_ESTIMATED = [
+  "NAT gateway data processing and internet egress",
+  "ALB LCUs, CloudWatch Logs ingestion/storage (control-plane and VPC flow logs), KMS requests",
+  "Kafka producer and consumer traffic across AZs (brokers have rack-aware follower fetching; clients without client.rack still cross), EBS snapshots, ECR storage",
+  "Savings Plans / Reserved Instances discounts, tax, AWS support plan",
+];
