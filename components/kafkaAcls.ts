@@ -25,6 +25,7 @@ import {
   SCHEMAS_TOPIC,
   WATCH_SEGMENTS_DLQ_TOPIC,
   WATCH_SEGMENTS_TOPIC,
+  KSQL_CREATED_TOPICS,
 } from "./topics";
 
 export type AclOperation =
@@ -81,6 +82,7 @@ export function clientAcls(): Record<KafkaClient, Acl[]> {
       topic(REJECTED_HEARTBEATS_TOPIC, ["Read", "Write", "Describe", "DescribeConfigs"]),
       topic(WATCH_SEGMENTS_TOPIC, ["Read", "Write", "Describe", "DescribeConfigs"]),
       topic(KSQL_PROCESSING_LOG_TOPIC, OWN),
+      ...KSQL_CREATED_TOPICS.map((name) => topic(name, OWN)),
       topic(KSQL_MIGRATIONS_STREAM_TOPIC, OWN),
       topic(KSQL_MIGRATIONS_TABLE_TOPIC, OWN),
       { resource: { type: "topic", name: KSQL_INTERNAL_PREFIX, patternType: "prefix" }, operations: ["Create", "Delete", "Read", "Write", "Describe", "DescribeConfigs", "AlterConfigs"] },

@@ -13,6 +13,12 @@ export const REJECTED_HEARTBEATS_TOPIC = "heartbeats_rejected";
 export const WATCH_SEGMENTS_TOPIC = "watch_segments";
 /** Records the sink could not write (errors.tolerance=all), with error context headers. */
 export const WATCH_SEGMENTS_DLQ_TOPIC = "watch_segments_dlq";
+/** ksqlDB's final sessions (EMIT FINAL table); created by the V000002 migration with PARTITIONS and REPLICAS. */
+export const HEARTBEAT_SESSIONS_TOPIC = "heartbeat_sessions";
+/** ksqlDB's intermediate stream: one encoded segment per row; created by V000002 with PARTITIONS and REPLICAS. */
+export const WATCH_SEGMENT_POINTS_TOPIC = "watch_segment_points";
+/** Topics the sessionization SQL creates itself (every other topic it uses exists as a Strimzi KafkaTopic). */
+export const KSQL_CREATED_TOPICS = [HEARTBEAT_SESSIONS_TOPIC, WATCH_SEGMENT_POINTS_TOPIC] as const;
 /** Schema Registry's own store (compacted). */
 export const SCHEMAS_TOPIC = "_schemas";
 

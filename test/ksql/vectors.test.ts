@@ -11,6 +11,7 @@ import {
   TICK_USER_ID,
 } from "../../ksql/params";
 import { loadVectors, runVectorThroughModel } from "../../ksql/vectors";
+import { KSQL_CREATED_TOPICS } from "../../components/topics";
 
 const vectors = loadVectors();
 
@@ -56,11 +57,14 @@ describe("the migrations and the model agree on the contract", () => {
     expect([...used].sort()).toEqual(Object.keys(defines).sort());
     expect(defines.replicas).toBe("3");
   });
+  it("the segment split (REDUCE) is written once", () => {
+    expect(sql.match(/\bREDUCE\(/g)).toHaveLength(1);
+  });
   it("topics the SQL creates itself set PARTITIONS and REPLICAS; the others reuse existing topics", () => {
     const creates = [...sql.matchAll(/CREATE (?:TABLE|STREAM) IF NOT EXISTS \w+ WITH \(([^;]*?)\) AS/g)].map((m) => m[1]);
-    expect(creates.length).toBe(4);
+    expect(creates.length).toBe(5);
     for (const w of creates) {
-      if (w.includes("'heartbeat_sessions'")) expect(w).toMatch(/PARTITIONS = \$\{sessionsPartitions\}[\s\S]*REPLICAS = \$\{replicas\}/);
+      if (KSQL_CREATED_TOPICS.some((t) => w.includes(`'${t}'`))) expect(w).toMatch(/PARTITIONS = \$\{sessionsPartitions\}[\s\S]*REPLICAS = \$\{replicas\}/);
       else expect(w).not.toContain("PARTITIONS");
     }
   });
