@@ -5,8 +5,8 @@
  * with the stack's real config.
  */
 import { parseArgs } from "node:util";
-import { parseConfig } from "../config";
-import { knownStacks, runProgramOnce, stackConfig } from "./mockRun";
+import { loadConfig } from "../config";
+import { knownStacks, runProgramOnce } from "./mockRun";
 import { designHeadroom, DESIGN_PEAK_EVENTS_PER_SEC, estimateCost, resourceCounts, trafficFor } from "./planModel";
 import { HOURS_PER_MONTH, NOT_ESTIMATED, PRICE_REGION, PRICES_AS_OF, PRICES_RECORDED_ON } from "./prices";
 import { renderObjects } from "./renderObjects";
@@ -23,21 +23,6 @@ Runs the program under mocks (no cloud access). Costs are ${PRICE_REGION} on-dem
 
 const usd = (n: number, decimals = 2) => `$${n.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}`;
 
-/** Config as the program reads it: `watchpipe:<key>` values from the stack file, parsed and validated. */
-function configOf(stack: string) {
-  const raw: Record<string, unknown> = {};
-  for (const [key, text] of Object.entries(stackConfig(stack))) {
-    if (!key.startsWith("watchpipe:")) continue;
-    try {
-      raw[key.slice("watchpipe:".length)] = JSON.parse(text);
-    } catch {
-      raw[key.slice("watchpipe:".length)] = text;
-    }
-  }
-  const region = stackConfig(stack)["aws:region"] ?? PRICE_REGION;
-  return parseConfig(raw, stack, "watchpipe", region);
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { stack: { type: "string" }, help: { type: "boolean" } } });
   if (values.help) {
@@ -46,8 +31,9 @@ async function main(): Promise<void> {
   }
   if (!values.stack) throw new Error(`--stack is required; expected one of ${knownStacks().join(", ")}.\n\n${HELP}`);
   const started = performance.now();
-  const config = configOf(values.stack);
   const run = await runProgramOnce(values.stack);
+  // The run left the stack's config in the Pulumi runtime: read it exactly as the program did.
+  const config = loadConfig();
   const objects = renderObjects(run.resources);
   const seconds = (performance.now() - started) / 1000;
 
@@ -70,6 +56,7 @@ async function main(): Promise<void> {
   const cost = estimateCost(run.resources, traffic);
   console.log(`\nMonthly cost estimate: ${PRICE_REGION}, on-demand list prices (${PRICES_AS_OF}; recorded ${PRICES_RECORDED_ON}, not re-verified), ${HOURS_PER_MONTH} h/month`);
   if (config.cluster.mode === "eks" && config.region !== PRICE_REGION) console.log(`  NOTE: the stack's region is ${config.region}; prices are ${PRICE_REGION}'s.`);
+  if (cost.lines.length === 0) console.log("  no AWS resources: this stack deploys into an existing cluster whose costs this program does not create");
   for (const l of cost.lines) {
     console.log(`  ${l.item.padEnd(58)} ${String(l.quantity).padStart(7)} ${l.unit.padEnd(9)} × ${usd(l.unitPrice, 4).padStart(8)} = ${usd(l.monthly).padStart(11)}`);
   }
