@@ -67,7 +67,10 @@ export interface YugabyteDatabaseArgs {
 export const PASSWORD_LENGTH = 32;
 /** The root CA outlives many deploys: 10 years, like the node certificates the chart signs with it. */
 export const CA_VALIDITY_HOURS = 10 * 365 * 24;
-/** RSA with PKCS#1 PEM: the chart's buildCustomCert parses only that form. */
+/**
+ * RSA (PKCS#1 PEM from @pulumi/tls): the form of the chart's own example CA. Checked with `helm template` of the
+ * 2026.1.0 chart: every release signs its node certificates with this CA and they verify against it.
+ */
 const CA_KEY_BITS = 2048;
 
 /**
