@@ -204,8 +204,11 @@ const yugabyteSchema = z.strictObject({
   /** Where the YugabyteDB Kubernetes Operator chart lives (it is not published in a Helm repository). */
   operatorChart: z.strictObject({ repo: z.string().min(1), chart: z.string().min(1), version: z.string().min(1) }).optional(),
   replicationFactor: z.union([z.literal(1), z.literal(3)]).default(DEFAULT_YUGABYTE_REPLICATION_FACTOR),
-  /** multi-zone: one Helm release per AZ (prod); single: one release holding all replicas (dev, local). */
-  topology: z.enum(["multi-zone", "single"]).default("multi-zone"),
+  /**
+   * multi-zone: one Helm release per AZ (prod); single: one release holding all replicas (dev, local). Unset, it is
+   * multi-zone on EKS and single on an existing cluster (whose nodes may carry no zone labels).
+   */
+  topology: z.enum(["multi-zone", "single"]).optional(),
   masterResources: resources.default({ cpu: "2", memory: "4Gi" }),
   tserverResources: resources.default({ cpu: "4", memory: "16Gi" }),
   storageGiB: positiveInt.default(DEFAULT_YUGABYTE_STORAGE_GIB),
@@ -230,7 +233,14 @@ const rootSchema = z.strictObject({
   yugabyte: yugabyteSchema.prefault({}),
 });
 
-export type AppConfig = z.infer<typeof rootSchema> & { readonly stack: string; readonly project: string; readonly region: string };
+type ParsedConfig = z.infer<typeof rootSchema>;
+/** The validated configuration, with defaults that depend on other keys filled in. */
+export type AppConfig = Omit<ParsedConfig, "yugabyte"> & {
+  readonly yugabyte: ParsedConfig["yugabyte"] & { readonly topology: "multi-zone" | "single" };
+  readonly stack: string;
+  readonly project: string;
+  readonly region: string;
+};
 export type ClusterConfig = AppConfig["cluster"];
 export type EksClusterConfig = Extract<ClusterConfig, { mode: "eks" }>;
 export type KafkaConfig = AppConfig["kafka"];
@@ -305,6 +315,9 @@ export function crossFieldProblems(cfg: Omit<AppConfig, "stack" | "project" | "r
   if (cfg.cluster.mode === "eks" && cfg.environment !== "prod" && yb.topology === "multi-zone" && cfg.network.azCount !== yb.replicationFactor) {
     problems.push(`${ns}:yugabyte.topology: multi-zone runs one master per AZ, so network.azCount (${cfg.network.azCount}) must equal yugabyte.replicationFactor (${yb.replicationFactor}).`);
   }
+  if (yb.topology === "multi-zone" && cfg.cluster.mode !== "eks") {
+    problems.push(`${ns}:yugabyte.topology: "multi-zone" places one release per AWS AZ and needs cluster.mode "eks"; got cluster.mode ${show(cfg.cluster.mode)}. Set yugabyte.topology to "single".`);
+  }
   if (yb.topology === "multi-zone" && yb.tservers % yb.replicationFactor !== 0) {
     problems.push(`${ns}:yugabyte.tservers: multi-zone spreads tservers evenly over ${yb.replicationFactor} zones; got ${yb.tservers}. Use a multiple of ${yb.replicationFactor}.`);
   }
@@ -354,9 +367,12 @@ export function parseConfig(raw: RawConfig, stack: string, project = "watchpipe"
     });
     throw new ConfigError(stack, problems);
   }
-  const problems = crossFieldProblems(parsed.data);
+  const data = parsed.data;
+  const topology = data.yugabyte.topology ?? (data.cluster.mode === "eks" ? "multi-zone" : "single");
+  const cfg: AppConfig = { ...data, yugabyte: { ...data.yugabyte, topology }, stack, project, region };
+  const problems = crossFieldProblems(cfg);
   if (problems.length) throw new ConfigError(stack, problems);
-  return { ...parsed.data, stack, project, region };
+  return cfg;
 }
 
 /** Every top-level key `parseConfig` accepts. */

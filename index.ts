@@ -7,7 +7,6 @@ import { kafkaPlatform } from "./components/kafkaPlatform";
 import { streamProcessingFromConfig } from "./components/ksqldb";
 import { kubernetesTarget } from "./components/platform";
 import { kafkaConnectFromConfig } from "./components/connect";
-import { schemaRegistryUrl } from "./components/schemaRegistrySpecs";
 import { yugabyteFromConfig } from "./components/yugabyte";
 
 // Validate before anything is registered: a bad key fails preview with a message naming it.
@@ -21,8 +20,9 @@ const streaming = streamProcessingFromConfig(config, target, kafka);
 const yugabyte = yugabyteFromConfig(config, target, { kafkaNamespaceDependsOn: kafka.ready });
 const connect = kafkaConnectFromConfig(config, target, {
   database: yugabyte,
-  schemaRegistryUrl: schemaRegistryUrl(kafka.namespace),
-  dependsOn: [...kafka.ready, kafka.strimzi.release],
+  schemaRegistryUrl: streaming.schemaRegistry.url,
+  // The sink starts once Schema Registry runs and the SQL that writes its topic is applied.
+  dependsOn: [...kafka.ready, kafka.strimzi.release, ...streaming.ready],
 });
 
 export const environment = config.environment;

@@ -19,6 +19,8 @@ export interface KubernetesTarget {
     readonly kubeconfig: pulumi.Output<string>;
     readonly oidcProviderArn: pulumi.Output<string>;
     readonly oidcProviderUrl: pulumi.Output<string>;
+    /** The AZs the VPC's subnets (and node groups) span, in subnet order. */
+    readonly availabilityZones: pulumi.Output<string>[];
   };
 }
 
@@ -56,6 +58,7 @@ export function kubernetesTarget(config: AppConfig): KubernetesTarget {
       kubeconfig: eksCluster.kubeconfig,
       oidcProviderArn: eksCluster.oidcProviderArn,
       oidcProviderUrl: eksCluster.oidcProviderUrl,
+      availabilityZones: network.availabilityZones,
     },
   };
 }

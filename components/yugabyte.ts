@@ -4,7 +4,6 @@
  * {@link YugabyteConnection}: host, port, database, user, the password Secret (also copied to the Kafka namespace for
  * Connect), and the CA bundle. The schema Job runs once the universe is up.
  */
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -193,21 +192,6 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
   }
 }
 
-/**
- * AZ names for a multi-zone universe: the same query and order the Network component uses (first `azCount`
- * available zones), so each release lands in a zone that has a node group.
- */
-function multiZoneNames(config: AppConfig): pulumi.Output<string>[] {
-  const zones = aws.getAvailabilityZonesOutput({ state: "available" }).names;
-  return Array.from({ length: config.network.azCount }, (_, i) =>
-    zones.apply((names) => {
-      if (names.length <= i) {
-        throw new Error(`yugabyte multi-zone needs ${config.network.azCount} AZs but the region offers ${names.length}; lower network.azCount or use topology "single".`);
-      }
-      return names[i];
-    }));
-}
-
 /** The component as index.ts creates it: arguments from the validated config and the Kubernetes target. */
 export function yugabyteFromConfig(
   config: AppConfig,
@@ -215,11 +199,6 @@ export function yugabyteFromConfig(
   opts: { readonly kafkaNamespaceDependsOn?: pulumi.Resource[] } = {},
 ): YugabyteDatabase {
   const yb = config.yugabyte;
-  if (yb.topology === "multi-zone" && !target.aws) {
-    throw new Error(
-      `watchpipe:yugabyte.topology: "multi-zone" places one release per AWS AZ and needs an EKS stack; this stack uses an existing cluster (cluster.mode ${JSON.stringify(config.cluster.mode)}). Set yugabyte.topology to "single".`,
-    );
-  }
   return new YugabyteDatabase("yugabyte", {
     namespace: yb.namespace,
     kafkaNamespace: config.kafka.namespace,
@@ -235,7 +214,8 @@ export function yugabyteFromConfig(
       storageGiB: yb.storageGiB,
       storageClassName: target.storageClassName,
     },
-    zones: yb.topology === "multi-zone" ? multiZoneNames(config) : [],
+    // One release per AZ of the VPC (config validation guarantees multi-zone runs on EKS).
+    zones: yb.topology === "multi-zone" ? (target.aws?.availabilityZones ?? []) : [],
     region: config.region,
     provider: target.provider,
     protect: config.protectData,

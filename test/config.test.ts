@@ -41,7 +41,7 @@ describe("every committed stack file is valid", () => {
 });
 
 describe("invalid configuration fails with the key, the expected and the actual value", () => {
-  const cases: { name: string; stack: string; raw: () => RawConfig; problem: string }[] = [
+  const cases: { name: string; stack: string; raw: () => RawConfig; problem: string | string[] }[] = [
     {
       name: "prod with fewer than 3 AZs",
       stack: "prod",
@@ -87,8 +87,15 @@ describe("invalid configuration fails with the key, the expected and the actual 
     {
       name: "prod on an existing cluster",
       stack: "prod",
-      raw: () => ({ ...stackRaw("prod"), cluster: { mode: "existing", storageClass: "gp2" }, connect: { imageRegistry: "registry.example.com/watchpipe" } }),
-      problem: 'watchpipe:cluster.mode: prod must run on its own EKS cluster; got "existing". Set it to "eks".',
+      raw: () => ({
+        ...stackRaw("prod"),
+        cluster: { mode: "existing", storageClass: "gp2" },
+        connect: { ...(stackRaw("prod").connect as object), imageRegistry: "registry.example.com/watchpipe" },
+      }),
+      problem: [
+        'watchpipe:cluster.mode: prod must run on its own EKS cluster; got "existing". Set it to "eks".',
+        'watchpipe:yugabyte.topology: "multi-zone" places one release per AWS AZ and needs cluster.mode "eks"; got cluster.mode "existing". Set yugabyte.topology to "single".',
+      ],
     },
     {
       name: "a misspelt key",
@@ -127,7 +134,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
   ];
 
   it.each(cases)("$name", ({ raw, stack, problem }) => {
-    expect(problemsOf(raw(), stack)).toEqual([problem]);
+    expect(problemsOf(raw(), stack)).toEqual(Array.isArray(problem) ? problem : [problem]);
   });
 
   it("reports every problem at once and says nothing was created", () => {

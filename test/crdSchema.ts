@@ -122,7 +122,12 @@ function validatorFor(crd: CrdVersion): ValidateFunction {
   if (!validate) {
     const strict = strictSchema(crd.schema);
     const properties = isObject(strict.properties) ? strict.properties : {};
-    validate = ajv.compile({ ...strict, properties: { ...properties, metadata: METADATA_SCHEMA } });
+    // The API server owns apiVersion, kind and metadata whatever the CRD's schema declares (the YBUniverse CRD's
+    // schema omits apiVersion and kind); apiVersion/kind were matched to this CRD above.
+    validate = ajv.compile({
+      ...strict,
+      properties: { ...properties, apiVersion: { type: "string" }, kind: { type: "string" }, metadata: METADATA_SCHEMA },
+    });
     validators.set(id, validate);
   }
   return validate;

@@ -74,6 +74,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     case "random:index/randomPassword:RandomPassword":
       // A fixed, obviously fake value: the program's wiring is visible, no real secret ever exists under mocks.
       return { ...inputs, result: `mock-password-${name}`, bcryptHash: `mock-bcrypt-${name}` };
+    case "tls:index/privateKey:PrivateKey":
+      return { ...inputs, privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-${name}\n-----END PRIVATE KEY-----\n`, publicKeyPem: `mock-public-${name}` };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+      return { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` };
+    case "aws:ecr/repository:Repository":
+      return { ...inputs, arn: arn("ecr", `repository/${inputs.name ?? name}`), repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${inputs.name ?? name}` };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { ...inputs, arn: arn("logs", `log-group:${name}`) };
     case "eks:index:Cluster": {
