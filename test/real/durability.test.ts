@@ -11,7 +11,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../../components/durability";
 import { parseLoadgenArgs, type LoadgenConfig } from "../../tools/loadgen/config";
-import { createKafkaLanes, describeSendError, KafkaLane, maxSendFailureMs } from "../../tools/loadgen/kafkaSender";
+import { createPartitionedKafkaLanes, describeSendError, KafkaLane, maxSendFailureMs } from "../../tools/loadgen/kafkaSender";
 import { toRecords, type LoadRecord } from "../../tools/loadgen/records";
 import { runLoad, type RunSummary } from "../../tools/loadgen/run";
 import { createSimulation, nextHeartbeats } from "../../tools/loadgen/simulate";
@@ -51,14 +51,16 @@ interface RunningLoad {
   readonly stop: () => Promise<RunSummary>;
 }
 
-function startLoad(cfg: LoadgenConfig, runId: string): RunningLoad {
-  const lanes = createKafkaLanes(cfg, runId);
+/** The loadgen's own production path: lanes that own partitions, records routed to their partition's lane. */
+async function startLoad(cfg: LoadgenConfig, runId: string): Promise<RunningLoad> {
+  const { lanes, laneOf } = await createPartitionedKafkaLanes(cfg, runId);
   const abort = new AbortController();
   const acked = new Set<string>();
   const ackTimes: number[] = [];
   const failures: { at: number; error: Error }[] = [];
   const done = runLoad(cfg, lanes, {
     signal: abort.signal,
+    laneOf,
     log: (l) => console.log(`  [${runId}] ${l}`),
     onAcked: (records: readonly LoadRecord[]) => {
       for (const r of records) acked.add(`${runId}:${r.seq}`);
@@ -125,7 +127,7 @@ describe.skipIf(skip)("heartbeat ingest durability (kafkajs loadgen producer, re
   it("(a) one broker killed mid-load: the producer keeps going and every acknowledged record is read back exactly once", async () => {
     const topic = "durability_a";
     await createDurableTopic(cluster.brokers, topic, PARTITIONS);
-    const load = startLoad(loadConfig(cluster, topic), "a");
+    const load = await startLoad(loadConfig(cluster, topic), "a");
     await sleep(WARMUP_MS);
     const killedAt = Date.now();
     await cluster.stopBroker(1, "kill");
@@ -157,7 +159,7 @@ describe.skipIf(skip)("heartbeat ingest durability (kafkajs loadgen producer, re
     await createDurableTopic(cluster.brokers, topic, PARTITIONS);
     const cfg = loadConfig(cluster, topic, ["--send-timeout-ms", String(B_SEND_TIMEOUT_MS), "--retries", String(B_RETRIES)]);
     const bound = maxSendFailureMs(cfg);
-    const load = startLoad(cfg, "b");
+    const load = await startLoad(cfg, "b");
     await sleep(WARMUP_MS);
     const killedAt = Date.now();
     await Promise.all([cluster.stopBroker(1, "kill"), cluster.stopBroker(2, "kill")]);

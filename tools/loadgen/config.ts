@@ -22,13 +22,20 @@ export const DEFAULT_VIDEOS = 2_000;
 /** One minute is long enough to see steady-state rate and latency. */
 export const DEFAULT_DURATION_SEC = 60;
 /**
- * Records per send call. Each call is split into one request per partition, so this must be large for requests
- * to be large: 12k over 12 partitions is ~1k records (~110 KB) per request. bench-produce: 12k x 6 producers
- * gave 11.3k/s vs 7.1k/s for 2k x 4 on the same (heavily loaded) machine.
+ * Records per send call. A lane owns whole partitions (one each, up to --producers lanes), so a batch becomes
+ * one or a few large single-partition requests. kafkajs groups a request's records with an O(n^2) array copy
+ * (producer/groupMessagesPerPartition.js), so much larger requests cost more CPU per record, not less; 1,000
+ * (~150 KB) measured best here against 500 and 2,000.
  */
-export const DEFAULT_BATCH_SIZE = 12_000;
-/** Independent producers (each with one batch in flight): overlaps encoding with waiting for acks. */
-export const DEFAULT_PRODUCERS = 6;
+export const DEFAULT_BATCH_SIZE = 1_000;
+/** Lanes (producers, each with one send in flight): one per partition up to this; 12 = heartbeats topics' partitions. */
+export const DEFAULT_PRODUCERS = 12;
+/**
+ * Worker threads, each running its own kafkajs client and lanes for a share of the partitions. kafkajs spends
+ * ~15 us of CPU per record (encoding and its garbage), so one thread tops out near 60k records/s; 100k/s needs
+ * two or more threads on a host with the cores for them. 1 = everything on the main thread.
+ */
+export const DEFAULT_WORKERS = 1;
 /** Broker ack timeout for acks=all; a send that cannot reach min ISR fails after this rather than hanging. */
 export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 /**
@@ -65,6 +72,7 @@ export interface LoadgenConfig {
   readonly malformedShare: number;
   readonly batchSize: number;
   readonly producers: number;
+  readonly workers: number;
   readonly compression: Compression;
   readonly tls: boolean;
   readonly caFile: string | null;
@@ -103,7 +111,9 @@ Load shape
   --seed N                   simulation seed (default 1)
 Producer
   --batch-size N             records per send call (default ${DEFAULT_BATCH_SIZE}; bridge ${DEFAULT_BRIDGE_BATCH_SIZE})
-  --producers N              parallel producers, each with one send in flight (default ${DEFAULT_PRODUCERS})
+  --producers N              producer lanes, each owning partitions and one send in flight; one per partition
+                             up to N (default ${DEFAULT_PRODUCERS})
+  --workers N                worker threads sharing the partitions, each with its own client (default ${DEFAULT_WORKERS})
   --compression none|gzip    (default none; kafkajs ships only gzip without extra codecs)
   --send-timeout-ms N        broker ack timeout per request (default ${DEFAULT_SEND_TIMEOUT_MS})
   --retries N                kafkajs retries per send (default ${DEFAULT_RETRIES})
@@ -148,6 +158,7 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
       seed: { type: "string" },
       "batch-size": { type: "string" },
       producers: { type: "string" },
+      workers: { type: "string" },
       compression: { type: "string" },
       "send-timeout-ms": { type: "string" },
       retries: { type: "string" },
@@ -193,6 +204,9 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
         : null
       : num("duration", values.duration, 0, (n) => n > 0, "a number of seconds > 0");
 
+  const workers = num("workers", values.workers, DEFAULT_WORKERS, isInt(1), "an integer >= 1");
+  if (workers > 1 && mode !== "kafka") throw new Error(`--workers ${workers} needs --mode kafka: bridge mode sends HTTP from one thread.`);
+
   const config: LoadgenConfig = {
     mode,
     bootstrap,
@@ -213,6 +227,7 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
       "an integer >= 1",
     ),
     producers: num("producers", values.producers, DEFAULT_PRODUCERS, isInt(1), "an integer >= 1"),
+    workers,
     compression,
     tls: values.tls === true || caFile !== null,
     caFile,

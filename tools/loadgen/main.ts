@@ -3,9 +3,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { BridgeLane } from "./bridgeSender";
-import { HELP, parseLoadgenArgs } from "./config";
-import { createKafkaLanes, maxSendFailureMs } from "./kafkaSender";
-import { formatSummary, runLoad, type Lane } from "./run";
+import { HELP, parseLoadgenArgs, type LoadgenConfig } from "./config";
+import { createPartitionedKafkaLanes, maxSendFailureMs } from "./kafkaSender";
+import { formatSummary, runLoad, type Lane, type RunSummary } from "./run";
+import { runLoadInWorkers } from "./workers";
 
 async function main(): Promise<number> {
   const parsed = parseLoadgenArgs(process.argv.slice(2), process.env);
@@ -15,15 +16,13 @@ async function main(): Promise<number> {
   }
   const cfg = parsed.config;
   const runId = randomUUID().slice(0, 8);
-  const lanes: Lane[] =
-    cfg.mode === "kafka"
-      ? createKafkaLanes(cfg, runId)
-      : Array.from({ length: cfg.producers }, () => new BridgeLane(cfg.bridgeUrl!, cfg.topic, runId, cfg.sendTimeoutMs));
   const target = cfg.mode === "kafka" ? cfg.bootstrap.join(",") : cfg.bridgeUrl!;
   console.log(
     `loadgen run ${runId}: ${cfg.mode} -> ${target} topic ${cfg.topic}, ${cfg.viewers} viewers, ` +
       `rate ${cfg.rate === 0 ? "max" : `${cfg.rate}/s`}, ${cfg.count !== null ? `${cfg.count} records` : `${cfg.durationSec} s`}, ` +
-      `${cfg.producers} x batch ${cfg.batchSize}, malformed share ${cfg.malformedShare}` +
+      `up to ${cfg.producers} lanes x batch ${cfg.batchSize}` +
+      (cfg.workers > 1 ? ` in ${cfg.workers} worker threads` : "") +
+      `, malformed share ${cfg.malformedShare}` +
       (cfg.mode === "kafka" ? `, acks=all idempotent, a send fails within ~${Math.ceil(maxSendFailureMs(cfg) / 1000)} s if the cluster cannot take it` : ""),
   );
   const abort = new AbortController();
@@ -31,10 +30,24 @@ async function main(): Promise<number> {
     console.log("SIGINT: finishing in-flight sends, then stopping");
     abort.abort();
   });
+  const summary = await runConfigured(cfg, runId, abort.signal);
+  console.log(formatSummary(summary));
+  return summary.failed === 0 ? 0 : 1;
+}
+
+async function runConfigured(cfg: LoadgenConfig, runId: string, signal: AbortSignal): Promise<RunSummary> {
+  if (cfg.mode === "kafka" && cfg.workers > 1) return runLoadInWorkers(cfg, runId, { signal });
+  let lanes: Lane[];
+  let laneOf: ((key: string) => number) | undefined;
+  if (cfg.mode === "kafka") {
+    const partitioned = await createPartitionedKafkaLanes(cfg, runId);
+    lanes = partitioned.lanes;
+    laneOf = partitioned.laneOf;
+  } else {
+    lanes = Array.from({ length: cfg.producers }, () => new BridgeLane(cfg.bridgeUrl!, cfg.topic, runId, cfg.sendTimeoutMs));
+  }
   try {
-    const summary = await runLoad(cfg, lanes, { signal: abort.signal });
-    console.log(formatSummary(summary));
-    return summary.failed === 0 ? 0 : 1;
+    return await runLoad(cfg, lanes, { signal, ...(laneOf === undefined ? {} : { laneOf }) });
   } finally {
     await Promise.all(lanes.map((l) => l.close().catch(() => undefined)));
   }

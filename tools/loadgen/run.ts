@@ -1,6 +1,10 @@
 /**
- * The load generator's driver: pulls records from the pure simulation, paces them, hands one batch at a time
- * to each lane (never two in flight on one lane), prints progress, and returns exact counts.
+ * The load generator's driver. One generator pulls records from the pure simulation at the paced rate and
+ * routes each to its lane's queue (by partition, when the lanes own partitions; otherwise one shared queue).
+ * Each lane sends from its queue, one batch at a time (never two in flight on one lane): a full batch as soon
+ * as there is one, a partial one once its oldest record has waited LINGER_MS, like the Java producer's linger.ms.
+ * Queues are bounded (QUEUE_LIMIT_BATCHES), so a stuck lane holds back generation instead of growing memory,
+ * as the Java producer blocks when buffer.memory is full. Prints progress and returns exact counts.
  */
 import type { LoadgenConfig } from "./config";
 import { describeSendError, type SendResult } from "./kafkaSender";
@@ -12,6 +16,12 @@ import { formatProgress, msUntilDue, recordsAllowed } from "./stats";
 export const FAILURE_BACKOFF_MS = 1_000;
 /** Distinct error messages kept for the summary; the rest are counted. */
 const MAX_ERROR_KINDS = 10;
+/** A partial batch goes out once its oldest record has waited this long (paced runs; max rate fills batches). */
+export const LINGER_MS = 20;
+/** A lane's queue may hold this many batches before generation pauses: enough slack that one slow send does not idle the other lanes (2 did, measurably). */
+export const QUEUE_LIMIT_BATCHES = 4;
+/** Upper bound on one idle wait; waits normally end early when records are queued or space is freed. */
+const IDLE_WAIT_MS = 50;
 
 export interface Lane {
   send(records: readonly LoadRecord[]): Promise<SendResult>;
@@ -29,6 +39,58 @@ export interface RunHooks {
   readonly signal?: AbortSignal;
   /** Event time of the first heartbeat (default: now). */
   readonly startTs?: number;
+  /**
+   * Which lane sends a record with this key (lanes that own partitions: createPartitionedKafkaLanes's laneOf).
+   * Without it every lane takes from one shared queue.
+   */
+  readonly laneOf?: (key: string) => number;
+  /** Simulate only these viewers (a worker thread's share); default all. */
+  readonly viewerIndexes?: readonly number[];
+  /** Called with every send's result (worker threads report progress to the main thread with it). */
+  readonly onResult?: (res: SendResult) => void;
+}
+
+/** Wakes everyone waiting when something changed; each waiter also wakes after its own timeout. */
+export class Wakeup {
+  private waiters: (() => void)[] = [];
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      }, Math.max(1, ms));
+      const done = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.waiters.push(done);
+    });
+  }
+  notifyAll(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
+  }
+}
+
+/** Records waiting for one lane (or for all lanes, when shared), and since when the oldest has waited. */
+class LaneQueue {
+  private items: LoadRecord[] = [];
+  oldestSince = 0;
+  get length(): number {
+    return this.items.length;
+  }
+  push(r: LoadRecord, now: number): void {
+    if (this.items.length === 0) this.oldestSince = now;
+    this.items.push(r);
+  }
+  take(max: number, now: number): LoadRecord[] {
+    const batch = this.items.length <= max ? this.items : this.items.slice(0, max);
+    this.items = this.items.length <= max ? [] : this.items.slice(max);
+    // What is left came in while the previous batch filled; count its wait from now.
+    this.oldestSince = now;
+    return batch;
+  }
 }
 
 export interface RunSummary {
@@ -52,12 +114,22 @@ export function formatSummary(s: RunSummary): string {
 }
 
 export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks: RunHooks = {}): Promise<RunSummary> {
+  if (lanes.length === 0) throw new Error("runLoad needs at least one lane, got 0");
   const log = hooks.log ?? ((l: string) => console.log(l));
-  const sim = createSimulation({ viewers: cfg.viewers, videos: cfg.videos, seed: cfg.seed, startTs: hooks.startTs ?? Date.now() });
+  const sim = createSimulation({
+    viewers: cfg.viewers,
+    videos: cfg.videos,
+    seed: cfg.seed,
+    startTs: hooks.startTs ?? Date.now(),
+    ...(hooks.viewerIndexes === undefined ? {} : { viewerIndexes: hooks.viewerIndexes }),
+  });
   const malformedRandom = mulberry32(cfg.seed ^ 0x5eed);
   const started = Date.now();
   const deadline = cfg.durationSec === null ? Number.POSITIVE_INFINITY : started + cfg.durationSec * 1000;
+  /** Records taken from the simulation (queued or sent); `generated` in the summary counts those handed to a send. */
+  let produced = 0;
   let generated = 0;
+  let generatorDone = false;
   let acked = 0;
   let failed = 0;
   let malformedAcked = 0;
@@ -66,8 +138,19 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
   let windowAcked = 0;
   let windowLatencies: number[] = [];
 
-  const done = (): boolean =>
-    hooks.signal?.aborted === true || Date.now() >= deadline || (cfg.count !== null && generated >= cfg.count);
+  const laneOf = hooks.laneOf;
+  const queues = laneOf === undefined ? [new LaneQueue()] : lanes.map(() => new LaneQueue());
+  const queueLimit = QUEUE_LIMIT_BATCHES * cfg.batchSize * (laneOf === undefined ? lanes.length : 1);
+  const recordsQueued = new Wakeup();
+  const spaceFreed = new Wakeup();
+  const wakeAll = (): void => {
+    recordsQueued.notifyAll();
+    spaceFreed.notifyAll();
+  };
+  hooks.signal?.addEventListener("abort", wakeAll, { once: true });
+
+  /** Abort or deadline: stop generating and stop sending (records still queued are never sent, nor counted). */
+  const stopped = (): boolean => hooks.signal?.aborted === true || Date.now() >= deadline;
 
   const progress = (): void => {
     const now = Date.now();
@@ -87,42 +170,78 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
       }, { once: true });
     });
 
-  const laneLoop = async (lane: Lane): Promise<void> => {
-    while (!done()) {
-      const remaining = cfg.count === null ? cfg.batchSize : Math.min(cfg.batchSize, cfg.count - generated);
-      const allowed = recordsAllowed(cfg.rate, Date.now() - started, generated, remaining);
-      if (allowed <= 0) {
-        await sleep(Math.max(1, msUntilDue(cfg.rate, Date.now() - started, generated, Math.min(remaining, cfg.batchSize))));
+  const generate = async (): Promise<void> => {
+    try {
+      while (!stopped() && (cfg.count === null || produced < cfg.count)) {
+        if (queues.some((q) => q.length >= queueLimit)) {
+          await spaceFreed.wait(IDLE_WAIT_MS);
+          continue;
+        }
+        const want = cfg.count === null ? cfg.batchSize : Math.min(cfg.batchSize, cfg.count - produced);
+        const allowed = recordsAllowed(cfg.rate, Date.now() - started, produced, want);
+        if (allowed <= 0) {
+          await sleep(Math.max(1, msUntilDue(cfg.rate, Date.now() - started, produced, want)));
+          continue;
+        }
+        const now = Date.now();
+        const records = toRecords(nextHeartbeats(sim, allowed), produced, cfg.malformedShare, malformedRandom);
+        produced += records.length;
+        if (laneOf === undefined) for (const r of records) queues[0]!.push(r, now);
+        else for (const r of records) queues[laneOf(r.key)]!.push(r, now);
+        recordsQueued.notifyAll();
+        // Let lanes start sending (and their acks be handled) between generated batches.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      generatorDone = true;
+      recordsQueued.notifyAll();
+    }
+  };
+
+  const account = (records: readonly LoadRecord[], res: SendResult): Error | null => {
+    acked += res.acked;
+    failed += res.failed;
+    windowAcked += res.acked;
+    windowLatencies.push(res.latencyMs);
+    hooks.onResult?.(res);
+    for (const r of res.ackedRecords) if (r.malformed) malformedAcked++;
+    if (res.ackedRecords.length > 0) hooks.onAcked?.(res.ackedRecords);
+    if (res.failed === 0) return null;
+    const error = res.error ?? new Error("send failed without an error");
+    const msg = describeSendError(error);
+    if (errors.has(msg) || errors.size < MAX_ERROR_KINDS) errors.set(msg, (errors.get(msg) ?? 0) + 1);
+    else errors.set("(other errors)", (errors.get("(other errors)") ?? 0) + 1);
+    const ackedSet = new Set(res.ackedRecords);
+    hooks.onFailed?.(records.filter((r) => !ackedSet.has(r)), error);
+    log(`send of ${res.failed} of ${records.length} records failed after ${res.latencyMs} ms: ${msg}`);
+    return error;
+  };
+
+  const laneLoop = async (lane: Lane, queue: LaneQueue): Promise<void> => {
+    while (!stopped()) {
+      const now = Date.now();
+      const lingered = now - queue.oldestSince >= LINGER_MS;
+      if (queue.length === 0 && generatorDone) return;
+      if (queue.length < cfg.batchSize && !(queue.length > 0 && (lingered || generatorDone))) {
+        await recordsQueued.wait(queue.length > 0 ? LINGER_MS - (now - queue.oldestSince) : IDLE_WAIT_MS);
         continue;
       }
-      // Generating is synchronous, so lanes never interleave inside the simulation.
-      const records = toRecords(nextHeartbeats(sim, allowed), generated, cfg.malformedShare, malformedRandom);
+      const records = queue.take(cfg.batchSize, now);
+      spaceFreed.notifyAll();
       generated += records.length;
       const res = await lane.send(records);
-      acked += res.acked;
-      failed += res.failed;
-      windowAcked += res.acked;
-      windowLatencies.push(res.latencyMs);
-      for (const r of res.ackedRecords) if (r.malformed) malformedAcked++;
-      if (res.ackedRecords.length > 0) hooks.onAcked?.(res.ackedRecords);
-      if (res.failed > 0) {
-        const error = res.error ?? new Error("send failed without an error");
-        const msg = describeSendError(error);
-        if (errors.has(msg) || errors.size < MAX_ERROR_KINDS) errors.set(msg, (errors.get(msg) ?? 0) + 1);
-        else errors.set("(other errors)", (errors.get("(other errors)") ?? 0) + 1);
-        const ackedSet = new Set(res.ackedRecords);
-        hooks.onFailed?.(records.filter((r) => !ackedSet.has(r)), error);
-        log(`send of ${res.failed} of ${records.length} records failed after ${res.latencyMs} ms: ${msg}`);
-        await sleep(FAILURE_BACKOFF_MS);
-      }
+      if (account(records, res) !== null) await sleep(FAILURE_BACKOFF_MS);
     }
   };
 
   try {
-    await Promise.all(lanes.map(laneLoop));
+    await Promise.all([generate(), ...lanes.map((lane, i) => laneLoop(lane, laneOf === undefined ? queues[0]! : queues[i]!))]);
   } finally {
     clearInterval(timer);
+    hooks.signal?.removeEventListener("abort", wakeAll);
     progress();
   }
+  const unsent = queues.reduce((n, q) => n + q.length, 0);
+  if (unsent > 0) log(`stopped with ${unsent} generated records still queued; they were not sent and are not counted`);
   return { generated, acked, failed, malformedAcked, elapsedMs: Date.now() - started, errors };
 }

@@ -39,11 +39,19 @@ export interface SimulationOptions {
   readonly seed: number;
   /** Event time (epoch ms) of the first heartbeat. */
   readonly startTs: number;
+  /**
+   * Simulate only these viewers (indexes in 0..viewers-1; ids stay those of the full audience). A worker thread
+   * simulates the viewers whose partitions it owns. Default: all.
+   */
+  readonly viewerIndexes?: readonly number[];
 }
 
 interface ViewerState {
   readonly userId: string;
   videoIndex: number;
+  /** videoId(videoIndex) and deviceId(userId, device), kept in step so emitting a heartbeat builds no strings. */
+  video: string;
+  deviceName: string;
   videoLengthSec: number;
   positionSec: number;
   device: number;
@@ -78,23 +86,35 @@ export function validateSimulationOptions(o: SimulationOptions): void {
   if (!Number.isInteger(o.viewers) || o.viewers < 1) throw new Error(`viewers must be an integer >= 1, got ${o.viewers}`);
   if (!Number.isInteger(o.videos) || o.videos < 1) throw new Error(`videos must be an integer >= 1, got ${o.videos}`);
   if (!Number.isFinite(o.startTs) || o.startTs < 0) throw new Error(`startTs must be epoch ms >= 0, got ${o.startTs}`);
+  if (o.viewerIndexes !== undefined) {
+    if (o.viewerIndexes.length === 0) throw new Error("viewerIndexes must name at least one viewer, got an empty list");
+    const bad = o.viewerIndexes.find((i) => !Number.isInteger(i) || i < 0 || i >= o.viewers);
+    if (bad !== undefined) throw new Error(`viewerIndexes must be integers in 0..${o.viewers - 1}, got ${bad}`);
+  }
 }
 
 export function createSimulation(options: SimulationOptions): Simulation {
   validateSimulationOptions(options);
   const random = mulberry32(options.seed);
   const intervalMs = HEARTBEAT_INTERVAL_SEC * 1000;
-  const viewers: ViewerState[] = Array.from({ length: options.viewers }, (_, i) => {
+  const indexes = options.viewerIndexes ?? Array.from({ length: options.viewers }, (_, i) => i);
+  const viewers: ViewerState[] = indexes.map((i, k) => {
     const length = pickVideoLength(random);
+    const user = userId(i);
+    const videoIndex = Math.floor(random() * options.videos);
+    // Viewers join mid-video, as on a live platform.
+    const positionSec = Math.floor(random() * length * 0.9);
+    const device = Math.floor(random() * DEVICES_PER_USER);
     return {
-      userId: userId(i),
-      videoIndex: Math.floor(random() * options.videos),
+      userId: user,
+      videoIndex,
+      video: videoId(videoIndex),
+      deviceName: deviceId(user, device),
       videoLengthSec: length,
-      // Viewers join mid-video, as on a live platform.
-      positionSec: Math.floor(random() * length * 0.9),
-      device: Math.floor(random() * DEVICES_PER_USER),
+      positionSec,
+      device,
       // Spread viewers over one interval so load is smooth rather than a burst every 5 s.
-      nextTs: options.startTs + Math.floor((i / options.viewers) * intervalMs),
+      nextTs: options.startTs + Math.floor((k / indexes.length) * intervalMs),
     };
   });
   return { options, viewers, random, cursor: 0 };
@@ -108,6 +128,7 @@ function advance(sim: Simulation, v: ViewerState): void {
   v.nextTs += intervalMs;
   if (v.positionSec >= v.videoLengthSec) {
     v.videoIndex = Math.floor(r() * sim.options.videos);
+    v.video = videoId(v.videoIndex);
     v.videoLengthSec = pickVideoLength(r);
     v.positionSec = 0;
     return;
@@ -121,6 +142,7 @@ function advance(sim: Simulation, v: ViewerState): void {
     v.nextTs += (1 + Math.floor(r() * MAX_PAUSE_INTERVALS)) * intervalMs;
   } else if (roll < SEEK_PROBABILITY + PAUSE_PROBABILITY + DEVICE_SWITCH_PROBABILITY) {
     v.device = (v.device + 1 + Math.floor(r() * (DEVICES_PER_USER - 1))) % DEVICES_PER_USER;
+    v.deviceName = deviceId(v.userId, v.device);
   }
 }
 
@@ -133,10 +155,10 @@ export function nextHeartbeats(sim: Simulation, count: number): Heartbeat[] {
     sim.cursor = sim.cursor + 1 === n ? 0 : sim.cursor + 1;
     out[i] = {
       user_id: v.userId,
-      video_id: videoId(v.videoIndex),
+      video_id: v.video,
       position_sec: v.positionSec,
       event_ts: v.nextTs,
-      device_id: deviceId(v.userId, v.device),
+      device_id: v.deviceName,
     };
     advance(sim, v);
   }
