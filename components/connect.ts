@@ -1,7 +1,8 @@
 /**
  * Kafka Connect with the JDBC upsert sink: the Strimzi `KafkaConnect` (image built by Strimzi with pinned plugins and
- * pushed to ECR through IRSA), RBAC so the worker reads only the DB password Secret, and the `KafkaConnector` from
- * connectors/watchSegmentsSink.ts loading watch segments into YugabyteDB.
+ * pushed to ECR through IRSA), RBAC so the worker reads only the sink role's password Secret, and the `KafkaConnector`
+ * from connectors/watchSegmentsSink.ts loading watch segments into YugabyteDB as that least-privilege role
+ * (connectors/schema/V003), never as the superuser.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -34,7 +35,7 @@ export interface KafkaConnectClusterArgs {
   readonly provider: k8s.Provider;
   /**
    * What must exist first: the Strimzi operator release (CRDs), the Kafka cluster and the `connect` KafkaUser,
-   * the DB Secret/CA copies in the Kafka namespace, and the schema Job (the sink writes to its table).
+   * the sink's DB Secret/CA copies in the Kafka namespace, and the schema Job (it creates the table and the sink role).
    */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -50,15 +51,15 @@ export class KafkaConnectCluster extends pulumi.ComponentResource {
     const k = { parent: this, provider: args.provider };
     const ns = args.kafkaNamespace;
     const db = args.database;
-    if (!db.credentials.namespaces.includes(ns)) {
-      throw new Error(`Kafka Connect: the DB password Secret must exist in the Kafka namespace "${ns}"; it is only in ${db.credentials.namespaces.join(", ")}. Pass kafkaNamespace to the YugabyteDB component.`);
+    if (!db.sink.namespaces.includes(ns)) {
+      throw new Error(`Kafka Connect: the sink's DB password Secret ${db.sink.secretName} must exist in the Kafka namespace "${ns}"; it is only in ${db.sink.namespaces.join(", ")}. Pass kafkaNamespace to the YugabyteDB component.`);
     }
 
     const image = new ConnectImage(`${name}-image`, { ...args.image, kafkaNamespace: ns }, { parent: this });
     const tag = connectImageTag(CONNECT_PLUGINS);
     this.image = pulumi.interpolate`${image.repository}:${tag}`;
 
-    const rbac = secretReaderRbac(ns, db.credentials.secretName);
+    const rbac = secretReaderRbac(ns, db.sink.secretName);
     const role = new k8s.rbac.v1.Role(`${name}-db-secret-reader`, rbac.role, { ...k, dependsOn: args.dependsOn });
     const binding = new k8s.rbac.v1.RoleBinding(`${name}-db-secret-reader`, rbac.binding, { ...k, dependsOn: [role] });
 
@@ -90,13 +91,13 @@ export class KafkaConnectCluster extends pulumi.ComponentResource {
           host: db.host,
           port: db.port,
           database: db.database,
-          user: db.user,
+          user: db.sink.user,
           tls: {
             sslMode: db.tls.sslMode,
             ...(db.tls.caConfigMap ? { rootCertPath: `${DB_CA_MOUNT_DIR}/${db.tls.caKey ?? "ca.crt"}` } : {}),
           },
         },
-        password: { kind: "kubernetesSecret", namespace: ns, secret: db.credentials.secretName, key: db.credentials.passwordKey },
+        password: { kind: "kubernetesSecret", namespace: ns, secret: db.sink.secretName, key: db.sink.passwordKey },
         schemaRegistryUrl,
         tasksMax: args.tasksMax,
       }),
@@ -133,7 +134,7 @@ export function kafkaConnectFromConfig(
     database: args.database.connection,
     schemaRegistryUrl: args.schemaRegistryUrl,
     provider: target.provider,
-    // The sink needs its table (schema Job) and the Secret/CA copies Connect mounts or reads.
+    // The sink needs its table and role (schema Job) and the Secret/CA copies Connect mounts or reads.
     dependsOn: [...args.dependsOn, args.database.schemaJob, ...args.database.kafkaNamespaceObjects],
   });
 }

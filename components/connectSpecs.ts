@@ -240,7 +240,7 @@ export function ecrPushPolicy(repositoryArn: string) {
   };
 }
 
-/** Role + binding so the Connect pods' service account may `get` exactly the DB credentials Secret. */
+/** Role + binding so the Connect pods' service account may `get` exactly one Secret: the sink role's DB password. */
 export function secretReaderRbac(kafkaNamespace: string, secretName: string) {
   const name = `${CONNECT_CLUSTER_NAME}-connect-db-secret-reader`;
   return {

@@ -12,7 +12,7 @@ export interface DbSchemaJobArgs extends Omit<SchemaJobSpecArgs, "migrations"> {
   /** Default: every file in connectors/schema. */
   readonly migrations?: readonly Migration[];
   readonly provider: k8s.Provider;
-  /** What must exist first: the universe (releases or CR), the credentials Secret, the CA ConfigMap. */
+  /** What must exist first: the universe (releases or CR), the superuser and sink password Secrets, the CA ConfigMap. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 

@@ -1,8 +1,9 @@
 /**
  * YugabyteDB behind one interface. Whichever installer runs (`helm`: the yugabyte chart, one release per AZ;
  * `operator`: the YugabyteDB Kubernetes Operator and a YBUniverse), the rest of the program sees only
- * {@link YugabyteConnection}: host, port, database, user, the password Secret (also copied to the Kafka namespace for
- * Connect), and the CA bundle. The schema Job runs once the universe is up.
+ * {@link YugabyteConnection}: host, port, database, the JDBC sink's own role and its password Secret (in the Kafka
+ * namespace too, for Connect), and the CA bundle. The schema Job runs once the universe is up, as the superuser,
+ * whose password never leaves the yugabyte namespace; it also creates the sink role (connectors/schema/V003).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -23,8 +24,11 @@ import {
   PASSWORD_KEY,
   PIPELINE_DATABASE,
   podDisruptionBudgetSpecs,
+  SINK_CREDENTIALS_SECRET,
+  SINK_PASSWORD_KEY,
   YSQL_ADMIN_USER,
   YSQL_PORT,
+  YSQL_SINK_USER,
   ysqlHost,
   ysqlServiceSpec,
   type UniverseSizing,
@@ -35,19 +39,26 @@ export interface YugabyteConnection {
   readonly host: string;
   readonly port: number;
   readonly database: string;
-  readonly user: string;
-  /** A Secret with this name and key exists in each of `namespaces`. */
-  readonly credentials: { readonly secretName: string; readonly passwordKey: string; readonly namespaces: readonly string[] };
+  /**
+   * The JDBC sink's least-privilege role (connectors/schema/V003): `user` logs in with the password in Secret
+   * `secretName` (key `passwordKey`), which exists in each of `namespaces`. Consumers get no superuser credentials.
+   */
+  readonly sink: {
+    readonly user: string;
+    readonly secretName: string;
+    readonly passwordKey: string;
+    readonly namespaces: readonly string[];
+  };
   /**
    * verify-ca: clients check the server certificate against `caConfigMap` (key `caKey`), present in the same
-   * namespaces as the Secret. require: encrypted, CA not verifiable by us (operator installer: its CA is its own).
+   * namespaces as the sink's Secret. require: encrypted, CA not verifiable by us (operator installer: its CA is its own).
    */
   readonly tls: { readonly sslMode: "verify-ca" | "require"; readonly caConfigMap?: string; readonly caKey?: string };
 }
 
 export interface YugabyteDatabaseArgs {
   readonly namespace: string;
-  /** The Kafka namespace (Connect reads the password Secret and CA there). */
+  /** The Kafka namespace (Connect reads the sink's password Secret and the CA there). */
   readonly kafkaNamespace: string;
   /** What creates the Kafka namespace (when this program does): the copies there must wait for it. */
   readonly kafkaNamespaceDependsOn?: pulumi.Resource[];
@@ -58,11 +69,14 @@ export interface YugabyteDatabaseArgs {
   readonly zones: readonly pulumi.Input<string>[];
   readonly region: string;
   readonly provider: k8s.Provider;
-  /** Pulumi `protect` on the namespace, CA, password, releases/CR (prod). */
+  /** Pulumi `protect` on the namespace, CA, passwords, releases/CR (prod). */
   readonly protect: boolean;
 }
 
-/** 32 alphanumerics ≈ 190 bits; no specials because the chart's credentials hook splices it into SQL quotes. */
+/**
+ * 32 alphanumerics ≈ 190 bits, for both passwords. No specials: the chart's credentials hook splices the superuser's
+ * into SQL quotes, and the sink's travels through a psql variable and a Connect `${secrets:…}` value.
+ */
 export const PASSWORD_LENGTH = 32;
 /** The root CA outlives many deploys: 10 years, like the node certificates the chart signs with it. */
 export const CA_VALIDITY_HOURS = 10 * 365 * 24;
@@ -82,7 +96,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
   readonly connection: YugabyteConnection;
   /** Completed schema Job: depend on it before writing to the tables. */
   readonly schemaJob: DbSchemaJob;
-  /** The password Secret and CA ConfigMap copies in the Kafka namespace: Connect depends on these. */
+  /** The sink's password Secret and the CA ConfigMap copies in the Kafka namespace: Connect depends on these. */
   readonly kafkaNamespaceObjects: pulumi.Resource[];
 
   constructor(name: string, args: YugabyteDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -96,15 +110,24 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "watchpipe" } },
     }, data);
 
-    const password = new random.RandomPassword(`${name}-ysql-password`, { length: PASSWORD_LENGTH, special: false }, { parent: this, protect: args.protect });
-    const secretIn = (suffix: string, namespaceName: string, dependsOn: pulumi.Resource[]) =>
+    const secretIn = (suffix: string, secret: { name: string; key: string; value: pulumi.Output<string> }, namespaceName: string, dependsOn: pulumi.Resource[]) =>
       new k8s.core.v1.Secret(`${name}-${suffix}`, {
-        metadata: { name: CREDENTIALS_SECRET, namespace: namespaceName, labels: { "app.kubernetes.io/part-of": "watchpipe" } },
+        metadata: { name: secret.name, namespace: namespaceName, labels: { "app.kubernetes.io/part-of": "watchpipe" } },
         type: "Opaque",
-        stringData: { [PASSWORD_KEY]: password.result },
+        stringData: { [secret.key]: secret.value },
       }, { ...k, dependsOn });
-    const credentials = secretIn("credentials", ns, [namespace]);
-    const kafkaCredentials = secretIn("credentials-kafka", args.kafkaNamespace, [...(args.kafkaNamespaceDependsOn ?? [])]);
+    const kafkaNsDependsOn = [...(args.kafkaNamespaceDependsOn ?? [])];
+
+    // Superuser: the chart/operator set it, the schema Job logs in with it. Its Secret is in this namespace only.
+    const password = new random.RandomPassword(`${name}-ysql-password`, { length: PASSWORD_LENGTH, special: false }, { parent: this, protect: args.protect });
+    const credentials = secretIn("credentials", { name: CREDENTIALS_SECRET, key: PASSWORD_KEY, value: password.result }, ns, [namespace]);
+
+    // The sink role's password: the schema Job sets it (V003), Connect logs in with it. Protected like the other
+    // one: a replaced password locks the sink out until the schema Job runs again.
+    const sinkPassword = new random.RandomPassword(`${name}-sink-password`, { length: PASSWORD_LENGTH, special: false }, { parent: this, protect: args.protect });
+    const sinkSecret = { name: SINK_CREDENTIALS_SECRET, key: SINK_PASSWORD_KEY, value: sinkPassword.result };
+    const sinkCredentials = secretIn("sink-credentials", sinkSecret, ns, [namespace]);
+    const kafkaSinkCredentials = secretIn("sink-credentials-kafka", sinkSecret, args.kafkaNamespace, kafkaNsDependsOn);
 
     let universe: pulumi.Resource[];
     let tlsSettings: YugabyteConnection["tls"];
@@ -125,7 +148,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
         }, { ...k, dependsOn });
       caMaps = [
         caMap("root-ca", ns, [namespace]),
-        caMap("root-ca-kafka", args.kafkaNamespace, [...(args.kafkaNamespaceDependsOn ?? [])]),
+        caMap("root-ca-kafka", args.kafkaNamespace, kafkaNsDependsOn),
       ];
       const helm = new HelmUniverse(`${name}-helm`, {
         namespace: ns,
@@ -166,13 +189,12 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${spec.metadata.name}`, spec, { ...k, dependsOn: [namespace] });
     }
 
-    this.kafkaNamespaceObjects = [kafkaCredentials, ...caMaps.slice(1)];
+    this.kafkaNamespaceObjects = [kafkaSinkCredentials, ...caMaps.slice(1)];
     this.connection = {
       host: ysqlHost(ns),
       port: YSQL_PORT,
       database: args.installer === "helm" ? PIPELINE_DATABASE : DEFAULT_YSQL_DATABASE,
-      user: YSQL_ADMIN_USER,
-      credentials: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY, namespaces: [ns, args.kafkaNamespace] },
+      sink: { user: YSQL_SINK_USER, secretName: SINK_CREDENTIALS_SECRET, passwordKey: SINK_PASSWORD_KEY, namespaces: [ns, args.kafkaNamespace] },
       tls: tlsSettings,
     };
 
@@ -181,14 +203,15 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       host: this.connection.host,
       port: this.connection.port,
       database: this.connection.database,
-      user: this.connection.user,
+      user: YSQL_ADMIN_USER,
       credentials: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
+      sinkPassword: { secretName: SINK_CREDENTIALS_SECRET, passwordKey: SINK_PASSWORD_KEY },
       tls: { sslMode: tlsSettings.sslMode, ...(tlsSettings.caConfigMap ? { caConfigMap: tlsSettings.caConfigMap } : {}) },
       provider,
-      dependsOn: [...universe, credentials, ...caMaps],
+      dependsOn: [...universe, credentials, sinkCredentials, ...caMaps],
     }, { parent: this });
 
-    this.registerOutputs({ host: this.connection.host, database: this.connection.database, kafkaCredentials: kafkaCredentials.metadata.name });
+    this.registerOutputs({ host: this.connection.host, database: this.connection.database, kafkaSinkCredentials: kafkaSinkCredentials.metadata.name });
   }
 }
 

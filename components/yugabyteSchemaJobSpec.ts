@@ -1,13 +1,21 @@
 /**
  * Pure builder for the schema Job: a ConfigMap with the versioned SQL files and the apply script (both from
- * connectors/schema.ts), and a Job running the YugabyteDB image's `ysqlsh` over TLS with the password from a Secret.
+ * connectors/schema.ts), and a Job running the YugabyteDB image's `ysqlsh` over TLS as the superuser, with its
+ * password and the sink role's password (V003 sets it) each from a Secret through secretKeyRef.
  *
  * Re-runs: the ConfigMap and Job names end in a hash of the files and the script, so adding a V00x file (or changing
  * the script) creates a new Job that applies everything again; unchanged content keeps the completed Job as is.
  * The files are idempotent, so a re-run is harmless.
  */
 import { createHash } from "node:crypto";
-import { DEFAULT_MOUNT_DIR, migrationConfigMapData, migrationJobScript, type Migration } from "../connectors/schema";
+import {
+  DEFAULT_MOUNT_DIR,
+  migrationConfigMapData,
+  migrationJobScript,
+  SINK_PASSWORD_ENV,
+  SINK_PASSWORD_VARIABLE,
+  type Migration,
+} from "../connectors/schema";
 import { CA_KEY, SCHEMA_JOB_LABEL, YUGABYTE_IMAGE, YSQL_PORT } from "./yugabyteSpecs";
 
 /** Script key in the ConfigMap (next to the V00x files). */
@@ -32,8 +40,11 @@ export interface SchemaJobSpecArgs {
   readonly host: string;
   readonly port?: number;
   readonly database: string;
+  /** The superuser the files are applied as (they create tables, roles and grants). */
   readonly user: string;
   readonly credentials: { readonly secretName: string; readonly passwordKey: string };
+  /** The sink role's password Secret: V003 sets the role's password from it on every run. */
+  readonly sinkPassword: { readonly secretName: string; readonly passwordKey: string };
   /** verify-ca with the mounted CA (helm installer) or require (operator: its CA is not ours to mount). */
   readonly tls: { readonly sslMode: "verify-ca" | "require"; readonly caConfigMap?: string };
 }
@@ -52,7 +63,7 @@ export function schemaJobSpecs(a: SchemaJobSpecArgs) {
   const files = a.migrations.map((m) => m.file);
   const data: Record<string, string> = {
     ...migrationConfigMapData(a.migrations),
-    [SCRIPT_FILE]: migrationJobScript({ files, mountDir: DEFAULT_MOUNT_DIR }),
+    [SCRIPT_FILE]: migrationJobScript({ files, mountDir: DEFAULT_MOUNT_DIR, variables: { [SINK_PASSWORD_VARIABLE]: SINK_PASSWORD_ENV } }),
   };
   const hash = schemaContentHash(data);
   const name = `watchpipe-schema-${hash}`;
@@ -83,6 +94,8 @@ export function schemaJobSpecs(a: SchemaJobSpecArgs) {
               { name: "PGDATABASE", value: a.database },
               { name: "PGUSER", value: a.user },
               { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: a.credentials.secretName, key: a.credentials.passwordKey } } },
+              // Read by the script inside psql (never a command-line argument): V003's `PASSWORD :'sink_password'`.
+              { name: SINK_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: a.sinkPassword.secretName, key: a.sinkPassword.passwordKey } } },
               { name: "PGSSLMODE", value: a.tls.sslMode },
               ...(caMounted ? [{ name: "PGSSLROOTCERT", value: `${CA_MOUNT_DIR}/${CA_KEY}` }] : []),
               { name: "PGCONNECT_TIMEOUT", value: "10" },

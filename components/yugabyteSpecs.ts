@@ -10,16 +10,27 @@ export const YUGABYTE_CHART = { repo: "https://charts.yugabyte.com", chart: "yug
 export const YUGABYTE_IMAGE = { repository: "yugabytedb/yugabyte", tag: "2026.1.0.1-b1" } as const;
 /** YSQL (PostgreSQL wire protocol) port. */
 export const YSQL_PORT = 5433;
-/** YSQL superuser the chart/operator sets the password of; the schema Job and the sink connect as it (see README). */
+/** YSQL superuser the chart/operator sets the password of; only the schema Job logs in as it. */
 export const YSQL_ADMIN_USER = "yugabyte";
+/**
+ * The JDBC sink's own login role: connectors/schema/V003__sink_role.sql creates it with CONNECT, USAGE on public and
+ * SELECT/INSERT/UPDATE on watch_segments, nothing else. The SQL file spells the same name (tested).
+ */
+export const YSQL_SINK_USER = "watchpipe_sink";
 /** Database the helm installer creates for the pipeline (the operator has no such field: it uses `yugabyte`). */
 export const PIPELINE_DATABASE = "watchpipe";
 /** The operator's universe always has the default database only. */
 export const DEFAULT_YSQL_DATABASE = "yugabyte";
-/** Secret (same name in the yugabyte and kafka namespaces) holding the YSQL password. */
+/** Secret (yugabyte namespace only) holding the YSQL superuser's password. */
 export const CREDENTIALS_SECRET = "yugabyte-ysql-credentials";
 /** The chart (`authCredentials.ysql.passwordSecretName`) and the operator (`ysqlPassword`) both require this key. */
 export const PASSWORD_KEY = "ysqlPassword";
+/**
+ * Secret holding the sink role's password: in the yugabyte namespace for the schema Job (which sets it) and in the
+ * Kafka namespace for Connect (which logs in with it). The superuser's Secret stays in the yugabyte namespace only.
+ */
+export const SINK_CREDENTIALS_SECRET = "watchpipe-sink-ysql-credentials";
+export const SINK_PASSWORD_KEY = "password";
 /** ConfigMap (yugabyte and kafka namespaces) with the universe's root CA certificate: public, not a secret. */
 export const CA_CONFIGMAP = "yugabyte-root-ca";
 export const CA_KEY = "ca.crt";

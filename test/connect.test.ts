@@ -21,6 +21,7 @@ import { CONNECT_CONFIG_TOPIC, CONNECT_OFFSET_TOPIC, CONNECT_STATUS_TOPIC, KAFKA
 import { CONSUMER_ISOLATION_LEVEL, MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../components/durability";
 import { KAFKA_VERSION } from "../components/kafkaSpecs";
 import { WATCH_SEGMENTS_DLQ_TOPIC } from "../components/topics";
+import { SINK_CREDENTIALS_SECRET, SINK_PASSWORD_KEY, YSQL_SINK_USER } from "../components/yugabyteSpecs";
 import { watchSegmentsSinkSpec } from "../connectors/watchSegmentsSink";
 import { validateCustomResource } from "./crdSchema";
 import { describeWithShared } from "./withShared";
@@ -119,9 +120,9 @@ describe("ECR and RBAC scope", () => {
     expect(rules.map((r) => r.selection.tagStatus)).toEqual(["untagged", "any"]);
   });
 
-  it("Connect's service account may get exactly the DB credentials Secret", () => {
-    const rbac = secretReaderRbac("kafka", "yugabyte-ysql-credentials");
-    expect(rbac.role.rules).toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: ["yugabyte-ysql-credentials"], verbs: ["get"] }]);
+  it("Connect's service account may get exactly the sink role's password Secret", () => {
+    const rbac = secretReaderRbac("kafka", SINK_CREDENTIALS_SECRET);
+    expect(rbac.role.rules).toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: [SINK_CREDENTIALS_SECRET], verbs: ["get"] }]);
     expect(rbac.binding.subjects).toEqual([{ kind: "ServiceAccount", name: CONNECT_SERVICE_ACCOUNT, namespace: "kafka" }]);
     expect(CONNECT_BUILD_SERVICE_ACCOUNT).toBe(`${CONNECT_SERVICE_ACCOUNT}-build`);
   });
@@ -138,17 +139,18 @@ describeWithShared("Kafka Connect CRs against Strimzi 1.2.0", () => {
     expect(validateCustomResource({ apiVersion: "kafka.strimzi.io/v1", kind: "KafkaConnect", metadata: { name: "watchpipe" }, spec: local })).toEqual([]);
   });
 
-  it("the sink KafkaConnector validates, has a DLQ, and reads the password through the config provider", () => {
+  it("the sink KafkaConnector validates, has a DLQ, and logs in as the sink role with the password from the config provider", () => {
     const connectorSpec = watchSegmentsSinkSpec({
-      db: { host: "yb-ysql.yugabyte.svc.cluster.local", port: 5433, database: "watchpipe", user: "yugabyte", tls: { sslMode: "verify-ca", rootCertPath: "/opt/kafka/yugabyte-ca/ca.crt" } },
-      password: { kind: "kubernetesSecret", namespace: "kafka", secret: "yugabyte-ysql-credentials", key: "ysqlPassword" },
+      db: { host: "yb-ysql.yugabyte.svc.cluster.local", port: 5433, database: "watchpipe", user: YSQL_SINK_USER, tls: { sslMode: "verify-ca", rootCertPath: "/opt/kafka/yugabyte-ca/ca.crt" } },
+      password: { kind: "kubernetesSecret", namespace: "kafka", secret: SINK_CREDENTIALS_SECRET, key: SINK_PASSWORD_KEY },
       schemaRegistryUrl: "http://schema-registry.kafka.svc:8081",
       tasksMax: 6,
     });
     const cr = { apiVersion: "kafka.strimzi.io/v1", kind: "KafkaConnector", metadata: { name: SINK_CONNECTOR_NAME, labels: { "strimzi.io/cluster": "watchpipe" } }, spec: connectorSpec };
     expect(validateCustomResource(cr)).toEqual([]);
     expect(connectorSpec.config["errors.deadletterqueue.topic.name"]).toBe(WATCH_SEGMENTS_DLQ_TOPIC);
-    expect(connectorSpec.config["connection.password"]).toBe("${secrets:kafka/yugabyte-ysql-credentials:ysqlPassword}");
+    expect(connectorSpec.config["connection.username"]).toBe("watchpipe_sink");
+    expect(connectorSpec.config["connection.password"]).toBe("${secrets:kafka/watchpipe-sink-ysql-credentials:password}");
     expect(connectorSpec.config["connection.url"]).toBe("jdbc:postgresql://yb-ysql.yugabyte.svc.cluster.local:5433/watchpipe?sslmode=verify-ca&sslrootcert=%2Fopt%2Fkafka%2Fyugabyte-ca%2Fca.crt");
   });
 

@@ -10,12 +10,16 @@ describe("schema files", () => {
   const migrations = loadMigrations();
 
   it("are V001, V002, … in order with no gaps", () => {
-    expect(migrations.map((m) => m.file)).toEqual(["V001__watch_segments.sql", "V002__report_views.sql"]);
+    expect(migrations.map((m) => m.file)).toEqual(["V001__watch_segments.sql", "V002__report_views.sql", "V003__sink_role.sql"]);
   });
 
   it("are idempotent by construction: every CREATE is IF NOT EXISTS / OR REPLACE and every trigger is dropped first", () => {
     for (const m of migrations) {
-      const sql = m.sql.replace(/--.*$/gm, "");
+      const sql = m.sql.replace(/--.*$/gm, "")
+        // In GRANT/REVOKE, CREATE is a privilege, not a statement.
+        .replace(/\b(GRANT|REVOKE)\s+CREATE\b/gi, "$1 <privilege>")
+        // A role has no IF NOT EXISTS: CREATE ROLE is idempotent only when a NOT EXISTS guard generates it for \gexec.
+        .replace(/SELECT\s+'CREATE ROLE (\w+) LOGIN'\s+WHERE NOT EXISTS \(SELECT FROM pg_catalog\.pg_roles WHERE rolname = '\1'\)\s+\\gexec/g, "<guarded role $1>");
       for (const stmt of sql.match(/CREATE\s+(?!OR REPLACE|TABLE IF NOT EXISTS|INDEX IF NOT EXISTS|TRIGGER)\S+(\s+\S+)?/gi) ?? []) {
         throw new Error(`${m.file}: "${stmt}" is not idempotent; use IF NOT EXISTS or OR REPLACE`);
       }
@@ -80,6 +84,14 @@ describe("migration Job script", () => {
   it("refuses an empty or gapped file list", () => {
     expect(() => migrationJobScript({ files: [] })).toThrow(/files is empty/);
     expect(() => migrationJobScript({ files: ["V002__x.sql"] })).toThrow(/expected 1/);
+  });
+
+  it("requires the sink password env var and sets it as a psql variable inside the session, never as an argument", () => {
+    expect(script).toContain(': "${WATCHPIPE_SINK_PASSWORD:?WATCHPIPE_SINK_PASSWORD must be set and non-empty');
+    expect(script).toContain("APPLY=(\"${SQL[@]}\" -c '\\set sink_password `printenv WATCHPIPE_SINK_PASSWORD`')");
+    expect(script).not.toMatch(/-v\s+sink_password|\$WATCHPIPE_SINK_PASSWORD|\$\{WATCHPIPE_SINK_PASSWORD\}/);
+    expect(() => migrationJobScript({ files: ["V001__a.sql"], variables: { "bad-name": "X" } })).toThrow(/must be a lower-case psql variable/);
+    expect(() => migrationJobScript({ files: ["V001__a.sql"], variables: { ok: "$(reboot)" } })).toThrow(/read from an upper-case env var/);
   });
 
   it("quotes paths for the shell", () => {

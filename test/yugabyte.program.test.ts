@@ -1,10 +1,12 @@
 /**
  * YugabyteDB and Kafka Connect inside the whole program under mocks, per stack: both installers build, prod is
- * protected and spread over three AZs, the sink connector and the schema Job are wired to the database.
+ * protected and spread over three AZs, the sink connector and the schema Job are wired to the database, and Connect
+ * logs in as the sink's own role (never the superuser).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { KAFKA_CLIENT_LABEL, SINK_CONNECTOR_NAME } from "../components/clients";
-import { CREDENTIALS_SECRET } from "../components/yugabyteSpecs";
+import { CREDENTIALS_SECRET, SINK_CREDENTIALS_SECRET, SINK_PASSWORD_KEY, YSQL_ADMIN_USER, YSQL_SINK_USER } from "../components/yugabyteSpecs";
+import { SINK_PASSWORD_ENV } from "../connectors/schema";
 import { WATCH_SEGMENTS_DLQ_TOPIC } from "../components/topics";
 import { runProgram, type ProgramRun } from "./harness";
 import { validateCustomResource } from "./crdSchema";
@@ -98,20 +100,37 @@ describe("YugabyteDB + Connect in the whole program", () => {
     expect(runs.local.one(KAFKA_CONNECT).inputs.spec.build.output.image).toMatch(/^localhost:5001\/watchpipe\/watchpipe-connect:b-[0-9a-f]{16}$/);
   });
 
-  it("the DB credentials Secret exists in both namespaces and Connect may read only it", () => {
+  it("the superuser's Secret is in the yugabyte namespace only; the sink's in yugabyte (schema Job) and kafka (Connect)", () => {
     for (const run of Object.values(runs)) {
-      const secrets = run.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.name === CREDENTIALS_SECRET);
-      expect(secrets.map((s) => s.inputs.metadata.namespace).sort()).toEqual(["kafka", "yugabyte"]);
-      const role = run.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").filter((r) => r.name.startsWith("connect-"));
-      expect(role.map((r) => r.inputs.rules)).toEqual([[{ apiGroups: [""], resources: ["secrets"], resourceNames: [CREDENTIALS_SECRET], verbs: ["get"] }]]);
+      const namespacesOf = (name: string) =>
+        run.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.name === name).map((s) => s.inputs.metadata.namespace).sort();
+      expect(namespacesOf(CREDENTIALS_SECRET)).toEqual(["yugabyte"]);
+      expect(namespacesOf(SINK_CREDENTIALS_SECRET)).toEqual(["kafka", "yugabyte"]);
     }
   });
 
-  it("the schema Job waits for the universe and uses TLS", () => {
+  it("Connect logs in as the sink role, reads its password from the sink Secret, and may get only that Secret", () => {
+    for (const run of Object.values(runs)) {
+      const config = run.one(KAFKA_CONNECTOR).inputs.spec.config;
+      expect(config["connection.username"]).toBe(YSQL_SINK_USER);
+      expect(config["connection.username"]).not.toBe(YSQL_ADMIN_USER);
+      expect(config["connection.password"]).toBe(`\${secrets:kafka/${SINK_CREDENTIALS_SECRET}:${SINK_PASSWORD_KEY}}`);
+      const role = run.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").filter((r) => r.name.startsWith("connect-"));
+      expect(role.map((r) => r.inputs.rules)).toEqual([[{ apiGroups: [""], resources: ["secrets"], resourceNames: [SINK_CREDENTIALS_SECRET], verbs: ["get"] }]]);
+      // Nothing in the kafka namespace may read the superuser's Secret (there is none there, and no rule names it).
+      expect(JSON.stringify(run.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").map((r) => r.inputs))).not.toContain(CREDENTIALS_SECRET);
+    }
+  });
+
+  it("the schema Job applies the files as the superuser over TLS and gets the sink password from the sink Secret", () => {
     for (const run of Object.values(runs)) {
       const job = run.one("kubernetes:batch/v1:Job", "yugabyte-schema-job");
-      const env = Object.fromEntries((job.inputs.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
-      expect(["verify-ca", "require"]).toContain(env.PGSSLMODE);
+      type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+      const env = Object.fromEntries((job.inputs.spec.template.spec.containers[0].env as EnvVar[]).map((e) => [e.name, e]));
+      expect(["verify-ca", "require"]).toContain(env.PGSSLMODE.value);
+      expect(env.PGUSER.value).toBe(YSQL_ADMIN_USER);
+      expect(env.PGPASSWORD.valueFrom?.secretKeyRef?.name).toBe(CREDENTIALS_SECRET);
+      expect(env[SINK_PASSWORD_ENV].valueFrom?.secretKeyRef).toEqual({ name: SINK_CREDENTIALS_SECRET, key: SINK_PASSWORD_KEY });
     }
   });
 

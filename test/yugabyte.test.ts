@@ -1,7 +1,8 @@
 /**
  * YugabyteDB component: the chart values and YBUniverse specs against the upstream files in ../shared, the sizing
- * rules, and (under component-level mocks that return a known password, CA key and ECR URL) policies over every
- * resource the YugabyteDB + Connect components register: no plaintext DB password, prod protected, one shared CA.
+ * rules, and (under component-level mocks that return known passwords, CA key and ECR URL) policies over every
+ * resource the YugabyteDB + Connect components register: no plaintext DB password, each password only in its own
+ * Secrets (the superuser's in the yugabyte namespace only), Connect logs in as the sink role, prod protected, one CA.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,11 +17,15 @@ import {
   networkPolicySpecs,
   PASSWORD_KEY,
   releasePlan,
+  SINK_CREDENTIALS_SECRET,
+  SINK_PASSWORD_KEY,
   YSQL_PORT,
+  YSQL_SINK_USER,
   ybUniverseSpec,
   type UniverseSizing,
 } from "../components/yugabyteSpecs";
-import { loadMigrations } from "../connectors/schema";
+import { loadMigrations, SINK_PASSWORD_ENV, SINK_PASSWORD_VARIABLE } from "../connectors/schema";
+import { KafkaConnectorSpec } from "../connectors/watchSegmentsSink";
 import { validateCustomResource } from "./crdSchema";
 import { unknownValuePaths } from "./helmValues";
 import { describeWithShared } from "./withShared";
@@ -168,6 +173,7 @@ describe("schema Job", () => {
   const args = {
     namespace: "yugabyte", migrations, host: "yb-ysql.yugabyte.svc.cluster.local", database: "watchpipe", user: "yugabyte",
     credentials: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY }, tls: { sslMode: "verify-ca" as const, caConfigMap: "yugabyte-root-ca" },
+    sinkPassword: { secretName: SINK_CREDENTIALS_SECRET, passwordKey: SINK_PASSWORD_KEY },
   };
   const specs = schemaJobSpecs(args);
 
@@ -191,15 +197,46 @@ describe("schema Job", () => {
     expect(specs.job.spec.activeDeadlineSeconds).toBeGreaterThan(0);
     expect(specs.job.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
   });
+
+  it("applies the files as the superuser and hands the sink role's password to V003 from its own Secret", () => {
+    const env = specs.job.spec.template.spec.containers[0].env;
+    const byName = Object.fromEntries(env.map((e) => [e.name, e]));
+    expect(byName.PGUSER.value).toBe("yugabyte");
+    expect(byName[SINK_PASSWORD_ENV]).toEqual({
+      name: SINK_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: SINK_CREDENTIALS_SECRET, key: SINK_PASSWORD_KEY } },
+    });
+    // Only Secret references: no env entry carries a literal value that could be a password.
+    expect(env.filter((e) => /PASSWORD/.test(e.name)).every((e) => !("value" in e))).toBe(true);
+    const script = specs.configMap.data["apply-schema.sh"];
+    expect(script).toContain(`\\set ${SINK_PASSWORD_VARIABLE} \`printenv ${SINK_PASSWORD_ENV}\``);
+    expect(script).toContain(`: "\${${SINK_PASSWORD_ENV}:?`);
+  });
+
+  it("the sink role V003 creates is the user Connect logs in as", () => {
+    const v003 = migrations.find((m) => m.name === "sink_role");
+    expect(v003?.sql).toContain(`CREATE ROLE ${YSQL_SINK_USER} LOGIN`);
+    expect(v003?.sql).toMatch(new RegExp(`GRANT SELECT, INSERT, UPDATE ON TABLE watch_segments TO ${YSQL_SINK_USER};`));
+    expect(v003?.sql).toContain(`PASSWORD :'${SINK_PASSWORD_VARIABLE}'`);
+  });
 });
 
 // ---- component-level mocks: known secrets so the policies can look for them ------------------------------------
 
-const MOCK_PASSWORD = "MOCKysqlPASSWORDxyz0123456789abcd";
+/** Known, distinct passwords per RandomPassword, so a test can tell which one leaked where. */
+const MOCK_PASSWORDS: Readonly<Record<string, string>> = {
+  "yugabyte-ysql-password": "MOCKysqlADMINxyz0123456789abcdef",
+  "yugabyte-sink-password": "MOCKysqlSINKxyz01234567890abcdef",
+};
 const MOCK_CA_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMOCKCAKEYMATERIAL\n-----END RSA PRIVATE KEY-----\n";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
-interface Registered { type: string; name: string; inputs: Record<string, unknown>; protect: boolean; plainLeaks: string[]; passwordHits: string[] }
+interface Registered {
+  type: string; name: string; inputs: Record<string, unknown>; protect: boolean; plainLeaks: string[];
+  /** Names (last URN segment) of the resources it dependsOn. */
+  dependsOn: string[];
+  /** RandomPassword name -> paths where its value sits inside a secret envelope. */
+  passwordHits: Record<string, string[]>;
+}
 
 /** Paths where `needle` occurs in the serialized inputs, split into inside / outside a Pulumi secret envelope. */
 function occurrences(value: unknown, path: string, inSecret: boolean, needle: string, out: { plain: string[]; secret: string[] }): void {
@@ -220,7 +257,11 @@ async function runComponents(installer: "helm" | "operator", protect: boolean): 
   await pulumi.runtime.setMocks({
     newResource(args) {
       const state: Record<string, unknown> = { ...args.inputs };
-      if (args.type === "random:index/randomPassword:RandomPassword") state.result = MOCK_PASSWORD;
+      if (args.type === "random:index/randomPassword:RandomPassword") {
+        const pw = MOCK_PASSWORDS[args.name];
+        if (pw === undefined) throw new Error(`unexpected RandomPassword ${args.name}; add it to MOCK_PASSWORDS with its own value`);
+        state.result = pw;
+      }
       if (args.type === "tls:index/privateKey:PrivateKey") state.privateKeyPem = MOCK_CA_KEY;
       if (args.type === "tls:index/selfSignedCert:SelfSignedCert") state.certPem = "-----BEGIN CERTIFICATE-----\nMOCKCA\n-----END CERTIFICATE-----\n";
       if (args.type === "aws:ecr/repository:Repository") state.repositoryUrl = `111122223333.dkr.ecr.us-east-1.amazonaws.com/${String(args.inputs.name)}`;
@@ -235,11 +276,19 @@ async function runComponents(installer: "helm" | "operator", protect: boolean): 
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
     const inputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
-    const pw = { plain: [] as string[], secret: [] as string[] };
+    const plainLeaks: string[] = [];
+    const passwordHits: Record<string, string[]> = {};
+    for (const [pwName, value] of Object.entries(MOCK_PASSWORDS)) {
+      const pw = { plain: [] as string[], secret: [] as string[] };
+      occurrences(inputs, "", false, value, pw);
+      plainLeaks.push(...pw.plain.map((p) => `${pwName} at ${p}`));
+      if (pw.secret.length > 0) passwordHits[pwName] = pw.secret;
+    }
     const key = { plain: [] as string[], secret: [] as string[] };
-    occurrences(inputs, "", false, MOCK_PASSWORD, pw);
     occurrences(inputs, "", false, "MOCKCAKEYMATERIAL", key);
-    registered.push({ type: req.getType(), name: req.getName(), inputs, protect: req.getProtect(), plainLeaks: [...pw.plain, ...key.plain.map((p) => `CA key at ${p}`)], passwordHits: pw.secret });
+    plainLeaks.push(...key.plain.map((p) => `CA key at ${p}`));
+    const dependsOn = req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2));
+    registered.push({ type: req.getType(), name: req.getName(), inputs, protect: req.getProtect(), plainLeaks, passwordHits, dependsOn });
     return register(req, cb);
   };
 
@@ -261,7 +310,10 @@ async function runComponents(installer: "helm" | "operator", protect: boolean): 
   return registered;
 }
 
-interface RegisterRequest { getType(): string; getName(): string; getProtect(): boolean; getObject(): { toJavaScript(): unknown } | undefined }
+interface RegisterRequest {
+  getType(): string; getName(): string; getProtect(): boolean; getDependenciesList(): string[];
+  getObject(): { toJavaScript(): unknown } | undefined;
+}
 
 describe("YugabyteDB + Connect components under mocks (helm installer, prod-like)", () => {
   let resources: Registered[];
@@ -273,9 +325,36 @@ describe("YugabyteDB + Connect components under mocks (helm installer, prod-like
     expect(leaks).toEqual([]);
   });
 
-  it("the password is in the two credentials Secrets only (yugabyte and kafka namespaces)", () => {
-    const holders = resources.filter((r) => r.passwordHits.length > 0).map((r) => `${r.type} ${r.name}`);
-    expect(holders.sort()).toEqual(["kubernetes:core/v1:Secret yugabyte-credentials", "kubernetes:core/v1:Secret yugabyte-credentials-kafka"]);
+  const holdersOf = (pwName: string): string[] =>
+    resources.filter((r) => r.passwordHits[pwName] !== undefined)
+      .map((r) => `${r.type} ${r.name} ${String((r.inputs.metadata as { namespace?: string } | undefined)?.namespace)}`).sort();
+
+  it("the superuser password is in one Secret, in the yugabyte namespace: nothing in the kafka namespace can log in as it", () => {
+    expect(holdersOf("yugabyte-ysql-password")).toEqual(["kubernetes:core/v1:Secret yugabyte-credentials yugabyte"]);
+  });
+
+  it("the sink password is in the sink Secrets only: yugabyte (schema Job) and kafka (Connect)", () => {
+    expect(holdersOf("yugabyte-sink-password")).toEqual([
+      "kubernetes:core/v1:Secret yugabyte-sink-credentials yugabyte",
+      "kubernetes:core/v1:Secret yugabyte-sink-credentials-kafka kafka",
+    ]);
+  });
+
+  it("Connect logs in as the sink role with its Secret, and its RBAC may get only that Secret", () => {
+    const [connector] = ofType("kubernetes:kafka.strimzi.io/v1:KafkaConnector");
+    const config = (connector.inputs.spec as KafkaConnectorSpec).config;
+    expect(config["connection.username"]).toBe(YSQL_SINK_USER);
+    expect(config["connection.password"]).toBe(`\${secrets:kafka/${SINK_CREDENTIALS_SECRET}:${SINK_PASSWORD_KEY}}`);
+    const roles = ofType("kubernetes:rbac.authorization.k8s.io/v1:Role");
+    expect(roles.map((r) => r.inputs.rules)).toEqual([[{ apiGroups: [""], resources: ["secrets"], resourceNames: [SINK_CREDENTIALS_SECRET], verbs: ["get"] }]]);
+  });
+
+  it("the schema Job reads both passwords through secretKeyRef and is created after both Secrets", () => {
+    const job = ofType("kubernetes:batch/v1:Job")[0];
+    expect(job.dependsOn).toEqual(expect.arrayContaining(["yugabyte-credentials", "yugabyte-sink-credentials"]));
+    const refs = (job.inputs.spec as { template: { spec: { containers: { env: { name: string; valueFrom?: { secretKeyRef?: { name: string } } }[] }[] } } })
+      .template.spec.containers[0].env.flatMap((e) => (e.valueFrom?.secretKeyRef ? [`${e.name}<-${e.valueFrom.secretKeyRef.name}`] : []));
+    expect(refs.sort()).toEqual([`PGPASSWORD<-${CREDENTIALS_SECRET}`, `${SINK_PASSWORD_ENV}<-${SINK_CREDENTIALS_SECRET}`].sort());
   });
 
   it("one Helm release per AZ, all protected in prod, sharing one CA", () => {
@@ -285,10 +364,12 @@ describe("YugabyteDB + Connect components under mocks (helm installer, prod-like
     expect(ofType("tls:index/privateKey:PrivateKey")).toHaveLength(1);
   });
 
-  it("namespace, CA and password are protected in prod", () => {
-    for (const t of ["kubernetes:core/v1:Namespace", "random:index/randomPassword:RandomPassword", "tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert"]) {
+  it("namespace, CA and both passwords are protected in prod", () => {
+    for (const t of ["kubernetes:core/v1:Namespace", "tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert"]) {
       expect(ofType(t).map((r) => r.protect), t).toEqual([true]);
     }
+    expect(ofType("random:index/randomPassword:RandomPassword").map((r) => [r.name, r.protect]).sort())
+      .toEqual([["yugabyte-sink-password", true], ["yugabyte-ysql-password", true]]);
   });
 
   it("the schema Job and the KafkaConnector are created", () => {
