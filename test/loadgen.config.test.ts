@@ -3,7 +3,10 @@ import { PRODUCER_DURABILITY_CONFIG } from "../components/durability";
 import { RAW_HEARTBEATS_TOPIC } from "../components/topics";
 import { DEFAULT_RETRIES, ENV, parseLoadgenArgs, type LoadgenConfig } from "../tools/loadgen/config";
 import {
+  createKeyPartitioner,
   groupByPartition,
+  laneByPartition,
+  laneCount,
   kafkaClientConfig,
   kafkaProducerConfig,
   kafkajsAcks,
@@ -120,5 +123,33 @@ describe("partition grouping (one request per partition)", () => {
       expect(owner.get(r.key) ?? p).toBe(p);
       owner.set(r.key, p);
     }
+  });
+});
+
+describe("lanes that own partitions", () => {
+  it("memoized partitioning agrees with kafkajs's murmur2 partitioner for every key", () => {
+    for (const n of [1, 6, 12, 48]) {
+      const partitionOf = createKeyPartitioner("heartbeats_raw", n);
+      for (let i = 0; i < 2_000; i++) {
+        const key = `u${String(i).padStart(6, "0")}`;
+        expect(partitionOf(key)).toBe(partitionForKey("heartbeats_raw", key, n));
+        expect(partitionOf(key)).toBe(partitionForKey("heartbeats_raw", key, n));
+      }
+    }
+  });
+
+  it("runs one lane per partition up to --producers, and names a missing topic", () => {
+    expect(laneCount(12, 12)).toBe(12);
+    expect(laneCount(12, 6)).toBe(6);
+    expect(laneCount(4, 12)).toBe(4);
+    expect(() => laneCount(4, 0)).toThrow(/partition count must be an integer >= 1, got 0; does the topic exist\?/);
+  });
+
+  it("gives each owned partition to exactly one lane, spreading them evenly", () => {
+    const owned = [1, 3, 5, 7, 9, 11];
+    const byLane = laneByPartition(owned, 4);
+    expect([...byLane.keys()]).toEqual(owned);
+    const perLane = [0, 1, 2, 3].map((l) => [...byLane.values()].filter((x) => x === l).length);
+    expect(perLane).toEqual([2, 2, 1, 1]);
   });
 });

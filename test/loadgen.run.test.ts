@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseLoadgenArgs, type LoadgenConfig } from "../tools/loadgen/config";
 import type { SendResult } from "../tools/loadgen/kafkaSender";
 import type { LoadRecord } from "../tools/loadgen/records";
-import { formatSummary, runLoad, type Lane } from "../tools/loadgen/run";
+import { formatSummary, LINGER_MS, QUEUE_LIMIT_BATCHES, runLoad, type Lane } from "../tools/loadgen/run";
 import { formatProgress, median, msUntilDue, percentiles, recordsAllowed } from "../tools/loadgen/stats";
 
 function cfg(argv: string[]): LoadgenConfig {
@@ -16,6 +16,8 @@ class FakeLane implements Lane {
   readonly batches: LoadRecord[][] = [];
   private inFlight = false;
   concurrentCalls = 0;
+  /** While set, sends wait for it: a lane stuck on a slow or dead broker. */
+  gate: Promise<void> | null = null;
   constructor(private readonly failOn: ReadonlySet<number> = new Set()) {}
   async send(records: readonly LoadRecord[]): Promise<SendResult> {
     if (this.inFlight) this.concurrentCalls++;
@@ -23,6 +25,7 @@ class FakeLane implements Lane {
     const call = this.batches.length;
     this.batches.push([...records]);
     await new Promise((r) => setTimeout(r, 1));
+    if (this.gate !== null) await this.gate;
     this.inFlight = false;
     if (this.failOn.has(call)) return { acked: 0, failed: records.length, ackedRecords: [], latencyMs: 1, error: new Error("broker gone") };
     return { acked: records.length, failed: 0, ackedRecords: records, latencyMs: 1 };
@@ -62,6 +65,74 @@ describe("runLoad", () => {
     expect(summary.acked).toBe(300);
     // 300 records at 1000/s cannot finish in much under 250 ms (the first batch is due at 50 ms).
     expect(elapsed).toBeGreaterThanOrEqual(240);
+  });
+});
+
+describe("runLoad with partition-owning lanes (laneOf)", () => {
+  /** Stands in for createPartitionedKafkaLanes's router: users spread over the lanes by their number. */
+  const laneOf = (lanes: number) => (key: string) => Number(key.slice(1)) % lanes;
+
+  it("sends every record through the lane that owns its key, exactly once, one send in flight per lane", async () => {
+    const lanes = [new FakeLane(), new FakeLane(), new FakeLane()];
+    const acked: number[] = [];
+    const summary = await runLoad(cfg(["--count", "3000", "--batch-size", "100", "--viewers", "50"]), lanes, {
+      log: () => undefined,
+      laneOf: laneOf(3),
+      onAcked: (rs) => acked.push(...rs.map((r) => r.seq)),
+    });
+    expect(summary).toMatchObject({ generated: 3000, acked: 3000, failed: 0 });
+    expect(new Set(acked).size).toBe(3000);
+    lanes.forEach((lane, i) => {
+      const keys = lane.batches.flat().map((r) => r.key);
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.every((k) => laneOf(3)(k) === i), `lane ${i} got another lane's key`).toBe(true);
+      expect(lane.concurrentCalls).toBe(0);
+      expect(Math.max(...lane.batches.map((b) => b.length))).toBeLessThanOrEqual(100);
+    });
+  });
+
+  it("bounds the queues: a stuck lane holds generation back instead of piling up records, then the run completes", async () => {
+    const stuck = new FakeLane();
+    const other = new FakeLane();
+    let release = (): void => undefined;
+    stuck.gate = new Promise((r) => (release = r));
+    const run = runLoad(cfg(["--count", "20000", "--batch-size", "100", "--viewers", "40"]), [stuck, other], { log: () => undefined, laneOf: laneOf(2) });
+    await new Promise((r) => setTimeout(r, 300));
+    const sentByOtherWhileStuck = other.batches.flat().length;
+    // The stuck lane's queue fills to QUEUE_LIMIT_BATCHES batches (plus the one in flight) and generation stops;
+    // the other lane gets about as many (half of all records are its), never the whole run.
+    expect(sentByOtherWhileStuck).toBeGreaterThan(0);
+    expect(sentByOtherWhileStuck).toBeLessThanOrEqual((QUEUE_LIMIT_BATCHES + 3) * 100);
+    stuck.gate = null;
+    release();
+    expect(await run).toMatchObject({ generated: 20000, acked: 20000, failed: 0 });
+  });
+
+  it("sends a partial batch once it has lingered, so a paced run does not wait for full batches", async () => {
+    const lane = new FakeLane();
+    const started = Date.now();
+    const summary = await runLoad(cfg(["--rate", "1000", "--duration", "0.4", "--batch-size", "1000"]), [lane], { log: () => undefined, laneOf: () => 0 });
+    const sizes = lane.batches.map((b) => b.length);
+    expect(sizes.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...sizes)).toBeLessThan(1000);
+    // ~400 records due in 400 ms, sent in linger-sized pieces (~LINGER_MS worth each, give or take timer slack).
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(LINGER_MS * 4);
+    expect(summary.acked).toBe(sizes.reduce((a, b) => a + b, 0));
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("on abort counts only what was handed to a send: generated = acked + failed", async () => {
+    const abort = new AbortController();
+    const lines: string[] = [];
+    setTimeout(() => abort.abort(), 100);
+    const summary = await runLoad(cfg(["--duration", "60", "--batch-size", "50"]), [new FakeLane(new Set([2])), new FakeLane()], {
+      log: (l) => lines.push(l),
+      laneOf: laneOf(2),
+      signal: abort.signal,
+    });
+    expect(summary.acked).toBeGreaterThan(0);
+    expect(summary.generated).toBe(summary.acked + summary.failed);
+    expect(summary.elapsedMs).toBeLessThan(5_000);
   });
 });
 

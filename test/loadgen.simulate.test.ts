@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HEARTBEAT_INTERVAL_SEC, type Heartbeat } from "../components/topics";
-import { MALFORMED_KINDS, malformedValue, toRecords } from "../tools/loadgen/records";
+import { heartbeatJson, MALFORMED_KINDS, malformedValue, toRecords } from "../tools/loadgen/records";
 import { createSimulation, mulberry32, nextHeartbeats } from "../tools/loadgen/simulate";
 
 const START = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -83,6 +84,15 @@ describe("viewer simulation", () => {
     expect(checked).toBeGreaterThan(0);
   });
 
+  it("simulates only the given viewers (a worker's share), with the full audience's ids", () => {
+    const only = [3, 7, 42];
+    const hbs = nextHeartbeats(createSimulation({ viewers: 100, videos: 10, seed: 1, startTs: START, viewerIndexes: only }), 300);
+    expect(new Set(hbs.map((h) => h.user_id))).toEqual(new Set(["u000003", "u000007", "u000042"]));
+    expect(hbs.filter((h) => h.user_id === "u000042")).toHaveLength(100);
+    expect(() => createSimulation({ viewers: 10, videos: 1, seed: 1, startTs: START, viewerIndexes: [10] })).toThrow(/viewerIndexes must be integers in 0..9, got 10/);
+    expect(() => createSimulation({ viewers: 10, videos: 1, seed: 1, startTs: START, viewerIndexes: [] })).toThrow(/at least one viewer/);
+  });
+
   it("rejects a simulation without viewers", () => {
     expect(() => createSimulation({ viewers: 0, videos: 1, seed: 1, startTs: START })).toThrow(/viewers must be an integer >= 1, got 0/);
   });
@@ -95,6 +105,24 @@ describe("records", () => {
     const [r] = toRecords([hb], 10, 0, Math.random);
     expect(r).toEqual({ key: "u000001", value: JSON.stringify(hb), seq: 10, malformed: false });
     expect(JSON.parse(r!.value)).toEqual(hb);
+  });
+
+  it("writes exactly the bytes JSON.stringify would, for simulated heartbeats and for any ids", () => {
+    for (const h of nextHeartbeats(createSimulation({ viewers: 300, videos: 50, seed: 4, startTs: START }), 3_000)) {
+      expect(heartbeatJson(h)).toBe(JSON.stringify(h));
+    }
+    fc.assert(
+      fc.property(
+        fc.record(
+          { user_id: fc.string(), video_id: fc.string(), position_sec: fc.double(), event_ts: fc.integer(), device_id: fc.string() },
+          { requiredKeys: ["user_id", "video_id", "position_sec", "event_ts"] },
+        ),
+        (h) => {
+          expect(heartbeatJson(h)).toBe(JSON.stringify(h));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 
   it("injects roughly the requested share of malformed records, each of them invalid", () => {

@@ -4,7 +4,8 @@
  *  (a) one broker killed mid-load: every acknowledged record is read back exactly once, the producer keeps going;
  *  (b) two brokers killed: sends fail with a clear error within the configured bound, nothing acknowledged is
  *      lost, sending resumes after the brokers return;
- *  (c) topics are RF 3 / min ISR 2 and auto.create.topics.enable=false holds.
+ *  (c) topics are RF 3 / min ISR 2 and auto.create.topics.enable=false holds;
+ *  (d) worker threads (--workers 2): each owns half the partitions; every record is read back exactly once.
  * Records carry a unique `<runId>:<seq>` header, so losses and duplicates are counted exactly.
  */
 import { Kafka, logLevel } from "kafkajs";
@@ -15,6 +16,7 @@ import { createPartitionedKafkaLanes, describeSendError, KafkaLane, maxSendFailu
 import { toRecords, type LoadRecord } from "../../tools/loadgen/records";
 import { runLoad, type RunSummary } from "../../tools/loadgen/run";
 import { createSimulation, nextHeartbeats } from "../../tools/loadgen/simulate";
+import { runLoadInWorkers, workerRunId } from "../../tools/loadgen/workers";
 import { createDurableTopic } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { waitUntil } from "./kafka/jvm";
@@ -191,5 +193,28 @@ describe.skipIf(skip)("heartbeat ingest durability (kafkajs loadgen producer, re
     expect(read.withoutSeq).toBe(0);
     expect(audit.lost.length, `lost (first 20): ${audit.lost.slice(0, 20).join(",")}`).toBe(0);
     expect(audit.duplicated.length, `duplicated (first 20): ${audit.duplicated.slice(0, 20).join(",")}`).toBe(0);
+  });
+
+  it("(d) worker threads split the partitions: every record of a max-rate run is acknowledged and read back exactly once", async () => {
+    const topic = "durability_d";
+    await createDurableTopic(cluster.brokers, topic, PARTITIONS);
+    const records = 60_000;
+    const parsed = parseLoadgenArgs(
+      ["--bootstrap", cluster.bootstrap, "--topic", topic, "--rate", "0", "--count", String(records), "--workers", "2", "--progress-interval", "4"],
+      {},
+    );
+    if (parsed.help) throw new Error("unexpected --help");
+    const summary = await runLoadInWorkers(parsed.config, "d", { log: (l) => console.log(`  [d] ${l}`) });
+    const read = await readAllSeqs(cluster.brokers, topic);
+    const perWorker = [0, 1].map((w) => [...read.counts.keys()].filter((id) => id.startsWith(`${workerRunId("d", w)}:`)).length);
+    const duplicated = [...read.counts.values()].filter((n) => n > 1).length;
+    console.log(`  (d) acked ${summary.acked}, failed ${summary.failed}; read ${read.total} (per worker ${perWorker.join(" + ")}), duplicated ${duplicated}`);
+    expect(summary).toMatchObject({ generated: records, acked: records, failed: 0 });
+    expect(read.withoutSeq).toBe(0);
+    expect(read.total).toBe(records);
+    expect(read.counts.size).toBe(records);
+    expect(duplicated).toBe(0);
+    // Both threads carried load (each owns three of the six partitions).
+    expect(perWorker.every((n) => n > records / 4)).toBe(true);
   });
 });

@@ -180,7 +180,9 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
         const want = cfg.count === null ? cfg.batchSize : Math.min(cfg.batchSize, cfg.count - produced);
         const allowed = recordsAllowed(cfg.rate, Date.now() - started, produced, want);
         if (allowed <= 0) {
-          await sleep(Math.max(1, msUntilDue(cfg.rate, Date.now() - started, produced, want)));
+          // Wake when a linger's worth is due, not a whole batch: at low rates lanes send what lingered.
+          const step = Math.min(want, Math.max(1, Math.ceil((cfg.rate * LINGER_MS) / 1000)));
+          await sleep(Math.max(1, msUntilDue(cfg.rate, Date.now() - started, produced, step)));
           continue;
         }
         const now = Date.now();

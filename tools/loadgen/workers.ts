@@ -8,6 +8,7 @@
  * the process ever write one partition, and every safety property of a lane (idempotent, acks=all, one send in
  * flight, single-partition requests, producer replaced after a failure) holds unchanged inside each worker.
  */
+import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { Kafka } from "kafkajs";
 import type { LoadgenConfig } from "./config";
@@ -93,9 +94,17 @@ export interface WorkerInput {
  */
 export const WORKER_PROGRESS_OFF_SEC = Math.floor((2 ** 31 - 1) / 1000);
 
-/** Pure: the config a worker runs with (its share of rate and count; its own progress off). */
-export function workerConfig(cfg: LoadgenConfig, plan: WorkerPlan): LoadgenConfig {
-  return { ...cfg, rate: plan.rate, count: plan.count, workers: 1, progressIntervalSec: WORKER_PROGRESS_OFF_SEC };
+/** Pure: the config a worker runs with (its share of rate, count and lanes; its own progress off). */
+export function workerConfig(cfg: LoadgenConfig, plan: WorkerPlan, workers: number): LoadgenConfig {
+  return {
+    ...cfg,
+    rate: plan.rate,
+    count: plan.count,
+    // --producers caps the lanes of the whole process, not of each thread.
+    producers: Math.max(1, Math.ceil(cfg.producers / workers)),
+    workers: 1,
+    progressIntervalSec: WORKER_PROGRESS_OFF_SEC,
+  };
 }
 
 /** Pure: sequence headers stay unique across workers: `<runId>-w<index>:<seq>`. */
@@ -123,7 +132,9 @@ export function mergeSummaries(parts: readonly RunSummary[]): RunSummary {
  * `new Worker` fails: Node picks the loader before tsx's hooks apply in the new thread.)
  */
 function workerBootstrap(): string {
-  return `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(require.resolve("./loadWorker"))});`;
+  // An explicit file path: `require.resolve("./loadWorker")` is relative to the caller under vitest.
+  const workerModule = path.join(__dirname, "loadWorker.ts");
+  return `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(workerModule)});`;
 }
 
 export interface WorkerRunHooks {
@@ -154,7 +165,7 @@ export async function runLoadInWorkers(cfg: LoadgenConfig, runId: string, hooks:
   const timer = setInterval(progress, cfg.progressIntervalSec * 1000);
 
   const workers = plans.map((plan) => {
-    const input: WorkerInput = { cfg: workerConfig(cfg, plan), plan, runId: workerRunId(runId, plan.index) };
+    const input: WorkerInput = { cfg: workerConfig(cfg, plan, plans.length), plan, runId: workerRunId(runId, plan.index) };
     return { plan, worker: new Worker(workerBootstrap(), { eval: true, workerData: input }) };
   });
   const stopAll = (): void => {
