@@ -1,48 +1,55 @@
 /**
  * The watch_segments schema on a real PostgreSQL 15 (YSQL's dialect): it applies (twice) with the migration Job's
- * own script, the JDBC sink's upsert converges under duplicates and out-of-order replays, the report views return
- * what an independent TypeScript computation says, the report queries can use their indexes, and the constraints
- * reject bad rows.
+ * own script; the JDBC sink's role (V003) logs in with the password the Job passed, may run the sink's upsert and
+ * nothing else; the upsert, run as that role, converges under duplicates and out-of-order replays; the report views
+ * return what an independent TypeScript computation says, the report queries can use their indexes, and the
+ * constraints reject bad rows.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import type { Client } from "pg";
+import { Client } from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dailyWatchQuery, hourlyReachQuery, resumePositionsQuery } from "../../connectors/reports";
-import { loadMigrations, migrationJobScript, SCHEMA_DIR } from "../../connectors/schema";
+import { YSQL_SINK_USER } from "../../components/yugabyteSpecs";
 import type { WatchSegment } from "../../components/topics";
 import {
   allVersions, expectedDaily, expectedHourly, expectedResume, fixtureSegments, FIXTURE_DAY0_MS, prng, segmentKey,
 } from "./pg/fixtures";
-import { findPgBin, PgServer, startPostgres } from "./pg/harness";
+import { PgServer, startPostgres } from "./pg/harness";
+import { runSchemaJob, type JobRun } from "./pg/schemaJob";
 import { SEGMENT_COLUMNS, SINK_UPSERT_SQL, segmentParams, upsertBatch } from "./pg/sinkUpsert";
 
 const REPO_ROOT = join(__dirname, "..", "..");
+/**
+ * Every statement goes to the server log, so the test proves V003 itself keeps the sink password out of it (a YSQL
+ * operator may well turn statement logging on while debugging).
+ */
+const LOG_EVERY_STATEMENT = { log_statement: "all" } as const;
 let pg: PgServer;
+/** The superuser (what the schema Job and the test's own checks use). */
 let db: Client;
+/** Logged in as the sink role, like the Debezium JDBC sink. */
+let sink: Client;
+/** 32 alphanumerics, the shape components/yugabyte.ts generates. */
+const newSinkPassword = (): string => randomBytes(48).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32);
+let sinkPassword = newSinkPassword();
+/** Every sink password the Job was given and everything it printed: none of the former may appear in the latter. */
+const passwordsUsed: string[] = [sinkPassword];
+const jobOutputs: string[] = [];
 
-/** Runs the migration Job's script with psql standing in for ysqlsh (same CLI), like the Job pod would. */
-function runJobScript(server: PgServer): { status: number | null; stdout: string; stderr: string } {
-  const files = loadMigrations().map((m) => m.file);
-  const script = migrationJobScript({ files, mountDir: SCHEMA_DIR, client: join(findPgBin(), "psql"), waitForDbSec: 10 });
-  const dir = mkdtempSync(join(tmpdir(), "watchpipe-job-"));
-  try {
-    const path = join(dir, "migrate.sh");
-    writeFileSync(path, script, { mode: 0o755 });
-    const res = spawnSync("bash", [path], {
-      encoding: "utf8",
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin", PGHOST: server.host, PGPORT: String(server.port),
-        PGUSER: server.user, PGPASSWORD: server.password, PGDATABASE: server.database,
-      },
-    });
-    return { status: res.status, stdout: res.stdout, stderr: res.stderr };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+function runJob(opts: Parameters<typeof runSchemaJob>[1] = { sinkPassword }): JobRun {
+  const run = runSchemaJob(pg, opts);
+  jobOutputs.push(run.stdout, run.stderr);
+  return run;
+}
+
+async function connectAs(user: string, password: string): Promise<Client> {
+  const c = new Client({ ...pg.clientConfig(), user, password });
+  await c.connect();
+  return c;
 }
 
 interface DbSegment extends WatchSegment { updated_at: Date }
@@ -76,29 +83,34 @@ function chunks<T>(xs: readonly T[], size: number): T[][] {
 }
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  const first = runJobScript(pg);
+  pg = await startPostgres({ settings: LOG_EVERY_STATEMENT });
+  const first = runJob();
   expect(first.stderr, "first schema apply").not.toMatch(/ERROR/);
   expect(first.status, `first apply failed:\n${first.stdout}\n${first.stderr}`).toBe(0);
   db = await pg.connect();
+  sink = await connectAs(YSQL_SINK_USER, sinkPassword);
 });
 
 afterAll(async () => {
+  await sink?.end();
   await db?.end();
   pg?.stop();
 });
 
 describe("schema migrations", () => {
   it("apply a second time without error (idempotent) and record every version once", async () => {
-    const second = runJobScript(pg);
+    const second = runJob();
     expect(second.status, `second apply failed:\n${second.stdout}\n${second.stderr}`).toBe(0);
     expect(second.stderr).not.toMatch(/ERROR/);
-    expect(second.stdout).toContain("schema up to date (2 files)");
+    expect(second.stdout).toContain("schema up to date (3 files)");
     const versions = await db.query("SELECT version, name FROM schema_migrations ORDER BY version");
     expect(versions.rows).toEqual([
       { version: 1, name: "watch_segments" },
       { version: 2, name: "report_views" },
+      { version: 3, name: "sink_role" },
     ]);
+    const roles = await db.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1", [YSQL_SINK_USER]);
+    expect(roles.rows[0].n).toBe(1);
     const objs = await db.query(
       `SELECT relname, relkind::text FROM pg_class WHERE relnamespace = 'public'::regnamespace
           AND relname IN ('watch_segments', 'watch_segments_pkey', 'watch_segments_day_video_idx',
@@ -112,18 +124,135 @@ describe("schema migrations", () => {
   });
 
   it("the Job script fails loudly (exit 1, names the database) when the database is unreachable", () => {
-    const files = loadMigrations().map((m) => m.file);
-    const script = migrationJobScript({ files, mountDir: SCHEMA_DIR, client: join(findPgBin(), "psql"), waitForDbSec: 5 });
-    const res = spawnSync("bash", ["-c", script], {
-      encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PGHOST: "127.0.0.1", PGPORT: "1", PGUSER: "x", PGDATABASE: "y", PGCONNECT_TIMEOUT: "2" },
+    const res = runJob({
+      sinkPassword, waitForDbSec: 5,
+      env: { PGHOST: "127.0.0.1", PGPORT: "1", PGUSER: "x", PGDATABASE: "y", PGCONNECT_TIMEOUT: "2" },
     });
     expect(res.status).toBe(1);
     expect(res.stderr).toContain("database 127.0.0.1:1/y not reachable as x after 5s");
   });
+
+  it("the Job refuses to start without the sink password, and V003 refuses a short one (the role keeps its password)", async () => {
+    const missing = runJob({});
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("WATCHPIPE_SINK_PASSWORD must be set and non-empty");
+    expect(missing.stdout).not.toContain("applying");
+    const short = runJob({ sinkPassword: "tooShort123" });
+    expect(short.status).toBe(1);
+    expect(short.stderr).toContain("V003: sink_password must be at least 16 characters");
+    expect(short.stderr).toContain("schema file V003__sink_role.sql failed");
+    const again = await connectAs(YSQL_SINK_USER, sinkPassword);
+    await again.end();
+  });
 });
 
-describe("sink upsert (INSERT … ON CONFLICT (user_id, video_id, start_ts) DO UPDATE)", () => {
+describe("the sink role (V003): the JDBC sink's login, with only what its upsert needs", () => {
+  it("logs in with the password the Job passed as a psql variable, and with no other; stored as SCRAM", async () => {
+    expect((await sink.query("SELECT current_user AS u")).rows[0].u).toBe(YSQL_SINK_USER);
+    await expect(connectAs(YSQL_SINK_USER, `${sinkPassword}x`)).rejects.toThrow(`password authentication failed for user "${YSQL_SINK_USER}"`);
+    await expect(connectAs(YSQL_SINK_USER, pg.password)).rejects.toThrow(/password authentication failed/);
+    const stored = await db.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [YSQL_SINK_USER]);
+    expect(stored.rows[0].rolpassword).toMatch(/^SCRAM-SHA-256\$/);
+  });
+
+  it("holds exactly CONNECT, USAGE on public and SELECT/INSERT/UPDATE on watch_segments, no role attributes or memberships", async () => {
+    const grants = async (sql: string): Promise<string[]> =>
+      (await db.query(sql, [YSQL_SINK_USER])).rows.map((r: { what: string }) => r.what).sort();
+    expect(await grants(
+      `SELECT c.relname || ':' || a.privilege_type AS what FROM pg_class c, aclexplode(c.relacl) a
+        WHERE a.grantee = $1::regrole`,
+    )).toEqual(["watch_segments:INSERT", "watch_segments:SELECT", "watch_segments:UPDATE"]);
+    expect(await grants(
+      `SELECT d.datname || ':' || a.privilege_type AS what FROM pg_database d, aclexplode(d.datacl) a
+        WHERE a.grantee = $1::regrole`,
+    )).toEqual([`${pg.database}:CONNECT`]);
+    expect(await grants(
+      `SELECT n.nspname || ':' || a.privilege_type AS what FROM pg_namespace n, aclexplode(n.nspacl) a
+        WHERE a.grantee = $1::regrole`,
+    )).toEqual(["public:USAGE"]);
+    const attrs = await db.query(
+      `SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolinherit,
+              (SELECT count(*)::int FROM pg_auth_members m WHERE m.member = r.oid) AS memberships
+         FROM pg_roles r WHERE rolname = $1`, [YSQL_SINK_USER]);
+    expect(attrs.rows[0]).toEqual({
+      rolcanlogin: true, rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false,
+      rolbypassrls: false, rolinherit: false, memberships: 0,
+    });
+    // Nothing reaches it through PUBLIC that creates objects either.
+    const pub = await db.query(
+      `SELECT has_schema_privilege($1, 'public', 'CREATE') AS create_in_public,
+              has_database_privilege($1, current_database(), 'TEMPORARY') AS temp_tables`, [YSQL_SINK_USER]);
+    expect(pub.rows[0]).toEqual({ create_in_public: false, temp_tables: false });
+  });
+
+  it("runs the JDBC sink's upsert: inserts, grows a segment, and the trigger skips a stale replay", async () => {
+    await db.query("TRUNCATE watch_segments");
+    const [final] = fixtureSegments(8, 1, 1).filter((s) => s.heartbeat_count >= 3);
+    const v = allVersions(final);
+    await upsertBatch(sink, [v[0], v[1]]);
+    await upsertBatch(sink, [v[2], v[0]]);
+    expect((await allRows()).map(strip)).toEqual([v[2]]);
+  });
+
+  const refused: Array<[string, string, RegExp]> = [
+    ["DELETE", "DELETE FROM watch_segments", /permission denied for table watch_segments/],
+    ["TRUNCATE", "TRUNCATE watch_segments", /permission denied for table watch_segments/],
+    ["DROP TABLE", "DROP TABLE watch_segments", /must be owner of table watch_segments/],
+    ["ALTER TABLE", "ALTER TABLE watch_segments ADD COLUMN device text", /must be owner of table watch_segments/],
+    ["DROP TRIGGER", "DROP TRIGGER watch_segments_upsert_guard ON watch_segments", /must be owner of (table|relation) watch_segments/],
+    ["CREATE INDEX", "CREATE INDEX watch_segments_x ON watch_segments (end_ts)", /must be owner of table watch_segments/],
+    ["CREATE TABLE", "CREATE TABLE sink_scratch (x int)", /permission denied for schema public/],
+    ["CREATE TEMP TABLE", "CREATE TEMP TABLE sink_scratch (x int)", /permission denied to create temporary tables in database/],
+    ["CREATE FUNCTION", "CREATE FUNCTION public.sink_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'", /permission denied for schema public/],
+    ["CREATE SCHEMA", "CREATE SCHEMA sink_own", /permission denied for database/],
+    ["CREATE ROLE", "CREATE ROLE sink_friend", /permission denied to create role/],
+    ["ALTER ROLE … SUPERUSER", `ALTER ROLE ${YSQL_SINK_USER} SUPERUSER`, /must be superuser|permission denied/],
+    ["reading schema_migrations", "SELECT * FROM schema_migrations", /permission denied for table schema_migrations/],
+    ["reading a report view", "SELECT * FROM video_daily_watch", /permission denied for view video_daily_watch/],
+  ];
+  for (const [what, sql, error] of refused) {
+    it(`refuses ${what}`, async () => {
+      await expect(sink.query(sql)).rejects.toThrow(error);
+    });
+  }
+
+  it("after all that the table, its row and its trigger are untouched", async () => {
+    expect((await allRows()).length).toBe(1);
+    const trig = await db.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'watch_segments_upsert_guard'");
+    expect(trig.rows[0].n).toBe(1);
+  });
+
+  it("re-running the Job undoes hand-made grants and sets the Secret's new password (rotation)", async () => {
+    await db.query(`GRANT DELETE, TRUNCATE ON watch_segments TO ${YSQL_SINK_USER}`);
+    await db.query(`GRANT CREATE ON SCHEMA public TO ${YSQL_SINK_USER}`);
+    await db.query(`ALTER ROLE ${YSQL_SINK_USER} CREATEDB`);
+    const old = sinkPassword;
+    sinkPassword = newSinkPassword();
+    passwordsUsed.push(sinkPassword);
+    const rerun = runJob({ sinkPassword });
+    expect(rerun.status, `${rerun.stdout}\n${rerun.stderr}`).toBe(0);
+    await sink.end();
+    sink = await connectAs(YSQL_SINK_USER, sinkPassword);
+    await expect(connectAs(YSQL_SINK_USER, old)).rejects.toThrow(/password authentication failed/);
+    await expect(sink.query("DELETE FROM watch_segments")).rejects.toThrow(/permission denied for table watch_segments/);
+    await expect(sink.query("CREATE TABLE sink_scratch (x int)")).rejects.toThrow(/permission denied for schema public/);
+    const attrs = await db.query("SELECT rolcreatedb FROM pg_roles WHERE rolname = $1", [YSQL_SINK_USER]);
+    expect(attrs.rows[0].rolcreatedb).toBe(false);
+  });
+
+  it("the password never appears in the Job's output or the server log (with every statement logged)", () => {
+    const log = readFileSync(pg.logFile, "utf8");
+    // Guards the check below: statement logging is on, so a leak would have been written.
+    expect(log).toContain("CREATE TABLE IF NOT EXISTS watch_segments");
+    expect(jobOutputs.length).toBeGreaterThanOrEqual(10);
+    for (const pw of passwordsUsed) {
+      expect(log.includes(pw), "password in the server log").toBe(false);
+      expect(jobOutputs.some((o) => o.includes(pw)), "password in the Job's output").toBe(false);
+    }
+  });
+});
+
+describe("sink upsert as the sink role (INSERT … ON CONFLICT (user_id, video_id, start_ts) DO UPDATE)", () => {
   beforeEach(async () => {
     await db.query("TRUNCATE watch_segments");
   });
@@ -133,9 +262,9 @@ describe("sink upsert (INSERT … ON CONFLICT (user_id, video_id, start_ts) DO U
     const rnd = prng(99);
     // Every version of every segment, each delivered twice, in a random order, in batches of 50.
     const deliveries = shuffled([...finals.flatMap(allVersions), ...finals.flatMap(allVersions)], rnd);
-    for (const batch of chunks(deliveries, 50)) await upsertBatch(db, batch);
+    for (const batch of chunks(deliveries, 50)) await upsertBatch(sink, batch);
     // Then a consumer rewind replays an early slice of the stream again, stale versions included.
-    for (const batch of chunks(deliveries.slice(0, deliveries.length / 3), 50)) await upsertBatch(db, batch);
+    for (const batch of chunks(deliveries.slice(0, deliveries.length / 3), 50)) await upsertBatch(sink, batch);
 
     const rows = await allRows();
     expect(rows.length).toBe(finals.length);
@@ -154,7 +283,7 @@ describe("sink upsert (INSERT … ON CONFLICT (user_id, video_id, start_ts) DO U
         async (order, replays, batchSize) => {
           await db.query("TRUNCATE watch_segments");
           const stream = [...order, ...replays].map((i) => versions[i]);
-          for (const batch of chunks(stream, batchSize)) await upsertBatch(db, batch);
+          for (const batch of chunks(stream, batchSize)) await upsertBatch(sink, batch);
           const rows = await allRows();
           expect(rows.map(strip)).toEqual(sortSegs(finals));
         },
@@ -166,17 +295,17 @@ describe("sink upsert (INSERT … ON CONFLICT (user_id, video_id, start_ts) DO U
   it("updated_at is stamped on insert, moves on a real change, and stays put on an identical or stale replay", async () => {
     const [final] = fixtureSegments(5, 1, 1).filter((s) => s.heartbeat_count >= 3);
     const v = allVersions(final);
-    await upsertBatch(db, [v[1]]);
+    await upsertBatch(sink, [v[1]]);
     const [r1] = await allRows();
-    await upsertBatch(db, [v[1]]); // identical replay
+    await upsertBatch(sink, [v[1]]); // identical replay
     const [r2] = await allRows();
     expect(r2.updated_at.getTime()).toBe(r1.updated_at.getTime());
-    await upsertBatch(db, [v[0]]); // stale version
+    await upsertBatch(sink, [v[0]]); // stale version
     const [r3] = await allRows();
     expect(strip(r3)).toEqual(v[1]);
     expect(r3.updated_at.getTime()).toBe(r1.updated_at.getTime());
     await new Promise((r) => setTimeout(r, 20));
-    await upsertBatch(db, [v[2]]); // the segment grew
+    await upsertBatch(sink, [v[2]]); // the segment grew
     const [r4] = await allRows();
     expect(strip(r4)).toEqual(v[2]);
     expect(r4.updated_at.getTime()).toBeGreaterThan(r1.updated_at.getTime());
@@ -188,7 +317,7 @@ describe("report views (UTC days and hours) on fixture data", () => {
 
   beforeAll(async () => {
     await db.query("TRUNCATE watch_segments");
-    for (const batch of chunks(segs, 100)) await upsertBatch(db, batch);
+    for (const batch of chunks(segs, 100)) await upsertBatch(sink, batch);
   });
 
   // The session time zone must not change any report: run every check under two far-apart zones.
@@ -325,13 +454,13 @@ describe("constraints reject bad rows", () => {
   });
 
   it("a good row is accepted", async () => {
-    await db.query(SINK_UPSERT_SQL, segmentParams(good));
+    await sink.query(SINK_UPSERT_SQL, segmentParams(good));
     expect((await allRows()).map(strip)).toEqual([good]);
   });
 
   it("a small step back inside a segment (end position < start, negative watched_sec) is accepted: the sessionizer emits it", async () => {
     const drift = { ...good, start_ts: good.start_ts + 500_000, end_ts: good.start_ts + 505_000, end_position_sec: 5.5, heartbeat_count: 2, watched_sec: -4.5 };
-    await db.query(SINK_UPSERT_SQL, segmentParams(drift));
+    await sink.query(SINK_UPSERT_SQL, segmentParams(drift));
     expect((await allRows()).map(strip)).toContainEqual(drift);
   });
 
@@ -340,7 +469,7 @@ describe("constraints reject bad rows", () => {
       const row = { ...good, start_ts: good.start_ts + 1_000_000, end_ts: good.end_ts + 1_000_000, ...patch };
       // segmentParams would turn a null timestamp into 1970; send SQL NULL for every field the case nulls.
       const params = segmentParams(row as WatchSegment).map((p, i) => (patch[SEGMENT_COLUMNS[i]] === null ? null : p));
-      await expect(db.query(SINK_UPSERT_SQL, params)).rejects.toThrow(error);
+      await expect(sink.query(SINK_UPSERT_SQL, params)).rejects.toThrow(error);
     });
   }
 

@@ -3,10 +3,14 @@
  * JDBC plugin (test/real/kafka) and PostgreSQL 15 (test/real/pg) with our schema, running the local variant of
  * connectors/watchSegmentsSink.ts (JSON with schema instead of Avro; everything else as deployed).
  *
- * Proves: upsert on the value key converges under duplicates and replays; a tombstone does not stop the task; a
- * poison record lands in the DLQ with error context headers while later good records still land; records from an
- * aborted transaction are never loaded (read_committed).
+ * The schema is applied by the schema Job's own script, and the connector logs in as the sink's least-privilege role
+ * (connectors/schema/V003), never as the superuser, with the password reaching it only through a config provider.
+ *
+ * Proves: upsert on the value key converges under duplicates and replays, with nothing beyond that role's grants; a
+ * tombstone does not stop the task; a poison record lands in the DLQ with error context headers while later good
+ * records still land; records from an aborted transaction are never loaded (read_committed).
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +19,7 @@ import type { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../../components/durability";
 import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, WatchSegment } from "../../components/topics";
-import { loadMigrations } from "../../connectors/schema";
+import { YSQL_SINK_USER } from "../../components/yugabyteSpecs";
 import { CONFIG_PROVIDER_WORKER_CONFIG, localWatchSegmentsSinkConfig } from "../../connectors/watchSegmentsSink";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { startConnectWorker, type ConnectWorker } from "./kafka/connect";
@@ -23,6 +27,7 @@ import { waitUntil } from "./kafka/jvm";
 import { shouldSkipRealKafka } from "./kafka/paths";
 import { allVersions, fixtureSegments, segmentKey } from "./pg/fixtures";
 import { PgServer, startPostgres } from "./pg/harness";
+import { runSchemaJob } from "./pg/schemaJob";
 
 const skip = shouldSkipRealKafka();
 const CONNECTOR = "watch-segments-sink";
@@ -30,6 +35,8 @@ const CONNECTOR = "watch-segments-sink";
 const SOURCE_PARTITIONS = 3;
 /** How long to wait for records to reach the table: Connect polls, batches and commits every second or so. */
 const LAND_TIMEOUT_MS = 90_000;
+/** The sink role's password, as the sink Secret would hold it (32 alphanumerics). */
+const SINK_PASSWORD = randomBytes(48).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32);
 
 /** The Connect JSON schema for a WatchSegment value: the typed struct the sink needs (what Avro gives in prod). */
 const SEGMENT_SCHEMA = {
@@ -93,8 +100,10 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
 
   beforeAll(async () => {
     pg = await startPostgres();
+    // The schema Job's script (psql for ysqlsh): V003 creates the sink role with SINK_PASSWORD.
+    const job = runSchemaJob(pg, { sinkPassword: SINK_PASSWORD });
+    expect(job.status, `schema Job failed:\n${job.stdout}\n${job.stderr}`).toBe(0);
     db = await pg.connect();
-    for (const m of loadMigrations()) await db.query(m.sql);
 
     cluster = await startCluster();
     kafka = new Kafka({ clientId: "sink-test", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
@@ -111,18 +120,19 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
     await producer.connect();
 
-    // The password reaches the connector only through FileConfigProvider, as the Secret does in the cluster.
+    // The sink role's password reaches the connector only through FileConfigProvider, as the Secret does in the cluster.
     secretDir = mkdtempSync(join(tmpdir(), "watchpipe-sink-secret-"));
     const pwFile = join(secretDir, "db.properties");
-    writeFileSync(pwFile, `password=${pg.password}\n`, { mode: 0o600 });
+    writeFileSync(pwFile, `password=${SINK_PASSWORD}\n`, { mode: 0o600 });
 
     worker = await startConnectWorker({ bootstrap: cluster.bootstrap, extraConfig: { ...CONFIG_PROVIDER_WORKER_CONFIG.file } });
     const config = localWatchSegmentsSinkConfig({
-      db: { host: pg.host, port: pg.port, database: pg.database, user: pg.user },
+      db: { host: pg.host, port: pg.port, database: pg.database, user: YSQL_SINK_USER },
       password: { kind: "file", path: pwFile, key: "password" },
       tasksMax: 1,
     });
-    expect(config["connection.password"]).not.toContain(pg.password);
+    expect(config["connection.username"]).toBe(YSQL_SINK_USER);
+    expect(config["connection.password"]).not.toContain(SINK_PASSWORD);
     await worker.createConnector(CONNECTOR, config);
     await worker.waitForConnectorRunning(CONNECTOR);
   });
@@ -157,6 +167,12 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
     });
     expect(await rows()).toEqual(sorted);
     await expectTaskRunning();
+    // The rows were written by the sink role: its sessions are the only non-superuser ones on the database.
+    const sessions = await db.query(
+      "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+      [pg.database],
+    );
+    expect(sessions.rows.map((r: { usename: string }) => r.usename)).toEqual([YSQL_SINK_USER]);
   });
 
   it("a tombstone does not stop the task and later records still land", async () => {
@@ -235,7 +251,7 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
     const name = "watch-segments-canary";
     await worker.createConnector(name, {
       ...localWatchSegmentsSinkConfig({
-        db: { host: pg.host, port: pg.port, database: pg.database, user: pg.user },
+        db: { host: pg.host, port: pg.port, database: pg.database, user: YSQL_SINK_USER },
         password: { kind: "file", path: join(secretDir, "db.properties"), key: "password" },
         tasksMax: 1, topic, dlqTopic: dlq,
       }),

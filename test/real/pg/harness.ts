@@ -51,6 +51,8 @@ export interface PgServer {
   /** Database created for the caller (not `postgres`), empty at start. */
   readonly database: string;
   readonly dataDir: string;
+  /** The server's log (what a YSQL tserver's postgres log would hold): tests check secrets never reach it. */
+  readonly logFile: string;
   /** `pg` client config for {@link database} (or another database on the same server). */
   clientConfig(database?: string): ClientConfig;
   /** Connects a new client; the caller ends it. */
@@ -198,7 +200,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgServer> 
     };
     await createDatabase(database);
     const server: PgServer = {
-      host: PG_LISTEN_HOST, port, user: PG_SUPERUSER, password, database, dataDir,
+      host: PG_LISTEN_HOST, port, user: PG_SUPERUSER, password, database, dataDir, logFile,
       clientConfig, connect, createDatabase, stop: cleanup,
     };
     return server;

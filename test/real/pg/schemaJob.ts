@@ -1,0 +1,53 @@
+/**
+ * Applies the schema exactly as the YugabyteDB schema Job does: the generated script from connectors/schema.ts, with
+ * the Debian `psql` standing in for `ysqlsh` (same CLI), the superuser's libpq environment, and the sink role's
+ * password in the env var the Job fills from the sink Secret.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadMigrations, migrationJobScript, SCHEMA_DIR, SINK_PASSWORD_ENV } from "../../../connectors/schema";
+import { findPgBin, type PgServer } from "./harness";
+
+/** Tests wait briefly: the server is already up when the script runs. */
+const TEST_WAIT_FOR_DB_SEC = 10;
+
+export interface JobRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface JobEnv {
+  /** The sink role's password (WATCHPIPE_SINK_PASSWORD); omit to run the script without it. */
+  readonly sinkPassword?: string;
+  /** Extra or overriding environment (e.g. an unreachable PGPORT). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly waitForDbSec?: number;
+}
+
+/** Runs the Job's script against `server` as its superuser and returns what the Job pod would log. */
+export function runSchemaJob(server: PgServer, opts: JobEnv = {}): JobRun {
+  const files = loadMigrations().map((m) => m.file);
+  const script = migrationJobScript({
+    files, mountDir: SCHEMA_DIR, client: join(findPgBin(), "psql"), waitForDbSec: opts.waitForDbSec ?? TEST_WAIT_FOR_DB_SEC,
+  });
+  const dir = mkdtempSync(join(tmpdir(), "watchpipe-job-"));
+  try {
+    const path = join(dir, "migrate.sh");
+    writeFileSync(path, script, { mode: 0o755 });
+    const res = spawnSync("bash", [path], {
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin", PGHOST: server.host, PGPORT: String(server.port),
+        PGUSER: server.user, PGPASSWORD: server.password, PGDATABASE: server.database,
+        ...(opts.sinkPassword === undefined ? {} : { [SINK_PASSWORD_ENV]: opts.sinkPassword }),
+        ...opts.env,
+      },
+    });
+    return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
