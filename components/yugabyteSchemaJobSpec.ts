@@ -12,8 +12,8 @@ import {
   DEFAULT_MOUNT_DIR,
   migrationConfigMapData,
   migrationJobScript,
+  SCHEMA_VARIABLES,
   SINK_PASSWORD_ENV,
-  SINK_PASSWORD_VARIABLE,
   type Migration,
 } from "../connectors/schema";
 import { CA_KEY, SCHEMA_JOB_LABEL, YUGABYTE_IMAGE, YSQL_PORT } from "./yugabyteSpecs";
@@ -63,7 +63,7 @@ export function schemaJobSpecs(a: SchemaJobSpecArgs) {
   const files = a.migrations.map((m) => m.file);
   const data: Record<string, string> = {
     ...migrationConfigMapData(a.migrations),
-    [SCRIPT_FILE]: migrationJobScript({ files, mountDir: DEFAULT_MOUNT_DIR, variables: { [SINK_PASSWORD_VARIABLE]: SINK_PASSWORD_ENV } }),
+    [SCRIPT_FILE]: migrationJobScript({ files, mountDir: DEFAULT_MOUNT_DIR, variables: SCHEMA_VARIABLES }),
   };
   const hash = schemaContentHash(data);
   const name = `watchpipe-schema-${hash}`;

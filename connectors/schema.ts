@@ -4,6 +4,8 @@
  *
  * Files live in `connectors/schema/V<NNN>__<name>.sql`. Every file is idempotent, so the Job simply applies all of
  * them in order on every deploy; a schema change is always a new file, never an edit of a shipped one.
+ * Files may use psql meta-commands and variables (V003: `\if`, `\gexec`, `:'sink_password'`): apply them with
+ * psql/ysqlsh through {@link migrationJobScript}, not by sending the text through a driver.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
