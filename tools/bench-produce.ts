@@ -25,6 +25,8 @@ import { runLoadInWorkers } from "./loadgen/workers";
 const DEFAULT_RUNS = 3;
 /** ~5-10 s per run at the rates seen here: long enough for steady state, short enough for the whole bench. */
 const DEFAULT_RECORDS = 300_000;
+/** Records each client sends once, unmeasured, before the runs: ~2-5 s, enough to get fresh brokers past JIT warm-up. */
+const WARMUP_RECORDS = 150_000;
 /** Twelve partitions: four leaders per broker, several requests in flight per producer lane. */
 const DEFAULT_PARTITIONS = 12;
 /** Java producer batching comparable to the loadgen's large per-partition sends. */
@@ -35,7 +37,7 @@ const PERF_TEST_LINGER_MS = 5;
 const BENCH_BROKER_HEAP_MB = 768;
 /**
  * Two loadgen worker threads: kafkajs needs ~15 us of CPU per record, so one thread cannot keep up with the Java
- * client; two measured 57-68k/s vs 51-55k/s for one on this 2-core machine (three added nothing more here).
+ * client; back to back on one cluster two measured 57-72k/s vs 38-56k/s for one on this 2-core machine.
  */
 const DEFAULT_BENCH_WORKERS = 2;
 
@@ -146,10 +148,23 @@ async function main(): Promise<void> {
   console.log(`load average before the bench (1/5/15 min, ${os.cpus().length} cores): ${loadAverage()}`);
   const cluster = await startCluster({ heapMb: BENCH_BROKER_HEAP_MB });
   try {
-    const loadgenArgs = ["--bootstrap", cluster.bootstrap, "--count", String(records), "--rate", "0", "--progress-interval", "5"];
+    const loadgenArgs = ["--bootstrap", cluster.bootstrap, "--rate", "0", "--progress-interval", "5"];
     if (values.producers !== undefined) loadgenArgs.push("--producers", values.producers);
     if (values["batch-size"] !== undefined) loadgenArgs.push("--batch-size", values["batch-size"]);
     loadgenArgs.push("--workers", values.workers ?? String(DEFAULT_BENCH_WORKERS));
+    const loadgenConfig = (topic: string, count: number): LoadgenConfig => {
+      const parsed = parseLoadgenArgs([...loadgenArgs, "--topic", topic, "--count", String(count)], {});
+      if (parsed.help) throw new Error("unexpected --help");
+      return parsed.config;
+    };
+    // Unmeasured warm-up of the fresh brokers (JIT, page cache, first segments) by both clients, so neither side's
+    // first measured run pays for it. Without it the loadgen, going first, ran its first seconds at ~15k/s.
+    console.log(`warm-up (not measured): ${WARMUP_RECORDS} records from each client`);
+    await createDurableTopic(cluster.brokers, "bench_warmup_loadgen", partitions);
+    await createDurableTopic(cluster.brokers, "bench_warmup_perftest", partitions);
+    await runLoadgen(loadgenConfig("bench_warmup_loadgen", WARMUP_RECORDS), recordSize);
+    await runPerfTest(cluster.bootstrap, "bench_warmup_perftest", WARMUP_RECORDS, recordSize);
+
     const lg: Measured[] = [];
     const pt: Measured[] = [];
     for (let i = 1; i <= runs; i++) {
@@ -157,13 +172,23 @@ async function main(): Promise<void> {
       const ptTopic = `bench_perftest_${i}`;
       await createDurableTopic(cluster.brokers, lgTopic, partitions);
       await createDurableTopic(cluster.brokers, ptTopic, partitions);
-      const parsed = parseLoadgenArgs([...loadgenArgs, "--topic", lgTopic], {});
-      if (parsed.help) throw new Error("unexpected --help");
-      const cfg = parsed.config;
-      console.log(`run ${i}/${runs}: loadgen (${cfg.workers} worker thread(s), up to ${cfg.producers} lanes x batch ${cfg.batchSize}, ${records} records of ~${recordSize} B)`);
-      lg.push(await runLoadgen(cfg, recordSize));
-      console.log(`run ${i}/${runs}: kafka-producer-perf-test (${records} records of ${recordSize} B, batch.size ${PERF_TEST_BATCH_BYTES}, linger ${PERF_TEST_LINGER_MS} ms)`);
-      pt.push(await runPerfTest(cluster.bootstrap, ptTopic, records, recordSize));
+      const cfg = loadgenConfig(lgTopic, records);
+      const measureLoadgen = async (): Promise<void> => {
+        console.log(`run ${i}/${runs}: loadgen (${cfg.workers} worker thread(s), up to ${cfg.producers} lanes x batch ${cfg.batchSize}, ${records} records of ~${recordSize} B)`);
+        lg.push(await runLoadgen(cfg, recordSize));
+      };
+      const measurePerfTest = async (): Promise<void> => {
+        console.log(`run ${i}/${runs}: kafka-producer-perf-test (${records} records of ${recordSize} B, batch.size ${PERF_TEST_BATCH_BYTES}, linger ${PERF_TEST_LINGER_MS} ms)`);
+        pt.push(await runPerfTest(cluster.bootstrap, ptTopic, records, recordSize));
+      };
+      // Alternate who goes first, so whatever the previous run leaves behind (log flushes, GC) hits both sides.
+      if (i % 2 === 1) {
+        await measureLoadgen();
+        await measurePerfTest();
+      } else {
+        await measurePerfTest();
+        await measureLoadgen();
+      }
       console.log(
         `run ${i}: loadgen ${lg[i - 1]!.recordsPerSec.toFixed(0)} rec/s (${lg[i - 1]!.mbPerSec.toFixed(2)} MB/s) | ` +
           `perf-test ${pt[i - 1]!.recordsPerSec.toFixed(0)} rec/s (${pt[i - 1]!.mbPerSec.toFixed(2)} MB/s)`,
