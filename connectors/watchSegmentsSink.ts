@@ -8,7 +8,7 @@
  * (https://debezium.io/documentation/reference/stable/connectors/jdbc.html).
  */
 import { CONSUMER_ISOLATION_LEVEL, REPLICATION_FACTOR } from "../components/durability";
-import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC } from "../components/topics";
+import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchSegment } from "../components/topics";
 
 /** Apache 2.0, Maven Central; the version the Connect image/plugin list must install. */
 export const DEBEZIUM_JDBC_SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
@@ -269,6 +269,32 @@ export function watchSegmentsSinkSpec(args: AvroSinkArgs): KafkaConnectorSpec {
     state: "running",
     config: { ...sinkCoreConfig(args), ...VALUE_FORMATS.avro(args.schemaRegistryUrl) },
   };
+}
+
+/**
+ * The local variant's value schema (JsonConverter, schemas.enable=true): the typed struct the JDBC sink needs, which
+ * the Avro converter derives from the registered schema in the cluster. Producers in the local tests wrap each
+ * WatchSegment as `{schema, payload}` with it.
+ */
+export const WATCH_SEGMENT_CONNECT_SCHEMA = {
+  type: "struct",
+  name: "watchpipe.WatchSegment",
+  optional: false,
+  fields: [
+    { field: "user_id", type: "string", optional: false },
+    { field: "video_id", type: "string", optional: false },
+    { field: "start_position_sec", type: "double", optional: false },
+    { field: "end_position_sec", type: "double", optional: false },
+    { field: "start_ts", type: "int64", optional: false },
+    { field: "end_ts", type: "int64", optional: false },
+    { field: "heartbeat_count", type: "int32", optional: false },
+    { field: "watched_sec", type: "double", optional: false },
+  ],
+} as const;
+
+/** Pure: the record value the local sink variant (JsonConverter, schemas.enable=true) reads. */
+export function connectJsonEnvelope(s: WatchSegment): string {
+  return JSON.stringify({ schema: WATCH_SEGMENT_CONNECT_SCHEMA, payload: s });
 }
 
 /**

@@ -16,7 +16,8 @@
  * It proves the Kafka -> Connect -> database path and the smoke tool; it proves nothing about the SQL itself.
  */
 import { Kafka, logLevel, type Consumer } from "kafkajs";
-import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchSegment } from "../../components/topics";
+import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../components/topics";
+import { connectJsonEnvelope } from "../../connectors/watchSegmentsSink";
 import { asValid, decodeRaw, rejection, SegmentModel, sessionKey, type SegmentRecord } from "../../ksql/model";
 import { DEFAULT_SESSIONIZATION_PARAMS, type SessionizationParams } from "../../ksql/params";
 import { partitionForKey } from "../../ksql/ticks";
@@ -30,27 +31,7 @@ export const STAND_IN_LABEL = "[ksqlDB STAND-IN: reference model, not ksqlDB]";
 /** kafkajs consumer group join on a fresh 3-broker cluster takes a few seconds; allow for a busy machine. */
 const GROUP_JOIN_TIMEOUT_MS = 60_000;
 
-/** The Connect JSON schema of a WatchSegment value: the typed struct the JDBC sink needs (Avro gives it in the cluster). */
-export const WATCH_SEGMENT_CONNECT_SCHEMA = {
-  type: "struct",
-  name: "watchpipe.WatchSegment",
-  optional: false,
-  fields: [
-    { field: "user_id", type: "string", optional: false },
-    { field: "video_id", type: "string", optional: false },
-    { field: "start_position_sec", type: "double", optional: false },
-    { field: "end_position_sec", type: "double", optional: false },
-    { field: "start_ts", type: "int64", optional: false },
-    { field: "end_ts", type: "int64", optional: false },
-    { field: "heartbeat_count", type: "int32", optional: false },
-    { field: "watched_sec", type: "double", optional: false },
-  ],
-} as const;
 
-/** Pure: the record value the local sink variant (JsonConverter, schemas.enable=true) reads. */
-export function connectJsonEnvelope(s: WatchSegment): string {
-  return JSON.stringify({ schema: WATCH_SEGMENT_CONNECT_SCHEMA, payload: s });
-}
 
 export interface KsqlStandInOptions {
   readonly brokers: readonly string[];

@@ -6,7 +6,6 @@
  * constraints reject bad rows.
  */
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -19,7 +18,7 @@ import {
   allVersions, expectedDaily, expectedHourly, expectedResume, fixtureSegments, FIXTURE_DAY0_MS, prng, segmentKey,
 } from "./pg/fixtures";
 import { PgServer, startPostgres } from "./pg/harness";
-import { runSchemaJob, type JobRun } from "./pg/schemaJob";
+import { newSinkPassword, runSchemaJob, type JobRun } from "./pg/schemaJob";
 import { SEGMENT_COLUMNS, SINK_UPSERT_SQL, segmentParams, upsertBatch } from "./pg/sinkUpsert";
 
 const REPO_ROOT = join(__dirname, "..", "..");
@@ -34,7 +33,6 @@ let db: Client;
 /** Logged in as the sink role, like the Debezium JDBC sink. */
 let sink: Client;
 /** 32 alphanumerics, the shape components/yugabyte.ts generates. */
-const newSinkPassword = (): string => randomBytes(48).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32);
 let sinkPassword = newSinkPassword();
 /** Every sink password the Job was given and everything it printed: none of the former may appear in the latter. */
 const passwordsUsed: string[] = [sinkPassword];

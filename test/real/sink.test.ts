@@ -10,7 +10,6 @@
  * tombstone does not stop the task; a poison record lands in the DLQ with error context headers while later good
  * records still land; records from an aborted transaction are never loaded (read_committed).
  */
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,14 +19,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../../components/durability";
 import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, WatchSegment } from "../../components/topics";
 import { YSQL_SINK_USER } from "../../components/yugabyteSpecs";
-import { CONFIG_PROVIDER_WORKER_CONFIG, localWatchSegmentsSinkConfig } from "../../connectors/watchSegmentsSink";
+import { CONFIG_PROVIDER_WORKER_CONFIG, connectJsonEnvelope, localWatchSegmentsSinkConfig } from "../../connectors/watchSegmentsSink";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { startConnectWorker, type ConnectWorker } from "./kafka/connect";
 import { waitUntil } from "./kafka/jvm";
 import { shouldSkipRealKafka } from "./kafka/paths";
 import { allVersions, fixtureSegments, segmentKey } from "./pg/fixtures";
 import { PgServer, startPostgres } from "./pg/harness";
-import { runSchemaJob } from "./pg/schemaJob";
+import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
 
 const skip = shouldSkipRealKafka();
 const CONNECTOR = "watch-segments-sink";
@@ -36,26 +35,10 @@ const SOURCE_PARTITIONS = 3;
 /** How long to wait for records to reach the table: Connect polls, batches and commits every second or so. */
 const LAND_TIMEOUT_MS = 90_000;
 /** The sink role's password, as the sink Secret would hold it (32 alphanumerics). */
-const SINK_PASSWORD = randomBytes(48).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32);
+const SINK_PASSWORD = newSinkPassword();
 
-/** The Connect JSON schema for a WatchSegment value: the typed struct the sink needs (what Avro gives in prod). */
-const SEGMENT_SCHEMA = {
-  type: "struct",
-  name: "watchpipe.WatchSegment",
-  optional: false,
-  fields: [
-    { field: "user_id", type: "string", optional: false },
-    { field: "video_id", type: "string", optional: false },
-    { field: "start_position_sec", type: "double", optional: false },
-    { field: "end_position_sec", type: "double", optional: false },
-    { field: "start_ts", type: "int64", optional: false },
-    { field: "end_ts", type: "int64", optional: false },
-    { field: "heartbeat_count", type: "int32", optional: false },
-    { field: "watched_sec", type: "double", optional: false },
-  ],
-};
 
-const envelope = (s: WatchSegment): string => JSON.stringify({ schema: SEGMENT_SCHEMA, payload: s });
+const envelope = connectJsonEnvelope;
 const keyOf = (s: WatchSegment): string => `${s.user_id}|${s.video_id}`;
 
 describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brokers, PostgreSQL 15, 127.0.0.1)", () => {

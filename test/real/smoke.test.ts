@@ -20,7 +20,6 @@ import { Kafka, logLevel } from "kafkajs";
 import type { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC, type Heartbeat } from "../../components/topics";
-import { loadMigrations } from "../../connectors/schema";
 import { CONFIG_PROVIDER_WORKER_CONFIG, localWatchSegmentsSinkConfig } from "../../connectors/watchSegmentsSink";
 import { DEFAULT_SESSIONIZATION_PARAMS, secToMs } from "../../ksql/params";
 import { tickKeysForPartitions } from "../../ksql/ticks";
@@ -30,7 +29,9 @@ import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { startConnectWorker, type ConnectWorker } from "./kafka/connect";
 import { REPO_ROOT, shouldSkipRealKafka } from "./kafka/paths";
 import { startKsqlStandIn, STAND_IN_LABEL, type KsqlStandIn } from "./ksqlStandIn";
+import { YSQL_SINK_USER } from "../../components/yugabyteSpecs";
 import { findPgBin, startPostgres, type PgServer } from "./pg/harness";
+import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
 
 function pgMissing(): string | null {
   try {
@@ -43,6 +44,8 @@ function pgMissing(): string | null {
 
 const skip = shouldSkipRealKafka(pgMissing());
 const CONNECTOR = "watch-segments-sink";
+/** The sink role's password, set by the schema Job (V003) as in the cluster. */
+const SINK_PASSWORD = newSinkPassword();
 /** Partitions of heartbeats_raw, watch_segments and the stand-in's virtual `heartbeats`: several, so routing matters. */
 const PARTITIONS = 3;
 /** Ticks this far past gap + grace: every smoke session (ending "now") is then strictly past its close time. */
@@ -89,7 +92,9 @@ describe.skipIf(skip)("smoke end to end on real Kafka (3 brokers) + Connect JDBC
     const started = Date.now();
     pg = await startPostgres();
     db = await pg.connect();
-    for (const m of loadMigrations()) await db.query(m.sql);
+    // The schema Job's script (psql for ysqlsh), as deployed: V003 creates the sink role the connector logs in as.
+    const job = runSchemaJob(pg, { sinkPassword: SINK_PASSWORD });
+    expect(job.status, job.stderr).toBe(0);
 
     cluster = await startCluster();
     await createDurableTopic(cluster.brokers, RAW_HEARTBEATS_TOPIC, PARTITIONS);
@@ -97,12 +102,12 @@ describe.skipIf(skip)("smoke end to end on real Kafka (3 brokers) + Connect JDBC
 
     secretDir = mkdtempSync(join(tmpdir(), "watchpipe-smoke-secret-"));
     const pwFile = join(secretDir, "db.properties");
-    writeFileSync(pwFile, `password=${pg.password}\n`, { mode: 0o600 });
+    writeFileSync(pwFile, `password=${SINK_PASSWORD}\n`, { mode: 0o600 });
     worker = await startConnectWorker({ bootstrap: cluster.bootstrap, extraConfig: { ...CONFIG_PROVIDER_WORKER_CONFIG.file } });
     await worker.createConnector(
       CONNECTOR,
       localWatchSegmentsSinkConfig({
-        db: { host: pg.host, port: pg.port, database: pg.database, user: pg.user },
+        db: { host: pg.host, port: pg.port, database: pg.database, user: YSQL_SINK_USER },
         password: { kind: "file", path: pwFile, key: "password" },
         tasksMax: 1,
       }),

@@ -4,6 +4,7 @@
  * password in the env var the Job fills from the sink Secret.
  */
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +26,11 @@ export interface JobEnv {
   /** Extra or overriding environment (e.g. an unreachable PGPORT). */
   readonly env?: Readonly<Record<string, string>>;
   readonly waitForDbSec?: number;
+}
+
+/** A fresh 32-character alphanumeric sink password, like the RandomPassword the program generates. */
+export function newSinkPassword(): string {
+  return randomBytes(48).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32);
 }
 
 /** Runs the Job's script against `server` as its superuser and returns what the Job pod would log. */
