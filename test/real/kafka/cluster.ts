@@ -76,7 +76,11 @@ export interface KafkaTestCluster {
 
 /** Kafka cluster ids are 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
 function newClusterId(): string {
-  return randomBytes(16).toString("base64url");
+  // An id starting with "-" reads as a flag to kafka-storage (1 in 64 ids); Kafka's own Uuid.randomUuid skips those.
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<KafkaTestCluster> {
