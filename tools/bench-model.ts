@@ -6,6 +6,7 @@
 import { DEFAULT_SESSIONIZATION_PARAMS } from "../ksql/params";
 import { SegmentModel } from "../ksql/model/pipeline";
 import type { ValidHeartbeat } from "../ksql/model/validate";
+import { mulberry32 } from "./loadgen/simulate";
 
 /** Heartbeats per run: big enough to reach steady state (sessions opening and closing), small enough for ~seconds. */
 const HEARTBEATS = Number(process.env.BENCH_HEARTBEATS ?? 1_000_000);
@@ -14,20 +15,10 @@ const VIEWERS = Number(process.env.BENCH_VIEWERS ?? 8_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const T0 = 1_700_000_000_000;
 
-/** Deterministic PRNG (mulberry32) so every run measures the same input. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(n: number): ValidHeartbeat[] {
-  const r = rng(42);
+  // Deterministic PRNG so every run measures the same input.
+  const r = mulberry32(42);
   const viewers = Array.from({ length: VIEWERS }, (_, i) => ({
     user: `user-${i}`,
     video: `video-${Math.floor(r() * 5000)}`,

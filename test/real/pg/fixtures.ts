@@ -3,18 +3,10 @@
  * TypeScript (not SQL) so the database views are checked against an independent implementation.
  */
 import { HEARTBEAT_INTERVAL_SEC, WatchSegment } from "../../../components/topics";
+import { mulberry32 } from "../../../tools/loadgen/simulate";
 
-/** Small seeded PRNG (mulberry32): fixtures are identical on every run and machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (the load generator's mulberry32): fixtures are identical on every run and machine. */
+export const prng = mulberry32;
 
 const INTERVAL_MS = HEARTBEAT_INTERVAL_SEC * 1000;
 
