@@ -11,8 +11,8 @@ import { RAW_HEARTBEATS_TOPIC, type Heartbeat } from "./topics";
 import { containerSecurityContext, CURL_GID, CURL_IMAGE, CURL_UID, podSecurityContext, selectorLabels, workloadLabels } from "./streamingSpecs";
 
 export const SESSION_TICKER_APP = "session-ticker";
-/** Placeholder in the records file that the script replaces with the current epoch milliseconds on every attempt. */
-export const NOW_PLACEHOLDER = "__NOW_MS__";
+/** Token in the records file that the script replaces with the current epoch milliseconds on every attempt. */
+export const NOW_TOKEN = "__NOW_MS__";
 export const TICKER_SCRIPT = "tick.sh";
 export const TICKER_RECORDS = "records.json";
 export const TICKER_MOUNT_DIR = "/etc/watchpipe/session-ticker";
@@ -37,7 +37,7 @@ export interface SessionTickerSpecArgs {
 
 /**
  * The request body: one record per partition, value shaped like a player heartbeat (components/topics.ts
- * `Heartbeat`), event_ts left as a placeholder so every attempt carries the time it is sent.
+ * `Heartbeat`), event_ts left as a token so every attempt carries the time it is sent.
  */
 export function tickRecordsTemplate(partitions: number): string {
   const records = tickKeysForPartitions(partitions).map((t) => {
@@ -45,12 +45,12 @@ export function tickRecordsTemplate(partitions: number): string {
       user_id: t.user_id,
       video_id: t.video_id,
       position_sec: 0,
-      event_ts: NOW_PLACEHOLDER,
+      event_ts: NOW_TOKEN,
     };
     return { key: t.key, value };
   });
-  // The placeholder is written as a bare token so the substituted body has a JSON number there.
-  return JSON.stringify({ records }).replaceAll(`"${NOW_PLACEHOLDER}"`, NOW_PLACEHOLDER);
+  // The token is written as a bare token so the substituted body has a JSON number there.
+  return JSON.stringify({ records }).replaceAll(`"${NOW_TOKEN}"`, NOW_TOKEN);
 }
 
 /** Longest time one loop iteration can take: every attempt timing out, the pauses between them, then the sleep. */
@@ -81,7 +81,7 @@ while :; do
   sent=0
   while :; do
     now_ms="$(date +%s)000"
-    sed "s/${NOW_PLACEHOLDER}/$now_ms/g" "$RECORDS_FILE" > "$work/tick-body.json"
+    sed "s/${NOW_TOKEN}/$now_ms/g" "$RECORDS_FILE" > "$work/tick-body.json"
     code=$(curl -sS --max-time "$REQUEST_TIMEOUT_SEC" -o "$work/tick-response" -w '%{http_code}' \\
       -X POST -H 'Content-Type: ${BRIDGE_JSON_CONTENT_TYPE}' --data-binary @"$work/tick-body.json" "$url" 2>"$work/tick-error") || code="000"
     if [ "$code" = "200" ] && ! grep -q '"error_code"' "$work/tick-response"; then

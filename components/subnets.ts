@@ -14,7 +14,7 @@ function toAddress(dotted: string): number {
   return dotted.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
 }
 
-function toDotted(address: number): string {
+function dottedQuad(address: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
 }
 
@@ -38,7 +38,7 @@ export function subnetLayout(vpcCidr: string, azCount: number): SubnetLayout {
   const publicSize = size / 32;
   const indexes = Array.from({ length: azCount }, (_, i) => i);
   return {
-    private: indexes.map((i) => `${toDotted(base + i * privateSize)}/${prefix + 3}`),
-    public: indexes.map((i) => `${toDotted(base + (size * 3) / 4 + i * publicSize)}/${prefix + 5}`),
+    private: indexes.map((i) => `${dottedQuad(base + i * privateSize)}/${prefix + 3}`),
+    public: indexes.map((i) => `${dottedQuad(base + (size * 3) / 4 + i * publicSize)}/${prefix + 5}`),
   };
 }

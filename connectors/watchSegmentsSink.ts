@@ -4,7 +4,7 @@
  *
  * Both variants come from one builder; the only differences are {@link VALUE_FORMATS} (Avro + Schema Registry in
  * the cluster, JSON-with-schema locally because Confluent's AvroConverter is not on Maven Central) and where the
- * password placeholder points (a Kubernetes Secret vs. a local file). Property names are Debezium JDBC sink 3.x
+ * password reference points (a Kubernetes Secret vs. a local file). Property names are Debezium JDBC sink 3.x
  * (https://debezium.io/documentation/reference/stable/connectors/jdbc.html).
  */
 import { CONSUMER_ISOLATION_LEVEL, REPLICATION_FACTOR } from "../components/durability";
@@ -52,14 +52,14 @@ const FLUSH_RETRY_DELAY_MS = 2_000;
 const ERRORS_RETRY_TIMEOUT_MS = 600_000;
 const ERRORS_RETRY_DELAY_MAX_MS = 30_000;
 
-/** Where the database password comes from: always a config-provider placeholder, never the password itself. */
+/** Where the database password comes from: always a config-provider reference, never the password itself. */
 export type PasswordSource =
   /** Strimzi's KubernetesSecretConfigProvider, registered on the worker as `secrets`. */
   | { readonly kind: "kubernetesSecret"; readonly namespace: string; readonly secret: string; readonly key: string }
   /** Kafka's FileConfigProvider, registered on the worker as `file` (a properties file, e.g. a mounted Secret). */
   | { readonly kind: "file"; readonly path: string; readonly key: string };
 
-/** Worker-side config providers the placeholders need (the Connect component / local worker sets these). */
+/** Worker-side config providers the references need (the Connect component / local worker sets these). */
 export const CONFIG_PROVIDER_WORKER_CONFIG = {
   kubernetesSecret: {
     "config.providers": "secrets",
@@ -135,8 +135,8 @@ function fail(option: string, expected: string, actual: unknown, fix: string): n
   throw new Error(`watch segments sink: ${option} must be ${expected}, got ${JSON.stringify(actual)}; ${fix}`);
 }
 
-/** The password placeholder for a source; validates every part so a typo fails at preview, not in the worker. */
-export function passwordPlaceholder(src: PasswordSource): string {
+/** The password reference for a source; validates every part so a typo fails at preview, not in the worker. */
+export function passwordReference(src: PasswordSource): string {
   const part = /^[A-Za-z0-9._-]+$/;
   if (src.kind === "kubernetesSecret") {
     for (const [k, v] of [["namespace", src.namespace], ["secret", src.secret], ["key", src.key]] as const) {
@@ -184,7 +184,7 @@ export function sinkCoreConfig(args: WatchSegmentsSinkArgs): Record<string, stri
 
     "connection.url": jdbcUrl(args.db),
     "connection.username": args.db.user,
-    "connection.password": passwordPlaceholder(args.password),
+    "connection.password": passwordReference(args.password),
     "connection.pool.min_size": String(CONNECTION_POOL_MIN),
     "connection.pool.max_size": String(CONNECTION_POOL_MAX),
     "connection.pool.acquire_increment": "1",

@@ -12,7 +12,7 @@ import { CONSUMER_ISOLATION_LEVEL, REPLICATION_FACTOR } from "../components/dura
 import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC } from "../components/topics";
 import {
   AvroSinkArgs, CONFIG_PROVIDER_WORKER_CONFIG, DEBEZIUM_JDBC_SINK_CLASS, DEFAULT_BATCH_SIZE, jdbcUrl,
-  localWatchSegmentsSinkConfig, passwordPlaceholder, sinkCoreConfig, VALUE_FORMATS, watchSegmentsSinkSpec,
+  localWatchSegmentsSinkConfig, passwordReference, sinkCoreConfig, VALUE_FORMATS, watchSegmentsSinkSpec,
 } from "../connectors/watchSegmentsSink";
 
 const SHARED = resolve(__dirname, "..", "..", "shared");
@@ -121,7 +121,7 @@ describe("watch segments sink: Strimzi KafkaConnector spec", () => {
     expect(CONSUMER_ISOLATION_LEVEL).toBe("read_committed");
   });
 
-  it("never carries a plaintext password: the password is a Kubernetes Secret placeholder", () => {
+  it("never carries a plaintext password: the password is a Kubernetes Secret reference", () => {
     expect(spec.config["connection.password"]).toBe("${secrets:yugabyte/segments-sink-db:password}");
     for (const [k, v] of Object.entries(spec.config)) {
       if (/password|secret|credential/i.test(k)) expect(v, k).toMatch(/^\$\{(secrets|file):[^}]+\}$/);
@@ -175,8 +175,8 @@ describe("watch segments sink: input validation names the option, the expected a
     ["table", () => sinkCoreConfig({ ...args, table: "Watch Segments" }), /table must be a lower-case SQL identifier/],
     ["tasksMax", () => watchSegmentsSinkSpec({ ...args, tasksMax: 0 }), /tasksMax must be an integer >= 1, got 0/],
     ["schemaRegistryUrl", () => watchSegmentsSinkSpec({ ...args, schemaRegistryUrl: "schema-registry:8081" }), /schemaRegistryUrl must be an http\(s\) URL/],
-    ["password.secret", () => passwordPlaceholder({ kind: "kubernetesSecret", namespace: "ns", secret: "a:b", key: "k" }), /password\.secret must be a Kubernetes name/],
-    ["password.path", () => passwordPlaceholder({ kind: "file", path: "relative.properties", key: "k" }), /password\.path must be an absolute path/],
+    ["password.secret", () => passwordReference({ kind: "kubernetesSecret", namespace: "ns", secret: "a:b", key: "k" }), /password\.secret must be a Kubernetes name/],
+    ["password.path", () => passwordReference({ kind: "file", path: "relative.properties", key: "k" }), /password\.path must be an absolute path/],
   ];
   for (const [what, run, error] of cases) it(`rejects a bad ${what}`, () => expect(run).toThrow(error));
 });

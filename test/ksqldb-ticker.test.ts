@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionTicker } from "../components/sessionTicker";
 import {
   BRIDGE_JSON_CONTENT_TYPE,
-  NOW_PLACEHOLDER,
+  NOW_TOKEN,
   sessionTickerDeploymentSpec,
   TICK_MAX_ATTEMPTS,
   TICKER_ALIVE_FILE,
@@ -35,7 +35,7 @@ interface BridgeRecord {
 
 describe("tick records", () => {
   it.each([1, 3, 12, 60])("with %i partitions: one record per partition, each keyed onto its own partition", (n) => {
-    const body = JSON.parse(tickRecordsTemplate(n).replaceAll(NOW_PLACEHOLDER, "1700000000000")) as { records: BridgeRecord[] };
+    const body = JSON.parse(tickRecordsTemplate(n).replaceAll(NOW_TOKEN, "1700000000000")) as { records: BridgeRecord[] };
     expect(body.records).toHaveLength(n);
     const partitions = body.records.map((r) => partitionForKey(`${r.value.user_id}|${r.value.video_id}`, n));
     expect(new Set(partitions).size).toBe(n);
