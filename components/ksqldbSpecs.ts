@@ -28,6 +28,8 @@ import {
 } from "./streamingSpecs";
 
 /** App label and StatefulSet name; the ClusterIP Service has the same name. */
+/** Compression of everything ksqlDB's queries produce (changelogs, repartition and sink topics). */
+export const KSQLDB_PRODUCER_COMPRESSION = "zstd";
 export const KSQLDB_APP = "ksqldb";
 /** Headless Service that gives each server a stable DNS name for ksql.advertised.listener. */
 export const KSQLDB_HEADLESS_SERVICE = "ksqldb-headless";
@@ -118,6 +120,9 @@ export function ksqldbProperties(args: KsqldbSpecArgs): Record<string, string> {
     // A query created by a later migration must start from the beginning of its input, not from "now".
     "ksql.streams.auto.offset.reset": "earliest",
     ...prefixed("ksql.streams.producer.", stringValues(PRODUCER_DURABILITY_CONFIG)),
+    // Every heartbeat rewrites its session's point list in the changelog (~300 MB/s at the design peak, ksql/README.md);
+    // the fixed-width digit strings compress about 3x (deflate on realistic batches), so compress what reaches brokers.
+    "ksql.streams.producer.compression.type": KSQLDB_PRODUCER_COMPRESSION,
     "ksql.streams.consumer.isolation.level": CONSUMER_ISOLATION_LEVEL,
     // Processing log: records the queries could not process, queryable as the KSQL_PROCESSING_LOG stream. Named
     // explicitly (the name the ksqldb user's ACL grants) so the pre-created KafkaTopic and the server agree.

@@ -101,6 +101,10 @@ describe.each(STACKS)("ksqlDB on the %s stack", (stack) => {
     expect(props().get("ksql.functions.collect_list.limit")).toBe(String(COLLECT_LIST_LIMIT));
   });
 
+  it("compresses what its queries produce (the session changelog rewrites a point list per heartbeat)", () => {
+    expect(props().get("ksql.streams.producer.compression.type")).toBe("zstd");
+  });
+
   it("talks to Kafka over TLS + SCRAM-SHA-512 as the ksqldb user, JAAS from the KafkaUser Secret only", () => {
     expect(props().get("security.protocol")).toBe("SASL_SSL");
     expect(props().get("sasl.mechanism")).toBe(SASL_MECHANISM);
