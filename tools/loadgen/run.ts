@@ -10,7 +10,7 @@ import type { LoadgenConfig } from "./config";
 import { describeSendError, type SendResult } from "./kafkaSender";
 import { toRecords, type LoadRecord } from "./records";
 import { createSimulation, mulberry32, nextHeartbeats } from "./simulate";
-import { formatProgress, msUntilDue, recordsAllowed } from "./stats";
+import { msUntilDue, ProgressMeter, recordsAllowed } from "./stats";
 
 /** After a failed send a lane waits this long before trying again, so a down cluster is not hammered. */
 export const FAILURE_BACKOFF_MS = 1_000;
@@ -130,13 +130,8 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
   let produced = 0;
   let generated = 0;
   let generatorDone = false;
-  let acked = 0;
-  let failed = 0;
   let malformedAcked = 0;
   const errors = new Map<string, number>();
-  let windowStart = started;
-  let windowAcked = 0;
-  let windowLatencies: number[] = [];
 
   const laneOf = hooks.laneOf;
   const queues = laneOf === undefined ? [new LaneQueue()] : lanes.map(() => new LaneQueue());
@@ -152,14 +147,7 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
   /** Abort or deadline: stop generating and stop sending (records still queued are never sent, nor counted). */
   const stopped = (): boolean => hooks.signal?.aborted === true || Date.now() >= deadline;
 
-  const progress = (): void => {
-    const now = Date.now();
-    log(formatProgress({ elapsedMs: now - started, acked, failed, windowAcked, windowMs: now - windowStart, windowLatenciesMs: windowLatencies }));
-    windowStart = now;
-    windowAcked = 0;
-    windowLatencies = [];
-  };
-  const timer = setInterval(progress, cfg.progressIntervalSec * 1000);
+  const meter = new ProgressMeter(log, cfg.progressIntervalSec, started);
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -201,10 +189,7 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
   };
 
   const account = (records: readonly LoadRecord[], res: SendResult): Error | null => {
-    acked += res.acked;
-    failed += res.failed;
-    windowAcked += res.acked;
-    windowLatencies.push(res.latencyMs);
+    meter.record(res.acked, res.failed, res.latencyMs);
     hooks.onResult?.(res);
     for (const r of res.ackedRecords) if (r.malformed) malformedAcked++;
     if (res.ackedRecords.length > 0) hooks.onAcked?.(res.ackedRecords);
@@ -239,11 +224,10 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
   try {
     await Promise.all([generate(), ...lanes.map((lane, i) => laneLoop(lane, laneOf === undefined ? queues[0]! : queues[i]!))]);
   } finally {
-    clearInterval(timer);
+    meter.stop();
     hooks.signal?.removeEventListener("abort", wakeAll);
-    progress();
   }
   const unsent = queues.reduce((n, q) => n + q.length, 0);
   if (unsent > 0) log(`stopped with ${unsent} generated records still queued; they were not sent and are not counted`);
-  return { generated, acked, failed, malformedAcked, elapsedMs: Date.now() - started, errors };
+  return { generated, acked: meter.acked, failed: meter.failed, malformedAcked, elapsedMs: Date.now() - started, errors };
 }

@@ -61,3 +61,50 @@ export function formatProgress(s: ProgressSnapshot): string {
     `rate ${formatRate(rate)} (avg ${formatRate(avg)}) | ${lat}`
   );
 }
+
+/**
+ * Running totals of acknowledged and failed records, printed as a progress line (window rate and batch latency
+ * percentiles) every interval and once more on {@link stop}.
+ */
+export class ProgressMeter {
+  acked = 0;
+  failed = 0;
+  private windowStart: number;
+  private windowAcked = 0;
+  private windowLatencies: number[] = [];
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(private readonly log: (line: string) => void, intervalSec: number, readonly started = Date.now()) {
+    this.windowStart = started;
+    this.timer = setInterval(() => this.report(), intervalSec * 1000);
+  }
+
+  /** One send's outcome. */
+  record(acked: number, failed: number, latencyMs: number): void {
+    this.acked += acked;
+    this.failed += failed;
+    this.windowAcked += acked;
+    this.windowLatencies.push(latencyMs);
+  }
+
+  report(): void {
+    const now = Date.now();
+    this.log(formatProgress({
+      elapsedMs: now - this.started,
+      acked: this.acked,
+      failed: this.failed,
+      windowAcked: this.windowAcked,
+      windowMs: now - this.windowStart,
+      windowLatenciesMs: this.windowLatencies,
+    }));
+    this.windowStart = now;
+    this.windowAcked = 0;
+    this.windowLatencies = [];
+  }
+
+  /** Stop the timer and print the final line. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.report();
+  }
+}

@@ -15,7 +15,7 @@ import type { LoadgenConfig } from "./config";
 import { fetchTopicPartitioning, kafkaClientConfig } from "./kafkaSender";
 import type { RunSummary } from "./run";
 import { userId } from "./simulate";
-import { formatProgress } from "./stats";
+import { ProgressMeter } from "./stats";
 
 /** What one worker does: its partitions, its viewers, and its share of the rate and count. */
 export interface WorkerPlan {
@@ -149,20 +149,7 @@ export async function runLoadInWorkers(cfg: LoadgenConfig, runId: string, hooks:
   const plans = planWorkers({ workers: cfg.workers, partitions: partitioning.partitions, viewers: cfg.viewers, rate: cfg.rate, count: cfg.count, partitionOf: partitioning.partitionOf });
   log(`${plans.length} worker threads: ` + plans.map((p) => `w${p.index} partitions ${p.partitions.join(",")} (${p.viewerIndexes.length} viewers)`).join("; "));
 
-  const started = Date.now();
-  let acked = 0;
-  let failed = 0;
-  let windowStart = started;
-  let windowAcked = 0;
-  let windowLatencies: number[] = [];
-  const progress = (): void => {
-    const now = Date.now();
-    log(formatProgress({ elapsedMs: now - started, acked, failed, windowAcked, windowMs: now - windowStart, windowLatenciesMs: windowLatencies }));
-    windowStart = now;
-    windowAcked = 0;
-    windowLatencies = [];
-  };
-  const timer = setInterval(progress, cfg.progressIntervalSec * 1000);
+  const meter = new ProgressMeter(log, cfg.progressIntervalSec);
 
   const workers = plans.map((plan) => {
     const input: WorkerInput = { cfg: workerConfig(cfg, plan, plans.length), plan, runId: workerRunId(runId, plan.index) };
@@ -186,10 +173,7 @@ export async function runLoadInWorkers(cfg: LoadgenConfig, runId: string, hooks:
             };
             worker.on("message", (m: FromWorker) => {
               if (m.type === "result") {
-                acked += m.acked;
-                failed += m.failed;
-                windowAcked += m.acked;
-                windowLatencies.push(m.latencyMs);
+                meter.record(m.acked, m.failed, m.latencyMs);
               } else if (m.type === "log") log(`[w${plan.index}] ${m.line}`);
               else if (m.type === "done") {
                 summary = { ...m.summary, errors: new Map(m.summary.errors) };
@@ -210,8 +194,7 @@ export async function runLoadInWorkers(cfg: LoadgenConfig, runId: string, hooks:
     }
     return mergeSummaries(outcomes.map((o) => (o as PromiseFulfilledResult<RunSummary>).value));
   } finally {
-    clearInterval(timer);
+    meter.stop();
     hooks.signal?.removeEventListener("abort", stopAll);
-    progress();
   }
 }
