@@ -11,8 +11,8 @@
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../../components/durability";
-import { parseLoadgenArgs, type LoadgenConfig } from "../../tools/loadgen/config";
-import { createPartitionedKafkaLanes, describeSendError, KafkaLane, maxSendFailureMs } from "../../tools/loadgen/kafkaSender";
+import { DEFAULT_SEND_TIMEOUT_MS, parseLoadgenArgs, type LoadgenConfig } from "../../tools/loadgen/config";
+import { createPartitionedKafkaLanes, describeSendError, KafkaLane, maxSendFailureMs, REQUEST_TIMEOUT_MARGIN_MS } from "../../tools/loadgen/kafkaSender";
 import { toRecords, type LoadRecord } from "../../tools/loadgen/records";
 import { runLoad, type RunSummary } from "../../tools/loadgen/run";
 import { createSimulation, nextHeartbeats } from "../../tools/loadgen/simulate";
@@ -30,8 +30,13 @@ const PARTITIONS = 6;
 const LOAD_RATE = 3_000;
 /** Load before the first kill, so the failure hits a producer in steady state. */
 const WARMUP_MS = 4_000;
-/** Load kept running after a kill/restart to show the producer carries on. */
-const AFTER_KILL_MS = 12_000;
+/**
+ * Load kept running after a kill before the broker returns. A request already in flight to the killed broker is given
+ * up only when kafkajs's request timeout (send timeout + margin) expires; then leadership has moved (the test brokers'
+ * session timeout is 4 s) and the retry lands. Waiting that long plus slack shows the producer carrying on with the
+ * broker still down, instead of racing the timeout.
+ */
+const AFTER_KILL_MS = DEFAULT_SEND_TIMEOUT_MS + REQUEST_TIMEOUT_MARGIN_MS + 6_000;
 /** (b) uses short timeouts so "fails within the bound" is observable in a test run. */
 const B_SEND_TIMEOUT_MS = 3_000;
 const B_RETRIES = 3;
