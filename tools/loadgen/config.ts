@@ -136,6 +136,19 @@ function num(name: string, raw: string | undefined, fallback: number, check: (n:
 }
 const isInt = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
 
+/** How to reach Kafka or the bridge: the flags every tool that sends heartbeats accepts (loadgen, smoke). */
+export const CONNECTION_OPTIONS = {
+  mode: { type: "string" },
+  bootstrap: { type: "string" },
+  "bridge-url": { type: "string" },
+  topic: { type: "string" },
+  tls: { type: "boolean" },
+  "ca-file": { type: "string" },
+  "sasl-username": { type: "string" },
+  "send-timeout-ms": { type: "string" },
+  retries: { type: "string" },
+} as const;
+
 export type ParseResult = { readonly help: true } | { readonly help: false; readonly config: LoadgenConfig };
 
 /** Pure: argv (without node/script) + env -> config. Throws with a message naming the bad option. */
@@ -146,13 +159,7 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
     allowPositionals: false,
     options: {
       help: { type: "boolean" },
-      mode: { type: "string" },
-      bootstrap: { type: "string" },
-      "bridge-url": { type: "string" },
-      topic: { type: "string" },
-      tls: { type: "boolean" },
-      "ca-file": { type: "string" },
-      "sasl-username": { type: "string" },
+      ...CONNECTION_OPTIONS,
       viewers: { type: "string" },
       videos: { type: "string" },
       rate: { type: "string" },
@@ -164,8 +171,6 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
       producers: { type: "string" },
       workers: { type: "string" },
       compression: { type: "string" },
-      "send-timeout-ms": { type: "string" },
-      retries: { type: "string" },
       "progress-interval": { type: "string" },
       "client-id": { type: "string" },
     },

@@ -14,7 +14,7 @@ import {
   type SessionizationParams,
   worstCaseCloseDelaySec,
 } from "../../ksql/params";
-import { ENV as LOADGEN_ENV, parseLoadgenArgs, type LoadgenConfig } from "../loadgen/config";
+import { CONNECTION_OPTIONS, ENV as LOADGEN_ENV, parseLoadgenArgs, type LoadgenConfig } from "../loadgen/config";
 import { DEFAULT_DATABASE, DEFAULT_PORT, SSL_MODES, type Connection, type SslMode } from "../report";
 import { HEARTBEATS_PER_VIEWER, runIdProblem, scenarioFitProblem } from "./scenario";
 
@@ -136,15 +136,7 @@ export function parseSmokeArgs(argv: readonly string[], env: Readonly<Record<str
     allowPositionals: false,
     options: {
       help: { type: "boolean", short: "h" },
-      mode: { type: "string" },
-      bootstrap: { type: "string" },
-      "bridge-url": { type: "string" },
-      topic: { type: "string" },
-      tls: { type: "boolean" },
-      "ca-file": { type: "string" },
-      "sasl-username": { type: "string" },
-      "send-timeout-ms": { type: "string" },
-      retries: { type: "string" },
+      ...CONNECTION_OPTIONS,
       "pg-host": { type: "string" },
       "pg-port": { type: "string" },
       "pg-database": { type: "string" },
