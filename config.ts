@@ -7,14 +7,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "./components/durability";
-import { INSTANCE_TYPES, isKnownInstanceType } from "./components/instanceTypes";
+import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "./contract/durability";
+import { INSTANCE_TYPES, isKnownInstanceType } from "./contract/instanceTypes";
+import { isIpv4Cidr } from "./contract/cidr";
+import type { AppSettings } from "./contract/settings";
 import {
   DEFAULT_GRACE_PERIOD_SEC,
   DEFAULT_SEEK_TOLERANCE_SEC,
   DEFAULT_SESSION_GAP_SEC,
   DEFAULT_TICK_INTERVAL_SEC,
-} from "./ksql/params";
+} from "./contract/sessionization";
 
 /** Config namespace: keys are `watchpipe:<section>` in Pulumi.<stack>.yaml. */
 export const CONFIG_NAMESPACE = "watchpipe";
@@ -79,18 +81,6 @@ const KUBERNETES_VERSION = /^1\.(2[89]|3[0-9])$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[0-9a-f-]+$/;
-
-/** True for an IPv4 CIDR such as 10.40.0.0/16 whose address has no bits set past the prefix. */
-export function isIpv4Cidr(value: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-  if (!m) return false;
-  const octets = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return false;
-  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const hostBits = 2 ** (32 - prefix);
-  return address % hostBits === 0;
-}
 
 const cidr = z.string().refine(isIpv4Cidr, { message: "expected an IPv4 CIDR like 10.40.0.0/16 (network address, prefix 0-32)" });
 const instanceType = z.string().refine(isKnownInstanceType, {
@@ -241,6 +231,11 @@ export type AppConfig = Omit<ParsedConfig, "yugabyte"> & {
   readonly project: string;
   readonly region: string;
 };
+// config.ts validates into the contract's AppSettings (components are typed against it): a schema change that drifts
+// from contract/settings.ts fails to compile here.
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const configMatchesSettings: SameShape<AppConfig, AppSettings> = true;
+void configMatchesSettings;
 export type ClusterConfig = AppConfig["cluster"];
 export type EksClusterConfig = Extract<ClusterConfig, { mode: "eks" }>;
 export type KafkaConfig = AppConfig["kafka"];

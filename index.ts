@@ -3,11 +3,11 @@
  * outputs; components hold the logic.
  */
 import { loadConfig } from "./config";
-import { kafkaPlatform } from "./components/kafkaPlatform";
-import { streamProcessingFromConfig } from "./components/ksqldb";
-import { kubernetesTarget } from "./components/platform";
-import { kafkaConnectFromConfig } from "./components/connect";
-import { yugabyteFromConfig } from "./components/yugabyte";
+import { kafkaPlatform } from "./components/kafka/kafkaPlatform";
+import { streamProcessingFromConfig } from "./components/stream/ksqldb";
+import { kubernetesTarget } from "./components/aws/platform";
+import { kafkaConnectFromConfig } from "./components/sink/connect";
+import { yugabyteFromConfig } from "./components/sink/yugabyte";
 
 // Validate before anything is registered: a bad key fails preview with a message naming it.
 const config = loadConfig();

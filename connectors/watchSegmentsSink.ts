@@ -7,8 +7,8 @@
  * password reference points (a Kubernetes Secret vs. a local file). Property names are Debezium JDBC sink 3.x
  * (https://debezium.io/documentation/reference/stable/connectors/jdbc.html).
  */
-import { CONSUMER_ISOLATION_LEVEL, REPLICATION_FACTOR } from "../components/durability";
-import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchSegment } from "../components/topics";
+import { CONSUMER_ISOLATION_LEVEL, REPLICATION_FACTOR } from "../contract/durability";
+import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchSegment } from "../contract/topics";
 
 /** Apache 2.0, Maven Central; the version the Connect image/plugin list must install. */
 export const DEBEZIUM_JDBC_SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";

@@ -4,8 +4,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { REPLICATION_FACTOR } from "../components/durability";
-import { type SessionizationParams, secToMs } from "./params";
+import { REPLICATION_FACTOR } from "../contract/durability";
+import { type SessionizationParams, secToMs } from "../contract/sessionization";
 
 /** Where the migration files live (ksql-migrations' `migrations/` directory). */
 export const MIGRATIONS_DIR = path.join(__dirname, "migrations");

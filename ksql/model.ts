@@ -3,7 +3,7 @@
  * a time in arrival order, get the records the SQL would write when it would write them; `closeAll()` ends input.
  * ksql/README.md states the semantics; test/ksql runs the vectors and property tests against this model.
  */
-export * from "./params";
+export * from "../contract/sessionization";
 export { encodePoint, decodePoint, positionToMs, type Point } from "./model/encoding";
 export { continues, segmentsOfPoints, toWatchSegment, type SegmentPoints } from "./model/segments";
 export { PartitionSessionizer, sessionKey, isTickKey, TICK_ITEM, type EmittedSession } from "./model/sessionizer";

@@ -2,7 +2,7 @@
  * `npx tsx ksql/render-statements.ts [partitions]`: prints all migrations with the default parameters substituted,
  * as one statements file for ksql-test-runner (which has no `--define`). Used by ksql/run-vectors.sh.
  */
-import { DEFAULT_SESSIONIZATION_PARAMS } from "./params";
+import { DEFAULT_SESSIONIZATION_PARAMS } from "../contract/sessionization";
 import { renderStatements } from "./migrations";
 
 const partitions = Number(process.argv[2] ?? 1);

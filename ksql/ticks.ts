@@ -5,7 +5,7 @@
  * partition this module finds a tick video_id whose key hashes there, so one tick per partition advances stream
  * time everywhere and quiet partitions still close their sessions.
  */
-import { SESSION_KEY_SEPARATOR, TICK_USER_ID } from "./params";
+import { SESSION_KEY_SEPARATOR, TICK_USER_ID } from "../contract/sessionization";
 
 /** Kafka's Utils.murmur2: 32-bit MurmurHash2 with Kafka's seed, over the key bytes. */
 export function murmur2(data: Uint8Array): number {

@@ -4,8 +4,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { REJECTED_HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../components/topics";
-import { type SessionizationParams, SESSION_KEY_SEPARATOR } from "./params";
+import { REJECTED_HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../contract/topics";
+import { type SessionizationParams, SESSION_KEY_SEPARATOR } from "../contract/sessionization";
 import { RawPipelineModel, type SegmentRecord } from "./model/pipeline";
 
 export const VECTORS_DIR = path.join(__dirname, "tests");

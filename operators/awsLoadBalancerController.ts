@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { irsaTrustPolicy } from "../components/clusterSpecs";
+import { irsaTrustPolicy } from "../contract/irsa";
 import {
   LBC_CHART,
   LBC_CHART_REPO,

@@ -3,7 +3,7 @@
  * `validateResource` / `validateStack` with passing and failing inputs.
  *
  * They mirror the unit-test policies over the mocked program (the Kafka rules ARE the unit tests' functions, from
- * components/kafkaPolicies.ts, so they are written once) AND check what mocks cannot see: `eks.Cluster` is a
+ * contract/kafkaPolicies.ts, so they are written once) AND check what mocks cannot see: `eks.Cluster` is a
  * remote component, so only a real preview shows its children (the `aws:eks/cluster:Cluster` encryption config, its
  * security groups and launch templates). Every policy is mandatory: a violation fails `pulumi preview` and `up`.
  *
@@ -28,7 +28,7 @@ import {
   listenerProblems,
   type ResourceLike,
   topicDurabilityProblems,
-} from "../components/kafkaPolicies";
+} from "../contract/kafkaPolicies";
 import {
   configMapKafkaProblems,
   configMapSecretProblems,
@@ -49,7 +49,7 @@ import {
   type Props,
   STRIMZI_GROUP,
   workloadKafkaProblems,
-} from "./checks";
+} from "../contract/resourceChecks";
 
 /** The subset of ResourceValidationArgs the policies read (tests build it from recorded resources). */
 export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "urn" | "name">;
@@ -88,7 +88,7 @@ function strimzi(kinds: string[], check: (kind: string, props: Props) => string[
   };
 }
 
-/** A resource policy from one of components/kafkaPolicies.ts's checks (their messages already name the resource). */
+/** A resource policy from one of contract/kafkaPolicies.ts's checks (their messages already name the resource). */
 function shared(check: (r: ResourceLike) => string[]) {
   return (args: ResourceArgs, report: ReportViolation) => {
     for (const problem of check({ type: args.type, name: args.name, inputs: args.props })) report(problem);
@@ -125,7 +125,7 @@ export const kafkaListenersTlsAuth: WatchpipeResourcePolicy = {
 
 export const kafkaAclsLeastPrivilege: WatchpipeResourcePolicy = {
   name: "kafka-acls-least-privilege",
-  description: "KafkaUser ACLs name their topics and groups; wildcards and prefixes only where components/kafkaAcls.ts allow-lists them.",
+  description: "KafkaUser ACLs name their topics and groups; wildcards and prefixes only where components/kafka/kafkaAcls.ts allow-lists them.",
   enforcementLevel: MANDATORY,
   validateResource: shared(aclWildcardProblems),
 };
@@ -299,7 +299,7 @@ export const nodeGroupsInPrivateSubnets: WatchpipeStackPolicy = {
     for (const group of args.resources.filter((r) => r.type === NODE_GROUP)) {
       const subnets = sources(group, "subnetIds", byUrn).filter((s) => s.type === SUBNET);
       if (subnets.length === 0) {
-        report(`node group ${group.name}: its subnetIds do not come from subnets created in this stack, so they cannot be proven private; create the subnets in the program (components/network.ts) or review and exempt this stack`, group.urn);
+        report(`node group ${group.name}: its subnetIds do not come from subnets created in this stack, so they cannot be proven private; create the subnets in the program (components/aws/network.ts) or review and exempt this stack`, group.urn);
         continue;
       }
       for (const subnet of subnets) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config";
-import { MAX_PARTITIONS_PER_TOPIC, partitionPlan, PARTITION_MULTIPLE } from "../components/capacity";
+import { MAX_PARTITIONS_PER_TOPIC, partitionPlan, PARTITION_MULTIPLE } from "../contract/capacity";
 import { stackConfig } from "./harness";
 
 /** Config values as loadConfig sees them: JSON where it parses, plain text otherwise. */

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, isIpv4Cidr, parseConfig, type RawConfig } from "../config";
+import { ConfigError, parseConfig, type RawConfig } from "../config";
+import { isIpv4Cidr } from "../contract/cidr";
 
 const ROOT = join(__dirname, "..");
 

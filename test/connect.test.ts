@@ -16,12 +16,12 @@ import {
   kafkaConnectSpec,
   pluginPinProblems,
   secretReaderRbac,
-} from "../components/connectSpecs";
-import { CONNECT_CONFIG_TOPIC, CONNECT_OFFSET_TOPIC, CONNECT_STATUS_TOPIC, KAFKA_CLIENT_LABEL, KAFKA_USERS, SINK_CONNECTOR_NAME } from "../components/clients";
-import { CONSUMER_ISOLATION_LEVEL, MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../components/durability";
-import { KAFKA_VERSION } from "../components/kafkaSpecs";
-import { WATCH_SEGMENTS_DLQ_TOPIC } from "../components/topics";
-import { SINK_CREDENTIALS_SECRET, SINK_PASSWORD_KEY, YSQL_SINK_USER } from "../components/yugabyteSpecs";
+} from "../components/sink/connectSpecs";
+import { CONNECT_CONFIG_TOPIC, CONNECT_OFFSET_TOPIC, CONNECT_STATUS_TOPIC, KAFKA_CLIENT_LABEL, KAFKA_USERS, SINK_CONNECTOR_NAME } from "../contract/clients";
+import { CONSUMER_ISOLATION_LEVEL, MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../contract/durability";
+import { KAFKA_VERSION } from "../components/kafka/kafkaSpecs";
+import { WATCH_SEGMENTS_DLQ_TOPIC } from "../contract/topics";
+import { SINK_CREDENTIALS_SECRET, SINK_PASSWORD_KEY, YSQL_SINK_USER } from "../components/sink/yugabyteSpecs";
 import { watchSegmentsSinkSpec } from "../connectors/watchSegmentsSink";
 import { validateCustomResource } from "./crdSchema";
 import { describeWithShared } from "./withShared";

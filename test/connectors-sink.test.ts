@@ -8,8 +8,8 @@ import { join, resolve } from "node:path";
 import Ajv from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CONSUMER_ISOLATION_LEVEL, REPLICATION_FACTOR } from "../components/durability";
-import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC } from "../components/topics";
+import { CONSUMER_ISOLATION_LEVEL, REPLICATION_FACTOR } from "../contract/durability";
+import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC } from "../contract/topics";
 import {
   AvroSinkArgs, CONFIG_PROVIDER_WORKER_CONFIG, DEBEZIUM_JDBC_SINK_CLASS, DEFAULT_BATCH_SIZE, jdbcUrl,
   localWatchSegmentsSinkConfig, passwordReference, sinkCoreConfig, VALUE_FORMATS, watchSegmentsSinkSpec,

@@ -18,6 +18,6 @@ export type { ProgramRun, RecordedResource } from "../tools/mockRun";
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
   return runProgramWith(stack, overrides, async () => {
     vi.resetModules();
-    return (await import("../index")) as Record<string, unknown>;
+    return (await import("..")) as Record<string, unknown>;
   });
 }

@@ -3,7 +3,7 @@
  * durability, security and data-safety policies.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { KAFKA_CLIENT_LABEL, KAFKA_TLS_PORT, KAFKA_USERS } from "../components/clients";
+import { KAFKA_CLIENT_LABEL, KAFKA_TLS_PORT, KAFKA_USERS } from "../contract/clients";
 import {
   aclWildcardProblems,
   bridgeProducerProblems,
@@ -12,7 +12,7 @@ import {
   listenerProblems,
   strimziKind,
   topicDurabilityProblems,
-} from "../components/kafkaPolicies";
+} from "../contract/kafkaPolicies";
 import { STRIMZI_CHART_VERSION } from "../operators/strimziValues";
 import {
   HEARTBEATS_TOPIC,
@@ -20,7 +20,7 @@ import {
   REJECTED_HEARTBEATS_TOPIC,
   WATCH_SEGMENTS_DLQ_TOPIC,
   WATCH_SEGMENTS_TOPIC,
-} from "../components/topics";
+} from "../contract/topics";
 import { validateCustomResource } from "./crdSchema";
 import { type ProgramRun, type RecordedResource, runProgram } from "./harness";
 import { unknownValuePaths } from "./helmValues";

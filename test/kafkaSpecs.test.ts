@@ -1,9 +1,10 @@
 /** Pure builders and policy checks of the Kafka platform, with failing inputs as well as passing ones. */
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config";
-import { KAFKA_USERS } from "../components/clients";
-import { clientAcls, kafkaUserManifest, kafkaUserManifests, KSQL_INTERNAL_PREFIX } from "../components/kafkaAcls";
-import { albAnnotations, bridgeManifest } from "../components/kafkaBridgeSpecs";
+import { KAFKA_USERS } from "../contract/clients";
+import { clientAcls, kafkaUserManifest, kafkaUserManifests } from "../components/kafka/kafkaAcls";
+import { KSQL_INTERNAL_PREFIX } from "../contract/acls";
+import { albAnnotations, bridgeManifest } from "../components/kafka/kafkaBridgeSpecs";
 import {
   aclWildcardProblems,
   brokerDurabilityProblems,
@@ -14,9 +15,9 @@ import {
   listenerProblems,
   producerConfigProblems,
   topicDurabilityProblems,
-} from "../components/kafkaPolicies";
-import { brokerConfig, heapFor, kafkaManifest, nodePoolManifest, nodePoolPlans, quantityToMiB } from "../components/kafkaSpecs";
-import { kafkaTopicManifest, topicResourceName } from "../components/kafkaTopicSpecs";
+} from "../contract/kafkaPolicies";
+import { brokerConfig, heapFor, kafkaManifest, nodePoolManifest, nodePoolPlans, quantityToMiB } from "../components/kafka/kafkaSpecs";
+import { kafkaTopicManifest, topicResourceName } from "../components/kafka/kafkaTopicSpecs";
 import { LBC_OWNERSHIP_TAG, lbcPolicyDocument } from "../operators/awsLoadBalancerControllerSpecs";
 import { validateCustomResource } from "./crdSchema";
 import { describeWithShared } from "./withShared";

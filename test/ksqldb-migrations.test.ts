@@ -10,8 +10,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KSQL_MIGRATIONS_STREAM, KSQL_MIGRATIONS_TABLE } from "../components/clients";
-import { KsqlMigrations, ksqlMigrationsSpecArgs } from "../components/ksqlMigrations";
+import { KSQL_MIGRATIONS_STREAM, KSQL_MIGRATIONS_TABLE } from "../contract/clients";
+import { KsqlMigrations, ksqlMigrationsSpecArgs } from "../components/stream/ksqlMigrations";
 import {
   applyScript,
   contentHash,
@@ -24,10 +24,10 @@ import {
   migrationsResourceName,
   parseManifest,
   waitScript,
-} from "../components/ksqlMigrationsSpecs";
-import { CURL_IMAGE, KSQLDB_IMAGE } from "../components/streamingSpecs";
+} from "../components/stream/ksqlMigrationsSpecs";
+import { CURL_IMAGE, KSQLDB_IMAGE } from "../components/stream/streamingSpecs";
 import { migrationDefines, migrationFiles } from "../ksql/migrations";
-import { DEFAULT_SESSIONIZATION_PARAMS } from "../ksql/params";
+import { DEFAULT_SESSIONIZATION_PARAMS } from "../contract/sessionization";
 import { containersOf, describeWithCurl, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
 import { ROOT } from "./harness";
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SessionTicker } from "../components/sessionTicker";
+import { SessionTicker } from "../components/stream/sessionTicker";
 import {
   BRIDGE_JSON_CONTENT_TYPE,
   NOW_TOKEN,
@@ -21,10 +21,10 @@ import {
   tickerScript,
   tickRecordsTemplate,
   worstCaseIterationSec,
-} from "../components/sessionTickerSpecs";
-import { CURL_IMAGE } from "../components/streamingSpecs";
-import { RAW_HEARTBEATS_TOPIC } from "../components/topics";
-import { TICK_USER_ID } from "../ksql/params";
+} from "../components/stream/sessionTickerSpecs";
+import { CURL_IMAGE } from "../components/stream/streamingSpecs";
+import { RAW_HEARTBEATS_TOPIC } from "../contract/topics";
+import { TICK_USER_ID } from "../contract/sessionization";
 import { partitionForKey } from "../ksql/ticks";
 import { containersOf, describeWithCurl, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
 

@@ -3,10 +3,10 @@
  * run per stack): the policies hold on what the program registers, and the pieces point at each other.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { KAFKA_CLIENT_LABEL } from "../components/clients";
-import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../components/durability";
-import { KSQL_PROCESSING_LOG_TOPIC } from "../components/kafkaAcls";
-import { SCHEMAS_TOPIC } from "../components/topics";
+import { KAFKA_CLIENT_LABEL } from "../contract/clients";
+import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../contract/durability";
+import { KSQL_PROCESSING_LOG_TOPIC } from "../contract/acls";
+import { SCHEMAS_TOPIC } from "../contract/topics";
 import { type ProgramRun, runProgram } from "./harness";
 import { containersOf, STACKS } from "./ksqldb.mocks";
 

@@ -3,13 +3,13 @@
  * resources the component registers (under mocks); the processing-log KafkaTopic validates against the CRD.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER_CA_SECRET, KAFKA_CLIENT_LABEL, KAFKA_USERS, KSQL_SERVICE_ID } from "../components/clients";
-import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, SASL_MECHANISM } from "../components/durability";
-import { Ksqldb } from "../components/ksqldb";
-import { KSQL_PROCESSING_LOG_TOPIC } from "../components/kafkaAcls";
-import { KSQL_ENV_PREFIX, ksqldbEnv, ksqldbProperties, type KsqldbSpecArgs, standbyReplicas, streamThreadsPerReplica } from "../components/ksqldbSpecs";
-import { envNameToProperty, KAFKA_CA_FILE, propertyToEnvName } from "../components/streamingSpecs";
-import { COLLECT_LIST_LIMIT } from "../ksql/params";
+import { CLUSTER_CA_SECRET, KAFKA_CLIENT_LABEL, KAFKA_USERS, KSQL_SERVICE_ID } from "../contract/clients";
+import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, SASL_MECHANISM } from "../contract/durability";
+import { Ksqldb } from "../components/stream/ksqldb";
+import { KSQL_PROCESSING_LOG_TOPIC } from "../contract/acls";
+import { KSQL_ENV_PREFIX, ksqldbEnv, ksqldbProperties, type KsqldbSpecArgs, standbyReplicas, streamThreadsPerReplica } from "../components/stream/ksqldbSpecs";
+import { envNameToProperty, KAFKA_CA_FILE, propertyToEnvName } from "../components/stream/streamingSpecs";
+import { COLLECT_LIST_LIMIT } from "../contract/sessionization";
 import { validateCustomResource } from "./crdSchema";
 import { type ComponentRun, containersOf, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
 import { describeWithShared } from "./withShared";

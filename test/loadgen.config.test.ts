@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PRODUCER_DURABILITY_CONFIG } from "../components/durability";
-import { RAW_HEARTBEATS_TOPIC } from "../components/topics";
+import { PRODUCER_DURABILITY_CONFIG } from "../contract/durability";
+import { RAW_HEARTBEATS_TOPIC } from "../contract/topics";
 import { DEFAULT_RETRIES, ENV, parseLoadgenArgs, type LoadgenConfig } from "../tools/loadgen/config";
 import {
   createKeyPartitioner,
@@ -65,7 +65,7 @@ describe("loadgen flags and environment", () => {
   });
 });
 
-describe("kafkajs settings come from components/durability.ts", () => {
+describe("kafkajs settings come from contract/durability.ts", () => {
   const base = parse(["--bootstrap", "h:9093", "--retries", "7", "--send-timeout-ms", "4000"]);
 
   it("uses acks=all (-1), idempotence, one request in flight, no auto topic creation and explicit retries", () => {

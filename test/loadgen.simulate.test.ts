@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { HEARTBEAT_INTERVAL_SEC, type Heartbeat } from "../components/topics";
+import { HEARTBEAT_INTERVAL_SEC, type Heartbeat } from "../contract/topics";
 import { heartbeatJson, MALFORMED_KINDS, malformedValue, toRecords } from "../tools/loadgen/records";
 import { createSimulation, mulberry32, nextHeartbeats } from "../tools/loadgen/simulate";
 

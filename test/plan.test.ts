@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { INSTANCE_TYPES } from "../components/instanceTypes";
+import { INSTANCE_TYPES } from "../contract/instanceTypes";
 import type { RecordedResource } from "../tools/mockRun";
 import {
   designHeadroom,

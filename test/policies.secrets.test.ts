@@ -4,7 +4,7 @@
  * "mock-<name>", so any copy of them elsewhere (a ConfigMap, an env value, a CR, Helm values, an output) shows up here.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CREDENTIALS_SECRET, SINK_CREDENTIALS_SECRET } from "../components/yugabyteSpecs";
+import { CREDENTIALS_SECRET, SINK_CREDENTIALS_SECRET } from "../components/sink/yugabyteSpecs";
 import { runProgram, type ProgramRun } from "./harness";
 
 /** The RandomPassword resources (names are fixed once shipped): the YSQL superuser's and the JDBC sink role's. */

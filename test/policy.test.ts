@@ -3,9 +3,9 @@
  * (an RF 1 topic, a plaintext listener, a :latest image, a node group in a public subnet, an unencrypted cluster…).
  */
 import { describe, expect, it } from "vitest";
-import { BROKER_DURABILITY_CONFIG, TOPIC_DURABILITY_CONFIG } from "../components/durability";
-import { imagePinProblem } from "../components/kafkaPolicies";
-import { k8sType, kafkaPropertyProblem } from "../policy/checks";
+import { BROKER_DURABILITY_CONFIG, TOPIC_DURABILITY_CONFIG } from "../contract/durability";
+import { imagePinProblem } from "../contract/kafkaPolicies";
+import { k8sType, kafkaPropertyProblem } from "../contract/resourceChecks";
 import {
   eksEndpointRestricted,
   eksSecretsEncrypted,
@@ -115,7 +115,7 @@ describe("kafka-topic-durability", () => {
 });
 
 describe("kafka-broker-durability", () => {
-  it("passes the broker config of components/durability.ts", () => {
+  it("passes the broker config of contract/durability.ts", () => {
     expect(violations(kafkaBrokerDurability, resource(KAFKA, goodKafka))).toEqual([]);
   });
   it("rejects min.insync.replicas 1, unclean election and a missing internal-topic RF", () => {

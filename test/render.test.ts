@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { k8sType } from "../policy/checks";
+import { k8sType } from "../contract/resourceChecks";
 import type { RecordedResource } from "../tools/mockRun";
 import { NOTE_ANNOTATION, objectOf, REDACTED, renderObjects, writeRender } from "../tools/renderObjects";
 import { isKnownCustomResourceGroup, validateCustomResource } from "./crdSchema";

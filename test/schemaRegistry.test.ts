@@ -3,12 +3,12 @@
  * resources the component registers (under mocks); `_schemas` validates against Strimzi's KafkaTopic CRD.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER_CA_SECRET, KAFKA_CLIENT_LABEL, KAFKA_USERS, SCHEMA_REGISTRY_GROUP_ID } from "../components/clients";
-import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, SASL_MECHANISM } from "../components/durability";
-import { SchemaRegistry } from "../components/schemaRegistry";
-import { SCHEMA_COMPATIBILITY, schemaRegistryEnv, schemaRegistryProperties, SR_ENV_PREFIX } from "../components/schemaRegistrySpecs";
-import { envNameToProperty, KAFKA_CA_FILE } from "../components/streamingSpecs";
-import { SCHEMAS_TOPIC } from "../components/topics";
+import { CLUSTER_CA_SECRET, KAFKA_CLIENT_LABEL, KAFKA_USERS, SCHEMA_REGISTRY_GROUP_ID } from "../contract/clients";
+import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, SASL_MECHANISM } from "../contract/durability";
+import { SchemaRegistry } from "../components/stream/schemaRegistry";
+import { SCHEMA_COMPATIBILITY, schemaRegistryEnv, schemaRegistryProperties, SR_ENV_PREFIX } from "../components/stream/schemaRegistrySpecs";
+import { envNameToProperty, KAFKA_CA_FILE } from "../components/stream/streamingSpecs";
+import { SCHEMAS_TOPIC } from "../contract/topics";
 import { validateCustomResource } from "./crdSchema";
 import { type ComponentRun, containersOf, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
 import { describeWithShared } from "./withShared";

@@ -3,8 +3,8 @@
  * driven by a fake sender, a fake table and a fake clock. No network.
  */
 import { describe, expect, it } from "vitest";
-import type { WatchSegment } from "../components/topics";
-import { DEFAULT_SESSIONIZATION_PARAMS, worstCaseCloseDelaySec } from "../ksql/params";
+import type { WatchSegment } from "../contract/topics";
+import { DEFAULT_SESSIONIZATION_PARAMS, worstCaseCloseDelaySec } from "../contract/sessionization";
 import { rejection } from "../ksql/model";
 import type { SendResult } from "../tools/loadgen/kafkaSender";
 import type { LoadRecord } from "../tools/loadgen/records";
@@ -140,7 +140,7 @@ describe("smoke flags", () => {
     return r.config;
   };
 
-  it("defaults: ksql/params.ts parameters, timeout = worst-case close delay + sink margin, YSQL port and database", () => {
+  it("defaults: contract/sessionization.ts parameters, timeout = worst-case close delay + sink margin, YSQL port and database", () => {
     const c = parse([]);
     expect(c.params).toEqual(P);
     expect(c.timeoutSec).toBe(Math.ceil(worstCaseCloseDelaySec(P) + SINK_MARGIN_SEC));

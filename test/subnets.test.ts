@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { subnetLayout } from "../components/subnets";
+import { subnetLayout } from "../components/aws/subnets";
 
 describe("subnetLayout", () => {
   it.each([

@@ -4,10 +4,10 @@
  * logs in as the sink's own role (never the superuser).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { KAFKA_CLIENT_LABEL, SINK_CONNECTOR_NAME } from "../components/clients";
-import { CREDENTIALS_SECRET, SINK_CREDENTIALS_SECRET, SINK_PASSWORD_KEY, YSQL_ADMIN_USER, YSQL_SINK_USER } from "../components/yugabyteSpecs";
+import { KAFKA_CLIENT_LABEL, SINK_CONNECTOR_NAME } from "../contract/clients";
+import { CREDENTIALS_SECRET, SINK_CREDENTIALS_SECRET, SINK_PASSWORD_KEY, YSQL_ADMIN_USER, YSQL_SINK_USER } from "../components/sink/yugabyteSpecs";
 import { SINK_PASSWORD_ENV } from "../connectors/schema";
-import { WATCH_SEGMENTS_DLQ_TOPIC } from "../components/topics";
+import { WATCH_SEGMENTS_DLQ_TOPIC } from "../contract/topics";
 import { runProgram, type ProgramRun } from "./harness";
 import { validateCustomResource } from "./crdSchema";
 import { describeWithShared } from "./withShared";

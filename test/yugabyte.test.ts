@@ -7,9 +7,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { KafkaConnectCluster } from "../components/connect";
-import { YugabyteDatabase, type YugabyteDatabaseArgs } from "../components/yugabyte";
-import { schemaContentHash, schemaJobSpecs } from "../components/yugabyteSchemaJobSpec";
+import { KafkaConnectCluster } from "../components/sink/connect";
+import { YugabyteDatabase, type YugabyteDatabaseArgs } from "../components/sink/yugabyte";
+import { schemaContentHash, schemaJobSpecs } from "../components/sink/yugabyteSchemaJobSpec";
 import {
   CREDENTIALS_SECRET,
   helmValues,
@@ -23,7 +23,7 @@ import {
   YSQL_SINK_USER,
   ybUniverseSpec,
   type UniverseSizing,
-} from "../components/yugabyteSpecs";
+} from "../components/sink/yugabyteSpecs";
 import { loadMigrations, SINK_PASSWORD_ENV, SINK_PASSWORD_VARIABLE } from "../connectors/schema";
 import { KafkaConnectorSpec } from "../connectors/watchSegmentsSink";
 import { validateCustomResource } from "./crdSchema";

@@ -3,7 +3,7 @@
  * runs, median. Input is generated: many concurrent viewers over many videos, 5 s heartbeats with jitter, seeks,
  * pauses, abandons and mild arrival disorder, in one partition. Not a test: prints figures.
  */
-import { DEFAULT_SESSIONIZATION_PARAMS } from "../ksql/params";
+import { DEFAULT_SESSIONIZATION_PARAMS } from "../contract/sessionization";
 import { SegmentModel } from "../ksql/model/pipeline";
 import type { ValidHeartbeat } from "../ksql/model/validate";
 import { mulberry32 } from "./loadgen/simulate";

@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import * as os from "node:os";
 import { parseArgs } from "node:util";
-import { PRODUCER_DURABILITY_CONFIG } from "../components/durability";
+import { PRODUCER_DURABILITY_CONFIG } from "../contract/durability";
 import { createDurableTopic } from "../test/real/kafka/admin";
 import { startCluster } from "../test/real/kafka/cluster";
 import { kafkaClasspath } from "../test/real/kafka/paths";

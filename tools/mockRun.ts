@@ -245,7 +245,7 @@ export async function runProgramOnce(stack: string): Promise<ProgramRun> {
   if (!existsSync(join(ROOT, `Pulumi.${stack}.yaml`))) {
     throw new Error(`no Pulumi.${stack}.yaml in ${ROOT}; expected one of the stacks ${knownStacks().join(", ")}. Pass --stack <name>.`);
   }
-  return runProgramWith(stack, {}, async () => (await import("../index")) as Record<string, unknown>);
+  return runProgramWith(stack, {}, async () => (await import("..")) as Record<string, unknown>);
 }
 
 /** Resolve an Output (including secret or unknown-free outputs under mocks). */

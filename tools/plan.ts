@@ -1,6 +1,6 @@
 /**
  * `npm run plan -- --stack <s>`: a ten-second summary of a stack without touching the cloud: what it creates (counts
- * by kind), the heartbeat topics' headroom at the 100,000 events/s design peak (components/capacity.ts), and a
+ * by kind), the heartbeat topics' headroom at the 100,000 events/s design peak (contract/capacity.ts), and a
  * monthly cost estimate from the dated list-price table in tools/prices.ts. The program runs under the test mocks
  * with the stack's real config.
  */

@@ -4,8 +4,8 @@
  * without a list to update) and the stack's validated config. Pure: tools/plan.ts prints, tests check the math.
  */
 import { type AppConfig, DEFAULT_PEAK_EVENTS_PER_SEC } from "../config";
-import { partitionPlan } from "../components/capacity";
-import { isObject, k8sType } from "../policy/checks";
+import { partitionPlan } from "../contract/capacity";
+import { isObject, k8sType } from "../contract/resourceChecks";
 import type { RecordedResource } from "./mockRun";
 import { unwrapSecret } from "./renderObjects";
 import {

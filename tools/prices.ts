@@ -22,7 +22,7 @@ export const DAYS_PER_MONTH = 30.42;
 /** EKS control plane, per cluster-hour, Kubernetes versions in standard support (extended support is $0.60). */
 export const EKS_CLUSTER_PER_HOUR = 0.1;
 
-/** EC2 on-demand Linux, per instance-hour. Every type in components/instanceTypes.ts must have a row (tested). */
+/** EC2 on-demand Linux, per instance-hour. Every type in contract/instanceTypes.ts must have a row (tested). */
 export const EC2_PER_HOUR: Readonly<Record<string, number>> = {
   "t3.large": 0.0832,
   "t3.xlarge": 0.1664,

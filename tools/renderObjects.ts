@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
-import { HELM_RELEASE_TYPE, isObject, isSecretName, k8sType } from "../policy/checks";
+import { HELM_RELEASE_TYPE, isObject, isSecretName, k8sType } from "../contract/resourceChecks";
 import type { RecordedResource } from "./mockRun";
 
 export const REDACTED = "<redacted>";

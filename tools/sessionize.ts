@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { sessionize } from "../ksql/model/pipeline";
 import { InputError, parseSessionizeInput } from "../ksql/model/input";
-import { DEFAULT_GRACE_PERIOD_SEC, DEFAULT_SEEK_TOLERANCE_SEC, DEFAULT_SESSION_GAP_SEC } from "../ksql/params";
+import { DEFAULT_GRACE_PERIOD_SEC, DEFAULT_SEEK_TOLERANCE_SEC, DEFAULT_SESSION_GAP_SEC } from "../contract/sessionization";
 
 /** Exit code for bad input (usage, unreadable file, invalid JSON, invalid heartbeat or config). */
 const EXIT_INVALID_INPUT = 2;

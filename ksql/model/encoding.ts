@@ -3,7 +3,7 @@
  * the playhead in whole milliseconds as 11 zero-padded digits. Fixed width makes string order equal numeric
  * (event_ts, position) order, so the SQL can sort and deduplicate with ARRAY_SORT / ARRAY_DISTINCT on strings.
  */
-import { MAX_EVENT_TS_MS, MAX_POSITION_SEC } from "../params";
+import { MAX_EVENT_TS_MS, MAX_POSITION_SEC } from "../../contract/sessionization";
 
 /** Digits of event_ts (epoch ms) in a point: MAX_EVENT_TS_MS has 13. */
 export const TS_DIGITS = 13;

@@ -3,7 +3,7 @@
  * only properly typed fields, and a heartbeat the SQL would reject is an input error too: a vector must say exactly
  * which heartbeats it means. Messages name the record index, the field, what was expected and what was found.
  */
-import { DEFAULT_SESSIONIZATION_PARAMS, paramProblems, type SessionizationParams } from "../params";
+import { DEFAULT_SESSIONIZATION_PARAMS, paramProblems, type SessionizationParams } from "../../contract/sessionization";
 import { reasonText, rejection, type Rejection, type ValidHeartbeat } from "./validate";
 
 export interface SessionizeInput {

@@ -2,8 +2,8 @@
  * The whole SQL pipeline for one partition: raw JSON records -> validation (V000001) -> session windows -> segments
  * (V000002), and the JDBC sink's upsert on (user_id, video_id, start_ts) at the end.
  */
-import type { WatchSegment } from "../../components/topics";
-import { type SessionizationParams, SESSION_KEY_SEPARATOR, secToMs } from "../params";
+import type { WatchSegment } from "../../contract/topics";
+import { type SessionizationParams, SESSION_KEY_SEPARATOR, secToMs } from "../../contract/sessionization";
 import { segmentsOfPoints, toWatchSegment } from "./segments";
 import { type EmittedSession, isTickKey, PartitionSessionizer } from "./sessionizer";
 import { asValid, decodeRaw, reasonText, rejection, type ValidHeartbeat } from "./validate";

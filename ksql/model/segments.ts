@@ -2,7 +2,7 @@
  * Splitting one closed session into watch segments: what the SQL's REDUCE lambda computes from the session's
  * sorted, de-duplicated points.
  */
-import type { WatchSegment } from "../../components/topics";
+import type { WatchSegment } from "../../contract/topics";
 import { decodePoint, type Point } from "./encoding";
 
 export interface SegmentPoints {

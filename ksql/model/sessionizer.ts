@@ -9,7 +9,7 @@
  *   and stay in the store: a later record can still extend the last one (see README, "Emission").
  * COLLECT_LIST keeps at most `collectListLimit` items per session (ksqlDB's aggregate/merge truncation).
  */
-import { COLLECT_LIST_LIMIT, SESSION_KEY_SEPARATOR, TICK_USER_ID } from "../params";
+import { COLLECT_LIST_LIMIT, SESSION_KEY_SEPARATOR, TICK_USER_ID } from "../../contract/sessionization";
 import { encodePoint, positionToMs } from "./encoding";
 import type { ValidHeartbeat } from "./validate";
 

@@ -10,7 +10,7 @@ import {
   MAX_POSITION_SEC,
   SESSION_KEY_SEPARATOR,
   secToMs,
-} from "../params";
+} from "../../contract/sessionization";
 
 /** The raw stream's columns after ksqlDB's JSON deserializer (null = absent or JSON null). */
 export interface RawRow {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { WatchSegment } from "../../components/topics";
-import { type SessionizationParams, secToMs } from "../../ksql/params";
+import type { WatchSegment } from "../../contract/topics";
+import { type SessionizationParams, secToMs } from "../../contract/sessionization";
 import { compareSegments, sessionize } from "../../ksql/model/pipeline";
 import type { ValidHeartbeat } from "../../ksql/model/validate";
 

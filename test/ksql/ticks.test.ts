@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { murmur2, partitionForKey, tickKeysForPartitions } from "../../ksql/ticks";
-import { DEFAULT_SESSIONIZATION_PARAMS, TICK_USER_ID, worstCaseCloseDelaySec } from "../../ksql/params";
+import { DEFAULT_SESSIONIZATION_PARAMS, TICK_USER_ID, worstCaseCloseDelaySec } from "../../contract/sessionization";
 import { sessionize } from "../../ksql/model/pipeline";
 
 // kafkajs's own implementation of Kafka's murmur2 and its Java-compatible default partitioner (no types shipped).

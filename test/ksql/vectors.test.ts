@@ -9,9 +9,9 @@ import {
   MAX_POSITION_SEC,
   SESSION_KEY_SEPARATOR,
   TICK_USER_ID,
-} from "../../ksql/params";
+} from "../../contract/sessionization";
 import { loadVectors, runVectorThroughModel } from "../../ksql/vectors";
-import { KSQL_CREATED_TOPICS } from "../../components/topics";
+import { KSQL_CREATED_TOPICS } from "../../contract/topics";
 
 const vectors = loadVectors();
 

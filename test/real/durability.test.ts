@@ -10,7 +10,7 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../../components/durability";
+import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../../contract/durability";
 import { DEFAULT_SEND_TIMEOUT_MS, parseLoadgenArgs, type LoadgenConfig } from "../../tools/loadgen/config";
 import { createPartitionedKafkaLanes, describeSendError, KafkaLane, maxSendFailureMs, REQUEST_TIMEOUT_MARGIN_MS } from "../../tools/loadgen/kafkaSender";
 import { toRecords, type LoadRecord } from "../../tools/loadgen/records";

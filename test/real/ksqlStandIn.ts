@@ -16,10 +16,10 @@
  * It proves the Kafka -> Connect -> database path and the smoke tool; it proves nothing about the SQL itself.
  */
 import { Kafka, logLevel, type Consumer } from "kafkajs";
-import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../components/topics";
+import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../contract/topics";
 import { connectJsonEnvelope } from "../../connectors/watchSegmentsSink";
 import { asValid, decodeRaw, rejection, SegmentModel, sessionKey, type SegmentRecord } from "../../ksql/model";
-import { DEFAULT_SESSIONIZATION_PARAMS, type SessionizationParams } from "../../ksql/params";
+import { DEFAULT_SESSIONIZATION_PARAMS, type SessionizationParams } from "../../contract/sessionization";
 import { partitionForKey } from "../../ksql/ticks";
 import { parseLoadgenArgs } from "../../tools/loadgen/config";
 import { createKafkaLanes, describeSendError, type KafkaLane } from "../../tools/loadgen/kafkaSender";

@@ -12,8 +12,8 @@ import fc from "fast-check";
 import { Client } from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dailyWatchQuery, hourlyReachQuery, resumePositionsQuery } from "../../connectors/reports";
-import { YSQL_SINK_USER } from "../../components/yugabyteSpecs";
-import type { WatchSegment } from "../../components/topics";
+import { YSQL_SINK_USER } from "../../components/sink/yugabyteSpecs";
+import type { WatchSegment } from "../../contract/topics";
 import {
   allVersions, expectedDaily, expectedHourly, expectedResume, fixtureSegments, FIXTURE_DAY0_MS, prng, segmentKey,
 } from "./pg/fixtures";
@@ -32,7 +32,7 @@ let pg: PgServer;
 let db: Client;
 /** Logged in as the sink role, like the Debezium JDBC sink. */
 let sink: Client;
-/** 32 alphanumerics, the shape components/yugabyte.ts generates. */
+/** 32 alphanumerics, the shape components/sink/yugabyte.ts generates. */
 let sinkPassword = newSinkPassword();
 /** Every sink password the Job was given and everything it printed: none of the former may appear in the latter. */
 const passwordsUsed: string[] = [sinkPassword];

@@ -4,7 +4,7 @@
  * the environment, never from flags, so they do not land in shell history or `ps`.
  */
 import { parseArgs } from "node:util";
-import { RAW_HEARTBEATS_TOPIC } from "../../components/topics";
+import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 
 /** Env vars the load generator reads (flags win over env). */
 export const ENV = {

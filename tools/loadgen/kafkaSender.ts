@@ -1,5 +1,5 @@
 /**
- * The load generator's Kafka producer: kafkajs with the durability settings from components/durability.ts and a
+ * The load generator's Kafka producer: kafkajs with the durability settings from contract/durability.ts and a
  * send pattern that is safe with kafkajs's idempotent producer.
  *
  * Why the pattern: kafkajs assigns idempotence sequence numbers per partition when it builds a request and rolls
@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { CompressionTypes, Kafka, Partitioners, logLevel, type KafkaConfig, type Producer, type ProducerConfig, type Message } from "kafkajs";
-import { PRODUCER_DURABILITY_CONFIG, SASL_MECHANISM } from "../../components/durability";
+import { PRODUCER_DURABILITY_CONFIG, SASL_MECHANISM } from "../../contract/durability";
 import type { LoadgenConfig } from "./config";
 import { SEQ_HEADER, type LoadRecord } from "./records";
 
@@ -36,7 +36,7 @@ export const LOADGEN_ACKS = kafkajsAcks(PRODUCER_DURABILITY_CONFIG.acks);
 /** kafkajs's SASL mechanism name for our SCRAM-SHA-512. */
 export function kafkajsSaslMechanism(mechanism: string): "scram-sha-512" {
   if (mechanism.toLowerCase() === "scram-sha-512") return "scram-sha-512";
-  throw new Error(`unsupported SASL mechanism "${mechanism}": the load generator speaks SCRAM-SHA-512 (SASL_MECHANISM in components/durability.ts)`);
+  throw new Error(`unsupported SASL mechanism "${mechanism}": the load generator speaks SCRAM-SHA-512 (SASL_MECHANISM in contract/durability.ts)`);
 }
 
 /** Pure: kafkajs client settings (brokers, TLS, SCRAM, timeouts, retry) for a config. `readCa` is injectable for tests. */

@@ -3,7 +3,7 @@
  * Strimzi HTTP bridge writes a JSON POST (key = user_id, value = the Heartbeat object), plus deliberately
  * malformed records so the validation path (heartbeats_rejected) gets traffic too.
  */
-import type { Heartbeat } from "../../components/topics";
+import type { Heartbeat } from "../../contract/topics";
 
 /** One record to send. `seq` is unique within a run and travels in a header, never in the JSON value. */
 export interface LoadRecord {

@@ -4,7 +4,7 @@
  * (no heartbeats while paused, then resume at the same playhead), device switches and moving on to the next
  * video. Deterministic for a seed, no I/O and no clock: the caller passes event time in.
  */
-import { HEARTBEAT_INTERVAL_SEC, type Heartbeat } from "../../components/topics";
+import { HEARTBEAT_INTERVAL_SEC, type Heartbeat } from "../../contract/topics";
 
 /** Per-heartbeat chance that the viewer seeks: roughly one seek per ~8 minutes of watching. */
 export const SEEK_PROBABILITY = 0.01;

@@ -4,7 +4,7 @@
  * variables (PGHOST, ...) or --pg-* flags; passwords come only from the environment or a file, never a flag.
  */
 import { parseArgs } from "node:util";
-import { RAW_HEARTBEATS_TOPIC } from "../../components/topics";
+import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import {
   DEFAULT_GRACE_PERIOD_SEC,
   DEFAULT_SEEK_TOLERANCE_SEC,
@@ -13,7 +13,7 @@ import {
   paramProblems,
   type SessionizationParams,
   worstCaseCloseDelaySec,
-} from "../../ksql/params";
+} from "../../contract/sessionization";
 import { CONNECTION_OPTIONS, ENV as LOADGEN_ENV, parseLoadgenArgs, type LoadgenConfig } from "../loadgen/config";
 import { DEFAULT_DATABASE, DEFAULT_PORT, SSL_MODES, type Connection, type SslMode } from "../report";
 import { HEARTBEATS_PER_VIEWER, runIdProblem, scenarioFitProblem } from "./scenario";
@@ -73,14 +73,14 @@ Database (flag, else libpq environment)
   --pg-sslmode MODE          PGSSLMODE         ${SSL_MODES.join(" | ")}; default verify-full with a CA, else disable
   --pg-sslrootcert FILE      PGSSLROOTCERT     YugabyteDB's CA (needed by verify-ca / verify-full)
 
-Sessionization (must equal the stack's watchpipe:sessionization config; defaults are ksql/params.ts's)
+Sessionization (must equal the stack's watchpipe:sessionization config; defaults are contract/sessionization.ts's)
   --session-gap-sec N        default ${DEFAULT_SESSION_GAP_SEC}
   --grace-period-sec N       default ${DEFAULT_GRACE_PERIOD_SEC}
   --seek-tolerance-sec N     default ${DEFAULT_SEEK_TOLERANCE_SEC}
   --tick-interval-sec N      default ${DEFAULT_TICK_INTERVAL_SEC}
 
 Waiting
-  --timeout-sec N            default: worst-case close delay (ksql/params.ts) + ${SINK_MARGIN_SEC} s sink margin
+  --timeout-sec N            default: worst-case close delay (contract/sessionization.ts) + ${SINK_MARGIN_SEC} s sink margin
                              (${Math.ceil(worstCaseCloseDelaySec({ sessionGapSec: DEFAULT_SESSION_GAP_SEC, gracePeriodSec: DEFAULT_GRACE_PERIOD_SEC, seekToleranceSec: DEFAULT_SEEK_TOLERANCE_SEC }) + SINK_MARGIN_SEC)} s with the defaults)
   --poll-interval-sec N      default ${DEFAULT_POLL_INTERVAL_SEC}
   --progress-interval-sec N  default ${DEFAULT_PROGRESS_INTERVAL_SEC}

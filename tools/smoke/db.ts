@@ -2,7 +2,7 @@
  * Reading the smoke run's rows back from watch_segments (YugabyteDB YSQL or PostgreSQL) with node-postgres.
  */
 import { Client } from "pg";
-import type { WatchSegment } from "../../components/topics";
+import type { WatchSegment } from "../../contract/topics";
 import { DEFAULT_TABLE } from "../../connectors/watchSegmentsSink";
 import { clientConfig, type Connection } from "../report";
 

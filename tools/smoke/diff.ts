@@ -2,7 +2,7 @@
  * Comparing the segments the smoke test expects with the rows found in watch_segments, and printing the result.
  * Pure. Rows are matched on the sink's upsert key (user_id, video_id, start_ts); every other field is compared.
  */
-import type { WatchSegment } from "../../components/topics";
+import type { WatchSegment } from "../../contract/topics";
 import { compareSegments } from "../../ksql/model";
 
 /**

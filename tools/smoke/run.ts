@@ -3,7 +3,7 @@
  * then poll watch_segments until it holds exactly the expected rows or the timeout passes. Every side effect goes
  * through {@link SmokeDeps}, so the unit tests drive it with fakes and a fake clock.
  */
-import type { WatchSegment } from "../../components/topics";
+import type { WatchSegment } from "../../contract/topics";
 import { describeSendError } from "../loadgen/kafkaSender";
 import type { Lane } from "../loadgen/run";
 import type { LoadRecord } from "../loadgen/records";

@@ -11,8 +11,8 @@
  * With the default parameters that is 44 heartbeats and 7 segments; the expectation itself always comes from the
  * reference model (ksql/model.ts) with the parameters the stack runs, never from this table.
  */
-import { HEARTBEAT_INTERVAL_SEC, type Heartbeat, type WatchSegment } from "../../components/topics";
-import { MAX_ID_LENGTH, SESSION_KEY_SEPARATOR, type SessionizationParams, secToMs } from "../../ksql/params";
+import { HEARTBEAT_INTERVAL_SEC, type Heartbeat, type WatchSegment } from "../../contract/topics";
+import { MAX_ID_LENGTH, SESSION_KEY_SEPARATOR, type SessionizationParams, secToMs } from "../../contract/sessionization";
 import { sessionize } from "../../ksql/model";
 
 /** Heartbeats per viewer: 12 x 5 s covers a minute, long enough for a seek and a pause inside one session. */

@@ -1,6 +1,6 @@
 /** Topic helpers for real-Kafka tests and the benchmark: topics are created the way the platform creates them. */
 import { Kafka, logLevel } from "kafkajs";
-import { REPLICATION_FACTOR, TOPIC_DURABILITY_CONFIG } from "../../../components/durability";
+import { REPLICATION_FACTOR, TOPIC_DURABILITY_CONFIG } from "../../../contract/durability";
 import { waitUntil } from "./jvm";
 
 /** New topics get leaders within a second or two on loopback. */

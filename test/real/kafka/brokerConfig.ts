@@ -1,9 +1,9 @@
 /**
  * Pure builder of one local KRaft node's server.properties. Durability settings come from
- * components/durability.ts, the same constants the Strimzi Kafka component declares, so the real-broker tests
+ * contract/durability.ts, the same constants the Strimzi Kafka component declares, so the real-broker tests
  * exercise the production settings; everything else here is sizing for a 2-core test machine or loopback wiring.
  */
-import { BROKER_DURABILITY_CONFIG } from "../../../components/durability";
+import { BROKER_DURABILITY_CONFIG } from "../../../contract/durability";
 
 export interface NodeAddress {
   /** KRaft node.id, 1-based. */

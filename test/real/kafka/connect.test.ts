@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPLICATION_FACTOR } from "../../../components/durability";
+import { REPLICATION_FACTOR } from "../../../contract/durability";
 import { startCluster, type KafkaTestCluster } from "./cluster";
 import { DEFAULT_CONNECT_GROUP_ID, startConnectWorker, type ConnectWorker } from "./connect";
 import { waitUntil } from "./jvm";

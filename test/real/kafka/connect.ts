@@ -15,7 +15,7 @@ import {
   CONSUMER_ISOLATION_LEVEL,
   PRODUCER_DURABILITY_CONFIG,
   REPLICATION_FACTOR,
-} from "../../../components/durability";
+} from "../../../contract/durability";
 import { FatalWaitError, LOG4J2_CONSOLE_CONFIG, freePorts, renderProperties, startJvm, stopJvm, tailLog, waitUntil, type Jvm } from "./jvm";
 import { CONNECT_PLUGINS_DIR, missingKafkaJars } from "./paths";
 

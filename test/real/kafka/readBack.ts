@@ -1,7 +1,7 @@
 /** Reads a whole topic back with a read_committed consumer and counts each record's loadgen sequence header. */
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
-import { CONSUMER_ISOLATION_LEVEL } from "../../../components/durability";
+import { CONSUMER_ISOLATION_LEVEL } from "../../../contract/durability";
 import { SEQ_HEADER } from "../../../tools/loadgen/records";
 
 /** Reading ~100k records on loopback takes seconds; this bounds a hung consumer. */

@@ -2,7 +2,7 @@
  * Deterministic watch-segment fixtures and the report results they must produce, computed here in plain
  * TypeScript (not SQL) so the database views are checked against an independent implementation.
  */
-import { HEARTBEAT_INTERVAL_SEC, WatchSegment } from "../../../components/topics";
+import { HEARTBEAT_INTERVAL_SEC, WatchSegment } from "../../../contract/topics";
 import { mulberry32 } from "../../../tools/loadgen/simulate";
 
 /** Seeded PRNG (the load generator's mulberry32): fixtures are identical on every run and machine. */

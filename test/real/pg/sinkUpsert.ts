@@ -5,7 +5,7 @@
  * column, and commits once per flushed batch.
  */
 import type { Client } from "pg";
-import type { WatchSegment } from "../../../components/topics";
+import type { WatchSegment } from "../../../contract/topics";
 
 /** The key the sink upserts on (primary.key.fields). */
 export const SEGMENT_KEY_COLUMNS = ["user_id", "video_id", "start_ts"] as const;

@@ -1,0 +1,111 @@
+/**
+ * The Kafka platform in dependency order: namespace → Strimzi operator → Kafka cluster → topics and users →
+ * HTTP bridge (+ ALB on EKS) → Kafka UI → NetworkPolicies. index.ts calls {@link kafkaPlatform} once; downstream
+ * components depend on `ready` and use `namespace`/`bootstrapServers`.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AppSettings } from "../../contract/settings";
+import { AwsLoadBalancerController } from "../../operators/awsLoadBalancerController";
+import { StrimziOperator } from "../../operators/strimzi";
+import { Bridge } from "./bridge";
+import { partitionPlan, type PartitionPlan } from "../../contract/capacity";
+import { KafkaCluster } from "./kafka";
+import { KafkaTopics } from "./kafkaTopics";
+import { pipelineTopicPlans, topicDurability } from "./kafkaTopicSpecs";
+import { KafkaUi } from "./kafkaUi";
+import { KafkaUsers } from "./kafkaUsers";
+import { KafkaNetworkPolicies } from "./networkPolicies";
+import { baseTags, type KubernetesTarget } from "../aws/platform";
+import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
+
+export interface KafkaPlatform {
+  readonly namespace: string;
+  readonly bootstrapServers: string;
+  readonly strimzi: StrimziOperator;
+  readonly cluster: KafkaCluster;
+  readonly topics: KafkaTopics;
+  readonly users: KafkaUsers;
+  readonly bridge: Bridge;
+  /** The partition plan the pipeline topics use (ksqlDB output topics must match it). */
+  readonly partitions: PartitionPlan;
+  /** Depend on these before creating a Kafka client: the cluster, its users (Secrets) and the pipeline topics. */
+  readonly ready: pulumi.Resource[];
+}
+
+/** The config slice the Kafka platform reads. */
+export type KafkaPlatformSettings = Pick<AppSettings, "kafka" | "capacity" | "bridge" | "network" | "protectData" | "region" | "project" | "stack" | "owner">;
+
+export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesTarget): KafkaPlatform {
+  const provider = target.provider;
+  const ns = config.kafka.namespace;
+  const protect = config.protectData;
+
+  const namespace = new k8s.core.v1.Namespace("kafka-namespace", { metadata: { name: ns } }, { provider });
+  const strimzi = new StrimziOperator("strimzi", { provider, kafkaNamespace: ns, dependsOn: [namespace] });
+  const operatorReady = [namespace, strimzi.release];
+
+  const cluster = new KafkaCluster("kafka", {
+    provider,
+    namespace: ns,
+    kafka: config.kafka,
+    storageClassName: target.storageClassName,
+    protect,
+    dependsOn: operatorReady,
+  });
+  const afterCluster = [...operatorReady, cluster.kafka];
+
+  const topics = new KafkaTopics("kafka-topics", {
+    provider,
+    namespace: ns,
+    topics: pipelineTopicPlans(config),
+    durability: topicDurability(config),
+    protect,
+    dependsOn: afterCluster,
+  });
+  const users = new KafkaUsers("kafka-users", { provider, namespace: ns, dependsOn: afterCluster });
+
+  const aws = target.aws;
+  const controller = aws
+    ? new AwsLoadBalancerController("aws-load-balancer-controller", {
+      provider,
+      clusterName: aws.clusterName,
+      vpcId: aws.vpcId,
+      region: config.region,
+      oidcProviderArn: aws.oidcProviderArn,
+      oidcProviderUrl: aws.oidcProviderUrl,
+      tags: baseTags(config),
+    })
+    : undefined;
+
+  const bridge = new Bridge("ingest", {
+    provider,
+    namespace: ns,
+    replicas: config.bridge.replicas,
+    ingress: controller
+      ? { exposure: config.bridge.exposure, certificateArn: config.bridge.certificateArn, controller: controller.release }
+      : undefined,
+    dependsOn: [...afterCluster, users.users.bridge, topics.topics[RAW_HEARTBEATS_TOPIC]],
+  });
+
+  new KafkaUi("kafka-ui", { provider, namespace: ns, dependsOn: [...afterCluster, users.users.kafkaUi] });
+
+  new KafkaNetworkPolicies("kafka-network-policies", {
+    provider,
+    namespace: ns,
+    bridgeSourceCidrs: aws ? [config.network.cidr] : [],
+    dependsOn: [namespace],
+  });
+
+  return {
+    namespace: ns,
+    bootstrapServers: cluster.bootstrapServers,
+    strimzi,
+    cluster,
+    topics,
+    users,
+    bridge,
+    partitions: partitionPlan(config.capacity),
+    ready: [...afterCluster, ...Object.values(users.users), ...Object.values(topics.topics)],
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The tick source: a one-pod Deployment that posts one tick heartbeat per `heartbeats` partition to heartbeats_raw
+ * through the Kafka Bridge every `sessionization.tickIntervalSec`, so sessions on quiet partitions still close
+ * (EMIT FINAL needs stream time to advance). Specs: components/stream/sessionTickerSpecs.ts.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { contentHash } from "./ksqlMigrationsSpecs";
+import { SESSION_TICKER_APP, sessionTickerDeploymentSpec, type SessionTickerSpecArgs, tickerConfigMapData } from "./sessionTickerSpecs";
+import { workloadLabels } from "./streamingSpecs";
+
+export interface SessionTickerArgs extends SessionTickerSpecArgs {
+  readonly namespace: string;
+  readonly provider: k8s.Provider;
+  /** The Kafka Bridge (and through it the raw topic) should exist first; ksqlDB too, or ticks only queue up. */
+  readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export class SessionTicker extends pulumi.ComponentResource {
+  readonly deployment: k8s.apps.v1.Deployment;
+
+  constructor(name: string, args: SessionTickerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("watchpipe:sessionTicker:SessionTicker", name, {}, opts);
+    const k = { parent: this, provider: args.provider };
+    const labels = workloadLabels(SESSION_TICKER_APP, false);
+    const data = tickerConfigMapData(args);
+    // Hash-named so a new partition count or script rolls the pod (a ConfigMap edit alone would not).
+    const configMapName = `${SESSION_TICKER_APP}-${contentHash(data)}`;
+    const configMap = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      { metadata: { name: configMapName, namespace: args.namespace, labels }, data },
+      { ...k, dependsOn: args.dependsOn },
+    );
+    this.deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      { metadata: { name: SESSION_TICKER_APP, namespace: args.namespace, labels }, spec: sessionTickerDeploymentSpec(args, configMapName) },
+      { ...k, dependsOn: [...args.dependsOn, configMap] },
+    );
+    this.registerOutputs({});
+  }
+}

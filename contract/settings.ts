@@ -1,0 +1,136 @@
+/**
+ * The shape of a validated stack configuration, section by section. config.ts reads and validates
+ * `watchpipe:*` keys into exactly this shape (it fails to compile if its schema drifts from it); components declare
+ * the narrow slice they take in these terms, so they never import config.ts. See README.md, "Configuration
+ * reference", for meanings and defaults.
+ */
+
+export type Environment = "dev" | "prod" | "local";
+
+/** CPU and memory as Kubernetes quantities (`"500m"`, `"4Gi"`). */
+export interface ResourceSettings {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+/** Where and for whom the stack runs. */
+export interface StackSettings {
+  readonly environment: Environment;
+  readonly owner: string;
+  /** Pulumi `protect` (and retain-on-delete) on the resources that hold data. */
+  readonly protectData: boolean;
+  readonly stack: string;
+  readonly project: string;
+  readonly region: string;
+}
+
+export interface NetworkSettings {
+  readonly cidr: string;
+  readonly azCount: number;
+  readonly natGatewayPerAz: boolean;
+  readonly flowLogRetentionDays: number;
+}
+
+export interface EksClusterSettings {
+  readonly mode: "eks";
+  readonly kubernetesVersion: string;
+  readonly adminRoleArn: string;
+  readonly publicAccessCidrs: string[];
+  readonly nodeInstanceType: string;
+  readonly nodesPerAz: { readonly min: number; readonly desired: number; readonly max: number };
+  readonly nodeDiskGiB: number;
+  readonly volumeReclaimPolicy: "Retain" | "Delete";
+}
+
+export interface ExistingClusterSettings {
+  readonly mode: "existing";
+  readonly storageClass: string;
+  readonly kubeconfigContext?: string | undefined;
+}
+
+export type ClusterSettings = EksClusterSettings | ExistingClusterSettings;
+
+export interface KafkaSettings {
+  readonly namespace: string;
+  readonly nodePools: "dedicated" | "dual-role";
+  readonly brokers: number;
+  readonly controllers: number;
+  readonly brokerStorageGiB: number;
+  readonly controllerStorageGiB: number;
+  readonly brokerResources: ResourceSettings;
+  readonly controllerResources: ResourceSettings;
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+  readonly rackAwareness: boolean;
+  readonly retentionHours: {
+    readonly raw: number;
+    readonly heartbeats: number;
+    readonly segments: number;
+    readonly rejected: number;
+  };
+}
+
+/** Inputs of the partition capacity model (contract/capacity.ts). */
+export interface CapacitySettings {
+  readonly peakEventsPerSec: number;
+  readonly avgEventBytes: number;
+  readonly partitionBudgetMBps: number;
+  readonly consumerParallelism: number;
+}
+
+export interface BridgeSettings {
+  readonly replicas: number;
+  readonly exposure: "internal" | "internet-facing";
+  readonly certificateArn?: string | undefined;
+}
+
+export interface SessionizationSettings {
+  readonly sessionGapSec: number;
+  readonly gracePeriodSec: number;
+  readonly seekToleranceSec: number;
+  readonly tickIntervalSec: number;
+}
+
+export interface SchemaRegistrySettings {
+  readonly replicas: number;
+}
+
+export interface KsqldbSettings {
+  readonly replicas: number;
+  readonly storageGiB: number;
+  readonly resources: ResourceSettings;
+}
+
+export interface ConnectSettings {
+  readonly replicas: number;
+  readonly tasksMax: number;
+  readonly resources: ResourceSettings;
+  readonly imageRegistry?: string | undefined;
+}
+
+export interface YugabyteSettings {
+  readonly namespace: string;
+  readonly installer: "helm" | "operator";
+  readonly replicationFactor: 3 | 1;
+  readonly masterResources: ResourceSettings;
+  readonly tserverResources: ResourceSettings;
+  readonly storageGiB: number;
+  readonly tservers: number;
+  readonly operatorChart?: { readonly repo: string; readonly chart: string; readonly version: string } | undefined;
+  /** Filled in by config.ts from the cluster mode when not set. */
+  readonly topology: "multi-zone" | "single";
+}
+
+/** The whole validated configuration. */
+export interface AppSettings extends StackSettings {
+  readonly network: NetworkSettings;
+  readonly cluster: ClusterSettings;
+  readonly kafka: KafkaSettings;
+  readonly capacity: CapacitySettings;
+  readonly bridge: BridgeSettings;
+  readonly sessionization: SessionizationSettings;
+  readonly schemaRegistry: SchemaRegistrySettings;
+  readonly ksqldb: KsqldbSettings;
+  readonly connect: ConnectSettings;
+  readonly yugabyte: YugabyteSettings;
+}
