@@ -30,6 +30,9 @@ import { waitUntil } from "./kafka/jvm";
 export const STAND_IN_LABEL = "[ksqlDB STAND-IN: reference model, not ksqlDB]";
 /** kafkajs consumer group join on a fresh 3-broker cluster takes a few seconds; allow for a busy machine. */
 const GROUP_JOIN_TIMEOUT_MS = 60_000;
+/** How long a failed segment write is retried (a broker restart or a healed partition takes well under this). */
+const PRODUCE_RETRY_BUDGET_MS = 120_000;
+const PRODUCE_RETRY_DELAY_MS = 500;
 
 
 
@@ -39,6 +42,12 @@ export interface KsqlStandInOptions {
   readonly heartbeatPartitions: number;
   readonly params?: SessionizationParams;
   readonly log?: (line: string) => void;
+  /** Topic read. Default {@link RAW_HEARTBEATS_TOPIC}. */
+  readonly rawTopic?: string;
+  /** Topic written. Default {@link WATCH_SEGMENTS_TOPIC}. */
+  readonly segmentsTopic?: string;
+  /** Log every segment produced (default true; fault tests with thousands of segments turn it off). */
+  readonly logSegments?: boolean;
 }
 
 export interface KsqlStandInStats {
@@ -62,6 +71,8 @@ export interface KsqlStandIn {
 
 export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlStandIn> {
   const params = opts.params ?? DEFAULT_SESSIONIZATION_PARAMS;
+  const rawTopic = opts.rawTopic ?? RAW_HEARTBEATS_TOPIC;
+  const segmentsTopic = opts.segmentsTopic ?? WATCH_SEGMENTS_TOPIC;
   const log = (line: string): void => (opts.log ?? console.log)(`${STAND_IN_LABEL} ${line}`);
   const models = Array.from({ length: opts.heartbeatPartitions }, () => new SegmentModel(params));
   const validUsers: string[] = [];
@@ -73,12 +84,15 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
   let seq = 0;
 
   const laneCfg = parseLoadgenArgs(
-    ["--bootstrap", opts.brokers.join(","), "--topic", WATCH_SEGMENTS_TOPIC, "--count", "1", "--producers", "1", "--client-id", "ksql-stand-in"],
+    ["--bootstrap", opts.brokers.join(","), "--topic", segmentsTopic, "--count", "1", "--producers", "1", "--client-id", "ksql-stand-in"],
     {},
   );
   if (laneCfg.help) throw new Error("internal: loadgen parser returned help");
   const lane: KafkaLane = createKafkaLanes(laneCfg.config, "ksql-stand-in")[0]!;
 
+  // Like ksqlDB under exactly_once_v2, a failed write is retried until it lands (the lane replaces its producer after
+  // a failure) instead of being dropped: the fault tests kill and cut off brokers under it. The upsert downstream
+  // makes a retried batch that did land harmless.
   const produce = async (recs: readonly SegmentRecord[]): Promise<void> => {
     const records: LoadRecord[] = recs.map((r) => ({
       key: sessionKey(r.segment.user_id, r.segment.video_id),
@@ -86,15 +100,23 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
       seq: seq++,
       malformed: false,
     }));
-    const res = await lane.send(records);
-    if (res.error !== undefined || res.acked !== records.length) {
-      errors.push(`produce to ${WATCH_SEGMENTS_TOPIC}: ${res.acked}/${records.length} acknowledged: ${res.error === undefined ? "?" : describeSendError(res.error)}`);
-      return;
+    const deadline = Date.now() + PRODUCE_RETRY_BUDGET_MS;
+    for (;;) {
+      const res = await lane.send(records);
+      if (res.error === undefined && res.acked === records.length) break;
+      const why = `produce to ${segmentsTopic}: ${res.acked}/${records.length} acknowledged: ${res.error === undefined ? "?" : describeSendError(res.error)}`;
+      if (Date.now() > deadline) {
+        errors.push(`${why}; gave up after ${PRODUCE_RETRY_BUDGET_MS / 1000} s`);
+        return;
+      }
+      log(`${why}; retrying`);
+      await new Promise((r) => setTimeout(r, PRODUCE_RETRY_DELAY_MS));
     }
     segmentsProduced += records.length;
+    if (opts.logSegments === false) return;
     for (const r of recs) {
       const s = r.segment;
-      log(`segment ${s.user_id} ${s.video_id} start_ts ${s.start_ts}: ${s.heartbeat_count} heartbeats -> ${WATCH_SEGMENTS_TOPIC}`);
+      log(`segment ${s.user_id} ${s.video_id} start_ts ${s.start_ts}: ${s.heartbeat_count} heartbeats -> ${segmentsTopic}`);
     }
   };
 
@@ -106,7 +128,7 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
     joined = true;
   });
   await consumer.connect();
-  await consumer.subscribe({ topic: RAW_HEARTBEATS_TOPIC, fromBeginning: true });
+  await consumer.subscribe({ topic: rawTopic, fromBeginning: true });
   await consumer.run({
     // One message at a time across all partitions: the KafkaLane allows one send in flight (kafkajs#1005).
     partitionsConsumedConcurrently: 1,
@@ -136,7 +158,7 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
     },
   });
   await waitUntil("the ksqlDB stand-in's consumer to join its group", GROUP_JOIN_TIMEOUT_MS, async () => joined);
-  log(`consuming ${RAW_HEARTBEATS_TOPIC} (read_committed) into ${opts.heartbeatPartitions} model partitions, producing ${WATCH_SEGMENTS_TOPIC}`);
+  log(`consuming ${rawTopic} (read_committed) into ${opts.heartbeatPartitions} model partitions, producing ${segmentsTopic}`);
 
   const stats = (): KsqlStandInStats => ({
     consumed,

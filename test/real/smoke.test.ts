@@ -16,13 +16,11 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import type { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC, type Heartbeat } from "../../contract/topics";
+import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../contract/topics";
 import { CONFIG_PROVIDER_WORKER_CONFIG, localWatchSegmentsSinkConfig } from "../../connectors/watchSegmentsSink";
-import { DEFAULT_SESSIONIZATION_PARAMS, secToMs } from "../../contract/sessionization";
-import { tickKeysForPartitions } from "../../ksql/ticks";
+import { DEFAULT_SESSIONIZATION_PARAMS } from "../../contract/sessionization";
 import { smokeHeartbeats } from "../../tools/smoke/scenario";
 import { createDurableTopic } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
@@ -32,6 +30,7 @@ import { startKsqlStandIn, STAND_IN_LABEL, type KsqlStandIn } from "./ksqlStandI
 import { YSQL_SINK_USER } from "../../components/sink/yugabyteSpecs";
 import { findPgBin, startPostgres, type PgServer } from "./pg/harness";
 import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
+import { closingTickTs, sendTicks } from "./ticks";
 
 function pgMissing(): string | null {
   try {
@@ -151,22 +150,7 @@ describe.skipIf(skip)("smoke end to end on real Kafka (3 brokers) + Connect JDBC
     const perRun = smokeHeartbeats("x", 0).length;
     await standIn.waitForValid("smoke-", 2 * perRun, SEND_TIMEOUT_MS);
     const { sessionGapSec, gracePeriodSec } = DEFAULT_SESSIONIZATION_PARAMS;
-    const tickTs = Date.now() + secToMs(sessionGapSec + gracePeriodSec + TICK_LEAD_SEC);
-    const kafka = new Kafka({ clientId: "smoke-test-ticker", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
-    const ticker = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
-    await ticker.connect();
-    try {
-      await ticker.send({
-        topic: RAW_HEARTBEATS_TOPIC,
-        acks: -1,
-        messages: tickKeysForPartitions(PARTITIONS).map((t) => {
-          const value: Heartbeat = { user_id: t.user_id, video_id: t.video_id, position_sec: 0, event_ts: tickTs };
-          return { key: t.key, value: JSON.stringify(value), timestamp: String(tickTs) };
-        }),
-      });
-    } finally {
-      await ticker.disconnect();
-    }
+    await sendTicks(cluster.brokers, RAW_HEARTBEATS_TOPIC, PARTITIONS, closingTickTs(TICK_LEAD_SEC));
     console.log(`smoke e2e: ${PARTITIONS} ticks at event time +${sessionGapSec + gracePeriodSec + TICK_LEAD_SEC} s sent after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const [g, b] = await Promise.all([good, bad]);

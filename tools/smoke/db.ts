@@ -16,7 +16,7 @@ export const SMOKE_APPLICATION_NAME = "watchpipe-smoke";
 export const SEGMENTS_QUERY = `SELECT user_id, video_id, start_ts, end_ts, start_position_sec, end_position_sec, heartbeat_count, watched_sec
   FROM ${DEFAULT_TABLE} WHERE user_id = ANY($1::text[]) ORDER BY user_id, video_id, start_ts`;
 
-interface SegmentRow {
+export interface SegmentRow {
   readonly user_id: string;
   readonly video_id: string;
   readonly start_ts: Date;

@@ -9,11 +9,13 @@
  *   await cluster.stop();
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import { brokerProperties, type NodeAddress } from "./brokerConfig";
+import { cutOff, heal, isolatedIdentity } from "./isolation";
 import {
   FatalWaitError,
   LOG4J2_CONSOLE_CONFIG,
@@ -50,6 +52,11 @@ export interface ClusterOptions {
   readonly readyTimeoutMs?: number;
   /** Extra/overriding server.properties entries (e.g. for a benchmark). */
   readonly extraConfig?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Index (0-based) of a node that runs as its own OS user so {@link KafkaTestCluster.cutOff} can partition it
+   * (test/real/kafka/isolation.ts; needs root and iptables).
+   */
+  readonly isolatable?: number;
 }
 
 export interface NodeInfo extends NodeAddress {
@@ -70,6 +77,13 @@ export interface KafkaTestCluster {
   liveBrokerIds(): Promise<number[]>;
   /** Waits until every partition of `topic` has `isr` in-sync replicas (after a restart: caught up). */
   waitForIsr(topic: string, isr: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Cuts the isolatable node off the network (its process keeps running): clients and peers get no answer from it,
+   * it reaches no one. Only for the node named by {@link ClusterOptions.isolatable}.
+   */
+  cutOff(index: number): void;
+  /** Heals {@link cutOff}. */
+  heal(index: number): void;
   /** Kills every node and deletes the data dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -102,12 +116,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
   }));
   const brokers = nodes.map((n) => `127.0.0.1:${n.brokerPort}`);
   const clusterId = newClusterId();
-  const specs: JvmSpec[] = nodes.map((n) => {
+  if (options.isolatable !== undefined && !(Number.isInteger(options.isolatable) && options.isolatable >= 0 && options.isolatable < count)) {
+    throw new Error(`isolatable must be a node index in 0..${count - 1}, got ${options.isolatable}`);
+  }
+  const isolated = options.isolatable === undefined ? undefined : isolatedIdentity();
+  const specs: JvmSpec[] = nodes.map((n, i) => {
     const nodeDir = path.join(dataDir, `node-${n.id}`);
     mkdirSync(nodeDir, { recursive: true });
     const propsFile = path.join(nodeDir, "server.properties");
     writeFileSync(propsFile, renderProperties({ ...brokerProperties(n, nodes, path.join(nodeDir, "data")), ...options.extraConfig }));
-    return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig };
+    const runAs = i === options.isolatable ? isolated : undefined;
+    return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig, ...(runAs ? { runAs } : {}) };
   });
 
   const jvms: (Jvm | null)[] = nodes.map(() => null);
@@ -117,6 +136,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    if (isolated !== undefined) heal(isolated.uid);
     if (admin !== null) await admin.disconnect().catch(() => undefined);
     await Promise.all(jvms.map((j) => (j === null ? undefined : stopJvm(j, "kill", 0))));
     rmSync(dataDir, { recursive: true, force: true });
@@ -138,6 +158,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
         ),
       ),
     );
+    if (isolated !== undefined) {
+      // The node formats as us and then runs as the isolated user: hand it its directory and log.
+      const owned = [path.join(dataDir, `node-${nodes[options.isolatable!]!.id}`), nodes[options.isolatable!]!.logFile];
+      execFileSync("chown", ["-R", `${isolated.uid}:${isolated.gid}`, ...owned.filter((f) => existsSync(f))]);
+      // mkdtemp made the cluster dir 0700; the node must reach its dir and the shared log4j config.
+      chmodSync(dataDir, 0o755);
+    }
     nodes.forEach((_, i) => {
       jvms[i] = startJvm(specs[i]!);
     });
@@ -195,6 +222,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
         if (j !== null && j.isRunning()) throw new Error(`broker index ${index} (node ${nodes[index]!.id}) is already running`);
         jvms[index] = startJvm(specs[index]!);
         await waitForBrokers([nodes[index]!.id]);
+      },
+      cutOff(index) {
+        if (index !== options.isolatable || isolated === undefined) throw new Error(`node index ${index} is not isolatable (start the cluster with isolatable: ${index})`);
+        cutOff(isolated.uid);
+      },
+      heal(index) {
+        if (index !== options.isolatable || isolated === undefined) throw new Error(`node index ${index} is not isolatable`);
+        heal(isolated.uid);
       },
       async waitForIsr(topic, isr, timeoutMs = readyTimeoutMs) {
         await waitUntil(`every partition of ${topic} to have ${isr} in-sync replicas`, timeoutMs, async () => {

@@ -39,6 +39,12 @@ export interface ConnectWorkerOptions {
   readonly readyTimeoutMs?: number;
   /** Extra/overriding worker properties (converters, client overrides, ...). */
   readonly extraConfig?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * REST port (default: a free one). The worker id is `127.0.0.1:<port>`: a replacement worker started on a killed
+   * worker's port rejoins as the same member, as a restarted Connect pod does, and gets its tasks back at once
+   * instead of after scheduled.rebalance.max.delay.ms.
+   */
+  readonly restPort?: number;
 }
 
 export type ConnectState = "RUNNING" | "PAUSED" | "FAILED" | "UNASSIGNED" | "RESTARTING" | "STOPPED";
@@ -61,6 +67,7 @@ export interface ConnectorPlugin {
 export interface ConnectWorker {
   /** e.g. http://127.0.0.1:41234 */
   readonly restUrl: string;
+  readonly restPort: number;
   readonly logFile: string;
   listPlugins(): Promise<ConnectorPlugin[]>;
   /** Creates or updates (PUT /connectors/{name}/config) and returns the accepted config. */
@@ -68,10 +75,17 @@ export interface ConnectWorker {
   deleteConnector(name: string): Promise<void>;
   listConnectors(): Promise<string[]>;
   connectorStatus(name: string): Promise<ConnectorStatus>;
+  /** POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true: what Strimzi's autoRestart does. */
+  restartFailed(name: string): Promise<void>;
   /** Waits until the connector and `minTasks` tasks are RUNNING; throws early, with the trace, if any FAILED. */
   waitForConnectorRunning(name: string, options?: { timeoutMs?: number; minTasks?: number }): Promise<ConnectorStatus>;
   /** Graceful stop, then deletes the worker's temp dir. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * SIGKILL, as a crashed pod: no graceful leave, no offset commit. The group forgets it after its session timeout.
+   * A new worker with the same group id takes over its connectors from the config topic.
+   */
+  kill(): Promise<void>;
 }
 
 /** Pure: the worker's properties. Internal topics RF 3 and durable producers, as the Strimzi KafkaConnect declares. */
@@ -139,7 +153,7 @@ export async function startConnectWorker(options: ConnectWorkerOptions): Promise
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_CONNECT_READY_TIMEOUT_MS;
   const dir = mkdtempSync(path.join(os.tmpdir(), "watchpipe-connect-"));
   mkdirSync(dir, { recursive: true });
-  const [restPort] = await freePorts(1);
+  const restPort = options.restPort ?? (await freePorts(1))[0];
   const restUrl = `http://127.0.0.1:${restPort!}`;
   const propsFile = path.join(dir, "connect-distributed.properties");
   const log4jConfig = path.join(dir, "log4j2.properties");
@@ -169,9 +183,15 @@ export async function startConnectWorker(options: ConnectWorkerOptions): Promise
     rmSync(dir, { recursive: true, force: true });
   };
 
+  const kill = async (): Promise<void> => {
+    if (jvm !== null) await stopJvm(jvm, "kill", 0);
+  };
+
   const worker: ConnectWorker = {
     restUrl,
+    restPort: restPort!,
     logFile,
+    kill,
     async listPlugins() {
       const r = await rest<ConnectorPlugin[]>(restUrl, "GET", "/connector-plugins");
       expectStatus("GET /connector-plugins", r.status, [200], r.text);
@@ -196,6 +216,10 @@ export async function startConnectWorker(options: ConnectWorkerOptions): Promise
       expectStatus(`GET /connectors/${name}/status`, r.status, [200], r.text);
       if (r.json === null) throw new Error(`GET /connectors/${name}/status returned no JSON: ${r.text}`);
       return r.json;
+    },
+    async restartFailed(name) {
+      const r = await rest<unknown>(restUrl, "POST", `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`);
+      expectStatus(`POST /connectors/${name}/restart`, r.status, [200, 202, 204], r.text);
     },
     async waitForConnectorRunning(name, opts = {}) {
       const minTasks = opts.minTasks ?? 1;

@@ -103,6 +103,8 @@ export interface JvmSpec {
   /** Log4j 2 configuration file for this JVM. */
   readonly log4jConfig: string;
   readonly extraJvmArgs?: readonly string[];
+  /** Run as this OS user instead of ours (needs root), e.g. a node the test cuts off the network. */
+  readonly runAs?: { readonly uid: number; readonly gid: number };
 }
 
 /** A running JVM started by the harness. */
@@ -130,7 +132,7 @@ export function startJvm(spec: JvmSpec): Jvm {
       spec.mainClass,
       ...spec.args,
     ],
-    { stdio: ["ignore", fd, fd] },
+    { stdio: ["ignore", fd, fd], ...(spec.runAs === undefined ? {} : { uid: spec.runAs.uid, gid: spec.runAs.gid }) },
   );
   closeSync(fd);
   live.add(child);

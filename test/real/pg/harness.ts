@@ -59,6 +59,10 @@ export interface PgServer {
   connect(database?: string): Promise<Client>;
   /** Creates an empty database and returns its name. */
   createDatabase(name: string): Promise<string>;
+  /** Stops the server (fast shutdown) and keeps its data: an outage, ended by {@link restart}. */
+  shutdown(): void;
+  /** Starts a server stopped by {@link shutdown} again, on the same port with the same data. */
+  restart(): void;
   /** Stops the server (fast shutdown) and deletes its directory. Safe to call twice. */
   stop(): void;
 }
@@ -146,10 +150,14 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgServer> 
   const database = opts.database ?? "watchpipe";
   let started = false;
 
+  const pgCtlStop = (): void => {
+    runAs(osUser, join(bin, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-t", String(PG_CTL_TIMEOUT_SEC), "-w", "stop"]);
+    started = false;
+  };
   const cleanup = (): void => {
     if (started) {
       try {
-        runAs(osUser, join(bin, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-t", String(PG_CTL_TIMEOUT_SEC), "-w", "stop"]);
+        pgCtlStop();
       } catch (err) {
         process.stderr.write(`warning: stopping PostgreSQL in ${dataDir} failed: ${String(err)}\n`);
       }
@@ -176,10 +184,13 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgServer> 
     const port = await freePort();
     const settings = { ...SERVER_SETTINGS, ...opts.settings, port: String(port), unix_socket_directories: root };
     const serverArgs = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(" ");
-    started = true;
-    runAs(osUser, join(bin, "pg_ctl"), [
-      "-D", dataDir, "-l", logFile, "-o", serverArgs, "-t", String(PG_CTL_TIMEOUT_SEC), "-w", "start",
-    ]);
+    const pgCtlStart = (): void => {
+      started = true;
+      runAs(osUser, join(bin, "pg_ctl"), [
+        "-D", dataDir, "-l", logFile, "-o", serverArgs, "-t", String(PG_CTL_TIMEOUT_SEC), "-w", "start",
+      ]);
+    };
+    pgCtlStart();
 
     const clientConfig = (db: string = database): ClientConfig => ({
       host: PG_LISTEN_HOST, port, user: PG_SUPERUSER, password, database: db,
@@ -202,6 +213,12 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgServer> 
     const server: PgServer = {
       host: PG_LISTEN_HOST, port, user: PG_SUPERUSER, password, database, dataDir, logFile,
       clientConfig, connect, createDatabase, stop: cleanup,
+      shutdown: () => {
+        if (started) pgCtlStop();
+      },
+      restart: () => {
+        if (!started) pgCtlStart();
+      },
     };
     return server;
   } catch (err) {
