@@ -40,20 +40,11 @@ import { waitUntil } from "./kafka/jvm";
 import { shouldSkipRealKafka } from "./kafka/paths";
 import { auditDelivery, readAllSeqs } from "./kafka/readBack";
 import { startKsqlStandIn, STAND_IN_LABEL } from "./ksqlStandIn";
-import { findPgBin, startPostgres, type PgServer } from "./pg/harness";
+import { pgUnavailable, startPostgres, type PgServer } from "./pg/harness";
 import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
 import { closingTickTs, sendTicks } from "./ticks";
 
-function pgMissing(): string | null {
-  try {
-    findPgBin();
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-const skip = shouldSkipRealKafka(pgMissing());
+const skip = shouldSkipRealKafka(pgUnavailable());
 /** Why (d) cannot run here; under CI=true a missing capability fails instead of skipping. */
 const isolationMissing = isolationUnavailable();
 const SINK_PASSWORD = newSinkPassword();

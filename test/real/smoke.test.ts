@@ -28,20 +28,11 @@ import { startConnectWorker, type ConnectWorker } from "./kafka/connect";
 import { REPO_ROOT, shouldSkipRealKafka } from "./kafka/paths";
 import { startKsqlStandIn, STAND_IN_LABEL, type KsqlStandIn } from "./ksqlStandIn";
 import { YSQL_SINK_USER } from "../../components/sink/yugabyteSpecs";
-import { findPgBin, startPostgres, type PgServer } from "./pg/harness";
+import { pgUnavailable, startPostgres, type PgServer } from "./pg/harness";
 import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
 import { closingTickTs, sendTicks } from "./ticks";
 
-function pgMissing(): string | null {
-  try {
-    findPgBin();
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-const skip = shouldSkipRealKafka(pgMissing());
+const skip = shouldSkipRealKafka(pgUnavailable());
 const CONNECTOR = "watch-segments-sink";
 /** The sink role's password, set by the schema Job (V003) as in the cluster. */
 const SINK_PASSWORD = newSinkPassword();

@@ -138,6 +138,16 @@ function runAs(osUser: string | undefined, cmd: string, args: readonly string[])
   return res.stdout;
 }
 
+/** Why no PostgreSQL 15 server can start here (its message names what to install), or null when one can. */
+export function pgUnavailable(): string | null {
+  try {
+    findPgBin();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** Starts a fresh server. Throws (after cleaning up) if any step fails, with the server log attached. */
 export async function startPostgres(opts: StartOptions = {}): Promise<PgServer> {
   const bin = findPgBin();
