@@ -210,3 +210,19 @@ describe("the whole program, internet-facing (dev with a certificate and a JWT i
     expect(local.ofType(INGRESS)).toEqual([]);
   }, 120_000);
 });
+
+describe("the committed prod stack (internal ALB)", () => {
+  it("still puts the web ACL in front of its ALB, has no token validation, and the LB controller honours WAFv2", async () => {
+    const prod = await runProgram("prod");
+    const ing = prod.one(INGRESS, "ingest-ingress");
+    const annotations = ing.inputs.metadata.annotations as Record<string, string>;
+    expect(annotations[A("scheme")]).toBe("internal");
+    expect(annotations[A("jwt-validation")]).toBeUndefined();
+    const acl = prod.one(WEB_ACL, "ingest-waf-acl");
+    expect(ing.propertyDependencies.metadata).toContain(acl.urn);
+    expect(annotations[A("wafv2-acl-arn")]).toMatch(/regional\/webacl\/ingest-waf-acl\//);
+    // Internal: no per-token rule (there are no tokens to key on).
+    expect((acl.inputs.rules as Props[]).map((r) => r.name)).toEqual(["ingest-body-size", "ingest-rate-per-ip", "aws-common-rule-set"]);
+    expect(prod.one("kubernetes:helm.sh/v3:Release", "aws-load-balancer-controller-release").inputs.values.enableWafv2).toBe(true);
+  }, 120_000);
+});
