@@ -17,6 +17,8 @@ import {
 } from "../contract/ingest";
 import { webAclProblems, WEB_ACL_TYPE } from "../contract/ingestPolicies";
 import { RAW_HEARTBEATS_TOPIC } from "../contract/topics";
+import { unknownValuePaths } from "./helmValues";
+import { describeWithShared } from "./withShared";
 
 const CERT = "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234";
 const ACL = "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/ingest-waf-acl/0f3c7a43-5a42-4a5e-9d7e-8c1f9e2b6d11";
@@ -162,5 +164,12 @@ describe("the AWS Load Balancer Controller", () => {
   it("has its WAFv2 integration on (the Ingress's wafv2-acl-arn is ignored otherwise), WAF Classic and Shield off", () => {
     const values = lbcValues({ clusterName: "c", region: "us-east-1", vpcId: "vpc-1", roleArn: "arn:aws:iam::111122223333:role/lbc" });
     expect(values).toMatchObject({ enableWafv2: true, enableWaf: false, enableShield: false });
+  });
+});
+
+describeWithShared("the AWS Load Balancer Controller's values against the 3.5.0 chart", () => {
+  it("every value path (enableWafv2 included) exists in the chart's values.yaml", () => {
+    const values = lbcValues({ clusterName: "c", region: "us-east-1", vpcId: "vpc-1", roleArn: "arn:aws:iam::111122223333:role/lbc" });
+    expect(unknownValuePaths(values, "../shared/charts/aws-load-balancer-controller-3.5.0/values.yaml")).toEqual([]);
   });
 });
