@@ -12,6 +12,19 @@ import { INSTANCE_TYPES, isKnownInstanceType } from "./contract/instanceTypes";
 import { isIpv4Cidr } from "./contract/cidr";
 import type { AppSettings } from "./contract/settings";
 import {
+  DEFAULT_WAF_SETTINGS,
+  JWT_BUILTIN_CLAIMS,
+  JWT_CLAIM_FORMATS,
+  JWT_MAX_ADDITIONAL_CLAIMS,
+  JWT_MAX_CLAIM_VALUES,
+  JWT_MAX_FIELD_CHARS,
+  requestsPerPlayer,
+  WAF_ALB_BODY_INSPECTION_BYTES,
+  WAF_MAX_RATE_LIMIT,
+  WAF_MIN_RATE_LIMIT,
+  WAF_RATE_WINDOWS_SEC,
+} from "./contract/ingest";
+import {
   DEFAULT_GRACE_PERIOD_SEC,
   DEFAULT_SEEK_TOLERANCE_SEC,
   DEFAULT_SESSION_GAP_SEC,
@@ -165,6 +178,42 @@ const bridgeSchema = z.strictObject({
   certificateArn: z.string().regex(CERT_ARN, "expected an ACM certificate ARN").optional(),
 });
 
+/** An https URL with a host (the ALB fetches the JWKS over TLS and accepts nothing else). */
+const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[^\s]*)?$/;
+const jwtField = z.string().min(1).max(JWT_MAX_FIELD_CHARS);
+const jwtValues = z.array(jwtField).min(1).max(JWT_MAX_CLAIM_VALUES);
+
+/** Token validation on the ALB (contract/ingest.ts): defaults none; required for an internet-facing bridge. */
+const jwtSchema = z.strictObject({
+  jwksUrl: z.string().max(JWT_MAX_FIELD_CHARS).regex(HTTPS_URL, `expected the identity provider's JWKS URL, https:// and at most ${JWT_MAX_FIELD_CHARS} characters`),
+  issuer: jwtField,
+  /** The `aud` values a player token must carry (one of them). */
+  audience: jwtValues,
+  claims: z.array(z.strictObject({ name: jwtField, format: z.enum(JWT_CLAIM_FORMATS), values: jwtValues })).default([]),
+});
+
+/** WAFv2 limits; the defaults are sized from the design load in contract/ingest.ts. */
+const wafSchema = z.strictObject({
+  rateLimitPerIp: z.number().int().min(WAF_MIN_RATE_LIMIT).max(WAF_MAX_RATE_LIMIT).default(DEFAULT_WAF_SETTINGS.rateLimitPerIp),
+  rateLimitPerToken: z.number().int().min(WAF_MIN_RATE_LIMIT).max(WAF_MAX_RATE_LIMIT).default(DEFAULT_WAF_SETTINGS.rateLimitPerToken),
+  rateWindowSec: z
+    .union(WAF_RATE_WINDOWS_SEC.map((w) => z.literal(w)) as [z.ZodLiteral<60>, z.ZodLiteral<120>, z.ZodLiteral<300>, z.ZodLiteral<600>], {
+      message: `expected one of WAF's rate windows: ${WAF_RATE_WINDOWS_SEC.join(", ")} (seconds)`,
+    })
+    .default(DEFAULT_WAF_SETTINGS.rateWindowSec),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(WAF_ALB_BODY_INSPECTION_BYTES, `WAF inspects at most the first ${WAF_ALB_BODY_INSPECTION_BYTES} bytes of a body behind an ALB`)
+    .default(DEFAULT_WAF_SETTINGS.maxBodyBytes),
+});
+
+const ingestSchema = z.strictObject({
+  jwt: jwtSchema.optional(),
+  waf: wafSchema.prefault({}),
+});
+
 const sessionizationSchema = z.strictObject({
   sessionGapSec: positiveInt.default(DEFAULT_SESSION_GAP_SEC),
   gracePeriodSec: z.number().int().min(0).default(DEFAULT_GRACE_PERIOD_SEC),
@@ -216,6 +265,7 @@ const rootSchema = z.strictObject({
   kafka: kafkaSchema.prefault({}),
   capacity: capacitySchema.prefault({}),
   bridge: bridgeSchema.prefault({}),
+  ingest: ingestSchema.prefault({}),
   sessionization: sessionizationSchema.prefault({}),
   schemaRegistry: schemaRegistrySchema.prefault({}),
   ksqldb: ksqldbSchema.prefault({}),
@@ -343,6 +393,52 @@ export function crossFieldProblems(cfg: Omit<AppConfig, "stack" | "project" | "r
 }
 
 /**
+ * Rules of the public ingest path (docs/ingest.md): who may write (JWT on the ALB) and how much (WAF limits). Each
+ * message names the key, the expected and the actual value.
+ */
+export function ingestConfigProblems(cfg: Pick<AppConfig, "bridge" | "ingest" | "cluster">): string[] {
+  const problems: string[] = [];
+  const ns = CONFIG_NAMESPACE;
+  const jwt = cfg.ingest.jwt;
+  if (cfg.bridge.exposure === "internet-facing" && !jwt) {
+    problems.push(`${ns}:ingest.jwt: an internet-facing bridge must validate player tokens on the ALB (anyone on the internet could otherwise write heartbeats for any user); expected {jwksUrl, issuer, audience}; got nothing. Set it or use bridge.exposure "internal".`);
+  }
+  if (jwt && cfg.cluster.mode !== "eks") {
+    problems.push(`${ns}:ingest.jwt: tokens are validated by the ALB, which only EKS stacks have (cluster.mode "eks"); got cluster.mode ${show(cfg.cluster.mode)}. Remove ingest.jwt on this stack.`);
+  }
+  // (internet-facing without a certificate is already reported by crossFieldProblems)
+  if (jwt && cfg.cluster.mode === "eks" && !cfg.bridge.certificateArn && cfg.bridge.exposure !== "internet-facing") {
+    problems.push(`${ns}:bridge.certificateArn: the ALB validates tokens only on HTTPS listeners, so ingest.jwt needs an ACM certificate; got nothing.`);
+  }
+  if (jwt) {
+    const total = 1 + jwt.claims.length;
+    if (total > JWT_MAX_ADDITIONAL_CLAIMS) {
+      problems.push(`${ns}:ingest.jwt.claims: the ALB checks at most ${JWT_MAX_ADDITIONAL_CLAIMS} additional claims and the audience is one of them; expected at most ${JWT_MAX_ADDITIONAL_CLAIMS - 1}; got ${jwt.claims.length}.`);
+    }
+    jwt.claims.forEach((claim, i) => {
+      const key = `${ns}:ingest.jwt.claims[${i}]`;
+      if ((JWT_BUILTIN_CLAIMS as readonly string[]).includes(claim.name)) {
+        problems.push(`${key}.name: the ALB always validates ${JWT_BUILTIN_CLAIMS.join(", ")} itself and refuses them as additional claims; got ${show(claim.name)}. Remove this claim.`);
+      }
+      if (claim.name === "aud") {
+        problems.push(`${key}.name: the audience is configured by ingest.jwt.audience; got ${show(claim.name)}. Move its values there.`);
+      }
+      if (claim.format === "space-separated-values" && claim.values.some((v) => /\s/.test(v))) {
+        problems.push(`${key}.values: space-separated-values are matched one word each, so a value may not contain spaces; got ${show(claim.values)}.`);
+      }
+    });
+  }
+  const waf = cfg.ingest.waf;
+  const perPlayer = requestsPerPlayer(waf.rateWindowSec);
+  for (const key of ["rateLimitPerIp", "rateLimitPerToken"] as const) {
+    if (waf[key] < perPlayer) {
+      problems.push(`${ns}:ingest.waf.${key}: one player alone sends ${perPlayer} heartbeats per ${waf.rateWindowSec} s window (one every 5 s), so a lower limit blocks honest players; expected at least ${perPlayer}; got ${waf[key]}.`);
+    }
+  }
+  return problems;
+}
+
+/**
  * Validate raw stack configuration. Throws {@link ConfigError} listing every problem; never returns a partly valid
  * config. `stack` names the stack in messages; `environment` defaults to the stack name when that is one of
  * dev/prod/local.
@@ -365,7 +461,7 @@ export function parseConfig(raw: RawConfig, stack: string, project = "watchpipe"
   const data = parsed.data;
   const topology = data.yugabyte.topology ?? (data.cluster.mode === "eks" ? "multi-zone" : "single");
   const cfg: AppConfig = { ...data, yugabyte: { ...data.yugabyte, topology }, stack, project, region };
-  const problems = crossFieldProblems(cfg);
+  const problems = [...crossFieldProblems(cfg), ...ingestConfigProblems(cfg)];
   if (problems.length) throw new ConfigError(stack, problems);
   return cfg;
 }

@@ -5,6 +5,8 @@
  * reference", for meanings and defaults.
  */
 
+import type { JwtClaim, WafSettings } from "./ingest";
+
 export type Environment = "dev" | "prod" | "local";
 
 /** CPU and memory as Kubernetes quantities (`"500m"`, `"4Gi"`). */
@@ -84,6 +86,19 @@ export interface BridgeSettings {
   readonly certificateArn?: string | undefined;
 }
 
+/** Who may write through the public ingest path and how much (contract/ingest.ts, docs/ingest.md). */
+export interface IngestSettings {
+  /** Token validation on the ALB; required when `bridge.exposure` is internet-facing. */
+  readonly jwt?: {
+    readonly jwksUrl: string;
+    readonly issuer: string;
+    readonly audience: string[];
+    readonly claims: JwtClaim[];
+  } | undefined;
+  /** The WAFv2 web ACL's limits (EKS stacks; local has no load balancer). */
+  readonly waf: WafSettings;
+}
+
 export interface SessionizationSettings {
   readonly sessionGapSec: number;
   readonly gracePeriodSec: number;
@@ -128,6 +143,7 @@ export interface AppSettings extends StackSettings {
   readonly kafka: KafkaSettings;
   readonly capacity: CapacitySettings;
   readonly bridge: BridgeSettings;
+  readonly ingest: IngestSettings;
   readonly sessionization: SessionizationSettings;
   readonly schemaRegistry: SchemaRegistrySettings;
   readonly ksqldb: KsqldbSettings;

@@ -4,7 +4,8 @@
  * The policy grants what the controller needs for ALBs fronting Ingresses with ip targets: read the VPC, manage
  * security groups and load balancers it created, and register pod IPs. Mutations are limited to resources carrying
  * the controller's ownership tag `elbv2.k8s.aws/cluster=<cluster name>`, so the role cannot touch other stacks' load
- * balancers. WAF and Shield integrations are switched off in the values, so their permissions are not granted.
+ * balancers. WAFv2 is on (the ingest Ingress names its web ACL, docs/ingest.md): the role may read regional web ACLs
+ * and associate them with application load balancers. WAF Classic and Shield stay off and get no permissions.
  */
 
 /** Chart repository and name (AWS's eks-charts). */
@@ -40,6 +41,8 @@ const LB_ARNS = [
   "arn:*:elasticloadbalancing:*:*:loadbalancer/net/*/*",
   "arn:*:elasticloadbalancing:*:*:targetgroup/*/*",
 ];
+const ALB_ARNS = "arn:*:elasticloadbalancing:*:*:loadbalancer/app/*/*";
+const WAFV2_REGIONAL_ACL_ARNS = "arn:*:wafv2:*:*:regional/webacl/*/*";
 const LISTENER_ARNS = [
   "arn:*:elasticloadbalancing:*:*:listener/app/*/*/*",
   "arn:*:elasticloadbalancing:*:*:listener/net/*/*/*",
@@ -125,6 +128,14 @@ export function lbcPolicyDocument(clusterName: string) {
         ],
         Resource: "*",
       },
+      // WAFv2: attach the web ACL an Ingress names (wafv2-acl-arn) to its ALB, and read what is attached.
+      {
+        Sid: "Wafv2Association",
+        Effect: "Allow",
+        Action: ["wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
+        Resource: [WAFV2_REGIONAL_ACL_ARNS, ALB_ARNS],
+      },
+      { Sid: "SetAlbWebAcl", Effect: "Allow", Action: "elasticloadbalancing:SetWebAcl", Resource: ALB_ARNS },
       {
         Sid: "RegisterPodTargets",
         Effect: "Allow",
@@ -153,9 +164,10 @@ export function lbcValues(a: LbcValuesArgs) {
     resources: LBC_RESOURCES,
     serviceAccount: { create: true, name: LBC_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": a.roleArn } },
     podDisruptionBudget: { maxUnavailable: 1 },
-    // Not used here; switching them off keeps the IAM policy free of WAF/Shield permissions.
+    // Shield and WAF Classic are not used; switching them off keeps their permissions out of the IAM policy.
     enableShield: false,
     enableWaf: false,
-    enableWafv2: false,
+    // The ingest Ingress attaches a WAFv2 web ACL by annotation; with this off the controller would ignore it.
+    enableWafv2: true,
   };
 }

@@ -6,7 +6,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./policies";
 
 new PolicyPack("watchpipe", {
-  description: "Durability, transport security, image pinning, secret handling and AWS hardening for the watchpipe heartbeat pipeline.",
+  description: "Durability, transport security, image pinning, secret handling, authenticated and rate-limited ingest, and AWS hardening for the watchpipe heartbeat pipeline.",
   enforcementLevel: "mandatory",
   policies,
 });

@@ -50,6 +50,7 @@ import {
   STRIMZI_GROUP,
   workloadKafkaProblems,
 } from "../contract/resourceChecks";
+import { albIngressProblems, ingressWafSourceProblems, webAclProblems } from "../contract/ingestPolicies";
 
 /** The subset of ResourceValidationArgs the policies read (tests build it from recorded resources). */
 export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "urn" | "name">;
@@ -262,6 +263,41 @@ export const nodesNoPublicIp: WatchpipeResourcePolicy = {
   },
 };
 
+/**
+ * Runs a check that must stay mandatory in preview: a read of a value unknown during preview would otherwise make
+ * CrossGuard downgrade the policy to advisory (GUIDE.md, "Known traps"). The ingest checks guard their own reads; if
+ * one slips through anyway, this reports it as a violation instead of letting it pass (fail closed).
+ */
+function failClosed(subject: string, report: ReportViolation, check: () => string[]): void {
+  let problems: string[];
+  try {
+    problems = check();
+  } catch (e) {
+    problems = [`could not be verified (${e instanceof Error ? e.message : String(e)}); keep the checked fields known during preview`];
+  }
+  reportAll(report, subject, problems);
+}
+
+export const ingestTokenValidationAndWaf: WatchpipeResourcePolicy = {
+  name: "ingest-token-validation-and-waf",
+  description: "An internet-facing ALB Ingress validates JWTs (https JWKS, issuer, audience), forwards only over HTTPS, and names a regional WAFv2 web ACL.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type !== "kubernetes:networking.k8s.io/v1:Ingress") return;
+    failClosed(label(args), report, () => albIngressProblems(args.type, args.props));
+  },
+};
+
+export const ingestWafRules: WatchpipeResourcePolicy = {
+  name: "ingest-waf-rules",
+  description: "Every WAFv2 web ACL is regional and blocks oversize bodies (oversize handling MATCH), floods per client IP, and runs the AWS common rule set.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type !== "aws:wafv2/webAcl:WebAcl") return;
+    failClosed(`WAFv2 web ACL ${args.name}`, report, () => webAclProblems(args.type, args.props));
+  },
+};
+
 const SUBNET = "aws:ec2/subnet:Subnet";
 const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
 const ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation";
@@ -310,6 +346,24 @@ export const nodeGroupsInPrivateSubnets: WatchpipeStackPolicy = {
   },
 };
 
+export const ingestWafFromStack: WatchpipeStackPolicy = {
+  name: "ingest-waf-from-stack",
+  description: "An internet-facing ALB Ingress whose web ACL ARN is unknown in preview takes it from a WAFv2 web ACL of this stack (whose rules ingest-waf-rules checks).",
+  enforcementLevel: MANDATORY,
+  validateStack: (args, report) => {
+    const byUrn = new Map(args.resources.map((r) => [r.urn, r]));
+    for (const r of args.resources.filter((x) => x.type === "kubernetes:networking.k8s.io/v1:Ingress")) {
+      let problems: string[];
+      try {
+        problems = ingressWafSourceProblems({ type: r.type, urn: r.urn, name: r.name, props: r.props, metadataSources: sources(r, "metadata", byUrn) });
+      } catch (e) {
+        problems = [`could not be verified (${e instanceof Error ? e.message : String(e)})`];
+      }
+      for (const p of problems) report(`Ingress ${r.name}: ${p}`, r.urn);
+    }
+  },
+};
+
 export const resourcePolicies: WatchpipeResourcePolicy[] = [
   kafkaTopicDurability,
   kafkaBrokerDurability,
@@ -325,9 +379,11 @@ export const resourcePolicies: WatchpipeResourcePolicy[] = [
   nodesImdsv2,
   noOpenIngress,
   nodesNoPublicIp,
+  ingestTokenValidationAndWaf,
+  ingestWafRules,
 ];
 
-export const stackPolicies: WatchpipeStackPolicy[] = [nodeGroupsInPrivateSubnets];
+export const stackPolicies: WatchpipeStackPolicy[] = [nodeGroupsInPrivateSubnets, ingestWafFromStack];
 
 /** Every policy of the pack, in the order the PolicyPack lists them. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [...resourcePolicies, ...stackPolicies];

@@ -123,7 +123,8 @@ describe("invalid configuration fails with the key, the expected and the actual 
     {
       name: "an internet-facing bridge without a certificate",
       stack: "prod",
-      raw: () => withSection("prod", "bridge", { exposure: "internet-facing" }),
+      // With token validation set, so the certificate is the one thing missing (test/ingest.config.test.ts covers ingest.jwt).
+      raw: () => ({ ...withSection("prod", "bridge", { exposure: "internet-facing" }), ingest: { jwt: { jwksUrl: "https://id.example.com/.well-known/jwks.json", issuer: "https://id.example.com/", audience: ["watchpipe-player"] } } }),
       problem: "watchpipe:bridge.certificateArn: an internet-facing bridge serves HTTPS only and needs an ACM certificate ARN; got nothing. Set it or use exposure \"internal\".",
     },
     {

@@ -171,12 +171,22 @@ describe("ALB exposure", () => {
     expect(albAnnotations({ exposure: "internal" })).toMatchObject({ "alb.ingress.kubernetes.io/scheme": "internal", "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP":80}]' });
   });
 
-  it("internet-facing serves HTTPS with the certificate and redirects 80", () => {
+  it("internal with a certificate serves HTTPS with the certificate and redirects 80", () => {
     const arn = "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234";
-    expect(albAnnotations({ exposure: "internet-facing", certificateArn: arn })).toMatchObject({
-      "alb.ingress.kubernetes.io/scheme": "internet-facing",
+    expect(albAnnotations({ exposure: "internal", certificateArn: arn })).toMatchObject({
+      "alb.ingress.kubernetes.io/scheme": "internal",
       "alb.ingress.kubernetes.io/certificate-arn": arn,
       "alb.ingress.kubernetes.io/ssl-redirect": "443",
+    });
+  });
+
+  it("internet-facing serves HTTPS only with the certificate (test/ingest.test.ts covers its token validation)", () => {
+    const arn = "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234";
+    const jwt = { jwksUrl: "https://id.example.com/jwks.json", issuer: "https://id.example.com/", audience: ["watchpipe-player"], claims: [] };
+    expect(albAnnotations({ exposure: "internet-facing", certificateArn: arn, jwt })).toMatchObject({
+      "alb.ingress.kubernetes.io/scheme": "internet-facing",
+      "alb.ingress.kubernetes.io/certificate-arn": arn,
+      "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS":443}]',
     });
   });
 
@@ -189,7 +199,11 @@ describe("ALB exposure", () => {
     const mutating = doc.Statement.filter((s) => ["ManageOwnedLoadBalancers", "ManageOwnedSecurityGroups", "CreateOwnedLoadBalancers"].includes(s.Sid));
     expect(mutating).toHaveLength(3);
     for (const s of mutating) expect(JSON.stringify(s.Condition)).toContain(`${LBC_OWNERSHIP_TAG}":"watch-cluster"`);
-    expect(JSON.stringify(doc)).not.toMatch(/waf|shield|"\*:\*"|"Action":"\*"/i);
+    // WAFv2 only to attach web ACLs to application load balancers; no WAF Classic, no Shield, no wildcard actions.
+    expect(JSON.stringify(doc)).not.toMatch(/waf-regional|waf:|shield|"\*:\*"|"Action":"\*"/i);
+    const waf = doc.Statement.filter((s) => JSON.stringify(s.Action).includes("wafv2:") || JSON.stringify(s.Action).includes("SetWebAcl"));
+    expect(waf.map((s) => s.Sid)).toEqual(["Wafv2Association", "SetAlbWebAcl"]);
+    for (const s of waf) for (const r of [s.Resource].flat()) expect(r).toMatch(/^arn:\*:(wafv2:\*:\*:regional\/webacl|elasticloadbalancing:\*:\*:loadbalancer\/app)\/\*\/\*$/);
   });
 });
 

@@ -40,6 +40,8 @@ describe("cost math", () => {
     ["one Elastic IP", [r("aws:ec2/eip:Eip", "e", {})], "Public IPv4 (Elastic IPs)", 1, 0.005 * 730],
     ["two KMS keys", [r("aws:kms/key:Key", "k1", {}), r("aws:kms/key:Key", "k2", {})], "KMS keys", 2, 2],
     ["an Ingress (ALB) on EKS", [eks, r("kubernetes:networking.k8s.io/v1:Ingress", "ing", { metadata: { name: "ingest" } })], "Application Load Balancers (Ingress)", 1, 0.0225 * 730],
+    ["a WAFv2 web ACL with 4 rules", [r("aws:wafv2/webAcl:WebAcl", "acl", { rules: [{}, {}, {}, {}] })], "WAFv2 rules (a managed rule group is one)", 4, 4],
+    ["the web ACL itself", [r("aws:wafv2/webAcl:WebAcl", "acl", { rules: [] })], "WAFv2 web ACLs", 1, 5],
   ] as const)("%s", (_case, resources, item, quantity, monthly) => {
     const line = estimateCost(resources as unknown as RecordedResource[], NO_TRAFFIC).lines.find((l) => l.item === item);
     expect(line, item).toBeDefined();
@@ -55,6 +57,13 @@ describe("cost math", () => {
     expect(onEks?.quantity).toBe(7500 + 200 + 1500);
     expect(onEks?.monthly).toBeCloseTo(9200 * 0.08, 6);
     expect(estimateCost([pool, sts, yb], NO_TRAFFIC)).toEqual({ lines: [], total: 0, unpriced: [] });
+  });
+
+  it("prices every heartbeat as one request through the web ACL: 300 M/day ≈ 9,126 M requests a month", () => {
+    const line = estimateCost([r("aws:wafv2/webAcl:WebAcl", "acl", { rules: [] })] as unknown as RecordedResource[], { eventsPerDay: 300e6, avgEventBytes: 250, replicationFactor: 3 })
+      .lines.find((l) => l.item.startsWith("WAFv2 requests inspected"));
+    expect(line?.quantity).toBe(9126);
+    expect(line?.monthly).toBeCloseTo(9126 * 0.6, 6);
   });
 
   it("adds the lines up and names instance types it cannot price", () => {

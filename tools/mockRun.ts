@@ -80,6 +80,9 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
       return { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` };
     case "aws:ecr/repository:Repository":
       return { ...inputs, arn: arn("ecr", `repository/${inputs.name ?? name}`), repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${inputs.name ?? name}` };
+    case "aws:wafv2/webAcl:WebAcl":
+      // Regional web ACL ARNs end in name/id (the id is a UUID AWS assigns).
+      return { ...inputs, arn: arn("wafv2", `regional/webacl/${name}/00000000-0000-4000-8000-000000000000`) };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { ...inputs, arn: arn("logs", `log-group:${name}`) };
     case "eks:index:Cluster": {

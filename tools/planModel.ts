@@ -20,6 +20,9 @@ import {
   NAT_GATEWAY_PER_HOUR,
   NLB_PER_HOUR,
   PUBLIC_IPV4_PER_HOUR,
+  WAF_PER_MILLION_REQUESTS,
+  WAF_RULE_PER_MONTH,
+  WAF_WEB_ACL_PER_MONTH,
 } from "./prices";
 
 /** The product's design peak, heartbeats per second (the config default is that number). */
@@ -209,6 +212,15 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
   if (nats) lines.push(hourly("NAT gateways (hourly)", nats, "gateway", NAT_GATEWAY_PER_HOUR));
   const ips = ofType("aws:ec2/eip:Eip").length;
   if (ips) lines.push(hourly("Public IPv4 (Elastic IPs)", ips, "address", PUBLIC_IPV4_PER_HOUR));
+  const acls = ofType("aws:wafv2/webAcl:WebAcl");
+  if (acls.length) {
+    lines.push(monthlyLine("WAFv2 web ACLs", acls.length, "web ACL", WAF_WEB_ACL_PER_MONTH));
+    const rules = acls.reduce((n, a) => n + (Array.isArray(a.inputs.rules) ? a.inputs.rules.length : 0), 0);
+    if (rules) lines.push(monthlyLine("WAFv2 rules (a managed rule group is one)", rules, "rule", WAF_RULE_PER_MONTH));
+    // Every heartbeat is one HTTP request through the ALB and its web ACL (one record per POST).
+    const millions = Math.round((traffic.eventsPerDay * DAYS_PER_MONTH) / 1e6);
+    if (millions) lines.push(monthlyLine(`WAFv2 requests inspected (${(traffic.eventsPerDay / 1e6).toFixed(0)} M heartbeats/day)`, millions, "M requests", WAF_PER_MILLION_REQUESTS));
+  }
   const keys = ofType("aws:kms/key:Key").length;
   if (keys) lines.push(monthlyLine("KMS keys", keys, "key", KMS_KEY_PER_MONTH));
 

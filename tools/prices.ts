@@ -49,6 +49,13 @@ export const KMS_KEY_PER_MONTH = 1.0;
 export const ALB_PER_HOUR = 0.0225;
 /** Network Load Balancer, per NLB-hour (NLCU charges are not estimated). */
 export const NLB_PER_HOUR = 0.0225;
+/**
+ * AWS WAF (v2): per web ACL-month, per rule-month (a managed rule group counts as one rule; the AWS common rule set
+ * has no subscription fee), and per million requests inspected. At the design volume the request fee dominates.
+ */
+export const WAF_WEB_ACL_PER_MONTH = 5.0;
+export const WAF_RULE_PER_MONTH = 1.0;
+export const WAF_PER_MILLION_REQUESTS = 0.6;
 /** Data between AZs in one region: $0.01/GB out of one AZ plus $0.01/GB into the other. */
 export const INTER_AZ_PER_GB = 0.02;
 

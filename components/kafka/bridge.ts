@@ -1,6 +1,7 @@
 /**
  * HTTP ingest: a Strimzi KafkaBridge producing to heartbeats_raw, and on EKS an ALB Ingress in front of it that
- * forwards only `POST /topics/heartbeats_raw`. On existing clusters (local) there is no load balancer: Strimzi's
+ * forwards only `POST /topics/heartbeats_raw` (with a valid player JWT when configured, behind the WAF web ACL;
+ * docs/ingest.md). On existing clusters (local) there is no load balancer: Strimzi's
  * ClusterIP Service `ingest-bridge-service` is the entry point (kubectl port-forward).
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -12,7 +13,7 @@ export interface BridgeArgs {
   readonly namespace: string;
   readonly replicas: number;
   /** Set on EKS stacks: creates the ALB Ingress. Undefined on existing clusters. */
-  readonly ingress?: BridgeExposure & { readonly controller: pulumi.Resource };
+  readonly ingress?: BridgeExposure<pulumi.Input<string>> & { readonly controller: pulumi.Resource };
   /** The Kafka CR and the bridge's KafkaUser (its Secret must exist before the pods start). */
   readonly dependsOn: pulumi.Resource[];
 }

@@ -6,18 +6,41 @@ import { bootstrapAddress, CLUSTER_CA_SECRET, KAFKA_CLIENT_LABEL, KAFKA_USERS } 
 import { PRODUCER_DURABILITY_CONFIG } from "../../contract/durability";
 import { STRIMZI_API_VERSION } from "./kafkaSpecs";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
+import {
+  ALB_CERTIFICATE_ARN,
+  ALB_CONDITIONS_PREFIX,
+  ALB_JWT_VALIDATION,
+  ALB_LISTEN_PORTS,
+  ALB_SCHEME,
+  ALB_SSL_POLICY_ANNOTATION,
+  ALB_SSL_REDIRECT,
+  ALB_WAFV2_ACL_ARN,
+  INGEST_METHOD,
+  jwtValidationAnnotation,
+  type JwtValidationSettings,
+} from "../../contract/ingest";
 
 /** KafkaBridge name; Strimzi derives `<name>-bridge` (Deployment) and `<name>-bridge-service` (ClusterIP) from it. */
 export const BRIDGE_NAME = "ingest";
 export const BRIDGE_SERVICE = `${BRIDGE_NAME}-bridge-service`;
 /** Strimzi's default bridge HTTP port. */
 export const BRIDGE_HTTP_PORT = 8080;
+/** The bridge's management port (/healthy, /ready, /metrics since bridge 1.0; Strimzi 1.2.0 runs bridge 1.1.0). */
+export const BRIDGE_MANAGEMENT_PORT = 8081;
 /** The only path the load balancer forwards: producing to the raw topic. Listing topics or consuming stays internal. */
 export const BRIDGE_PUBLIC_PATH = `/topics/${RAW_HEARTBEATS_TOPIC}`;
 /** A few ms of batching turns 100k single-record POSTs/s into efficient produce requests. */
 const BRIDGE_LINGER_MS = 5;
 /** lz4: cheap on CPU, ~2-3x on JSON heartbeats; saves broker disk and cross-AZ replication traffic. */
 const BRIDGE_COMPRESSION = "lz4";
+/**
+ * Largest produce request (and so largest record) the bridge's producer sends: 256 KiB instead of Kafka's 1 MiB.
+ * The bridge's HTTP server has no body limit of its own (the KafkaBridge CRD's `http` takes only port, cors and tls,
+ * and `spec.config` refuses `http.*`); public bodies are bounded by the WAF body-size rule (4 KiB by default), this
+ * bounds what any caller, internal ones included, can push into heartbeats_raw per record. Batches still fit: the
+ * producer splits its sends to stay under it.
+ */
+export const BRIDGE_MAX_REQUEST_BYTES = 262_144;
 /** The bridge is a thin HTTP→Kafka proxy; 1 CPU / 1 GiB per replica carries several thousand requests/s. */
 const BRIDGE_RESOURCES = { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "1Gi" } };
 /** TLS policy for an internet-facing ALB: TLS 1.2+ with TLS 1.3 ciphers. */
@@ -37,7 +60,7 @@ export function bridgeManifest(namespace: string, replicas: number) {
       http: { port: BRIDGE_HTTP_PORT },
       producer: {
         enabled: true,
-        config: { ...PRODUCER_DURABILITY_CONFIG, "linger.ms": BRIDGE_LINGER_MS, "compression.type": BRIDGE_COMPRESSION },
+        config: { ...PRODUCER_DURABILITY_CONFIG, "linger.ms": BRIDGE_LINGER_MS, "compression.type": BRIDGE_COMPRESSION, "max.request.size": BRIDGE_MAX_REQUEST_BYTES },
       },
       // Ingest only: the bridge user may not read anything, so the consumer endpoints are switched off too.
       consumer: { enabled: false },
@@ -52,37 +75,58 @@ export function bridgeManifest(namespace: string, replicas: number) {
   };
 }
 
-export interface BridgeExposure {
+export interface BridgeExposure<Arn = string> {
   readonly exposure: "internal" | "internet-facing";
-  readonly certificateArn?: string;
+  readonly certificateArn?: string | undefined;
+  /** Token validation on the HTTPS listener; required when internet-facing. */
+  readonly jwt?: JwtValidationSettings | undefined;
+  /** The regional WAFv2 web ACL in front of the ALB (an Output in the program, a string in tests). */
+  readonly wafAclArn?: Arn | undefined;
 }
 
-/** ALB annotations: internal or internet-facing; with a certificate HTTPS only (80 redirects to 443). */
-export function albAnnotations(e: BridgeExposure): Record<string, string> {
-  const base: Record<string, string> = {
-    "alb.ingress.kubernetes.io/scheme": e.exposure,
+/** HTTPS only: with tokens in play, port 80 would invite players to send their bearer token in clear text. */
+const HTTPS_ONLY = JSON.stringify([{ HTTPS: 443 }]);
+
+/**
+ * ALB annotations. Internal without a certificate: HTTP inside the VPC. With a certificate: HTTPS (80 redirects to
+ * 443, where nothing is forwarded). With token validation: HTTPS only, every forwarded request carries a valid JWT.
+ * Always: only POST reaches the bridge, health checks go to its management port, and the web ACL when given.
+ */
+export function albAnnotations<Arn = string>(e: BridgeExposure<Arn>): Record<string, string | Arn> {
+  if (e.exposure === "internet-facing" && !e.certificateArn) {
+    throw new Error("bridge.certificateArn: an internet-facing bridge serves HTTPS only; got no certificate. Set it or use exposure \"internal\".");
+  }
+  if (e.exposure === "internet-facing" && !e.jwt) {
+    throw new Error("ingest.jwt: an internet-facing bridge must validate player tokens on the ALB; got no JWT settings. Set ingest.jwt or use exposure \"internal\".");
+  }
+  if (e.jwt && !e.certificateArn) {
+    throw new Error("bridge.certificateArn: the ALB validates tokens only on HTTPS listeners; ingest.jwt is set but no certificate is.");
+  }
+  const base: Record<string, string | Arn> = {
+    [ALB_SCHEME]: e.exposure,
     // ip targets: the ALB sends straight to bridge pods (the Strimzi Service is ClusterIP).
     "alb.ingress.kubernetes.io/target-type": "ip",
+    // Bridge 1.x serves /healthy only on its management port (8081), no longer on the API port.
     "alb.ingress.kubernetes.io/healthcheck-path": "/healthy",
+    "alb.ingress.kubernetes.io/healthcheck-port": String(BRIDGE_MANAGEMENT_PORT),
     "alb.ingress.kubernetes.io/backend-protocol": "HTTP",
+    // The rule forwarding the raw-topic path also requires POST: GET on the same path (topic metadata) gets the
+    // ALB's default 404, as does every other path.
+    [`${ALB_CONDITIONS_PREFIX}${BRIDGE_SERVICE}`]: JSON.stringify([{ field: "http-request-method", httpRequestMethodConfig: { values: [INGEST_METHOD] } }]),
   };
+  if (e.wafAclArn !== undefined) base[ALB_WAFV2_ACL_ARN] = e.wafAclArn;
   if (!e.certificateArn) {
-    if (e.exposure === "internet-facing") {
-      throw new Error("bridge.certificateArn: an internet-facing bridge serves HTTPS only; got no certificate. Set it or use exposure \"internal\".");
-    }
-    return { ...base, "alb.ingress.kubernetes.io/listen-ports": JSON.stringify([{ HTTP: 80 }]) };
+    return { ...base, [ALB_LISTEN_PORTS]: JSON.stringify([{ HTTP: 80 }]) };
   }
-  return {
-    ...base,
-    "alb.ingress.kubernetes.io/listen-ports": JSON.stringify([{ HTTP: 80 }, { HTTPS: 443 }]),
-    "alb.ingress.kubernetes.io/ssl-redirect": "443",
-    "alb.ingress.kubernetes.io/certificate-arn": e.certificateArn,
-    "alb.ingress.kubernetes.io/ssl-policy": ALB_SSL_POLICY,
-  };
+  const tls = { [ALB_CERTIFICATE_ARN]: e.certificateArn, [ALB_SSL_POLICY_ANNOTATION]: ALB_SSL_POLICY };
+  if (e.jwt) {
+    return { ...base, ...tls, [ALB_LISTEN_PORTS]: HTTPS_ONLY, [ALB_JWT_VALIDATION]: JSON.stringify(jwtValidationAnnotation(e.jwt)) };
+  }
+  return { ...base, ...tls, [ALB_LISTEN_PORTS]: JSON.stringify([{ HTTP: 80 }, { HTTPS: 443 }]), [ALB_SSL_REDIRECT]: "443" };
 }
 
 /** The Ingress (class alb) that exposes only {@link BRIDGE_PUBLIC_PATH}. */
-export function bridgeIngressSpec(namespace: string, e: BridgeExposure) {
+export function bridgeIngressSpec<Arn = string>(namespace: string, e: BridgeExposure<Arn>) {
   return {
     metadata: { name: BRIDGE_NAME, namespace, annotations: albAnnotations(e) },
     spec: {

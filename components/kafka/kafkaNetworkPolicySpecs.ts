@@ -5,7 +5,7 @@
  * deny, the bridge's HTTP port, and metrics scraping from a monitoring namespace.
  */
 import { KAFKA_CLUSTER_NAME } from "../../contract/clients";
-import { BRIDGE_HTTP_PORT, BRIDGE_NAME } from "./kafkaBridgeSpecs";
+import { BRIDGE_HTTP_PORT, BRIDGE_MANAGEMENT_PORT, BRIDGE_NAME } from "./kafkaBridgeSpecs";
 
 /** Port Strimzi exposes JMX exporter / Kafka Exporter metrics on. */
 export const STRIMZI_METRICS_PORT = 9404;
@@ -29,6 +29,10 @@ export function bridgeIngressPolicySpec(sourceCidrs: readonly string[]) {
         from: [...sourceCidrs.map((cidr) => ({ ipBlock: { cidr } })), { podSelector: {} }],
         ports: [{ protocol: "TCP", port: BRIDGE_HTTP_PORT }],
       },
+      // The ALB's target health checks: /healthy on the management port (bridge 1.x), from the VPC only.
+      ...(sourceCidrs.length
+        ? [{ from: sourceCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: BRIDGE_MANAGEMENT_PORT }] }]
+        : []),
     ],
   };
 }

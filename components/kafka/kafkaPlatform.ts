@@ -16,6 +16,7 @@ import { pipelineTopicPlans, topicDurability } from "./kafkaTopicSpecs";
 import { KafkaUi } from "./kafkaUi";
 import { KafkaUsers } from "./kafkaUsers";
 import { KafkaNetworkPolicies } from "./networkPolicies";
+import { IngestFirewall } from "../aws/ingestFirewall";
 import { baseTags, type KubernetesTarget } from "../aws/platform";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 
@@ -34,7 +35,7 @@ export interface KafkaPlatform {
 }
 
 /** The config slice the Kafka platform reads. */
-export type KafkaPlatformSettings = Pick<AppSettings, "kafka" | "capacity" | "bridge" | "network" | "protectData" | "region" | "project" | "stack" | "owner">;
+export type KafkaPlatformSettings = Pick<AppSettings, "kafka" | "capacity" | "bridge" | "ingest" | "network" | "protectData" | "region" | "project" | "stack" | "owner">;
 
 export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesTarget): KafkaPlatform {
   const provider = target.provider;
@@ -78,12 +79,28 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     })
     : undefined;
 
+  // Every ALB gets the web ACL, internal ones too: a flood from inside the VPC is as costly as one from outside.
+  const firewall = aws
+    ? new IngestFirewall("ingest-waf", {
+      waf: config.ingest.waf,
+      perTokenRate: config.ingest.jwt !== undefined,
+      metricPrefix: `${config.project}-${config.stack}`,
+      tags: baseTags(config),
+    })
+    : undefined;
+
   const bridge = new Bridge("ingest", {
     provider,
     namespace: ns,
     replicas: config.bridge.replicas,
-    ingress: controller
-      ? { exposure: config.bridge.exposure, certificateArn: config.bridge.certificateArn, controller: controller.release }
+    ingress: controller && firewall
+      ? {
+        exposure: config.bridge.exposure,
+        certificateArn: config.bridge.certificateArn,
+        jwt: config.ingest.jwt,
+        wafAclArn: firewall.webAclArn,
+        controller: controller.release,
+      }
       : undefined,
     dependsOn: [...afterCluster, users.users.bridge, topics.topics[RAW_HEARTBEATS_TOPIC]],
   });

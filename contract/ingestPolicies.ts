@@ -1,0 +1,221 @@
+/**
+ * Pure checks of the public ingest path, shared by the CrossGuard pack (policy/policies.ts) and the tests:
+ *
+ * - an internet-facing ALB Ingress validates JWTs (https JWKS URL, issuer, an audience claim), forwards nothing over
+ *   plain HTTP (JWT validation runs on HTTPS listeners only), and names a regional WAFv2 web ACL;
+ * - every WAFv2 web ACL blocks oversize bodies, rate-limits per client IP and runs the AWS common rule set.
+ *
+ * Preview trap (GUIDE.md): reading a value that is unknown during preview makes CrossGuard downgrade the whole policy
+ * to advisory. A fresh web ACL's ARN is unknown until it exists, so these checks never touch an unknown value
+ * unguarded: {@link readKnown} says "unknown" instead, and the stack-level check then demands that the annotation is
+ * computed from a web ACL of this stack (fail closed, never skipped).
+ */
+import {
+  ALB_JWT_VALIDATION,
+  ALB_LISTEN_PORTS,
+  ALB_SCHEME,
+  ALB_SSL_REDIRECT,
+  ALB_WAFV2_ACL_ARN,
+  AWS_COMMON_RULE_SET,
+  WAF_ALB_BODY_INSPECTION_BYTES,
+} from "./ingest";
+import { isObject, type Props } from "./resourceChecks";
+
+export const INGRESS_TYPE = "kubernetes:networking.k8s.io/v1:Ingress";
+export const WEB_ACL_TYPE = "aws:wafv2/webAcl:WebAcl";
+const REGIONAL_WEB_ACL_ARN = /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional\/webacl\/[^/\s]+\/[^/\s]+$/;
+
+export type Known = { readonly known: true; readonly value: unknown } | { readonly known: false };
+
+/**
+ * `obj[key]`, or `{known: false}` when reading it throws: CrossGuard's preview proxy throws on values that are not
+ * known yet, and a plain object never throws on a read.
+ */
+export function readKnown(obj: unknown, key: string): Known {
+  if (!isObject(obj)) return { known: true, value: undefined };
+  try {
+    return { known: true, value: obj[key] };
+  } catch {
+    return { known: false };
+  }
+}
+
+const show = (value: unknown) => (value === undefined ? "nothing" : JSON.stringify(value));
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== "string") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Ingress's annotations, or why they cannot be read. */
+function annotationsOf(props: Props): { annotations: Props } | { problem: string } {
+  const meta = readKnown(props, "metadata");
+  const annotations = meta.known ? readKnown(meta.value, "annotations") : meta;
+  if (!annotations.known) return { problem: "metadata.annotations are unknown during preview, so exposure, token validation and WAF cannot be verified; keep them known (fail closed)" };
+  return { annotations: isObject(annotations.value) ? annotations.value : {} };
+}
+
+/** Is this an ALB Ingress (class `alb`)? */
+export function isAlbIngress(type: string, props: Props): boolean {
+  if (type !== INGRESS_TYPE) return false;
+  const spec = readKnown(props, "spec");
+  const cls = spec.known ? readKnown(spec.value, "ingressClassName") : spec;
+  return !cls.known || cls.value === "alb";
+}
+
+/** "internet-facing", "internal", or "unknown" when preview cannot tell. */
+export function albScheme(props: Props): string {
+  const a = annotationsOf(props);
+  if ("problem" in a) return "unknown";
+  const scheme = readKnown(a.annotations, ALB_SCHEME);
+  if (!scheme.known) return "unknown";
+  // The controller's default scheme is internal.
+  return typeof scheme.value === "string" ? scheme.value : "internal";
+}
+
+/** Problems of the `jwt-validation` annotation's JSON: https JWKS URL, issuer, and an `aud` claim. */
+export function jwtAnnotationProblems(value: unknown): string[] {
+  if (value === undefined) return [`${ALB_JWT_VALIDATION} is not set; expected {"jwksEndpoint","issuer","additionalClaims":[{"name":"aud",...}]} so only player tokens get through`];
+  const jwt = parseJson(value);
+  if (!isObject(jwt)) return [`${ALB_JWT_VALIDATION}: expected a JSON object; got ${show(value)}`];
+  const problems: string[] = [];
+  if (typeof jwt.jwksEndpoint !== "string" || !/^https:\/\/\S+$/.test(jwt.jwksEndpoint)) {
+    problems.push(`${ALB_JWT_VALIDATION}: jwksEndpoint: expected an https:// URL; got ${show(jwt.jwksEndpoint)}`);
+  }
+  if (typeof jwt.issuer !== "string" || jwt.issuer.length === 0) {
+    problems.push(`${ALB_JWT_VALIDATION}: issuer: expected the identity provider's issuer; got ${show(jwt.issuer)}`);
+  }
+  const claims = Array.isArray(jwt.additionalClaims) ? jwt.additionalClaims : [];
+  const aud = claims.find((c) => isObject(c) && c.name === "aud");
+  if (!isObject(aud) || !Array.isArray(aud.values) || aud.values.length === 0) {
+    problems.push(`${ALB_JWT_VALIDATION}: additionalClaims: expected an "aud" claim with the player app's audience (otherwise any token of the issuer passes, e.g. one minted for another app); got ${show(jwt.additionalClaims)}`);
+  }
+  return problems;
+}
+
+/** Every listener is HTTPS, or HTTP only where ssl-redirect turns it into a redirect (no rule forwards on HTTP). */
+export function listenerProblems(ports: unknown, sslRedirect: unknown): string[] {
+  const parsed = parseJson(ports);
+  if (!Array.isArray(parsed) || parsed.length === 0) return [`${ALB_LISTEN_PORTS}: expected a JSON list like [{"HTTPS":443}]; got ${show(ports)}`];
+  const plain = parsed.filter((p) => isObject(p) && "HTTP" in p);
+  if (plain.length && !sslRedirect) {
+    return [`${ALB_LISTEN_PORTS}: ${show(ports)} forwards plain HTTP, where the ALB does not validate tokens; expected HTTPS only (or ${ALB_SSL_REDIRECT})`];
+  }
+  return [];
+}
+
+/** Problems of the web ACL annotation's value (known values only). */
+export function wafAnnotationProblems(value: unknown): string[] {
+  if (value === undefined) return [`${ALB_WAFV2_ACL_ARN} is not set; expected the ARN of the ingest's regional WAFv2 web ACL (rate limits, body size, common rule set)`];
+  if (typeof value !== "string" || !REGIONAL_WEB_ACL_ARN.test(value)) {
+    return [`${ALB_WAFV2_ACL_ARN}: expected a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>); got ${show(value)}`];
+  }
+  return [];
+}
+
+/**
+ * An ALB Ingress's problems: internet-facing needs token validation, HTTPS-only forwarding and a web ACL. An
+ * unknown web ACL ARN is not a problem here; {@link ingressWafSourceProblems} covers it from the stack's graph.
+ */
+export function albIngressProblems(type: string, props: Props): string[] {
+  if (!isAlbIngress(type, props)) return [];
+  const a = annotationsOf(props);
+  if ("problem" in a) return [a.problem];
+  const scheme = albScheme(props);
+  if (scheme === "unknown") return [`${ALB_SCHEME} is unknown during preview; keep it known so token validation and WAF can be enforced (fail closed)`];
+  if (scheme !== "internet-facing") return [];
+  const problems: string[] = [];
+  const read = (key: string): Known => readKnown(a.annotations, key);
+  const jwt = read(ALB_JWT_VALIDATION);
+  problems.push(...(jwt.known ? jwtAnnotationProblems(jwt.value) : [`${ALB_JWT_VALIDATION} is unknown during preview; keep it known (fail closed)`]));
+  const ports = read(ALB_LISTEN_PORTS);
+  const redirect = read(ALB_SSL_REDIRECT);
+  problems.push(...(ports.known && redirect.known ? listenerProblems(ports.value, redirect.value) : [`${ALB_LISTEN_PORTS} is unknown during preview; keep it known (fail closed)`]));
+  if (!(ALB_WAFV2_ACL_ARN in a.annotations)) {
+    problems.push(...wafAnnotationProblems(undefined));
+  } else {
+    const waf = read(ALB_WAFV2_ACL_ARN);
+    if (waf.known) problems.push(...wafAnnotationProblems(waf.value));
+  }
+  return problems.map((p) => `internet-facing: ${p}`);
+}
+
+/** A stack resource as the stack-level check reads it. */
+export interface GraphResource {
+  readonly type: string;
+  readonly urn: string;
+  readonly name: string;
+  readonly props: Props;
+  /** URNs (the harness) or resources (the engine) each input property was computed from. */
+  readonly metadataSources: readonly { readonly type: string; readonly urn: string }[];
+}
+
+/**
+ * Stack-level fail-closed check: an internet-facing ALB Ingress whose web ACL ARN is not known yet (preview of a new
+ * ACL) must compute its metadata from a WAFv2 web ACL of this stack, whose rules the resource policy checks.
+ */
+export function ingressWafSourceProblems(r: GraphResource): string[] {
+  if (!isAlbIngress(r.type, r.props) || albScheme(r.props) !== "internet-facing") return [];
+  const a = annotationsOf(r.props);
+  if ("problem" in a || !(ALB_WAFV2_ACL_ARN in a.annotations)) return [];
+  if (readKnown(a.annotations, ALB_WAFV2_ACL_ARN).known) return [];
+  if (r.metadataSources.some((s) => s.type === WEB_ACL_TYPE)) return [];
+  return [`internet-facing: ${ALB_WAFV2_ACL_ARN} is unknown during preview and does not come from a WAFv2 web ACL of this stack, so its rules cannot be checked; create the ACL in the program (components/aws/ingestFirewall.ts)`];
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function blocks(rule: Props): boolean {
+  return isObject(rule.action) && isObject(rule.action.block);
+}
+
+/**
+ * A WAFv2 web ACL's problems: regional scope, and blocking rules for body size (<= what WAF inspects behind an ALB,
+ * oversize bodies matched), per-IP rate, and the AWS common rule set not overridden to count.
+ */
+export function webAclProblems(type: string, props: Props): string[] {
+  if (type !== WEB_ACL_TYPE) return [];
+  const problems: string[] = [];
+  if (props.scope !== "REGIONAL") problems.push(`scope: expected REGIONAL (ALBs take regional web ACLs only); got ${show(props.scope)}`);
+  const rules = list(props.rules).filter(isObject);
+  const statementOf = (r: Props): Props => (isObject(r.statement) ? r.statement : {});
+
+  const size = rules.find((r) => isObject(statementOf(r).sizeConstraintStatement));
+  const sizeStmt = size ? (statementOf(size).sizeConstraintStatement as Props) : undefined;
+  const body = sizeStmt && isObject(sizeStmt.fieldToMatch) && isObject(sizeStmt.fieldToMatch.body) ? sizeStmt.fieldToMatch.body : undefined;
+  if (!size || !sizeStmt || !body) {
+    problems.push("rules: expected a size-constraint rule on the request body; got none (an unbounded body reaches the bridge)");
+  } else {
+    if (!blocks(size)) problems.push(`rule ${show(size.name)}: expected action block; got ${show(size.action)}`);
+    if (sizeStmt.comparisonOperator !== "GT") problems.push(`rule ${show(size.name)}: expected comparisonOperator GT; got ${show(sizeStmt.comparisonOperator)}`);
+    if (typeof sizeStmt.size !== "number" || sizeStmt.size > WAF_ALB_BODY_INSPECTION_BYTES) {
+      problems.push(`rule ${show(size.name)}: size: expected at most ${WAF_ALB_BODY_INSPECTION_BYTES} bytes (what WAF inspects behind an ALB); got ${show(sizeStmt.size)}`);
+    }
+    if (body.oversizeHandling !== "MATCH") {
+      problems.push(`rule ${show(size.name)}: body.oversizeHandling: expected MATCH so bodies beyond WAF's inspection limit are blocked, not let through; got ${show(body.oversizeHandling)}`);
+    }
+  }
+
+  const rate = rules.find((r) => {
+    const s = statementOf(r).rateBasedStatement;
+    return isObject(s) && s.aggregateKeyType === "IP";
+  });
+  if (!rate) problems.push("rules: expected a rate-based rule per client IP (aggregateKeyType IP); got none");
+  else if (!blocks(rate)) problems.push(`rule ${show(rate.name)}: expected action block; got ${show(rate.action)}`);
+
+  const common = rules.find((r) => {
+    const s = statementOf(r).managedRuleGroupStatement;
+    return isObject(s) && s.vendorName === AWS_COMMON_RULE_SET.vendorName && s.name === AWS_COMMON_RULE_SET.name;
+  });
+  if (!common) problems.push(`rules: expected the managed rule group ${AWS_COMMON_RULE_SET.vendorName}/${AWS_COMMON_RULE_SET.name}; got none`);
+  else if (!isObject(common.overrideAction) || !isObject(common.overrideAction.none)) {
+    problems.push(`rule ${show(common.name)}: overrideAction: expected {none: {}} so the group blocks; got ${show(common.overrideAction)} (count only monitors)`);
+  }
+  return problems;
+}
