@@ -191,13 +191,19 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
 
   const meter = new ProgressMeter(log, cfg.progressIntervalSec, started);
 
+  // The abort listener goes when the timer fires: paced runs sleep hundreds of times a second, and listeners left
+  // behind pile up on the signal (Node warned "MaxListenersExceededWarning ... 11 abort listeners").
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      hooks.signal?.addEventListener("abort", () => {
+      const onAbort = (): void => {
         clearTimeout(t);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(() => {
+        hooks.signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      hooks.signal?.addEventListener("abort", onAbort, { once: true });
     });
 
   const generate = async (): Promise<void> => {
