@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PRODUCER_DURABILITY_CONFIG } from "../components/durability";
+import { PRODUCER_DURABILITY_CONFIG } from "../contract/durability";
 import { parseLoadgenArgs, type LoadgenConfig } from "../tools/loadgen/config";
 import { maxSendFailureMs } from "../tools/loadgen/kafkaSender";
 import { librdkafkaProducerConfig, MESSAGE_TIMEOUT_MARGIN_MS, RdkafkaClient, RdkafkaLane, resolveClient, type NativeConfig, type NativeError } from "../tools/loadgen/rdkafkaSender";

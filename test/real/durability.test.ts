@@ -147,19 +147,27 @@ describe.skipIf(skip)("heartbeat ingest durability (loadgen producers: kafkajs a
     cluster = await startCluster({ readyTimeoutMs: BROKER_READY_TIMEOUT_MS });
     kafka = new Kafka({ clientId: "durability-test", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
   });
-  /** Nodes a test killed and has not restarted yet: a test that fails half way must not leave them down for the next. */
+  /** Nodes a test killed and has not seen back yet: a test that fails half way must not leave them down for the next. */
   const down = new Set<number>();
+  /** Nodes whose JVM was started again (it may still be catching up when a test gives up on it). */
+  const restarted = new Set<number>();
   const kill = async (i: number): Promise<void> => {
     down.add(i);
+    restarted.delete(i);
     await cluster.stopBroker(i, "kill");
   };
   const restart = async (i: number): Promise<void> => {
+    restarted.add(i);
     await cluster.startBroker(i);
     down.delete(i);
   };
   afterEach(async () => {
     await Promise.all([...running].map((l) => l.stop()));
-    await Promise.all([...down].map((i) => restart(i)));
+    for (const i of [...down]) {
+      if (!restarted.has(i)) await restart(i);
+      else await waitUntil(`node ${i + 1} registered again`, BROKER_READY_TIMEOUT_MS, async () => (await cluster.liveBrokerIds()).includes(i + 1));
+      down.delete(i);
+    }
   });
   afterAll(async () => {
     await cluster?.stop();
