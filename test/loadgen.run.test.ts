@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseLoadgenArgs, type LoadgenConfig } from "../tools/loadgen/config";
 import type { SendResult } from "../tools/loadgen/kafkaSender";
 import type { LoadRecord } from "../tools/loadgen/records";
-import { formatSummary, LINGER_MS, QUEUE_LIMIT_BATCHES, runLoad, type Lane } from "../tools/loadgen/run";
+import { formatSummary, LINGER_MS, QUEUE_LIMIT_BATCHES, runLoad, STALLED_SEND_MS, type Lane } from "../tools/loadgen/run";
 import { formatProgress, median, msUntilDue, percentiles, recordsAllowed } from "../tools/loadgen/stats";
 
 function cfg(argv: string[]): LoadgenConfig {
@@ -91,22 +91,78 @@ describe("runLoad with partition-owning lanes (laneOf)", () => {
     });
   });
 
-  it("bounds the queues: a stuck lane holds generation back instead of piling up records, then the run completes", async () => {
+  it("bounds the queues: lanes that are moving but slow hold generation back instead of piling up records", async () => {
+    const slow = new FakeLane();
+    const other = new FakeLane();
+    let release = (): void => undefined;
+    slow.gate = new Promise((r) => (release = r));
+    const run = runLoad(cfg(["--count", "20000", "--batch-size", "100", "--viewers", "40"]), [slow, other], { log: () => undefined, laneOf: laneOf(2) });
+    // Well inside STALLED_SEND_MS: the gated lane counts as busy, not stalled, so its full queue is backpressure.
+    await new Promise((r) => setTimeout(r, STALLED_SEND_MS / 4));
+    const sentByOther = other.batches.flat().length;
+    expect(sentByOther).toBeGreaterThan(0);
+    expect(sentByOther).toBeLessThanOrEqual((QUEUE_LIMIT_BATCHES + 3) * 100);
+    slow.gate = null;
+    release();
+    expect(await run).toMatchObject({ generated: 20000, acked: 20000, failed: 0 });
+  });
+
+  it("no head-of-line stall: a lane stuck on a dead leader does not pause the other lanes; nothing is lost when it recovers", async () => {
     const stuck = new FakeLane();
     const other = new FakeLane();
     let release = (): void => undefined;
     stuck.gate = new Promise((r) => (release = r));
-    const run = runLoad(cfg(["--count", "20000", "--batch-size", "100", "--viewers", "40"]), [stuck, other], { log: () => undefined, laneOf: laneOf(2) });
-    await new Promise((r) => setTimeout(r, 300));
-    const sentByOtherWhileStuck = other.batches.flat().length;
-    // The stuck lane's queue fills to QUEUE_LIMIT_BATCHES batches (plus the one in flight) and generation stops;
-    // the other lane gets about as many (half of all records are its), never the whole run.
-    expect(sentByOtherWhileStuck).toBeGreaterThan(0);
-    expect(sentByOtherWhileStuck).toBeLessThanOrEqual((QUEUE_LIMIT_BATCHES + 3) * 100);
+    const stuckForMs = STALLED_SEND_MS + 1_500;
+    const rate = 2_000;
+    const otherAckTimes: number[] = [];
+    const started = Date.now();
+    const acked = new Set<number>();
+    const lanes = [stuck, other];
+    const run = runLoad(cfg(["--rate", String(rate), "--duration", String((stuckForMs + 1_000) / 1000), "--batch-size", "50", "--viewers", "40"]), lanes, {
+      log: () => undefined,
+      laneOf: laneOf(2),
+      onAcked: (rs) => {
+        for (const r of rs) acked.add(r.seq);
+        if (rs.length > 0 && laneOf(2)(rs[0]!.key) === 1) for (let i = 0; i < rs.length; i++) otherAckTimes.push(Date.now() - started);
+      },
+    });
+    await new Promise((r) => setTimeout(r, stuckForMs));
     stuck.gate = null;
     release();
-    expect(await run).toMatchObject({ generated: 20000, acked: 20000, failed: 0 });
-  });
+    const summary = await run;
+    // The other lane's share is half the rate. In the last second of the stall (the stuck lane is well past
+    // STALLED_SEND_MS) it must keep most of it; before the fix it got nothing once the stuck lane's queue was full.
+    const windowStart = stuckForMs - 1_000;
+    const inWindow = otherAckTimes.filter((t) => t >= windowStart && t < stuckForMs).length;
+    expect(inWindow).toBeGreaterThan(0.6 * (rate / 2));
+    expect(summary.failed).toBe(0);
+    expect(summary.generated).toBe(summary.acked);
+    expect(acked.size).toBe(summary.acked);
+    // The stuck lane caught up on what queued behind it.
+    expect(stuck.batches.flat().length).toBeGreaterThan(0.3 * (rate / 2) * (stuckForMs / 1000));
+  }, 15_000);
+
+  it("the stall buffer is bounded: once stalled lanes hold that much, generation pauses for everyone", async () => {
+    const stuck = new FakeLane();
+    const other = new FakeLane();
+    let release = (): void => undefined;
+    stuck.gate = new Promise((r) => (release = r));
+    const buffer = 2_000;
+    const run = runLoad(cfg(["--count", "30000", "--batch-size", "100", "--viewers", "40"]), [stuck, other], {
+      log: () => undefined,
+      laneOf: laneOf(2),
+      stalledLanesBufferRecords: buffer,
+    });
+    await new Promise((r) => setTimeout(r, STALLED_SEND_MS + 700));
+    const sentByOther = other.batches.flat().length;
+    // Past the stall threshold the other lane carried on, but only until the stuck lane's queue used up the
+    // buffer: the stuck lane holds its limit plus the buffer, the other lane about as many (half of all records).
+    expect(sentByOther).toBeGreaterThan((QUEUE_LIMIT_BATCHES + 1) * 100);
+    expect(sentByOther).toBeLessThanOrEqual(QUEUE_LIMIT_BATCHES * 100 + buffer + 1_000);
+    stuck.gate = null;
+    release();
+    expect(await run).toMatchObject({ generated: 30000, acked: 30000, failed: 0 });
+  }, 30_000);
 
   it("sends a partial batch once it has lingered, so a paced run does not wait for full batches", async () => {
     const lane = new FakeLane();

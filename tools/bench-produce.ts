@@ -1,10 +1,12 @@
 /**
  * `npm run bench:produce`: on a local 3-broker KRaft cluster it starts itself (127.0.0.1), measures the load
- * generator's kafkajs producer against Kafka's own kafka-producer-perf-test (ProducerPerformance from the same
- * jars), with equal record size (a realistic heartbeat JSON), acks=all, idempotence and comparable batching.
- * Prints each run and the medians. Needs `npm run real:setup`. Flags: --runs N --records N --producers N
- * --batch-size N --partitions N --workers N. The loadgen side runs exactly what `npm run loadgen` runs
- * (partition-owning lanes, in worker threads when --workers > 1).
+ * generator with each client (librdkafka and kafkajs) against Kafka's own kafka-producer-perf-test
+ * (ProducerPerformance from the same jars), with equal record size (a realistic heartbeat JSON), acks=all,
+ * idempotence and comparable batching. Prints each run, the three medians and their ratios, and the load average
+ * sampled during the measured runs. Needs `npm run real:setup`. Flags: --runs N --records N --producers N
+ * --batch-size N --partitions N --workers N (kafkajs side). Each loadgen side runs exactly what `npm run loadgen`
+ * runs (partition-owning lanes; kafkajs in worker threads when --workers > 1). Without the librdkafka package the
+ * bench says so and measures the other two.
  */
 import { spawn } from "node:child_process";
 import * as os from "node:os";
@@ -15,6 +17,7 @@ import { startCluster } from "../test/real/kafka/cluster";
 import { kafkaClasspath } from "../test/real/kafka/paths";
 import { parseLoadgenArgs, type LoadgenConfig } from "./loadgen/config";
 import { createPartitionedKafkaLanes } from "./loadgen/kafkaSender";
+import { createPartitionedRdkafkaLanes, LIBRDKAFKA_PACKAGE, loadLibrdkafka } from "./loadgen/rdkafkaSender";
 import { toRecords } from "./loadgen/records";
 import { runLoad, type RunSummary } from "./loadgen/run";
 import { createSimulation, nextHeartbeats } from "./loadgen/simulate";
@@ -24,8 +27,9 @@ import { runLoadInWorkers } from "./loadgen/workers";
 const HELP = `Usage: npm run bench:produce -- [--runs N] [--records N] [--workers N] [--producers N] [--batch-size N] [--partitions N]
 
 Starts a 3-broker Kafka cluster on 127.0.0.1 (npm run real:setup first), then in one run measures the load generator
-and Kafka's own kafka-producer-perf-test with equal record size, acks=all, idempotence and comparable batching,
-alternating which goes first. Prints every run, both medians (records/s, MB/s) and their ratio.`;
+with librdkafka, with kafkajs (--workers threads, default 2), and Kafka's own kafka-producer-perf-test, with equal
+record size, acks=all, idempotence and comparable batching, after an unmeasured warm-up of each, rotating which goes
+first. Prints every run, the three medians (records/s, MB/s), their ratios and the load average during the runs.`;
 
 /** Three runs each: enough for a median that ignores one noisy run on a shared 2-core machine. */
 const DEFAULT_RUNS = 3;
@@ -46,6 +50,10 @@ const BENCH_BROKER_HEAP_MB = 768;
  * client; back to back on one cluster two measured 57-72k/s vs 38-56k/s for one on this 2-core machine.
  */
 const DEFAULT_BENCH_WORKERS = 2;
+/** Cluster start bound: the machine is shared, and at load average ~40 three brokers took longer than the default 90 s. */
+const BENCH_CLUSTER_READY_MS = 300_000;
+/** Load-average sample interval during the measured runs. */
+const LOAD_SAMPLE_MS = 2_000;
 
 interface Measured {
   readonly recordsPerSec: number;
@@ -63,9 +71,9 @@ async function runLoadgen(cfg: LoadgenConfig, recordSize: number): Promise<Measu
   const log = (l: string): void => console.log(`    ${l}`);
   const runId = `bench${Date.now()}`;
   let s: RunSummary;
-  if (cfg.workers > 1) s = await runLoadInWorkers(cfg, runId, { log });
+  if (cfg.client === "kafkajs" && cfg.workers > 1) s = await runLoadInWorkers(cfg, runId, { log });
   else {
-    const { lanes, laneOf } = await createPartitionedKafkaLanes(cfg, runId);
+    const { lanes, laneOf } = cfg.client === "librdkafka" ? await createPartitionedRdkafkaLanes(cfg, runId) : await createPartitionedKafkaLanes(cfg, runId);
     try {
       s = await runLoad(cfg, lanes, { log, laneOf });
     } finally {
@@ -133,6 +141,26 @@ function runPerfTest(bootstrap: string, topic: string, records: number, recordSi
   });
 }
 
+/** Samples the 1-minute load average while the measured runs go on: other work on the machine skews every side. */
+class LoadSampler {
+  private readonly samples: number[] = [];
+  private readonly timer = setInterval(() => this.samples.push(os.loadavg()[0]!), LOAD_SAMPLE_MS);
+  stop(): string {
+    clearInterval(this.timer);
+    if (this.samples.length === 0) return "n/a";
+    const mean = this.samples.reduce((a, b) => a + b, 0) / this.samples.length;
+    return `mean ${mean.toFixed(2)}, min ${Math.min(...this.samples).toFixed(2)}, max ${Math.max(...this.samples).toFixed(2)} (${this.samples.length} samples of the 1-min load average, ${os.cpus().length} cores)`;
+  }
+}
+
+type Side = "librdkafka" | "kafkajs" | "perf-test";
+
+/** Pure: the order of the sides in run `i` (1-based): rotated each run, so each side goes first, second and last. */
+function sideOrder(sides: readonly Side[], i: number): Side[] {
+  const k = (i - 1) % sides.length;
+  return [...sides.slice(k), ...sides.slice(0, k)];
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -155,64 +183,69 @@ async function main(): Promise<void> {
   for (const [name, v] of [["runs", runs], ["records", records], ["partitions", partitions]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be an integer >= 1, got ${v}`);
   }
+  const rdkafka = loadLibrdkafka();
+  const sides: Side[] = rdkafka.ok ? ["librdkafka", "kafkajs", "perf-test"] : ["kafkajs", "perf-test"];
+  if (!rdkafka.ok) console.log(`bench-produce: ${LIBRDKAFKA_PACKAGE} is not available (${rdkafka.reason}); measuring kafkajs and perf-test only`);
+  else console.log(`librdkafka ${rdkafka.version} (${LIBRDKAFKA_PACKAGE})`);
   const recordSize = heartbeatRecordSize();
   console.log(`load average before the bench (1/5/15 min, ${os.cpus().length} cores): ${loadAverage()}`);
-  const cluster = await startCluster({ heapMb: BENCH_BROKER_HEAP_MB });
+  const cluster = await startCluster({ heapMb: BENCH_BROKER_HEAP_MB, readyTimeoutMs: BENCH_CLUSTER_READY_MS });
   try {
-    const loadgenArgs = ["--bootstrap", cluster.bootstrap, "--rate", "0", "--progress-interval", "5"];
-    if (values.producers !== undefined) loadgenArgs.push("--producers", values.producers);
-    if (values["batch-size"] !== undefined) loadgenArgs.push("--batch-size", values["batch-size"]);
-    loadgenArgs.push("--workers", values.workers ?? String(DEFAULT_BENCH_WORKERS));
-    const loadgenConfig = (topic: string, count: number): LoadgenConfig => {
-      const parsed = parseLoadgenArgs([...loadgenArgs, "--topic", topic, "--count", String(count)], {});
+    const commonArgs = ["--bootstrap", cluster.bootstrap, "--rate", "0", "--progress-interval", "5"];
+    if (values.producers !== undefined) commonArgs.push("--producers", values.producers);
+    if (values["batch-size"] !== undefined) commonArgs.push("--batch-size", values["batch-size"]);
+    const loadgenConfig = (client: "librdkafka" | "kafkajs", topic: string, count: number): LoadgenConfig => {
+      const clientArgs = client === "kafkajs" ? ["--client", "kafkajs", "--workers", values.workers ?? String(DEFAULT_BENCH_WORKERS)] : ["--client", "librdkafka"];
+      const parsed = parseLoadgenArgs([...commonArgs, ...clientArgs, "--topic", topic, "--count", String(count)], {});
       if (parsed.help) throw new Error("unexpected --help");
       return parsed.config;
     };
-    // Unmeasured warm-up of the fresh brokers (JIT, page cache, first segments) by both clients, so neither side's
-    // first measured run pays for it. Without it the loadgen, going first, ran its first seconds at ~15k/s.
-    console.log(`warm-up (not measured): ${WARMUP_RECORDS} records from each client`);
-    await createDurableTopic(cluster.brokers, "bench_warmup_loadgen", partitions);
-    await createDurableTopic(cluster.brokers, "bench_warmup_perftest", partitions);
-    await runLoadgen(loadgenConfig("bench_warmup_loadgen", WARMUP_RECORDS), recordSize);
-    await runPerfTest(cluster.bootstrap, "bench_warmup_perftest", WARMUP_RECORDS, recordSize);
-
-    const lg: Measured[] = [];
-    const pt: Measured[] = [];
-    for (let i = 1; i <= runs; i++) {
-      const lgTopic = `bench_loadgen_${i}`;
-      const ptTopic = `bench_perftest_${i}`;
-      await createDurableTopic(cluster.brokers, lgTopic, partitions);
-      await createDurableTopic(cluster.brokers, ptTopic, partitions);
-      const cfg = loadgenConfig(lgTopic, records);
-      const measureLoadgen = async (): Promise<void> => {
-        console.log(`run ${i}/${runs}: loadgen (${cfg.workers} worker thread(s), up to ${cfg.producers} lanes x batch ${cfg.batchSize}, ${records} records of ~${recordSize} B)`);
-        lg.push(await runLoadgen(cfg, recordSize));
-      };
-      const measurePerfTest = async (): Promise<void> => {
-        console.log(`run ${i}/${runs}: kafka-producer-perf-test (${records} records of ${recordSize} B, batch.size ${PERF_TEST_BATCH_BYTES}, linger ${PERF_TEST_LINGER_MS} ms)`);
-        pt.push(await runPerfTest(cluster.bootstrap, ptTopic, records, recordSize));
-      };
-      // Alternate who goes first, so whatever the previous run leaves behind (log flushes, GC) hits both sides.
-      if (i % 2 === 1) {
-        await measureLoadgen();
-        await measurePerfTest();
-      } else {
-        await measurePerfTest();
-        await measureLoadgen();
+    const measure = async (side: Side, topic: string, count: number, label: string): Promise<Measured> => {
+      if (side === "perf-test") {
+        console.log(`${label}: kafka-producer-perf-test (${count} records of ${recordSize} B, batch.size ${PERF_TEST_BATCH_BYTES}, linger ${PERF_TEST_LINGER_MS} ms)`);
+        return runPerfTest(cluster.bootstrap, topic, count, recordSize);
       }
-      console.log(
-        `run ${i}: loadgen ${lg[i - 1]!.recordsPerSec.toFixed(0)} rec/s (${lg[i - 1]!.mbPerSec.toFixed(2)} MB/s) | ` +
-          `perf-test ${pt[i - 1]!.recordsPerSec.toFixed(0)} rec/s (${pt[i - 1]!.mbPerSec.toFixed(2)} MB/s)`,
-      );
+      const cfg = loadgenConfig(side, topic, count);
+      const threads = side === "kafkajs" ? `${cfg.workers} worker thread(s)` : "1 thread";
+      console.log(`${label}: loadgen --client ${side} (${threads}, up to ${cfg.producers} lanes x batch ${cfg.batchSize}, ${count} records of ~${recordSize} B)`);
+      return runLoadgen(cfg, recordSize);
+    };
+    // Unmeasured warm-up of the fresh brokers (JIT, page cache, first segments) by every side, so no side's first
+    // measured run pays for it. Without it the loadgen, going first, ran its first seconds at ~15k/s.
+    console.log(`warm-up (not measured): ${WARMUP_RECORDS} records from each side`);
+    for (const side of sides) {
+      const topic = `bench_warmup_${side.replace("-", "")}`;
+      await createDurableTopic(cluster.brokers, topic, partitions);
+      await measure(side, topic, WARMUP_RECORDS, "warm-up");
     }
-    const lgMed = median(lg.map((m) => m.recordsPerSec));
-    const ptMed = median(pt.map((m) => m.recordsPerSec));
+
+    const results = new Map<Side, Measured[]>(sides.map((s) => [s, []]));
+    const sampler = new LoadSampler();
+    for (let i = 1; i <= runs; i++) {
+      // Rotate who goes first, so whatever the previous run leaves behind (log flushes, GC) hits every side.
+      for (const side of sideOrder(sides, i)) {
+        const topic = `bench_${side.replace("-", "")}_${i}`;
+        await createDurableTopic(cluster.brokers, topic, partitions);
+        results.get(side)!.push(await measure(side, topic, records, `run ${i}/${runs}`));
+      }
+      console.log(`run ${i}: ` + sides.map((s) => `${s} ${results.get(s)![i - 1]!.recordsPerSec.toFixed(0)} rec/s`).join(" | ") + ` | load ${loadAverage()}`);
+    }
+    const loadDuring = sampler.stop();
+    const med = (s: Side): number => median(results.get(s)!.map((m) => m.recordsPerSec));
+    const medMb = (s: Side): number => median(results.get(s)!.map((m) => m.mbPerSec));
     console.log("");
     console.log(`record size ${recordSize} B, ${partitions} partitions, RF 3, min ISR 2, acks=all, idempotent, no compression, ${runs} runs`);
-    console.log(`loadgen   median ${lgMed.toFixed(0)} records/s, ${median(lg.map((m) => m.mbPerSec)).toFixed(2)} MB/s`);
-    console.log(`perf-test median ${ptMed.toFixed(0)} records/s, ${median(pt.map((m) => m.mbPerSec)).toFixed(2)} MB/s`);
-    console.log(`ratio loadgen / perf-test: ${(lgMed / ptMed).toFixed(2)} (goal >= 0.80; loadgen goal >= 100000 records/s)`);
-    console.log(`load average after the bench: ${loadAverage()} (other work on the machine skews both sides; compare the ratio)`);
+    for (const s of sides) console.log(`${s.padEnd(10)} median ${med(s).toFixed(0).padStart(7)} records/s, ${medMb(s).toFixed(2)} MB/s  (runs: ${results.get(s)!.map((m) => m.recordsPerSec.toFixed(0)).join(", ")})`);
+    const pt = med("perf-test");
+    if (rdkafka.ok) {
+      console.log(`ratio librdkafka / perf-test: ${(med("librdkafka") / pt).toFixed(2)} (goal >= 0.80; librdkafka goal >= 100000 records/s)`);
+      console.log(`ratio kafkajs / perf-test:    ${(med("kafkajs") / pt).toFixed(2)}`);
+      console.log(`ratio librdkafka / kafkajs:   ${(med("librdkafka") / med("kafkajs")).toFixed(2)}`);
+    } else {
+      console.log(`ratio kafkajs / perf-test: ${(med("kafkajs") / pt).toFixed(2)}`);
+    }
+    console.log(`load average during the measured runs: ${loadDuring}`);
+    console.log(`load average after the bench: ${loadAverage()} (other work on the machine skews every side; compare the ratios)`);
   } finally {
     await cluster.stop();
   }

@@ -57,10 +57,16 @@ export const DEFAULT_PROGRESS_INTERVAL_SEC = 5;
 export const DEFAULT_BRIDGE_BATCH_SIZE = 100;
 
 export type Mode = "kafka" | "bridge";
+/** Kafka client library: librdkafka (the optional @confluentinc/kafka-javascript; falls back to kafkajs when absent) or kafkajs. */
+export type KafkaClientName = "librdkafka" | "kafkajs";
+export const KAFKA_CLIENTS: readonly KafkaClientName[] = ["librdkafka", "kafkajs"];
+/** librdkafka encodes and batches in native threads: about twice kafkajs's rate per JavaScript thread (bench:produce). */
+export const DEFAULT_CLIENT: KafkaClientName = "librdkafka";
 export type Compression = "none" | "gzip";
 
 export interface LoadgenConfig {
   readonly mode: Mode;
+  readonly client: KafkaClientName;
   readonly bootstrap: readonly string[];
   readonly bridgeUrl: string | null;
   readonly topic: string;
@@ -92,12 +98,15 @@ export interface LoadgenConfig {
 
 export const HELP = `Usage: npm run loadgen -- [options]
 
-Produces realistic video heartbeats (JSON, key = user_id) to Kafka with kafkajs (acks=all, idempotent), or
-POSTs them to the Strimzi Kafka Bridge. Prints progress, rate and latency percentiles every few seconds and
+Produces realistic video heartbeats (JSON, key = user_id) to Kafka with librdkafka or kafkajs (acks=all,
+idempotent), or POSTs them to the Strimzi Kafka Bridge. Prints progress, rate and latency percentiles every few seconds and
 acknowledged / failed counts on exit (exit code 1 if any record failed).
 
 Target
-  --mode kafka|bridge        kafka (default): kafkajs producer; bridge: HTTP POST /topics/<topic>
+  --mode kafka|bridge        kafka (default): a Kafka producer; bridge: HTTP POST /topics/<topic>
+  --client librdkafka|kafkajs
+                             kafka mode's client (default ${DEFAULT_CLIENT}: @confluentinc/kafka-javascript, an
+                             optional native package; without it the run says so and uses kafkajs)
   --bootstrap host:port,...  Kafka bootstrap servers        (env ${ENV.bootstrap})
   --bridge-url URL           Kafka Bridge base URL          (env ${ENV.bridgeUrl})
   --topic NAME               default ${RAW_HEARTBEATS_TOPIC}
@@ -117,10 +126,12 @@ Producer
   --batch-size N             records per send call (default ${DEFAULT_BATCH_SIZE}; bridge ${DEFAULT_BRIDGE_BATCH_SIZE})
   --producers N              producer lanes, each owning partitions and one send in flight; one per partition
                              up to N (default ${DEFAULT_PRODUCERS})
-  --workers N                worker threads sharing the partitions, each with its own client (default ${DEFAULT_WORKERS})
+  --workers N                kafkajs: worker threads sharing the partitions, each with its own client (default
+                             ${DEFAULT_WORKERS}); librdkafka needs none (it encodes in native threads) and uses one
   --compression none|gzip    (default none; kafkajs ships only gzip without extra codecs)
   --send-timeout-ms N        broker ack timeout per request (default ${DEFAULT_SEND_TIMEOUT_MS})
-  --retries N                kafkajs retries per send (default ${DEFAULT_RETRIES})
+  --retries N                kafkajs retries per send (default ${DEFAULT_RETRIES}); for librdkafka they set the same
+                             failure bound (its message timeout), within which it retries as needed
   --progress-interval SEC    (default ${DEFAULT_PROGRESS_INTERVAL_SEC})
   --client-id ID             (default watchpipe-loadgen)
   --help
@@ -160,6 +171,7 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
     options: {
       help: { type: "boolean" },
       ...CONNECTION_OPTIONS,
+      client: { type: "string" },
       viewers: { type: "string" },
       videos: { type: "string" },
       rate: { type: "string" },
@@ -179,6 +191,8 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
 
   const mode = (values.mode ?? "kafka") as Mode;
   if (mode !== "kafka" && mode !== "bridge") throw new Error(`--mode must be "kafka" or "bridge", got "${values.mode}".`);
+  const client = (values.client ?? DEFAULT_CLIENT) as KafkaClientName;
+  if (!KAFKA_CLIENTS.includes(client)) throw new Error(`--client must be "librdkafka" or "kafkajs", got "${values.client}".`);
   const bootstrapRaw = values.bootstrap ?? env[ENV.bootstrap] ?? "";
   const bootstrap = bootstrapRaw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
   for (const b of bootstrap) {
@@ -218,6 +232,7 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
 
   const config: LoadgenConfig = {
     mode,
+    client,
     bootstrap,
     bridgeUrl,
     topic: values.topic ?? RAW_HEARTBEATS_TOPIC,

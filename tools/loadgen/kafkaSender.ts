@@ -298,8 +298,8 @@ export function createKafkaLanes(cfg: LoadgenConfig, runId: string): KafkaLane[]
 }
 
 /** Lanes that each own a fixed set of partitions, and the router that sends each record to its owner. */
-export interface PartitionedLanes {
-  readonly lanes: KafkaLane[];
+export interface PartitionedLanes<L = KafkaLane> {
+  readonly lanes: L[];
   /** Index of the lane that owns `key`'s partition. */
   readonly laneOf: (key: string) => number;
   readonly partitions: number;

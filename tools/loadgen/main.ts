@@ -1,10 +1,11 @@
 /**
- * `npm run loadgen -- --help`: realistic heartbeat load against Kafka (kafkajs) or the Strimzi Kafka Bridge.
+ * `npm run loadgen -- --help`: realistic heartbeat load against Kafka (librdkafka or kafkajs) or the Strimzi Kafka Bridge.
  */
 import { randomUUID } from "node:crypto";
 import { BridgeLane } from "./bridgeSender";
 import { HELP, parseLoadgenArgs, type LoadgenConfig } from "./config";
 import { createPartitionedKafkaLanes, maxSendFailureMs } from "./kafkaSender";
+import { createPartitionedRdkafkaLanes, loadLibrdkafka, resolveClient } from "./rdkafkaSender";
 import { formatSummary, runLoad, type Lane, type RunSummary } from "./run";
 import { runLoadInWorkers } from "./workers";
 
@@ -14,11 +15,19 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const cfg = parsed.config;
+  let cfg = parsed.config;
+  if (cfg.mode === "kafka") {
+    const { client, notice } = resolveClient(cfg.client, cfg.client === "kafkajs" ? { ok: false } : loadLibrdkafka());
+    if (notice !== null) console.log(notice);
+    if (client === "librdkafka" && cfg.workers > 1) {
+      console.log(`loadgen: --workers ${cfg.workers} applies to kafkajs; librdkafka encodes in its own native threads, so this run uses one JavaScript thread`);
+    }
+    cfg = { ...cfg, client, workers: client === "librdkafka" ? 1 : cfg.workers };
+  }
   const runId = randomUUID().slice(0, 8);
   const target = cfg.mode === "kafka" ? cfg.bootstrap.join(",") : cfg.bridgeUrl!;
   console.log(
-    `loadgen run ${runId}: ${cfg.mode} -> ${target} topic ${cfg.topic}, ${cfg.viewers} viewers, ` +
+    `loadgen run ${runId}: ${cfg.mode === "kafka" ? `kafka (${cfg.client})` : cfg.mode} -> ${target} topic ${cfg.topic}, ${cfg.viewers} viewers, ` +
       `rate ${cfg.rate === 0 ? "max" : `${cfg.rate}/s`}, ${cfg.count !== null ? `${cfg.count} records` : `${cfg.durationSec} s`}, ` +
       `up to ${cfg.producers} lanes x batch ${cfg.batchSize}` +
       (cfg.workers > 1 ? ` in ${cfg.workers} worker threads` : "") +
@@ -40,7 +49,7 @@ async function runConfigured(cfg: LoadgenConfig, runId: string, signal: AbortSig
   let lanes: Lane[];
   let laneOf: ((key: string) => number) | undefined;
   if (cfg.mode === "kafka") {
-    const partitioned = await createPartitionedKafkaLanes(cfg, runId);
+    const partitioned = cfg.client === "librdkafka" ? await createPartitionedRdkafkaLanes(cfg, runId) : await createPartitionedKafkaLanes(cfg, runId);
     lanes = partitioned.lanes;
     laneOf = partitioned.laneOf;
   } else {

@@ -3,8 +3,11 @@
  * routes each to its lane's queue (by partition, when the lanes own partitions; otherwise one shared queue).
  * Each lane sends from its queue, one batch at a time (never two in flight on one lane): a full batch as soon
  * as there is one, a partial one once its oldest record has waited LINGER_MS, like the Java producer's linger.ms.
- * Queues are bounded (QUEUE_LIMIT_BATCHES), so a stuck lane holds back generation instead of growing memory,
- * as the Java producer blocks when buffer.memory is full. Prints progress and returns exact counts.
+ * Queues are bounded (QUEUE_LIMIT_BATCHES) so a slow cluster holds back generation instead of growing memory, as
+ * the Java producer blocks when buffer.memory is full. A lane whose send is stuck (a dead leader: the request waits
+ * out its timeout, ~12 s with the defaults) does not hold back the others: once stalled (STALLED_SEND_MS) its queue
+ * may grow past the limit into a shared, bounded stall buffer (STALLED_LANES_BUFFER_RECORDS), and generation
+ * pauses only when that is full. Prints progress and returns exact counts.
  */
 import type { LoadgenConfig } from "./config";
 import { describeSendError, type SendResult } from "./kafkaSender";
@@ -22,6 +25,18 @@ export const LINGER_MS = 20;
 export const QUEUE_LIMIT_BATCHES = 4;
 /** Upper bound on one idle wait; waits normally end early when records are queued or space is freed. */
 const IDLE_WAIT_MS = 50;
+/**
+ * A lane whose send has been in flight this long (or that is backing off after a failure) is stalled, not busy:
+ * batch acks take ~100 ms p50 here and well under a second at p99 even at max rate on a loaded machine, while a
+ * request to a killed leader waits out the whole request timeout. A stalled lane's full queue stops holding back
+ * generation for the other lanes (issue 13: one lane on a dead leader paused every lane for ~12 s).
+ */
+export const STALLED_SEND_MS = 1_000;
+/**
+ * Records that stalled lanes may hold in total beyond their own queue limit before generation pauses anyway (the
+ * memory bound): one of 12 lanes stalled for 15 s at 200k records/s is 250k records, ~40 MB of values.
+ */
+export const STALLED_LANES_BUFFER_RECORDS = 250_000;
 
 export interface Lane {
   send(records: readonly LoadRecord[]): Promise<SendResult>;
@@ -48,6 +63,8 @@ export interface RunHooks {
   readonly viewerIndexes?: readonly number[];
   /** Called with every send's result (worker threads report progress to the main thread with it). */
   readonly onResult?: (res: SendResult) => void;
+  /** Overrides STALLED_LANES_BUFFER_RECORDS (tests use a small one). */
+  readonly stalledLanesBufferRecords?: number;
 }
 
 /** Wakes everyone waiting when something changed; each waiter also wakes after its own timeout. */
@@ -136,6 +153,31 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
   const laneOf = hooks.laneOf;
   const queues = laneOf === undefined ? [new LaneQueue()] : lanes.map(() => new LaneQueue());
   const queueLimit = QUEUE_LIMIT_BATCHES * cfg.batchSize * (laneOf === undefined ? lanes.length : 1);
+  const stallBuffer = hooks.stalledLanesBufferRecords ?? STALLED_LANES_BUFFER_RECORDS;
+  /** Per queue: when its lane's current send started (null: not sending), and until when it backs off after a failure. */
+  const sendingSince: (number | null)[] = queues.map(() => null);
+  const backoffUntil: number[] = queues.map(() => 0);
+  const isStalled = (i: number, now: number): boolean => {
+    const since = sendingSince[i] ?? null;
+    return (since !== null && now - since >= STALLED_SEND_MS) || now < backoffUntil[i]!;
+  };
+  /**
+   * Generation waits while a lane that is moving has a full queue (backpressure), or while
+   * stalled lanes hold more than the stall buffer beyond their limits. A single shared queue has no head-of-line
+   * problem (any lane takes from it), so only its limit counts.
+   */
+  const mustHoldGeneration = (): boolean => {
+    if (laneOf === undefined) return queues[0]!.length >= queueLimit;
+    const now = Date.now();
+    let overflow = 0;
+    for (let i = 0; i < queues.length; i++) {
+      const n = queues[i]!.length;
+      if (n < queueLimit) continue;
+      if (!isStalled(i, now)) return true;
+      overflow += n - queueLimit;
+    }
+    return overflow >= stallBuffer;
+  };
   const recordsQueued = new Wakeup();
   const spaceFreed = new Wakeup();
   const wakeAll = (): void => {
@@ -149,19 +191,25 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
 
   const meter = new ProgressMeter(log, cfg.progressIntervalSec, started);
 
+  // The abort listener goes when the timer fires: paced runs sleep hundreds of times a second, and listeners left
+  // behind pile up on the signal (Node warned "MaxListenersExceededWarning ... 11 abort listeners").
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      hooks.signal?.addEventListener("abort", () => {
+      const onAbort = (): void => {
         clearTimeout(t);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(() => {
+        hooks.signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      hooks.signal?.addEventListener("abort", onAbort, { once: true });
     });
 
   const generate = async (): Promise<void> => {
     try {
       while (!stopped() && (cfg.count === null || produced < cfg.count)) {
-        if (queues.some((q) => q.length >= queueLimit)) {
+        if (mustHoldGeneration()) {
           await spaceFreed.wait(IDLE_WAIT_MS);
           continue;
         }
@@ -204,7 +252,8 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
     return error;
   };
 
-  const laneLoop = async (lane: Lane, queue: LaneQueue): Promise<void> => {
+  const laneLoop = async (lane: Lane, qi: number): Promise<void> => {
+    const queue = queues[qi]!;
     while (!stopped()) {
       const now = Date.now();
       const lingered = now - queue.oldestSince >= LINGER_MS;
@@ -216,13 +265,19 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
       const records = queue.take(cfg.batchSize, now);
       spaceFreed.notifyAll();
       generated += records.length;
+      // Shared queue: several lanes send from it at once; the stall state is tracked only for owned queues.
+      if (laneOf !== undefined) sendingSince[qi] = Date.now();
       const res = await lane.send(records);
-      if (account(records, res) !== null) await sleep(FAILURE_BACKOFF_MS);
+      sendingSince[qi] = null;
+      if (account(records, res) !== null) {
+        backoffUntil[qi] = Date.now() + FAILURE_BACKOFF_MS;
+        await sleep(FAILURE_BACKOFF_MS);
+      }
     }
   };
 
   try {
-    await Promise.all([generate(), ...lanes.map((lane, i) => laneLoop(lane, laneOf === undefined ? queues[0]! : queues[i]!))]);
+    await Promise.all([generate(), ...lanes.map((lane, i) => laneLoop(lane, laneOf === undefined ? 0 : i))]);
   } finally {
     meter.stop();
     hooks.signal?.removeEventListener("abort", wakeAll);

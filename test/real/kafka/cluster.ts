@@ -40,8 +40,8 @@ export const DEFAULT_BROKER_HEAP_MB = 512;
 export const DEFAULT_READY_TIMEOUT_MS = 90_000;
 /** Controlled shutdown moves leadership away first; past this we SIGKILL. */
 const GRACEFUL_STOP_MS = 30_000;
-/** Storage format is a short-lived JVM. */
-const FORMAT_TIMEOUT_MS = 60_000;
+/** Storage format is a short-lived JVM; on this shared machine at load average ~40 it took over 60 s. */
+const FORMAT_TIMEOUT_MS = 180_000;
 const KAFKA_MAIN_CLASS = "kafka.Kafka";
 /** `kafka-storage.sh format` runs this class. */
 const STORAGE_TOOL_CLASS = "kafka.tools.StorageTool";
