@@ -12,7 +12,7 @@ const EXIT_INVALID_INPUT = 2;
 
 const HELP = `usage: npm run --silent sessionize -- <file.json>
 
-Reads {"config": {"sessionGapSec", "gracePeriodSec", "seekToleranceSec"}, "heartbeats": [...]}
+Reads {"config": {"sessionGapSec", "gracePeriodSec", "seekToleranceSec", "maxPlaybackRate"}, "heartbeats": [...]}
 (config and each key optional; defaults ${DEFAULT_SESSION_GAP_SEC}, ${DEFAULT_GRACE_PERIOD_SEC}, ${DEFAULT_SEEK_TOLERANCE_SEC})
 with heartbeats in arrival order on one partition, each {"user_id", "video_id", "position_sec", "event_ts",
 "device_id"?, "rowtime"?} (rowtime = Kafka record timestamp, defaults to event_ts). Runs them through the reference

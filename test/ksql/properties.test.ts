@@ -1,11 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { WatchSegment } from "../../contract/topics";
-import { type SessionizationParams, secToMs } from "../../contract/sessionization";
-import { compareSegments, sessionize } from "../../ksql/model/pipeline";
+import { DEFAULT_MAX_PLAYBACK_RATE, type SessionizationParams, secToMs } from "../../contract/sessionization";
+import { compareSegments, pairRule, sessionize } from "../../ksql/model/pipeline";
+import { encodePoint } from "../../ksql/model/encoding";
+import { segmentsOfPoints, toWatchSegment } from "../../ksql/model/pieces";
 import type { ValidHeartbeat } from "../../ksql/model/validate";
 
-const P: SessionizationParams = { sessionGapSec: 30, gracePeriodSec: 60, seekToleranceSec: 10 };
+const P: SessionizationParams = { sessionGapSec: 30, gracePeriodSec: 60, seekToleranceSec: 10, maxPlaybackRate: DEFAULT_MAX_PLAYBACK_RATE };
 const T0 = 1_700_000_000_000;
 /** Reorderings the properties allow stay within this lateness: anything ts >= streamTime - grace - gap is accepted. */
 const SAFE_LATENESS_MS = secToMs(P.gracePeriodSec);
@@ -20,6 +22,7 @@ const viewing = fc.record({
       { weight: 6, arbitrary: fc.record({ kind: fc.constant("play" as const), dt: fc.integer({ min: 4000, max: 6000 }) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("seek" as const), jump: fc.integer({ min: -300_000, max: 300_000 }) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("pause" as const), dt: fc.integer({ min: 1000, max: 60_000 }) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant("rate" as const), dt: fc.integer({ min: 4000, max: 6000 }), permille: fc.integer({ min: 500, max: 2000 }) }) },
     ),
     { minLength: 1, maxLength: 25 },
   ),
@@ -35,6 +38,9 @@ function expand(v: ViewingSpec): ValidHeartbeat[] {
     if (s.kind === "play") {
       t += s.dt;
       pos += s.dt;
+    } else if (s.kind === "rate") {
+      t += s.dt;
+      pos += Math.round((s.dt * s.permille) / 1000);
     } else if (s.kind === "seek") {
       t += 5000;
       pos = Math.max(0, pos + s.jump);
@@ -121,10 +127,47 @@ describe("sessionization model properties", () => {
         }
         for (const s of segs) {
           expect(s.end_ts).toBeGreaterThanOrEqual(s.start_ts);
-          expect(s.watched_sec).toBeCloseTo(s.end_position_sec - s.start_position_sec, 9);
-          const drift = (s.end_position_sec - s.start_position_sec) * 1000 - (s.end_ts - s.start_ts);
-          expect(Math.abs(Math.round(drift))).toBeLessThanOrEqual(secToMs(P.seekToleranceSec));
+          expect(s.watched_sec).toBe((Math.round(s.end_position_sec * 1000) - Math.round(s.start_position_sec * 1000)) / 1000);
+          expect(s.watched_sec).toBeGreaterThanOrEqual(0);
         }
+      }),
+      RUNS,
+    );
+  });
+
+  it("stitching the 30 s windows' pieces gives exactly what cutting each key's whole point sequence at once gives", () => {
+    fc.assert(
+      fc.property(inOrder, (hbs) => {
+        const byKey = new Map<string, string[]>();
+        for (const h of hbs) {
+          const k = `${h.user_id}|${h.video_id}`;
+          byKey.set(k, [...(byKey.get(k) ?? []), encodePoint({ ts: h.event_ts, posMs: Math.round(h.position_sec * 1000) })]);
+        }
+        const direct: WatchSegment[] = [];
+        for (const [k, pts] of byKey) {
+          const [u, v] = k.split("|");
+          for (const seg of segmentsOfPoints(pts, pairRule(P))) direct.push(toWatchSegment(u, v, seg));
+        }
+        expect(sessionize(hbs, P)).toEqual(direct.sort(compareSegments));
+      }),
+      RUNS,
+    );
+  });
+
+  it("playback at any rate from 0.5x to 2x, heartbeats every 4-6 s, is one segment covering the range played", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 500, max: 2000 }), fc.array(fc.integer({ min: 4000, max: 6000 }), { minLength: 1, maxLength: 400 }), (permille, dts) => {
+        let t = T0;
+        let pos = 0;
+        const hbs: ValidHeartbeat[] = [{ user_id: "u", video_id: "v", position_sec: 0, event_ts: t, device_id: null }];
+        for (const dt of dts) {
+          t += dt;
+          pos += Math.round((dt * permille) / 1000);
+          hbs.push({ user_id: "u", video_id: "v", position_sec: pos / 1000, event_ts: t, device_id: null });
+        }
+        const segs = sessionize(hbs, P);
+        expect(segs).toHaveLength(1);
+        expect(segs[0]).toMatchObject({ start_position_sec: 0, end_position_sec: pos / 1000, heartbeat_count: hbs.length, start_ts: T0, end_ts: t });
       }),
       RUNS,
     );
