@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { WatchSegment } from "../../contract/topics";
-import { DEFAULT_MAX_PLAYBACK_RATE, type SessionizationParams, secToMs } from "../../contract/sessionization";
-import { compareSegments, pairRule, sessionize } from "../../ksql/model/pipeline";
+import { DEFAULT_MAX_PLAYBACK_RATE, PIECE_WINDOW_SEC, type SessionizationParams, WINDOW_RETENTION_SEC, secToMs } from "../../contract/sessionization";
+import { compareSegments, pairRule, type PieceRecord, SegmentModel, sessionize, sinkPieces, stitchRows } from "../../ksql/model/pipeline";
 import { encodePoint } from "../../ksql/model/encoding";
 import { segmentsOfPoints, toWatchSegment } from "../../ksql/model/pieces";
 import type { ValidHeartbeat } from "../../ksql/model/validate";
@@ -171,5 +171,34 @@ describe("sessionization model properties", () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe("long sessions and bounded state", () => {
+  it("a 24-hour live stream with 5 s heartbeats is one segment; the model never holds more than two open windows", () => {
+    const m = new SegmentModel(P);
+    const recs: PieceRecord[] = [];
+    let maxOpen = 0;
+    for (let k = 0; k <= (24 * 3600) / 5; k++) {
+      recs.push(...m.push({ user_id: "u", video_id: "live", position_sec: k * 5, event_ts: T0 + k * 5000, device_id: null }));
+      maxOpen = Math.max(maxOpen, m.openWindows);
+    }
+    recs.push(...m.closeAll());
+    expect(maxOpen).toBeLessThanOrEqual(Math.ceil((secToMs(P.gracePeriodSec) + secToMs(PIECE_WINDOW_SEC)) / secToMs(PIECE_WINDOW_SEC)) + 1);
+    expect(stitchRows(sinkPieces(recs))).toEqual([
+      { user_id: "u", video_id: "live", start_position_sec: 0, end_position_sec: 86_400, start_ts: T0, end_ts: T0 + 86_400_000, heartbeat_count: 17_281, watched_sec: 86_400 },
+    ]);
+    expect(m.lostWindows).toBe(0);
+  });
+
+  it("a stream-time jump beyond RETENTION - window - grace hides the windows not yet emitted; a shorter one does not", () => {
+    const run = (jumpMs: number): number => {
+      const m = new SegmentModel(P);
+      for (let k = 0; k < 12; k++) m.push({ user_id: "u", video_id: "v", position_sec: k * 5, event_ts: T0 + k * 5000, device_id: null });
+      m.push({ user_id: "__tick__", video_id: "p0-0", position_sec: 0, event_ts: T0 + 55_000 + jumpMs, device_id: null });
+      return m.lostWindows;
+    };
+    expect(run(secToMs(WINDOW_RETENTION_SEC) - 200_000)).toBe(0);
+    expect(run(secToMs(WINDOW_RETENTION_SEC) + 60_000)).toBeGreaterThan(0);
   });
 });
