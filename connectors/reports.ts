@@ -3,6 +3,12 @@
  * benchmark and the real-database tests all use these, so what is measured and tested is what operators run.
  */
 
+/**
+ * Watch segments (sessionization v2) as the database stitches them from the sink's pieces (connectors/schema V004):
+ * one row per segment, the WatchSegment columns plus last_position_sec.
+ */
+export const SEGMENTS_VIEW = "watch_segments_v2";
+
 /** A ready-to-run query for node-postgres (`client.query(q.text, q.values)`). */
 export interface ReportQuery {
   readonly text: string;

@@ -1,5 +1,6 @@
 /**
- * The Debezium JDBC sink that upserts watch segments from Kafka into YugabyteDB (YSQL), as a Strimzi
+ * The Debezium JDBC sink that upserts pieces of watch segments (sessionization v2: the watch_segments topic's
+ * `watchpipe.WatchPiece` records) from Kafka into YugabyteDB (YSQL) table watch_pieces, as a Strimzi
  * `KafkaConnector` spec (kafka.strimzi.io/v1) and, for the local real-service test, as a Connect REST config.
  *
  * Both variants come from one builder; the only differences are {@link VALUE_FORMATS} (Avro + Schema Registry in
@@ -8,21 +9,25 @@
  * (https://debezium.io/documentation/reference/stable/connectors/jdbc.html).
  */
 import { CONSUMER_ISOLATION_LEVEL, REPLICATION_FACTOR } from "../contract/durability";
-import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchSegment } from "../contract/topics";
+import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchPiece } from "../contract/topics";
 
 /** Apache 2.0, Maven Central; the version the Connect image/plugin list must install. */
 export const DEBEZIUM_JDBC_SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
 /** YSQL's port (PostgreSQL's 5432 is not what YugabyteDB listens on). */
 export const DEFAULT_YSQL_PORT = 5433;
-/** The table the V001 migration creates; explicit so renaming the topic never redirects writes. */
-export const DEFAULT_TABLE = "watch_segments";
-/** The sink's upsert key: value fields, because ksqlDB's windowed key is binary and unreadable by the sink. */
-export const SEGMENT_PRIMARY_KEY_FIELDS = ["user_id", "video_id", "start_ts"] as const;
-/** Epoch-millisecond fields in the WatchSegment contract that map to timestamptz columns. */
-export const SEGMENT_TIMESTAMP_FIELDS = ["start_ts", "end_ts"] as const;
 /**
- * One task per 2 partitions of a 12-partition topic would be 6; start with 3 (one per Connect pod): a task writes
- * ~1-2k upserts/s to YSQL, ample for the ~2k segments/s a 100k heartbeats/s peak produces with 5-minute segments.
+ * The table the V004 migration creates (the database stitches its rows into segments); explicit so renaming the
+ * topic never redirects writes.
+ */
+export const DEFAULT_TABLE = "watch_pieces";
+/** The sink's upsert key: value fields, because ksqlDB's windowed key is binary and unreadable by the sink. */
+export const PIECE_PRIMARY_KEY_FIELDS = ["user_id", "video_id", "start_ts", "piece_no"] as const;
+/** Epoch-millisecond fields in the WatchPiece contract that map to timestamptz columns. */
+export const PIECE_TIMESTAMP_FIELDS = ["start_ts", "end_ts"] as const;
+/**
+ * One task per Connect pod to start: a task writes ~1-2k upserts/s to YSQL. Sessionization v2 writes one piece per
+ * viewer per 30 s window (~17k/s at a 100k heartbeats/s peak, ksql/README.md "Costs"): prod needs tasksMax >= 12
+ * (stack config `connect.tasksMax`) and the partitions to match.
  */
 export const DEFAULT_TASKS_MAX = 3;
 /**
@@ -189,11 +194,11 @@ export function sinkCoreConfig(args: WatchSegmentsSinkArgs): Record<string, stri
     "connection.pool.max_size": String(CONNECTION_POOL_MAX),
     "connection.pool.acquire_increment": "1",
 
-    // Upsert on (user_id, video_id, start_ts) taken from the record value. Replays and re-emitted (grown) segments
-    // update the row; the table's trigger ignores stale versions (connectors/schema/V001).
+    // Upsert on (user_id, video_id, start_ts, piece_no) taken from the record value. A piece is written once (EMIT
+    // FINAL); a replay sends the same content and the table's trigger skips it (connectors/schema/V004).
     "insert.mode": "upsert",
     "primary.key.mode": "record_value",
-    "primary.key.fields": SEGMENT_PRIMARY_KEY_FIELDS.join(","),
+    "primary.key.fields": PIECE_PRIMARY_KEY_FIELDS.join(","),
     // Deletes need primary.key.mode=record_key (unusable with windowed keys); tombstones are filtered below.
     "delete.enabled": "false",
     "truncate.enabled": "false",
@@ -217,7 +222,7 @@ export function sinkCoreConfig(args: WatchSegmentsSinkArgs): Record<string, stri
     predicates: "isTombstone",
     "predicates.isTombstone.type": "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
     ...Object.fromEntries(
-      SEGMENT_TIMESTAMP_FIELDS.flatMap((f) => {
+      PIECE_TIMESTAMP_FIELDS.flatMap((f) => {
         const name = f === "start_ts" ? "startTs" : "endTs";
         return [
           [`transforms.${name}.type`, "org.apache.kafka.connect.transforms.TimestampConverter$Value"],
@@ -274,27 +279,32 @@ export function watchSegmentsSinkSpec(args: AvroSinkArgs): KafkaConnectorSpec {
 /**
  * The local variant's value schema (JsonConverter, schemas.enable=true): the typed struct the JDBC sink needs, which
  * the Avro converter derives from the registered schema in the cluster. Producers in the local tests wrap each
- * WatchSegment as `{schema, payload}` with it.
+ * WatchPiece as `{schema, payload}` with it.
  */
-export const WATCH_SEGMENT_CONNECT_SCHEMA = {
+export const WATCH_PIECE_CONNECT_SCHEMA = {
   type: "struct",
-  name: "watchpipe.WatchSegment",
+  name: "watchpipe.WatchPiece",
   optional: false,
   fields: [
     { field: "user_id", type: "string", optional: false },
     { field: "video_id", type: "string", optional: false },
-    { field: "start_position_sec", type: "double", optional: false },
-    { field: "end_position_sec", type: "double", optional: false },
     { field: "start_ts", type: "int64", optional: false },
     { field: "end_ts", type: "int64", optional: false },
+    { field: "first_position_sec", type: "double", optional: false },
+    { field: "last_position_sec", type: "double", optional: false },
+    { field: "min_position_sec", type: "double", optional: false },
+    { field: "max_position_sec", type: "double", optional: false },
     { field: "heartbeat_count", type: "int32", optional: false },
-    { field: "watched_sec", type: "double", optional: false },
+    { field: "piece_no", type: "int32", optional: false },
+    { field: "session_gap_ms", type: "int32", optional: false },
+    { field: "seek_tolerance_ms", type: "int32", optional: false },
+    { field: "max_rate_permille", type: "int32", optional: false },
   ],
 } as const;
 
 /** Pure: the record value the local sink variant (JsonConverter, schemas.enable=true) reads. */
-export function connectJsonEnvelope(s: WatchSegment): string {
-  return JSON.stringify({ schema: WATCH_SEGMENT_CONNECT_SCHEMA, payload: s });
+export function connectJsonEnvelope(p: WatchPiece): string {
+  return JSON.stringify({ schema: WATCH_PIECE_CONNECT_SCHEMA, payload: p });
 }
 
 /**

@@ -76,3 +76,88 @@ export function partitionPlan(inputs: CapacityInputs): PartitionPlan {
     headroom: (partitions * partitionBudgetMBps) / peakMBps,
   };
 }
+
+/**
+ * Sessionization state (ksqlDB, v2: tumbling windows of the window's points, EMIT FINAL, ksql/README.md "Costs"):
+ * what the window store and its changelog write and hold, and what reaches the database. Pure byte arithmetic on
+ * the same encoding model `npm run bench:state` replays: store key = session key + 12 bytes (window start,
+ * sequence number); value = Schema Registry header 5 + the session key's copy + Avro list of 24-character points +
+ * 8 bytes of record timestamp. Every heartbeat rewrites its window once in the store and once in the changelog.
+ */
+export interface SessionStateInputs {
+  readonly heartbeatsPerSec: number;
+  readonly heartbeatIntervalSec: number;
+  readonly windowSec: number;
+  readonly retentionSec: number;
+  /** windowstore.changelog.additional.retention.ms, in seconds. */
+  readonly changelogExtraRetentionSec: number;
+  /** UTF-8 bytes of a typical session key (user_id|video_id). */
+  readonly sessionKeyBytes: number;
+  readonly replicationFactor: number;
+}
+
+export interface SessionStatePlan {
+  /** Bytes one store write (and one changelog record) carries, averaged over a window's heartbeats. */
+  readonly bytesPerWrite: number;
+  /** Store + changelog bytes written per heartbeat. */
+  readonly bytesPerHeartbeat: number;
+  /** Changelog bytes/s produced by ksqlDB, before replication. */
+  readonly changelogBytesPerSec: number;
+  /** Changelog bytes/s the brokers write (× replication). */
+  readonly brokerChangelogBytesPerSec: number;
+  /** RocksDB writes/s on the ksqlDB volumes (logical, before compaction amplification). */
+  readonly storeWriteBytesPerSec: number;
+  /** Final windows (and so pieces of continuous playback, at most) per second. */
+  readonly windowsPerSec: number;
+  /** Window store contents across all ksqlDB instances (one copy; standbys add one each). */
+  readonly storeBytes: number;
+  /** Changelog held on the brokers once compacted (one record per window), × replication. */
+  readonly brokerChangelogBytes: number;
+  /** Rows per day the JDBC sink writes (one piece per window for continuous playback). */
+  readonly piecesPerDay: number;
+}
+
+const SR_HEADER_BYTES = 5;
+const RECORD_TIMESTAMP_BYTES = 8;
+const WINDOW_KEY_SUFFIX_BYTES = 12;
+const POINT_CHARS = 24;
+
+/** Avro zig-zag varint length of a non-negative int. */
+function varintBytes(n: number): number {
+  let v = 2 * n;
+  let len = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    len++;
+  }
+  return len;
+}
+
+function windowRecordBytes(keyBytes: number, points: number): number {
+  const list = varintBytes(points) + points * (varintBytes(POINT_CHARS) + POINT_CHARS) + 1;
+  return keyBytes + WINDOW_KEY_SUFFIX_BYTES + SR_HEADER_BYTES + varintBytes(keyBytes) + keyBytes + list + RECORD_TIMESTAMP_BYTES;
+}
+
+export function sessionStatePlan(i: SessionStateInputs): SessionStatePlan {
+  if (!(i.windowSec >= i.heartbeatIntervalSec && i.heartbeatIntervalSec > 0)) {
+    throw new Error(`sessionStatePlan: windowSec (${i.windowSec}) must be >= heartbeatIntervalSec (${i.heartbeatIntervalSec}) > 0`);
+  }
+  const perWindow = Math.floor(i.windowSec / i.heartbeatIntervalSec);
+  let sum = 0;
+  for (let n = 1; n <= perWindow; n++) sum += windowRecordBytes(i.sessionKeyBytes, n);
+  const bytesPerWrite = sum / perWindow;
+  const windowsPerSec = i.heartbeatsPerSec / perWindow;
+  const finalBytes = windowRecordBytes(i.sessionKeyBytes, perWindow);
+  const changelogBytesPerSec = i.heartbeatsPerSec * bytesPerWrite;
+  return {
+    bytesPerWrite,
+    bytesPerHeartbeat: 2 * bytesPerWrite,
+    changelogBytesPerSec,
+    brokerChangelogBytesPerSec: changelogBytesPerSec * i.replicationFactor,
+    storeWriteBytesPerSec: changelogBytesPerSec,
+    windowsPerSec,
+    storeBytes: windowsPerSec * i.retentionSec * finalBytes,
+    brokerChangelogBytes: windowsPerSec * (i.retentionSec + i.changelogExtraRetentionSec) * finalBytes * i.replicationFactor,
+    piecesPerDay: windowsPerSec * 86_400,
+  };
+}

@@ -29,31 +29,70 @@ export const MAX_EVENT_TS_MS = 9_999_999_999_999;
  */
 export const MAX_FUTURE_SKEW_SEC = 30;
 /**
- * `ksql.functions.collect_list.limit` the ksqlDB server must run with: 6 h of 5 s heartbeats per session. Past it,
- * further heartbeats of that session are ignored (ksqlDB's COLLECT_LIST semantics); the model does the same.
+ * Playback up to this rate (playhead seconds per wall-clock second) is continuous: 0.5x to 2x player settings are one
+ * segment. Between two consecutive heartbeats the playhead may advance by at most rate x elapsed + tolerance.
  */
-export const COLLECT_LIST_LIMIT = 4320;
+export const DEFAULT_MAX_PLAYBACK_RATE = 2;
 /**
- * Kafka Streams checks for closed session windows at most once per this interval (internal config
- * `__emit.interval.ms.kstreams.windowed.aggregation__`, default 1000 ms). It only delays emission; the model checks
- * on every record (interval 0), which yields the same final rows (see ksql/README.md, "Emission").
+ * Pre-aggregation window (tumbling, event time): each session key's heartbeats are collected per window of this
+ * size and closed with EMIT FINAL, so state written per heartbeat is bounded by one window's points. A literal in
+ * V000002's WINDOW clause (ksqlDB takes no variables there); a unit test keeps the two equal. Chosen by
+ * `npm run bench:state` (ksql/README.md, "Costs").
+ */
+export const PIECE_WINDOW_SEC = 30;
+/**
+ * RETENTION of the window store (literal in V000002). A window becomes invisible once the store's stream time (the
+ * latest window start written) is more than this past the window's start, and Kafka Streams writes the new record
+ * before it emits closed windows: a single stream-time jump larger than RETENTION - window - grace loses the windows
+ * not yet emitted. 6 h is far beyond any backlog, replay or tick burst (ksql/README.md, "Limits").
+ */
+export const WINDOW_RETENTION_SEC = 6 * 3600;
+/**
+ * Grace period the SQL is written with (literal in V000002's WINDOW clause). The stack's gracePeriodSec must equal
+ * it: migrationDefines refuses anything else, because a different value would need a new migration.
+ */
+export const SQL_GRACE_PERIOD_SEC = DEFAULT_GRACE_PERIOD_SEC;
+/**
+ * `ksql.functions.collect_set.limit` the ksqlDB server runs with: distinct points kept per window and key. A player
+ * sends 6 per 30 s window; the cap bounds the state a broken or hostile client can build in one window. Past it,
+ * further points of that window are ignored (CollectSetUdaf); the model does the same.
+ */
+export const COLLECT_SET_LIMIT = 1000;
+/**
+ * Kafka Streams' `windowstore.changelog.additional.retention.ms` the server sets: the window store's changelog keeps
+ * RETENTION plus this (default one day, which would keep 5x the data the store holds). One hour covers broker/clock
+ * skew between the store's stream time and the brokers' wall clock.
+ */
+export const WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS = 3_600_000;
+/**
+ * Kafka Streams checks for closed windows at most once per this interval of wall-clock time (internal config
+ * `__emit.interval.ms.kstreams.windowed.aggregation__`, default 1000 ms). It only delays emission while the
+ * retention holds (see ksql/README.md, "Emission"); the model takes the interval and a wall clock as options.
  */
 export const KSTREAMS_EMIT_INTERVAL_MS = 1000;
 /** ksqlDB runs exactly_once_v2; Kafka Streams' commit interval under EOS defaults to 100 ms. */
 export const KSTREAMS_EOS_COMMIT_INTERVAL_MS = 100;
 
-/** The three parameters the SQL and the model take (seconds). */
+/** The parameters the SQL and the model take (seconds; rate in playhead seconds per second). */
 export interface SessionizationParams {
   readonly sessionGapSec: number;
   readonly gracePeriodSec: number;
   readonly seekToleranceSec: number;
+  /** Defaults to DEFAULT_MAX_PLAYBACK_RATE. */
+  readonly maxPlaybackRate?: number;
 }
 
 export const DEFAULT_SESSIONIZATION_PARAMS: SessionizationParams = {
   sessionGapSec: DEFAULT_SESSION_GAP_SEC,
   gracePeriodSec: DEFAULT_GRACE_PERIOD_SEC,
   seekToleranceSec: DEFAULT_SEEK_TOLERANCE_SEC,
+  maxPlaybackRate: DEFAULT_MAX_PLAYBACK_RATE,
 };
+
+/** The max playback rate in thousandths (the SQL compares in integer milliseconds: 1000·Δpos <= permille·Δt + ...). */
+export function maxRatePermille(p: SessionizationParams): number {
+  return Math.round((p.maxPlaybackRate ?? DEFAULT_MAX_PLAYBACK_RATE) * 1000);
+}
 
 /** Seconds to whole milliseconds, the unit both the SQL and the model compute in. */
 export function secToMs(sec: number): number {
@@ -75,25 +114,28 @@ export function paramProblems(p: SessionizationParams, where = "config"): string
   check("sessionGapSec", (v) => secToMs(v) >= 1, "a number of seconds >= 0.001");
   check("gracePeriodSec", (v) => v >= 0, "a number of seconds >= 0");
   check("seekToleranceSec", (v) => v >= 0, "a number of seconds >= 0");
+  if (p.maxPlaybackRate !== undefined) check("maxPlaybackRate", (v) => v >= 1 && v <= 16, "a playback rate between 1 and 16");
   return problems;
 }
 
 /**
- * Worst-case delay (seconds) from a session's last heartbeat (event time) until its segments are committed to
+ * Worst-case delay (seconds) from a heartbeat (event time) until the piece holding it is committed to
  * `watch_segments`, on a partition that only receives ticks:
- * - the window closes once stream time passes end + gap + grace (Kafka Streams' rule, strict: +1 ms);
+ * - its window [start, start + W) closes once stream time reaches start + W + grace; at worst the heartbeat was the
+ *   window's first (event time = start), so W + grace after it;
  * - stream time reaches that only at the next tick (<= one tick interval);
- * - the close check runs on record arrival and is throttled to once per KSTREAMS_EMIT_INTERVAL_MS: if a heartbeat
- *   took the check just before that tick, the next check is at the next record, at worst the next tick;
+ * - the close check runs on record arrival and is throttled to once per KSTREAMS_EMIT_INTERVAL_MS of wall-clock
+ *   time: if a record took the check just before that tick, the next check is at the next record, at worst the next
+ *   tick;
  * - the output becomes visible to read_committed consumers at the EOS commit;
- * - a player clock running ahead by up to MAX_FUTURE_SKEW_SEC moves the session's event time later by that much.
+ * - a player clock running ahead by up to MAX_FUTURE_SKEW_SEC moves the window later by that much.
+ * The segment a piece belongs to is visible in the database as soon as the sink writes the piece.
  */
 export function worstCaseCloseDelaySec(p: SessionizationParams, tickIntervalSec = DEFAULT_TICK_INTERVAL_SEC): number {
   const tickMs = secToMs(tickIntervalSec);
   const ms =
-    secToMs(p.sessionGapSec) +
+    secToMs(PIECE_WINDOW_SEC) +
     secToMs(p.gracePeriodSec) +
-    1 +
     tickMs +
     Math.max(tickMs, KSTREAMS_EMIT_INTERVAL_MS) +
     KSTREAMS_EOS_COMMIT_INTERVAL_MS +

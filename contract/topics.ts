@@ -9,13 +9,17 @@ export const RAW_HEARTBEATS_TOPIC = "heartbeats_raw";
 export const HEARTBEATS_TOPIC = "heartbeats";
 /** Raw records that failed validation, with the reason. */
 export const REJECTED_HEARTBEATS_TOPIC = "heartbeats_rejected";
-/** Finished watch segments, Avro, one record per segment; the JDBC sink reads this. */
+/**
+ * Pieces of watch segments (sessionization v2), Avro `watchpipe.WatchPiece`, one record per piece of continuous
+ * playback within a 30 s window; the JDBC sink upserts them into watch_pieces and the database stitches segments.
+ * The topic keeps its v1 name (Strimzi topic, ACLs, DLQ name).
+ */
 export const WATCH_SEGMENTS_TOPIC = "watch_segments";
 /** Records the sink could not write (errors.tolerance=all), with error context headers. */
 export const WATCH_SEGMENTS_DLQ_TOPIC = "watch_segments_dlq";
-/** ksqlDB's final sessions (EMIT FINAL table); created by the V000002 migration with PARTITIONS and REPLICAS. */
+/** ksqlDB's final 30 s windows (EMIT FINAL table); created by the V000002 migration with PARTITIONS and REPLICAS. */
 export const HEARTBEAT_SESSIONS_TOPIC = "heartbeat_sessions";
-/** ksqlDB's intermediate stream: one encoded segment per row; created by V000002 with PARTITIONS and REPLICAS. */
+/** ksqlDB's intermediate stream: one encoded piece per row; created by V000002 with PARTITIONS and REPLICAS. */
 export const WATCH_SEGMENT_POINTS_TOPIC = "watch_segment_points";
 /** Topics the sessionization SQL creates itself (every other topic it uses exists as a Strimzi KafkaTopic). */
 export const KSQL_CREATED_TOPICS = [HEARTBEAT_SESSIONS_TOPIC, WATCH_SEGMENT_POINTS_TOPIC] as const;
@@ -46,6 +50,30 @@ export interface WatchSegment {
   readonly heartbeat_count: number;
   /** end_position_sec - start_position_sec. */
   readonly watched_sec: number;
+}
+
+/**
+ * A piece: consecutive heartbeats of one user and video within one 30 s window that the pairwise rule keeps
+ * together, as the watch_segments topic carries it (ksql/migrations/V000002). Positions in seconds, times epoch ms.
+ */
+export interface WatchPiece {
+  readonly user_id: string;
+  readonly video_id: string;
+  /** Event time of the piece's first heartbeat. */
+  readonly start_ts: number;
+  /** Event time of the piece's last heartbeat. */
+  readonly end_ts: number;
+  readonly first_position_sec: number;
+  readonly last_position_sec: number;
+  readonly min_position_sec: number;
+  readonly max_position_sec: number;
+  readonly heartbeat_count: number;
+  /** 1, 2, ... within its window: orders pieces that start at the same event time. */
+  readonly piece_no: number;
+  /** The rule the piece was cut with; the database stitches with the same. */
+  readonly session_gap_ms: number;
+  readonly seek_tolerance_ms: number;
+  readonly max_rate_permille: number;
 }
 
 /** The player's heartbeat interval the design assumes. */

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { REPLICATION_FACTOR } from "../contract/durability";
-import { type SessionizationParams, secToMs } from "../contract/sessionization";
+import { type SessionizationParams, SQL_GRACE_PERIOD_SEC, maxRatePermille, secToMs } from "../contract/sessionization";
 
 /** Where the migration files live (ksql-migrations' `migrations/` directory). */
 export const MIGRATIONS_DIR = path.join(__dirname, "migrations");
@@ -43,16 +43,22 @@ export interface MigrationTopology {
   readonly replicas?: number;
 }
 
-/** The `--define name=value` variables the migrations reference, as integers in milliseconds. */
+/**
+ * The `--define name=value` variables the migrations reference, as integers (ms; the rate in thousandths). The
+ * window's size, RETENTION and GRACE PERIOD are literals in V000002 (ksqlDB takes no variables there), so a grace
+ * period other than the SQL's is refused here rather than silently ignored.
+ */
 export function migrationDefines(p: SessionizationParams, t: MigrationTopology): Record<string, string> {
-  const gap = secToMs(p.sessionGapSec);
-  const grace = secToMs(p.gracePeriodSec);
+  if (secToMs(p.gracePeriodSec) !== secToMs(SQL_GRACE_PERIOD_SEC)) {
+    throw new Error(
+      `sessionization.gracePeriodSec: expected ${SQL_GRACE_PERIOD_SEC} (the GRACE PERIOD literal in ksql/migrations/V000002), ` +
+        `got ${p.gracePeriodSec}; ksqlDB takes no variables in a WINDOW clause, so another grace needs a new migration`,
+    );
+  }
   return {
-    sessionGapMs: String(gap),
-    gracePeriodMs: String(grace),
-    // Any session a non-late record can still merge with ends at or after closeTime - gap: keep at least that.
-    sessionRetentionMs: String(2 * gap + grace),
+    sessionGapMs: String(secToMs(p.sessionGapSec)),
     seekToleranceMs: String(secToMs(p.seekToleranceSec)),
+    maxRatePermille: String(maxRatePermille(p)),
     sessionsPartitions: String(t.heartbeatPartitions),
     replicas: String(t.replicas ?? REPLICATION_FACTOR),
   };

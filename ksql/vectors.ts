@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { REJECTED_HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../contract/topics";
 import { type SessionizationParams, SESSION_KEY_SEPARATOR } from "../contract/sessionization";
-import { RawPipelineModel, type SegmentRecord } from "./model/pipeline";
+import { type EngineOptions, RawPipelineModel, type PieceRecord } from "./model/pipeline";
 
 export const VECTORS_DIR = path.join(__dirname, "tests");
 
@@ -30,19 +30,20 @@ export function loadVectors(dir: string = VECTORS_DIR): Vector[] {
     .filter((d) => d.isDirectory() && existsSync(path.join(dir, d.name, "input.json")))
     .map((d) => {
       const read = (f: string): Record<string, RunnerRecord[]> => JSON.parse(readFileSync(path.join(dir, d.name, f), "utf8"));
-      return { name: d.name, inputs: read("input.json").inputs, outputs: read("output.json").outputs };
+      const outputs = existsSync(path.join(dir, d.name, "output.json")) ? read("output.json").outputs : [];
+      return { name: d.name, inputs: read("input.json").inputs, outputs };
     })
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-function segmentRecord(r: SegmentRecord): RunnerRecord {
-  const s = r.segment;
+function pieceRecord(r: PieceRecord): RunnerRecord {
+  const p = r.piece;
   return {
     topic: WATCH_SEGMENTS_TOPIC,
-    key: s.user_id + SESSION_KEY_SEPARATOR + s.video_id,
-    value: { ...s },
+    key: p.user_id + SESSION_KEY_SEPARATOR + p.video_id,
+    value: { ...p },
     timestamp: r.timestamp,
-    window: { start: r.windowStart, end: r.timestamp, type: "session" },
+    window: { start: r.window.start, end: r.window.end, type: "time" },
   };
 }
 
@@ -50,8 +51,8 @@ function segmentRecord(r: SegmentRecord): RunnerRecord {
  * Runs a vector's inputs through the model (no end-of-input close: the runner does not close windows either) and
  * returns the records of the topics the vectors assert on, in order.
  */
-export function runVectorThroughModel(inputs: readonly RunnerRecord[], params: SessionizationParams): RunnerRecord[] {
-  const model = new RawPipelineModel(params);
+export function runVectorThroughModel(inputs: readonly RunnerRecord[], params: SessionizationParams, engine?: EngineOptions): RunnerRecord[] {
+  const model = new RawPipelineModel(params, engine);
   const out: RunnerRecord[] = [];
   inputs.forEach((rec, i) => {
     if (rec.topic !== RAW_HEARTBEATS_TOPIC) throw new Error(`inputs[${i}].topic: expected ${RAW_HEARTBEATS_TOPIC}, got ${rec.topic}`);
@@ -59,8 +60,40 @@ export function runVectorThroughModel(inputs: readonly RunnerRecord[], params: S
     const o = model.push({ value: rec.value, timestamp: rec.timestamp });
     if (o.kind === "rejected") out.push({ topic: REJECTED_HEARTBEATS_TOPIC, key: null, value: o.record.value, timestamp: o.record.timestamp });
     if (o.kind === "valid") {
-      for (const s of o.segments) out.push(segmentRecord(s));
+      for (const p of o.pieces) out.push(pieceRecord(p));
     }
   });
   return out;
+}
+
+/** Value fields the SQL declares DOUBLE, per output topic: ksql-test-runner compares JSON outputs literally (1.0). */
+export const DOUBLE_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  [REJECTED_HEARTBEATS_TOPIC]: ["position_sec"],
+  [WATCH_SEGMENTS_TOPIC]: ["first_position_sec", "last_position_sec", "min_position_sec", "max_position_sec"],
+};
+
+const DOUBLE_MARK = "@@double@@";
+
+/**
+ * JSON text of a vector file (one space indent, like the existing files) with every DOUBLE field written as a Java
+ * double prints it: an integral value gets ".0" (`1.0`, not `1`).
+ */
+export function vectorFileText(doc: { inputs: readonly RunnerRecord[] } | { outputs: readonly RunnerRecord[] }): string {
+  const marked = JSON.parse(JSON.stringify(doc)) as Record<string, RunnerRecord[]>;
+  for (const list of Object.values(marked)) {
+    for (const r of list) {
+      const fields = DOUBLE_FIELDS[r.topic] ?? [];
+      const v = r.value as Record<string, unknown> | null;
+      if (v === null || typeof v !== "object" || !("outputs" in doc)) continue;
+      for (const f of fields) {
+        const x = v[f];
+        if (typeof x === "number" && Number.isInteger(x)) v[f] = `${DOUBLE_MARK}${x}.0`;
+      }
+    }
+  }
+  // One record per line: readable in a diff, and the 24-hour vector stays a few MB instead of tens.
+  const [listName, list] = Object.entries(marked)[0];
+  const body = list.map((r) => JSON.stringify(r)).join(",\n");
+  const text = `{"${listName}": [\n${body}\n]}\n`;
+  return text.replace(new RegExp(`"${DOUBLE_MARK}([-0-9.]+)"`, "g"), "$1");
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config";
-import { MAX_PARTITIONS_PER_TOPIC, partitionPlan, PARTITION_MULTIPLE } from "../contract/capacity";
+import { MAX_PARTITIONS_PER_TOPIC, partitionPlan, PARTITION_MULTIPLE, sessionStatePlan } from "../contract/capacity";
 import { stackConfig } from "./harness";
 
 /** Config values as loadConfig sees them: JSON where it parses, plain text otherwise. */
@@ -67,5 +67,36 @@ describe("partitionPlan", () => {
         .map(([k, v]) => [k.slice("watchpipe:".length), jsonOrText(v)]),
     );
     expect(partitionPlan(parseConfig(raw, stack).capacity).partitions).toBe(partitions);
+  });
+});
+
+describe("sessionStatePlan (ksqlDB window store and changelog, v2)", () => {
+  const prod = {
+    heartbeatsPerSec: 100_000, heartbeatIntervalSec: 5, windowSec: 30, retentionSec: 6 * 3600,
+    changelogExtraRetentionSec: 3600, sessionKeyBytes: 14, replicationFactor: 3,
+  };
+  // bytes per write = mean over n = 1..6 points of (14 + 12 + 5 + 1 + 14 + list(n) + 8), list(n) = 1 + 25n + 1;
+  // store = windows/s × retention × final window (n = 6: 206 B) = 16,667 × 21,600 × 206 B = 74.16 GB.
+  it.each([
+    { name: "design peak, 30 s windows", inputs: prod, perHb: 287, changelogMBps: 14.3, brokerMBps: 43, piecesPerDay: 1.44e9, storeGB: 74.16 },
+    { name: "20 s windows", inputs: { ...prod, windowSec: 20 }, perHb: 237, changelogMBps: 11.8, brokerMBps: 35.5, piecesPerDay: 2.16e9, storeGB: 84.24 },
+    { name: "60 s windows", inputs: { ...prod, windowSec: 60 }, perHb: 437, changelogMBps: 21.8, brokerMBps: 65.5, piecesPerDay: 0.72e9, storeGB: 64.08 },
+    { name: "dev (5k/s)", inputs: { ...prod, heartbeatsPerSec: 5_000 }, perHb: 287, changelogMBps: 0.72, brokerMBps: 2.15, piecesPerDay: 0.072e9, storeGB: 3.708 },
+  ])("$name: $perHb B per heartbeat", ({ inputs, perHb, changelogMBps, brokerMBps, piecesPerDay, storeGB }) => {
+    const p = sessionStatePlan(inputs);
+    expect(Math.round(p.bytesPerHeartbeat)).toBe(perHb);
+    expect(p.changelogBytesPerSec / 1e6).toBeCloseTo(changelogMBps, 0);
+    expect(p.brokerChangelogBytesPerSec / 1e6).toBeCloseTo(brokerMBps, 0);
+    expect(p.piecesPerDay).toBeCloseTo(piecesPerDay, -6);
+    expect(p.storeBytes / 1e9).toBeCloseTo(storeGB, 0);
+    expect(p.brokerChangelogBytes).toBeCloseTo((p.storeBytes * (inputs.retentionSec + 3600) / inputs.retentionSec) * 3, -3);
+  });
+  it("bytes per heartbeat do not depend on load or retention, only on the window", () => {
+    const a = sessionStatePlan(prod);
+    expect(sessionStatePlan({ ...prod, heartbeatsPerSec: 1 }).bytesPerHeartbeat).toBe(a.bytesPerHeartbeat);
+    expect(sessionStatePlan({ ...prod, retentionSec: 3600 }).bytesPerHeartbeat).toBe(a.bytesPerHeartbeat);
+  });
+  it("refuses a window shorter than the heartbeat interval", () => {
+    expect(() => sessionStatePlan({ ...prod, windowSec: 2 })).toThrow(/windowSec \(2\) must be >= heartbeatIntervalSec \(5\)/);
   });
 });

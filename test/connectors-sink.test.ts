@@ -81,13 +81,13 @@ describe("watch segments sink: Strimzi KafkaConnector spec", () => {
     for (const k of ["name", "connector.class", "tasks.max", "connector.plugin.version"]) expect(spec.config).not.toHaveProperty(k);
   });
 
-  it("upserts into watch_segments keyed on the value fields user_id, video_id, start_ts", () => {
+  it("upserts the watch_segments topic's pieces into watch_pieces keyed on the value fields user_id, video_id, start_ts, piece_no", () => {
     expect(spec.config).toMatchObject({
       topics: WATCH_SEGMENTS_TOPIC,
       "insert.mode": "upsert",
       "primary.key.mode": "record_value",
-      "primary.key.fields": "user_id,video_id,start_ts",
-      "collection.name.format": "watch_segments",
+      "primary.key.fields": "user_id,video_id,start_ts,piece_no",
+      "collection.name.format": "watch_pieces",
       "schema.evolution": "none",
       "use.time.zone": "UTC",
     });

@@ -9,7 +9,7 @@ import { Ksqldb } from "../components/stream/ksqldb";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../contract/acls";
 import { KSQL_ENV_PREFIX, ksqldbEnv, ksqldbProperties, type KsqldbSpecArgs, standbyReplicas, streamThreadsPerReplica } from "../components/stream/ksqldbSpecs";
 import { envNameToProperty, KAFKA_CA_FILE, propertyToEnvName } from "../components/stream/streamingSpecs";
-import { COLLECT_LIST_LIMIT } from "../contract/sessionization";
+import { COLLECT_SET_LIMIT, WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS } from "../contract/sessionization";
 import { validateCustomResource } from "./crdSchema";
 import { type ComponentRun, containersOf, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
 import { describeWithShared } from "./withShared";
@@ -95,10 +95,11 @@ describe.each(STACKS)("ksqlDB on the %s stack", (stack) => {
     expect(props().get("ksql.logging.processing.stream.auto.create")).toBe("true");
   });
 
-  it("uses the fixed service id, Schema Registry, and the collect_list limit the SQL needs", () => {
+  it("uses the fixed service id, Schema Registry, and the collect_set limit and changelog retention the SQL needs", () => {
     expect(props().get("ksql.service.id")).toBe(KSQL_SERVICE_ID);
     expect(props().get("ksql.schema.registry.url")).toBe(SR_URL);
-    expect(props().get("ksql.functions.collect_list.limit")).toBe(String(COLLECT_LIST_LIMIT));
+    expect(props().get("ksql.functions.collect_set.limit")).toBe(String(COLLECT_SET_LIMIT));
+    expect(props().get("ksql.streams.windowstore.changelog.additional.retention.ms")).toBe(String(WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS));
   });
 
   it("compresses what its queries produce (the session changelog rewrites a point list per heartbeat)", () => {
@@ -165,7 +166,7 @@ describe("ksqlDB properties", () => {
   });
 
   it.each([
-    ["ksql.functions.collect_list.limit", "KSQL_KSQL_FUNCTIONS_COLLECT__LIST_LIMIT"],
+    ["ksql.functions.collect_set.limit", "KSQL_KSQL_FUNCTIONS_COLLECT__SET_LIMIT"],
     ["ksql.streams.num.standby.replicas", "KSQL_KSQL_STREAMS_NUM_STANDBY_REPLICAS"],
     ["ksql.some-dashed.name", "KSQL_KSQL_SOME___DASHED_NAME"],
   ])("maps %s to %s", (property, env) => {

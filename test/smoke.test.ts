@@ -32,22 +32,22 @@ const seg = (user: string, video: string, startOffSec: number, endOffSec: number
 describe("smoke scenario", () => {
   const s = smokeScenario("r1", END, P);
 
-  it("covers continuous playback, a seek, a pause longer than the tolerance and two videos: 7 segments with the defaults", () => {
+  it("covers continuous playback, a seek, a silent pause then a rewind, and two videos: 7 segments with the defaults", () => {
     expect(s.expected).toEqual([
       seg("u1", "vA", 0, 55, 120.1, 175.1, 12), // continuous
       seg("u2", "vA", 0, 20, 10, 30, 5), // before the seek forward
       seg("u2", "vA", 25, 55, 600, 630, 7), // after it
       seg("u3", "vB", 0, 15, 40, 55, 4), // before the 20 s silent pause
-      seg("u3", "vB", 40, 55, 60, 75, 4), // after it
+      seg("u3", "vB", 40, 55, 5, 20, 4), // after it, rewound
       seg("u4", "vA", 0, 25, 300, 325, 6), // first video
       seg("u4", "vB", 30, 55, 0, 25, 6), // second video
     ]);
   });
 
-  it("the expectation follows the parameters: a 30 s tolerance keeps the 20 s pause in one segment", () => {
-    const wide = smokeScenario("r1", END, { ...P, seekToleranceSec: 30 });
+  it("the expectation follows the parameters: a 60 s tolerance keeps the 50 s rewind in one segment", () => {
+    const wide = smokeScenario("r1", END, { ...P, seekToleranceSec: 60 });
     expect(wide.expected).toHaveLength(6);
-    expect(wide.expected.find((x) => x.user_id === "smoke-r1-u3")).toMatchObject({ heartbeat_count: 8, start_position_sec: 40, end_position_sec: 75 });
+    expect(wide.expected.find((x) => x.user_id === "smoke-r1-u3")).toMatchObject({ heartbeat_count: 8, start_position_sec: 5, end_position_sec: 55 });
   });
 
   it("sends 44 heartbeats, interleaved across users in event-time order, ending at the given time", () => {
@@ -264,7 +264,7 @@ describe("runSmoke", () => {
     expect(text).toContain("MISMATCH: watch_segments for run r1 after 60 s (timeout 60 s)");
     expect(text).toContain("5 of 7 expected segments match");
     expect(text).toContain("heartbeat_count: expected 4, got 8");
-    expect(text).toMatch(/- smoke-r1-u3 smoke-r1-vB start_ts .*: 4 heartbeats, playhead 60 -> 75 s/);
+    expect(text).toMatch(/- smoke-r1-u3 smoke-r1-vB start_ts .*: 4 heartbeats, playhead 5 -> 20 s/);
   });
 
   it("an extra row for the run is a mismatch too (exactly the expected rows, nothing else)", async () => {

@@ -1,24 +1,25 @@
 /**
  * `npm run --silent sessionize -- <file.json>`: runs heartbeats through the reference model of the
- * sessionization SQL and prints the watch segments the sink table ends up with. See `--help`.
+ * sessionization (ksqlDB's 30 s windows and pieces, the database's stitching) and prints the watch segments the
+ * watch_segments_v2 view ends up with. See `--help`.
  */
 import { readFileSync } from "node:fs";
 import { sessionize } from "../ksql/model/pipeline";
 import { InputError, parseSessionizeInput } from "../ksql/model/input";
-import { DEFAULT_GRACE_PERIOD_SEC, DEFAULT_SEEK_TOLERANCE_SEC, DEFAULT_SESSION_GAP_SEC } from "../contract/sessionization";
+import { DEFAULT_GRACE_PERIOD_SEC, DEFAULT_MAX_PLAYBACK_RATE, DEFAULT_SEEK_TOLERANCE_SEC, DEFAULT_SESSION_GAP_SEC } from "../contract/sessionization";
 
 /** Exit code for bad input (usage, unreadable file, invalid JSON, invalid heartbeat or config). */
 const EXIT_INVALID_INPUT = 2;
 
 const HELP = `usage: npm run --silent sessionize -- <file.json>
 
-Reads {"config": {"sessionGapSec", "gracePeriodSec", "seekToleranceSec"}, "heartbeats": [...]}
-(config and each key optional; defaults ${DEFAULT_SESSION_GAP_SEC}, ${DEFAULT_GRACE_PERIOD_SEC}, ${DEFAULT_SEEK_TOLERANCE_SEC})
+Reads {"config": {"sessionGapSec", "gracePeriodSec", "seekToleranceSec", "maxPlaybackRate"}, "heartbeats": [...]}
+(config and each key optional; defaults ${DEFAULT_SESSION_GAP_SEC}, ${DEFAULT_GRACE_PERIOD_SEC}, ${DEFAULT_SEEK_TOLERANCE_SEC}, ${DEFAULT_MAX_PLAYBACK_RATE})
 with heartbeats in arrival order on one partition, each {"user_id", "video_id", "position_sec", "event_ts",
 "device_id"?, "rowtime"?} (rowtime = Kafka record timestamp, defaults to event_ts). Runs them through the reference
-model of the ksqlDB sessionization (late heartbeats are dropped as ksqlDB would), closes every open session at the
-end of input, and prints {"segments": [...]}: the rows the sink table holds (one per user_id, video_id, start_ts),
-sorted by user_id, video_id, start_ts.
+model of the ksqlDB sessionization (30 s windows, late heartbeats dropped and retention applied as ksqlDB would),
+closes every window still open at the end of input, stitches the pieces as the database does, and prints
+{"segments": [...]}: the watch_segments_v2 rows (one per segment), sorted by user_id, video_id, start_ts.
 
 Exit codes: 0 ok, ${EXIT_INVALID_INPUT} invalid input (message on stderr names the record index and field).`;
 

@@ -3,7 +3,7 @@
  * and NetworkPolicy specs. `components/stream/ksqldb.ts` wraps them in resources.
  */
 import type { types } from "@pulumi/kubernetes";
-import { COLLECT_LIST_LIMIT } from "../../contract/sessionization";
+import { COLLECT_SET_LIMIT, WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS } from "../../contract/sessionization";
 import { bootstrapAddress, KAFKA_USERS, KSQL_SERVICE_ID } from "../../contract/clients";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import { CONSUMER_ISOLATION_LEVEL, MIN_INSYNC_REPLICAS, PRODUCER_DURABILITY_CONFIG, REPLICATION_FACTOR } from "../../contract/durability";
@@ -131,8 +131,10 @@ export function ksqldbProperties(args: KsqldbSpecArgs): Record<string, string> {
     "ksql.logging.processing.topic.partitions": String(KSQL_PROCESSING_LOG_PARTITIONS),
     "ksql.logging.processing.topic.replication.factor": String(REPLICATION_FACTOR),
     "ksql.logging.processing.stream.auto.create": "true",
-    // The session SQL collects one point per heartbeat per session (contract/sessionization.ts explains the bound).
-    "ksql.functions.collect_list.limit": String(COLLECT_LIST_LIMIT),
+    // The window SQL collects each window's distinct points per key (contract/sessionization.ts explains the bound).
+    "ksql.functions.collect_set.limit": String(COLLECT_SET_LIMIT),
+    // The window store's changelog keeps RETENTION plus this; the one-day default would keep 5x what the store holds.
+    "ksql.streams.windowstore.changelog.additional.retention.ms": String(WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS),
   };
 }
 

@@ -8,13 +8,10 @@
 import type { types } from "@pulumi/kubernetes";
 import { CLUSTER_CA_SECRET, KAFKA_CLIENT_LABEL } from "../../contract/clients";
 import { SASL_MECHANISM } from "../../contract/durability";
+import { CP_VERSION } from "../../contract/confluent";
 
-/**
- * Confluent Platform release for both Schema Registry and ksqlDB: 8.3.1 is the newest CP release tagged in
- * confluentinc/ksql and confluentinc/schema-registry (v8.3.1, July 2026); 8.x speaks to Kafka 4.x brokers (KRaft).
- * Both images must move together: ksqlDB's Avro serde talks to Schema Registry of the same release line.
- */
-export const CP_VERSION = "8.3.1";
+/** Confluent Platform release for Schema Registry and ksqlDB: one constant, in contract/ (the vector script reads it). */
+export { CP_VERSION };
 export const SCHEMA_REGISTRY_IMAGE = `confluentinc/cp-schema-registry:${CP_VERSION}`;
 /** The Confluent Platform ksqlDB image also ships `ksql-migrations`, so the migrations Job runs the same build. */
 export const KSQLDB_IMAGE = `confluentinc/cp-ksqldb-server:${CP_VERSION}`;

@@ -15,7 +15,7 @@ export interface SessionizeInput {
 
 export class InputError extends Error {}
 
-const CONFIG_KEYS = ["sessionGapSec", "gracePeriodSec", "seekToleranceSec"] as const;
+const CONFIG_KEYS = ["sessionGapSec", "gracePeriodSec", "seekToleranceSec", "maxPlaybackRate"] as const;
 
 function show(v: unknown): string {
   if (v === undefined) return "nothing (field missing)";

@@ -1,59 +1,111 @@
 /**
- * The whole SQL pipeline for one partition: raw JSON records -> validation (V000001) -> session windows -> segments
- * (V000002), and the JDBC sink's upsert on (user_id, video_id, start_ts) at the end.
+ * The whole pipeline for one partition: raw JSON records -> validation (V000001) -> 30 s windows -> pieces
+ * (V000002, the records on `watch_segments`) -> the JDBC sink's upsert into watch_pieces -> the database's stitching
+ * into watch segments (connectors/schema V004).
  */
-import type { WatchSegment } from "../../contract/topics";
-import { type SessionizationParams, SESSION_KEY_SEPARATOR, secToMs } from "../../contract/sessionization";
-import { segmentsOfPoints, toWatchSegment } from "./segments";
-import { type EmittedSession, isTickKey, PartitionSessionizer } from "./sessionizer";
+import type { WatchPiece, WatchSegment } from "../../contract/topics";
+import {
+  type SessionizationParams,
+  COLLECT_SET_LIMIT,
+  PIECE_WINDOW_SEC,
+  SESSION_KEY_SEPARATOR,
+  WINDOW_RETENTION_SEC,
+  maxRatePermille,
+  secToMs,
+} from "../../contract/sessionization";
+import { comparePieces, continuesPair, type PairRule, type Piece, piecesOfWindow, type StitchedSegment, toWatchSegment } from "./pieces";
+import { type EmittedWindow, isTickKey, PartitionWindower } from "./windows";
 import { asValid, decodeRaw, reasonText, rejection, type ValidHeartbeat } from "./validate";
 
-/** A watch_segments record: the segment, its session window, and the record timestamp (= session window end). */
-export interface SegmentRecord {
+/** A record of `watch_segments` (Avro `watchpipe.WatchPiece`): one piece, named as V000002 writes it. */
+export type { WatchPiece };
+
+/** A watch_segments record: the piece, its window, and the record timestamp (latest heartbeat of the window). */
+export interface PieceRecord {
   readonly timestamp: number;
-  readonly windowStart: number;
-  readonly segment: WatchSegment;
+  readonly window: { readonly start: number; readonly end: number };
+  readonly piece: WatchPiece;
 }
 
-/** Segments of one final session, in the order EXPLODE emits them (by start). Tick sessions yield none. */
-export function segmentsOfSession(s: EmittedSession, toleranceMs: number): SegmentRecord[] {
-  if (isTickKey(s.key)) return [];
-  const sep = s.key.indexOf(SESSION_KEY_SEPARATOR);
-  const user = s.key.slice(0, sep);
-  const video = s.key.slice(sep + 1);
-  return segmentsOfPoints(s.items, toleranceMs).map((seg) => ({ timestamp: s.end, windowStart: s.start, segment: toWatchSegment(user, video, seg) }));
+/** Engine settings the model takes besides the stack parameters (defaults: what V000002 and the server use). */
+export interface EngineOptions {
+  readonly windowSec?: number;
+  readonly retentionSec?: number;
+  readonly collectSetLimit?: number;
+  /** Close-check throttle; 0 (default) checks on every record. */
+  readonly emitIntervalMs?: number;
 }
 
-/** Streaming model of the valid-heartbeat part: feed heartbeats in arrival order, collect segment records. */
+export function pairRule(p: SessionizationParams): PairRule {
+  return { gapMs: secToMs(p.sessionGapSec), toleranceMs: secToMs(p.seekToleranceSec), maxRatePermille: maxRatePermille(p) };
+}
+
+function splitKey(key: string): [string, string] {
+  const sep = key.indexOf(SESSION_KEY_SEPARATOR);
+  return [key.slice(0, sep), key.slice(sep + 1)];
+}
+
+/** Pieces of one final window, in the order EXPLODE emits them. Tick windows yield none. */
+export function piecesOfEmitted(w: EmittedWindow, r: PairRule): PieceRecord[] {
+  if (isTickKey(w.key)) return [];
+  const [user, video] = splitKey(w.key);
+  return piecesOfWindow(w.items, r).map((p) => ({
+    timestamp: w.timestamp,
+    window: { start: w.start, end: w.end },
+    piece: {
+      user_id: user,
+      video_id: video,
+      start_ts: p.first.ts,
+      end_ts: p.last.ts,
+      first_position_sec: p.first.posMs / 1000,
+      last_position_sec: p.last.posMs / 1000,
+      min_position_sec: p.minPosMs / 1000,
+      max_position_sec: p.maxPosMs / 1000,
+      heartbeat_count: p.count,
+      piece_no: p.pieceNo,
+      session_gap_ms: r.gapMs,
+      seek_tolerance_ms: r.toleranceMs,
+      max_rate_permille: r.maxRatePermille,
+    },
+  }));
+}
+
+/** Streaming model of the valid-heartbeat part: feed heartbeats in arrival order, collect piece records. */
 export class SegmentModel {
-  private readonly sessions: PartitionSessionizer;
-  private readonly toleranceMs: number;
+  private readonly windows: PartitionWindower;
+  private readonly rule: PairRule;
 
-  constructor(params: SessionizationParams, collectListLimit?: number) {
-    this.sessions = new PartitionSessionizer({
-      gapMs: secToMs(params.sessionGapSec),
+  constructor(params: SessionizationParams, engine: EngineOptions = {}) {
+    this.windows = new PartitionWindower({
+      windowMs: secToMs(engine.windowSec ?? PIECE_WINDOW_SEC),
       graceMs: secToMs(params.gracePeriodSec),
-      collectListLimit,
+      retentionMs: secToMs(engine.retentionSec ?? WINDOW_RETENTION_SEC),
+      collectSetLimit: engine.collectSetLimit ?? COLLECT_SET_LIMIT,
+      emitIntervalMs: engine.emitIntervalMs ?? 0,
     });
-    this.toleranceMs = secToMs(params.seekToleranceSec);
+    this.rule = pairRule(params);
   }
 
   /** One valid heartbeat; returns the watch_segments records it caused (possibly none). */
-  push(hb: ValidHeartbeat): SegmentRecord[] {
-    return this.sessions.process(hb).flatMap((s) => segmentsOfSession(s, this.toleranceMs));
+  push(hb: ValidHeartbeat, wallClockMs = 0): PieceRecord[] {
+    return this.windows.process(hb, wallClockMs).flatMap((w) => piecesOfEmitted(w, this.rule));
   }
 
-  /** End of input: closes every open session. */
-  closeAll(): SegmentRecord[] {
-    return this.sessions.closeAll().flatMap((s) => segmentsOfSession(s, this.toleranceMs));
+  /** End of input: emits every window still held. */
+  closeAll(): PieceRecord[] {
+    return this.windows.closeAll().flatMap((w) => piecesOfEmitted(w, this.rule));
   }
 
   get droppedLate(): number {
-    return this.sessions.droppedLate;
+    return this.windows.droppedLate;
   }
 
-  get storedSessions(): number {
-    return this.sessions.storedSessions;
+  get lostWindows(): number {
+    return this.windows.lostWindows;
+  }
+
+  get openWindows(): number {
+    return this.windows.openWindows;
   }
 }
 
@@ -78,13 +130,13 @@ export interface RejectedRecord {
 export type RawOutcome =
   | { readonly kind: "undecodable"; readonly error: string }
   | { readonly kind: "rejected"; readonly record: RejectedRecord }
-  | { readonly kind: "valid"; readonly heartbeat: ValidHeartbeat; readonly segments: SegmentRecord[] };
+  | { readonly kind: "valid"; readonly heartbeat: ValidHeartbeat; readonly pieces: PieceRecord[] };
 
 /** Raw-level model (V000001 + V000002) for one partition. */
 export class RawPipelineModel {
   private readonly model: SegmentModel;
-  constructor(params: SessionizationParams, collectListLimit?: number) {
-    this.model = new SegmentModel(params, collectListLimit);
+  constructor(params: SessionizationParams, engine?: EngineOptions) {
+    this.model = new SegmentModel(params, engine);
   }
 
   push(rec: RawRecord): RawOutcome {
@@ -95,19 +147,67 @@ export class RawPipelineModel {
       return { kind: "rejected", record: { timestamp: rec.timestamp, value: { ...decoded.row, reason: reasonText(r) } } };
     }
     const heartbeat = asValid(decoded.row);
-    return { kind: "valid", heartbeat, segments: this.model.push(heartbeat) };
+    return { kind: "valid", heartbeat, pieces: this.model.push(heartbeat) };
   }
 
-  closeAll(): SegmentRecord[] {
+  closeAll(): PieceRecord[] {
     return this.model.closeAll();
   }
 }
 
-/** The sink table after upserting records in order on (user_id, video_id, start_ts); sorted by that key. */
-export function sinkRows(records: readonly SegmentRecord[]): WatchSegment[] {
-  const rows = new Map<string, WatchSegment>();
-  for (const { segment: s } of records) rows.set(JSON.stringify([s.user_id, s.video_id, s.start_ts]), s);
-  return [...rows.values()].sort(compareSegments);
+/** The watch_pieces table after upserting records in order on (user_id, video_id, start_ts, piece_no). */
+export function sinkPieces(records: readonly PieceRecord[]): WatchPiece[] {
+  const rows = new Map<string, WatchPiece>();
+  for (const { piece: p } of records) rows.set(JSON.stringify([p.user_id, p.video_id, p.start_ts, p.piece_no]), p);
+  return [...rows.values()];
+}
+
+function asPiece(p: WatchPiece): Piece {
+  return {
+    first: { ts: p.start_ts, posMs: Math.round(p.first_position_sec * 1000) },
+    last: { ts: p.end_ts, posMs: Math.round(p.last_position_sec * 1000) },
+    minPosMs: Math.round(p.min_position_sec * 1000),
+    maxPosMs: Math.round(p.max_position_sec * 1000),
+    count: p.heartbeat_count,
+    pieceNo: p.piece_no,
+  };
+}
+
+/**
+ * What the database's watch_segments_v2 view returns for a set of piece rows: per user and video, pieces ordered by
+ * (start_ts, piece_no), a new segment wherever the pairwise rule (with the later piece's parameters) fails between
+ * the previous piece's last heartbeat and this piece's first. Sorted by user_id, video_id, start_ts.
+ */
+export function stitchRows(pieces: readonly WatchPiece[]): WatchSegment[] {
+  const byKey = new Map<string, WatchPiece[]>();
+  for (const p of pieces) {
+    const k = JSON.stringify([p.user_id, p.video_id]);
+    const list = byKey.get(k);
+    if (list === undefined) byKey.set(k, [p]);
+    else list.push(p);
+  }
+  const out: WatchSegment[] = [];
+  for (const list of byKey.values()) {
+    const ordered = list.map((p) => ({ row: p, piece: asPiece(p) })).sort((x, y) => comparePieces(x.piece, y.piece));
+    let cur: StitchedSegment | undefined;
+    for (const { row, piece } of ordered) {
+      const rule: PairRule = { gapMs: row.session_gap_ms, toleranceMs: row.seek_tolerance_ms, maxRatePermille: row.max_rate_permille };
+      if (cur !== undefined && continuesPair(cur.last, piece.first, rule)) {
+        cur = {
+          first: cur.first,
+          last: piece.last,
+          minPosMs: Math.min(cur.minPosMs, piece.minPosMs),
+          maxPosMs: Math.max(cur.maxPosMs, piece.maxPosMs),
+          count: cur.count + piece.count,
+        };
+      } else {
+        if (cur !== undefined) out.push(toWatchSegment(row.user_id, row.video_id, cur));
+        cur = { first: piece.first, last: piece.last, minPosMs: piece.minPosMs, maxPosMs: piece.maxPosMs, count: piece.count };
+      }
+    }
+    if (cur !== undefined) out.push(toWatchSegment(list[0].user_id, list[0].video_id, cur));
+  }
+  return out.sort(compareSegments);
 }
 
 /** Output order: user_id, video_id (UTF-16 code unit order), then start_ts. */
@@ -117,11 +217,11 @@ export function compareSegments(a: WatchSegment, b: WatchSegment): number {
   return a.start_ts - b.start_ts;
 }
 
-/** Convenience: valid heartbeats of one partition in arrival order -> final sink rows after closing everything. */
-export function sessionize(heartbeats: readonly ValidHeartbeat[], params: SessionizationParams, collectListLimit?: number): WatchSegment[] {
-  const m = new SegmentModel(params, collectListLimit);
-  const recs: SegmentRecord[] = [];
+/** Valid heartbeats of one partition in arrival order -> the segments the database shows once every window closed. */
+export function sessionize(heartbeats: readonly ValidHeartbeat[], params: SessionizationParams, engine?: EngineOptions): WatchSegment[] {
+  const m = new SegmentModel(params, engine);
+  const recs: PieceRecord[] = [];
   for (const hb of heartbeats) recs.push(...m.push(hb));
   recs.push(...m.closeAll());
-  return sinkRows(recs);
+  return stitchRows(sinkPieces(recs));
 }

@@ -33,8 +33,8 @@ describe("tools/sessionize.ts", () => {
     });
   });
 
-  it("takes config overrides: a 3 s tolerance splits a 5 s drift that the default 10 s keeps", () => {
-    const hbs = [hb("u", "v", 0, 0), hb("u", "v", 5000, 10)];
+  it("takes config overrides: a 3 s tolerance splits a 14 s step in 5 s (2x + 4 s) that the default 10 s keeps", () => {
+    const hbs = [hb("u", "v", 0, 0), hb("u", "v", 5000, 14)];
     const defaults = parseSessionizeInput(JSON.stringify({ heartbeats: hbs }));
     const tight = parseSessionizeInput(JSON.stringify({ config: { seekToleranceSec: 3 }, heartbeats: hbs }));
     expect(sessionize(defaults.heartbeats, defaults.params)).toHaveLength(1);
@@ -76,7 +76,7 @@ describe("tools/sessionize.ts", () => {
 describe("parseSessionizeInput", () => {
   it("applies defaults, keeps device_id, warns on unknown config keys", () => {
     const r = parseSessionizeInput(JSON.stringify({ config: { sessionGapSec: 45, foo: 1 }, heartbeats: [{ ...hb("u", "v", 0, 0), device_id: "tv" }] }));
-    expect(r.params).toEqual({ sessionGapSec: 45, gracePeriodSec: 60, seekToleranceSec: 10 });
+    expect(r.params).toEqual({ sessionGapSec: 45, gracePeriodSec: 60, seekToleranceSec: 10, maxPlaybackRate: 2 });
     expect(r.heartbeats[0].device_id).toBe("tv");
     expect(r.warnings[0]).toContain("config.foo");
   });

@@ -1,11 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { WatchSegment } from "../../contract/topics";
-import { type SessionizationParams, secToMs } from "../../contract/sessionization";
-import { compareSegments, sessionize } from "../../ksql/model/pipeline";
+import { DEFAULT_MAX_PLAYBACK_RATE, PIECE_WINDOW_SEC, type SessionizationParams, WINDOW_RETENTION_SEC, secToMs } from "../../contract/sessionization";
+import { compareSegments, pairRule, type PieceRecord, SegmentModel, sessionize, sinkPieces, stitchRows } from "../../ksql/model/pipeline";
+import { encodePoint } from "../../ksql/model/encoding";
+import { segmentsOfPoints, toWatchSegment } from "../../ksql/model/pieces";
 import type { ValidHeartbeat } from "../../ksql/model/validate";
 
-const P: SessionizationParams = { sessionGapSec: 30, gracePeriodSec: 60, seekToleranceSec: 10 };
+const P: SessionizationParams = { sessionGapSec: 30, gracePeriodSec: 60, seekToleranceSec: 10, maxPlaybackRate: DEFAULT_MAX_PLAYBACK_RATE };
 const T0 = 1_700_000_000_000;
 /** Reorderings the properties allow stay within this lateness: anything ts >= streamTime - grace - gap is accepted. */
 const SAFE_LATENESS_MS = secToMs(P.gracePeriodSec);
@@ -20,6 +22,7 @@ const viewing = fc.record({
       { weight: 6, arbitrary: fc.record({ kind: fc.constant("play" as const), dt: fc.integer({ min: 4000, max: 6000 }) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("seek" as const), jump: fc.integer({ min: -300_000, max: 300_000 }) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("pause" as const), dt: fc.integer({ min: 1000, max: 60_000 }) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant("rate" as const), dt: fc.integer({ min: 4000, max: 6000 }), permille: fc.integer({ min: 500, max: 2000 }) }) },
     ),
     { minLength: 1, maxLength: 25 },
   ),
@@ -35,6 +38,9 @@ function expand(v: ViewingSpec): ValidHeartbeat[] {
     if (s.kind === "play") {
       t += s.dt;
       pos += s.dt;
+    } else if (s.kind === "rate") {
+      t += s.dt;
+      pos += Math.round((s.dt * s.permille) / 1000);
     } else if (s.kind === "seek") {
       t += 5000;
       pos = Math.max(0, pos + s.jump);
@@ -121,12 +127,78 @@ describe("sessionization model properties", () => {
         }
         for (const s of segs) {
           expect(s.end_ts).toBeGreaterThanOrEqual(s.start_ts);
-          expect(s.watched_sec).toBeCloseTo(s.end_position_sec - s.start_position_sec, 9);
-          const drift = (s.end_position_sec - s.start_position_sec) * 1000 - (s.end_ts - s.start_ts);
-          expect(Math.abs(Math.round(drift))).toBeLessThanOrEqual(secToMs(P.seekToleranceSec));
+          expect(s.watched_sec).toBe((Math.round(s.end_position_sec * 1000) - Math.round(s.start_position_sec * 1000)) / 1000);
+          expect(s.watched_sec).toBeGreaterThanOrEqual(0);
         }
       }),
       RUNS,
     );
+  });
+
+  it("stitching the 30 s windows' pieces gives exactly what cutting each key's whole point sequence at once gives", () => {
+    fc.assert(
+      fc.property(inOrder, (hbs) => {
+        const byKey = new Map<string, string[]>();
+        for (const h of hbs) {
+          const k = `${h.user_id}|${h.video_id}`;
+          byKey.set(k, [...(byKey.get(k) ?? []), encodePoint({ ts: h.event_ts, posMs: Math.round(h.position_sec * 1000) })]);
+        }
+        const direct: WatchSegment[] = [];
+        for (const [k, pts] of byKey) {
+          const [u, v] = k.split("|");
+          for (const seg of segmentsOfPoints(pts, pairRule(P))) direct.push(toWatchSegment(u, v, seg));
+        }
+        expect(sessionize(hbs, P)).toEqual(direct.sort(compareSegments));
+      }),
+      RUNS,
+    );
+  });
+
+  it("playback at any rate from 0.5x to 2x, heartbeats every 4-6 s, is one segment covering the range played", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 500, max: 2000 }), fc.array(fc.integer({ min: 4000, max: 6000 }), { minLength: 1, maxLength: 400 }), (permille, dts) => {
+        let t = T0;
+        let pos = 0;
+        const hbs: ValidHeartbeat[] = [{ user_id: "u", video_id: "v", position_sec: 0, event_ts: t, device_id: null }];
+        for (const dt of dts) {
+          t += dt;
+          pos += Math.round((dt * permille) / 1000);
+          hbs.push({ user_id: "u", video_id: "v", position_sec: pos / 1000, event_ts: t, device_id: null });
+        }
+        const segs = sessionize(hbs, P);
+        expect(segs).toHaveLength(1);
+        expect(segs[0]).toMatchObject({ start_position_sec: 0, end_position_sec: pos / 1000, heartbeat_count: hbs.length, start_ts: T0, end_ts: t });
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("long sessions and bounded state", () => {
+  it("a 24-hour live stream with 5 s heartbeats is one segment; the model never holds more than two open windows", () => {
+    const m = new SegmentModel(P);
+    const recs: PieceRecord[] = [];
+    let maxOpen = 0;
+    for (let k = 0; k <= (24 * 3600) / 5; k++) {
+      recs.push(...m.push({ user_id: "u", video_id: "live", position_sec: k * 5, event_ts: T0 + k * 5000, device_id: null }));
+      maxOpen = Math.max(maxOpen, m.openWindows);
+    }
+    recs.push(...m.closeAll());
+    expect(maxOpen).toBeLessThanOrEqual(Math.ceil((secToMs(P.gracePeriodSec) + secToMs(PIECE_WINDOW_SEC)) / secToMs(PIECE_WINDOW_SEC)) + 1);
+    expect(stitchRows(sinkPieces(recs))).toEqual([
+      { user_id: "u", video_id: "live", start_position_sec: 0, end_position_sec: 86_400, start_ts: T0, end_ts: T0 + 86_400_000, heartbeat_count: 17_281, watched_sec: 86_400 },
+    ]);
+    expect(m.lostWindows).toBe(0);
+  });
+
+  it("a stream-time jump beyond RETENTION - window - grace hides the windows not yet emitted; a shorter one does not", () => {
+    const run = (jumpMs: number): number => {
+      const m = new SegmentModel(P);
+      for (let k = 0; k < 12; k++) m.push({ user_id: "u", video_id: "v", position_sec: k * 5, event_ts: T0 + k * 5000, device_id: null });
+      m.push({ user_id: "__tick__", video_id: "p0-0", position_sec: 0, event_ts: T0 + 55_000 + jumpMs, device_id: null });
+      return m.lostWindows;
+    };
+    expect(run(secToMs(WINDOW_RETENTION_SEC) - 200_000)).toBe(0);
+    expect(run(secToMs(WINDOW_RETENTION_SEC) + 60_000)).toBeGreaterThan(0);
   });
 });

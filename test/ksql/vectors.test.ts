@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { REJECTIONS, reasonText } from "../../ksql/model/validate";
 import { migrationDefines, migrationFiles, renderStatements } from "../../ksql/migrations";
 import {
+  COLLECT_SET_LIMIT,
   DEFAULT_SESSIONIZATION_PARAMS,
+  PIECE_WINDOW_SEC,
+  SQL_GRACE_PERIOD_SEC,
+  WINDOW_RETENTION_SEC,
   MAX_EVENT_TS_MS,
   MAX_FUTURE_SKEW_SEC,
   MAX_ID_LENGTH,
@@ -10,7 +14,9 @@ import {
   SESSION_KEY_SEPARATOR,
   TICK_USER_ID,
 } from "../../contract/sessionization";
-import { loadVectors, runVectorThroughModel } from "../../ksql/vectors";
+import { loadVectors, runVectorThroughModel, vectorFileText, VECTORS_DIR } from "../../ksql/vectors";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { KSQL_CREATED_TOPICS } from "../../contract/topics";
 
 const vectors = loadVectors();
@@ -18,7 +24,9 @@ const vectors = loadVectors();
 describe("ksql-test-runner vectors, run through the reference model", () => {
   it("exist for every semantic rule and for validation", () => {
     const names = vectors.map((v) => v.name);
-    for (const rule of ["continuous", "seek", "pause", "silence", "interleaved", "out_of_order", "late", "duplicates", "quiet", "validation"]) {
+    const rules = ["continuous", "seek", "pause", "silence", "interleaved", "out_of_order", "late", "duplicates", "quiet", "validation"];
+    rules.push("playback_2x", "playback_1_5x", "playback_0_5x", "24h", "pause_with_heartbeats", "stream_time_jump");
+    for (const rule of rules) {
       expect(names.some((n) => n.includes(rule)), `a vector for ${rule}`).toBe(true);
     }
   });
@@ -26,7 +34,10 @@ describe("ksql-test-runner vectors, run through the reference model", () => {
   for (const v of vectors) {
     it(`${v.name}: the model writes exactly output.json`, () => {
       expect(v.outputs.length, "a vector must expect some output").toBeGreaterThan(0);
-      expect(runVectorThroughModel(v.inputs, DEFAULT_SESSIONIZATION_PARAMS)).toEqual(v.outputs);
+      const outputs = runVectorThroughModel(v.inputs, DEFAULT_SESSIONIZATION_PARAMS);
+      expect(outputs).toEqual(v.outputs);
+      // Byte for byte too: ksql-test-runner compares JSON-format values literally (DOUBLE 1.0, not 1).
+      expect(readFileSync(path.join(VECTORS_DIR, v.name, "output.json"), "utf8")).toBe(vectorFileText({ outputs }));
     });
   }
 });
@@ -57,21 +68,31 @@ describe("the migrations and the model agree on the contract", () => {
     expect(migrationFiles().map((f) => f.version)).toEqual([1, 2]);
     const rendered = renderStatements(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 1, replicas: 1 });
     expect(rendered).not.toMatch(/\$\{/);
-    expect(rendered).toContain("WINDOW SESSION (30000 MILLISECONDS, RETENTION 120000 MILLISECONDS, GRACE PERIOD 60000 MILLISECONDS)");
-    expect(rendered).toContain("<= 10000\n");
+    expect(rendered).toContain("<= 30000\n");
+    expect(rendered).toContain("<= 2000 * (");
   });
-  it("every variable the SQL references is defined, and every define is used", () => {
-    const defines = migrationDefines(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 12 });
-    const used = new Set([...sql.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
-    expect([...used].sort()).toEqual(Object.keys(defines).sort());
-    expect(defines.replicas).toBe("3");
+  it("WINDOW clauses hold literal numbers only (ksqlDB substitutes no variables there), equal to ksql/params.ts", () => {
+    const windows = [...sql.matchAll(/WINDOW\s+\w+\s*\(([^)]*)\)/g)].map((m) => m[1]);
+    expect(windows).toHaveLength(1);
+    expect(windows[0]).not.toContain("${");
+    expect(windows[0]).toBe(
+      `SIZE ${PIECE_WINDOW_SEC * 1000} MILLISECONDS, RETENTION ${WINDOW_RETENTION_SEC * 1000} MILLISECONDS, GRACE PERIOD ${SQL_GRACE_PERIOD_SEC * 1000} MILLISECONDS`,
+    );
+    expect(sql).toContain(`WINDOW_SIZE = '${PIECE_WINDOW_SEC * 1000} MILLISECONDS'`);
+    expect(COLLECT_SET_LIMIT).toBeGreaterThan((PIECE_WINDOW_SEC / 5) * 10);
   });
-  it("the segment split (REDUCE) is written once", () => {
+  it("a grace period other than the SQL's literal is refused, naming the option", () => {
+    expect(() => migrationDefines({ ...DEFAULT_SESSIONIZATION_PARAMS, gracePeriodSec: 90 }, { heartbeatPartitions: 3 })).toThrow(
+      /sessionization.gracePeriodSec: expected 60 .*got 90/,
+    );
+  });
+  it("the piece split (REDUCE) is written once", () => {
     expect(sql.match(/\bREDUCE\(/g)).toHaveLength(1);
   });
   it("topics the SQL creates itself set PARTITIONS and REPLICAS; the others reuse existing topics", () => {
     const creates = [...sql.matchAll(/CREATE (?:TABLE|STREAM) IF NOT EXISTS \w+ WITH \(([^;]*?)\) AS/g)].map((m) => m[1]);
     expect(creates.length).toBe(5);
+    expect(sql).not.toMatch(/COLLECT_LIST|SESSION \(/);
     for (const w of creates) {
       if (KSQL_CREATED_TOPICS.some((t) => w.includes(`'${t}'`))) expect(w).toMatch(/PARTITIONS = \$\{sessionsPartitions\}[\s\S]*REPLICAS = \$\{replicas\}/);
       else expect(w).not.toContain("PARTITIONS");

@@ -6,11 +6,11 @@
  *     -> V000001's validation (decodeRaw + rejection, same rules and texts; rejects are only counted, not written)
  *     -> re-keyed by user_id|video_id onto one of `heartbeatPartitions` model partitions with Kafka's murmur2
  *        partitioner, as V000001's PARTITION BY does for the `heartbeats` topic
- *     -> per partition, the session-window model (stream time, grace, EMIT FINAL close rule) and the segment split
- *     -> watch_segments, as JSON with an embedded Connect schema (what the LOCAL sink variant decodes; the cluster
+ *     -> per partition, the 30 s window model (stream time, grace, EMIT FINAL close rule, retention) and the piece split
+ *     -> watch_segments (pieces), as JSON with an embedded Connect schema (what the LOCAL sink variant decodes; the cluster
  *        uses Avro), keyed by the session key, idempotent acks=all through the load generator's KafkaLane.
  *
- * Sessions close only when stream time on their partition passes end + gap + grace, exactly as in ksqlDB: nothing
+ * Windows close only when stream time on their partition reaches end + grace, exactly as in ksqlDB: nothing
  * here calls closeAll(). Whoever drives it must advance stream time the way the stack's session ticker does, by
  * writing tick heartbeats (user `__tick__`, one per partition from ksql/ticks.ts) to heartbeats_raw.
  * It proves the Kafka -> Connect -> database path and the smoke tool; it proves nothing about the SQL itself.
@@ -18,7 +18,7 @@
 import { Kafka, logLevel, type Consumer } from "kafkajs";
 import { RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../contract/topics";
 import { connectJsonEnvelope } from "../../connectors/watchSegmentsSink";
-import { asValid, decodeRaw, rejection, SegmentModel, sessionKey, type SegmentRecord } from "../../ksql/model";
+import { asValid, decodeRaw, rejection, SegmentModel, sessionKey, type PieceRecord } from "../../ksql/model";
 import { DEFAULT_SESSIONIZATION_PARAMS, type SessionizationParams } from "../../contract/sessionization";
 import { partitionForKey } from "../../ksql/ticks";
 import { parseLoadgenArgs } from "../../tools/loadgen/config";
@@ -93,10 +93,10 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
   // Like ksqlDB under exactly_once_v2, a failed write is retried until it lands (the lane replaces its producer after
   // a failure) instead of being dropped: the fault tests kill and cut off brokers under it. The upsert downstream
   // makes a retried batch that did land harmless.
-  const produce = async (recs: readonly SegmentRecord[]): Promise<void> => {
+  const produce = async (recs: readonly PieceRecord[]): Promise<void> => {
     const records: LoadRecord[] = recs.map((r) => ({
-      key: sessionKey(r.segment.user_id, r.segment.video_id),
-      value: connectJsonEnvelope(r.segment),
+      key: sessionKey(r.piece.user_id, r.piece.video_id),
+      value: connectJsonEnvelope(r.piece),
       seq: seq++,
       malformed: false,
     }));
@@ -115,8 +115,8 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
     segmentsProduced += records.length;
     if (opts.logSegments === false) return;
     for (const r of recs) {
-      const s = r.segment;
-      log(`segment ${s.user_id} ${s.video_id} start_ts ${s.start_ts}: ${s.heartbeat_count} heartbeats -> ${segmentsTopic}`);
+      const s = r.piece;
+      log(`piece ${s.user_id} ${s.video_id} start_ts ${s.start_ts} #${s.piece_no}: ${s.heartbeat_count} heartbeats -> ${segmentsTopic}`);
     }
   };
 

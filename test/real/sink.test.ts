@@ -1,12 +1,13 @@
 /**
- * The watch segments sink end to end on real services: 3 Kafka brokers + a Kafka Connect worker with the Debezium
+ * The watch pieces sink (sessionization v2) end to end on real services: 3 Kafka brokers + a Kafka Connect worker with the Debezium
  * JDBC plugin (test/real/kafka) and PostgreSQL 15 (test/real/pg) with our schema, running the local variant of
  * connectors/watchSegmentsSink.ts (JSON with schema instead of Avro; everything else as deployed).
  *
  * The schema is applied by the schema Job's own script, and the connector logs in as the sink's least-privilege role
  * (connectors/schema/V003), never as the superuser, with the password reaching it only through a config provider.
  *
- * Proves: upsert on the value key converges under duplicates and replays, with nothing beyond that role's grants; a
+ * Proves: upsert on the value key converges under duplicates and replays, with nothing beyond that role's grants, and
+ * the database's stitching view (V004) over what landed equals the reference model's segments; a
  * tombstone does not stop the task; a poison record lands in the DLQ with error context headers while later good
  * records still land; records from an aborted transaction are never loaded (read_committed).
  */
@@ -17,14 +18,15 @@ import { Kafka, logLevel, Producer } from "kafkajs";
 import type { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../../contract/durability";
-import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, WatchSegment } from "../../contract/topics";
+import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchPiece, type WatchSegment } from "../../contract/topics";
+import { stitchRows } from "../../ksql/model/pipeline";
 import { YSQL_SINK_USER } from "../../components/sink/yugabyteSpecs";
 import { CONFIG_PROVIDER_WORKER_CONFIG, connectJsonEnvelope, localWatchSegmentsSinkConfig } from "../../connectors/watchSegmentsSink";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { startConnectWorker, type ConnectWorker } from "./kafka/connect";
 import { waitUntil } from "./kafka/jvm";
 import { shouldSkipRealKafka } from "./kafka/paths";
-import { allVersions, fixtureSegments, segmentKey } from "./pg/fixtures";
+import { fixturePieces, pieceKey } from "./pg/pieceFixtures";
 import { PgServer, startPostgres } from "./pg/harness";
 import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
 
@@ -39,9 +41,9 @@ const SINK_PASSWORD = newSinkPassword();
 
 
 const envelope = connectJsonEnvelope;
-const keyOf = (s: WatchSegment): string => `${s.user_id}|${s.video_id}`;
+const keyOf = (s: WatchPiece): string => `${s.user_id}|${s.video_id}`;
 
-describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brokers, PostgreSQL 15, 127.0.0.1)", () => {
+describe.skipIf(skip)("watch pieces JDBC sink on a real Connect worker (3 brokers, PostgreSQL 15, 127.0.0.1)", () => {
   let pg: PgServer;
   let db: Client;
   let cluster: KafkaTestCluster;
@@ -50,12 +52,22 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
   let producer: Producer;
   let secretDir: string;
 
-  async function rows(): Promise<WatchSegment[]> {
+  async function rows(): Promise<WatchPiece[]> {
     const r = await db.query(
       `SELECT user_id, video_id, (extract(epoch FROM start_ts) * 1000)::float8 AS start_ts,
-              (extract(epoch FROM end_ts) * 1000)::float8 AS end_ts, start_position_sec, end_position_sec,
-              heartbeat_count, watched_sec
-         FROM watch_segments ORDER BY user_id, video_id, start_ts`,
+              (extract(epoch FROM end_ts) * 1000)::float8 AS end_ts, first_position_sec, last_position_sec,
+              min_position_sec, max_position_sec, heartbeat_count, piece_no, session_gap_ms, seek_tolerance_ms,
+              max_rate_permille
+         FROM watch_pieces`,
+    );
+    return (r.rows as WatchPiece[]).sort((a, b) => (pieceKey(a) < pieceKey(b) ? -1 : 1));
+  }
+
+  async function segments(): Promise<WatchSegment[]> {
+    const r = await db.query(
+      `SELECT user_id, video_id, start_position_sec, end_position_sec, (extract(epoch FROM start_ts) * 1000)::float8 AS start_ts,
+              (extract(epoch FROM end_ts) * 1000)::float8 AS end_ts, heartbeat_count, watched_sec
+         FROM watch_segments_v2 ORDER BY user_id, video_id, start_ts`,
     );
     return r.rows as WatchSegment[];
   }
@@ -70,12 +82,12 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
     expect(st.tasks.map((t) => `${t.id}:${t.state}${t.trace === undefined ? "" : ` ${t.trace.slice(0, 500)}`}`)).toEqual(["0:RUNNING"]);
   }
 
-  /** Waits until a segment with this key is in the table with exactly these values. */
-  async function waitForRow(s: WatchSegment): Promise<void> {
-    await waitUntil(`segment ${segmentKey(s)} in watch_segments`, LAND_TIMEOUT_MS, async () => {
+  /** Waits until a piece with this key is in the table with exactly these values. */
+  async function waitForRow(s: WatchPiece): Promise<void> {
+    await waitUntil(`piece ${pieceKey(s)} in watch_pieces`, LAND_TIMEOUT_MS, async () => {
       const r = await db.query(
-        "SELECT heartbeat_count FROM watch_segments WHERE user_id = $1 AND video_id = $2 AND start_ts = $3",
-        [s.user_id, s.video_id, new Date(s.start_ts)],
+        "SELECT heartbeat_count FROM watch_pieces WHERE user_id = $1 AND video_id = $2 AND start_ts = $3 AND piece_no = $4",
+        [s.user_id, s.video_id, new Date(s.start_ts), s.piece_no],
       );
       return r.rows.length === 1 && r.rows[0].heartbeat_count === s.heartbeat_count;
     });
@@ -129,19 +141,19 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
     if (secretDir !== undefined) rmSync(secretDir, { recursive: true, force: true });
   });
 
-  it("upserts: every version of every segment, duplicated and replayed, leaves one row per segment with the latest values", async () => {
-    const finals = fixtureSegments(11, 4, 3);
-    // Per key in order (as ksqlDB emits one key's updates to one partition), each version twice; then a replay of
-    // the first half of the stream (a producer retry / upstream reprocessing).
-    const stream = finals.flatMap(allVersions).flatMap((v) => [v, v]);
+  it("upserts: every piece, duplicated and replayed, leaves one row per piece, and the view stitches the model's segments", async () => {
+    const finals = fixturePieces(11, 4, 3);
+    // Per key in order (as ksqlDB emits one key's pieces to one partition), each piece twice; then a replay of the
+    // first half of the stream (a producer retry / upstream reprocessing).
+    const stream = finals.flatMap((v) => [v, v]);
     const replay = stream.slice(0, Math.floor(stream.length / 2));
     for (const batch of [stream, replay]) {
       for (let i = 0; i < batch.length; i += 200) {
         await send(batch.slice(i, i + 200).map((s) => ({ key: keyOf(s), value: envelope(s) })));
       }
     }
-    const sorted = [...finals].sort((a, b) => (segmentKey(a) < segmentKey(b) ? -1 : 1));
-    await waitUntil(`${finals.length} final segments in watch_segments`, LAND_TIMEOUT_MS, async () => {
+    const sorted = [...finals].sort((a, b) => (pieceKey(a) < pieceKey(b) ? -1 : 1));
+    await waitUntil(`${finals.length} pieces in watch_pieces`, LAND_TIMEOUT_MS, async () => {
       const got = await rows();
       return got.length === finals.length && JSON.stringify(got) === JSON.stringify(sorted);
     }).catch(async (err: unknown) => {
@@ -149,6 +161,7 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
       throw new Error(`${String(err)}; table has ${got.length} rows, expected ${finals.length}; first: ${JSON.stringify(got[0])}`);
     });
     expect(await rows()).toEqual(sorted);
+    expect(await segments()).toEqual(stitchRows(finals));
     await expectTaskRunning();
     // The rows were written by the sink role: its sessions are the only non-superuser ones on the database.
     const sessions = await db.query(
@@ -159,7 +172,7 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
   });
 
   it("a tombstone does not stop the task and later records still land", async () => {
-    const [s] = fixtureSegments(21, 1, 1);
+    const [s] = fixturePieces(21, 1, 1);
     await send([{ key: keyOf(s), value: null }]);
     const after = { ...s, user_id: "after-tombstone" };
     await send([{ key: keyOf(after), value: envelope(after) }]);
@@ -170,7 +183,7 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
   it("a poison record goes to watch_segments_dlq (RF 3) with error context headers; later good records land", async () => {
     const poison = "{this is not json";
     await send([{ key: "poison-key", value: poison }]);
-    const good = { ...fixtureSegments(31, 1, 1)[0], user_id: "after-poison" };
+    const good = { ...fixturePieces(31, 1, 1)[0], user_id: "after-poison" };
     await send([{ key: keyOf(good), value: envelope(good) }]);
     await waitForRow(good);
     await expectTaskRunning();
@@ -240,7 +253,7 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
       }),
     });
     await worker.waitForConnectorRunning(name);
-    const rejected = { ...fixtureSegments(51, 1, 1)[0], user_id: "db-rejects-me", start_position_sec: -1 };
+    const rejected = { ...fixturePieces(51, 1, 1)[0], user_id: "db-rejects-me", min_position_sec: -1 };
     await producer.send({ topic, acks: -1, messages: [{ key: "k", value: envelope(rejected) }] });
     let trace = "";
     await waitUntil(`connector ${name} task FAILED`, LAND_TIMEOUT_MS, async () => {
@@ -249,7 +262,7 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
       return st.tasks[0]?.state === "FAILED";
     });
     expect(trace).toMatch(/ConnectException/);
-    const r = await db.query("SELECT count(*)::int AS n FROM watch_segments WHERE user_id = 'db-rejects-me'");
+    const r = await db.query("SELECT count(*)::int AS n FROM watch_pieces WHERE user_id = 'db-rejects-me'");
     expect(r.rows[0].n).toBe(0);
     await worker.deleteConnector(name);
     await expectTaskRunning(); // the real sink is unaffected
@@ -258,7 +271,7 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
   it("reads committed records only: a segment from an aborted transaction never lands", async () => {
     const txProducer = kafka.producer({ transactionalId: `sink-test-${Date.now()}`, idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
     await txProducer.connect();
-    const [base] = fixtureSegments(41, 1, 1);
+    const [base] = fixturePieces(41, 1, 1);
     const aborted = { ...base, user_id: "aborted-tx" };
     const committed = { ...base, user_id: "committed-tx" };
     try {
@@ -273,7 +286,7 @@ describe.skipIf(skip)("watch segments JDBC sink on a real Connect worker (3 brok
       await txProducer.disconnect();
     }
     await waitForRow(committed);
-    const r = await db.query("SELECT count(*)::int AS n FROM watch_segments WHERE user_id = 'aborted-tx'");
+    const r = await db.query("SELECT count(*)::int AS n FROM watch_pieces WHERE user_id = 'aborted-tx'");
     expect(r.rows[0].n).toBe(0);
     await expectTaskRunning();
   });

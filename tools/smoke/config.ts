@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import {
   DEFAULT_GRACE_PERIOD_SEC,
+  DEFAULT_MAX_PLAYBACK_RATE,
   DEFAULT_SEEK_TOLERANCE_SEC,
   DEFAULT_SESSION_GAP_SEC,
   DEFAULT_TICK_INTERVAL_SEC,
@@ -165,6 +166,7 @@ export function parseSmokeArgs(argv: readonly string[], env: Readonly<Record<str
     sessionGapSec: num("--session-gap-sec", values["session-gap-sec"], DEFAULT_SESSION_GAP_SEC, (n) => n > 0, "seconds > 0"),
     gracePeriodSec: num("--grace-period-sec", values["grace-period-sec"], DEFAULT_GRACE_PERIOD_SEC, (n) => n >= 0, "seconds >= 0"),
     seekToleranceSec: num("--seek-tolerance-sec", values["seek-tolerance-sec"], DEFAULT_SEEK_TOLERANCE_SEC, (n) => n >= 0, "seconds >= 0"),
+    maxPlaybackRate: DEFAULT_MAX_PLAYBACK_RATE,
   };
   const problems = paramProblems(params, "sessionization");
   if (problems.length > 0) throw new Error(problems.join("; "));

@@ -1,9 +1,10 @@
 /**
- * Reading the smoke run's rows back from watch_segments (YugabyteDB YSQL or PostgreSQL) with node-postgres.
+ * Reading the smoke run's segments back from the watch_segments_v2 view (pieces stitched by the database,
+ * connectors/schema V004; YugabyteDB YSQL or PostgreSQL) with node-postgres.
  */
 import { Client } from "pg";
 import type { WatchSegment } from "../../contract/topics";
-import { DEFAULT_TABLE } from "../../connectors/watchSegmentsSink";
+import { SEGMENTS_VIEW } from "../../connectors/reports";
 import { clientConfig, type Connection } from "../report";
 
 /** Shows up in pg_stat_activity / YSQL's connection list. */
@@ -14,7 +15,7 @@ export const SMOKE_APPLICATION_NAME = "watchpipe-smoke";
  * key column in YSQL (a LIKE 'smoke-…%' prefix would scan every tablet).
  */
 export const SEGMENTS_QUERY = `SELECT user_id, video_id, start_ts, end_ts, start_position_sec, end_position_sec, heartbeat_count, watched_sec
-  FROM ${DEFAULT_TABLE} WHERE user_id = ANY($1::text[]) ORDER BY user_id, video_id, start_ts`;
+  FROM ${SEGMENTS_VIEW} WHERE user_id = ANY($1::text[]) ORDER BY user_id, video_id, start_ts`;
 
 export interface SegmentRow {
   readonly user_id: string;

@@ -6,7 +6,7 @@
  * order. Each covers one rule of ksql/README.md "Semantics":
  *   u1  video A  continuous playback (fractional playhead)            -> 1 segment of 12 heartbeats
  *   u2  video A  seek forward after 20 s                              -> 2 segments (5 + 7)
- *   u3  video B  silent pause of 20 s (> tolerance, < session gap)    -> 2 segments (4 + 4)
+ *   u3  video B  silent pause of 20 s (< session gap), resumes rewound -> 2 segments (4 + 4)
  *   u4  video A, then switches to video B                             -> 2 segments, one per video
  * With the default parameters that is 44 heartbeats and 7 segments; the expectation itself always comes from the
  * reference model (ksql/model.ts) with the parameters the stack runs, never from this table.
@@ -82,8 +82,9 @@ const SCRIPTS: readonly ViewerScript[] = [
   { user: 1, at: (k) => ["A", 120.1 + HEARTBEAT_INTERVAL_SEC * k] },
   // Plays 10..30 s, then seeks forward to 600 s and plays on.
   { user: 2, at: (k) => (k < 5 ? ["A", 10 + HEARTBEAT_INTERVAL_SEC * k] : ["A", 600 + HEARTBEAT_INTERVAL_SEC * (k - 5)]) },
-  // Plays 40..55 s, pauses silently for 20 s (no heartbeats in slots 4..7), resumes at 60 s.
-  { user: 3, at: (k) => (k < 4 ? ["B", 40 + HEARTBEAT_INTERVAL_SEC * k] : k < 8 ? null : ["B", 60 + HEARTBEAT_INTERVAL_SEC * (k - 8)]) },
+  // Plays 40..55 s, pauses silently for 20 s (no heartbeats in slots 4..7), resumes rewound to 5 s: a pause shorter
+  // than the gap alone does not split (semantics v2), the seek back beyond the tolerance does.
+  { user: 3, at: (k) => (k < 4 ? ["B", 40 + HEARTBEAT_INTERVAL_SEC * k] : k < 8 ? null : ["B", 5 + HEARTBEAT_INTERVAL_SEC * (k - 8)]) },
   // Watches video A from 300 s, then switches to video B from the start.
   { user: 4, at: (k) => (k < 6 ? ["A", 300 + HEARTBEAT_INTERVAL_SEC * k] : ["B", HEARTBEAT_INTERVAL_SEC * (k - 6)]) },
 ];
