@@ -600,8 +600,47 @@ export function parseConfig(raw: RawConfig, stack: string, project = "watchpipe"
 /** Every top-level key `parseConfig` accepts. */
 export const CONFIG_KEYS = Object.keys(rootSchema.shape);
 
-/** The zod schema of the whole configuration, for tools and tests that list or document keys. */
-export const CONFIG_SCHEMA: z.ZodType = rootSchema;
+/** One documented key: `owner` or `kafka.brokers`, its allowed values when it is an enum, its default if any. */
+export interface KeyDoc {
+  readonly key: string;
+  readonly values?: readonly (string | number)[];
+  readonly default?: unknown;
+}
+
+function docOf(key: string, schema: z.ZodType): KeyDoc {
+  const d = defOf(unwrap(schema));
+  const entries = (d as { entries?: Record<string, string> }).entries;
+  const values = d.type === "enum" && entries ? Object.values(entries) : d.type === "literal" ? (d.values as (string | number)[]) : undefined;
+  const parsed = schema.safeParse(undefined);
+  return { key, ...(values ? { values } : {}), ...(parsed.success && parsed.data !== undefined ? { default: parsed.data } : {}) };
+}
+
+/**
+ * The keys README.md's configuration table documents, from the schema: top-level scalars and every key of each
+ * section (both cluster variants), with enum values and defaults. test/readme.test.ts checks the table against it.
+ */
+export function documentedKeys(): KeyDoc[] {
+  const out: KeyDoc[] = [];
+  for (const [section, schema] of Object.entries(rootSchema.shape) as [string, z.ZodType][]) {
+    const d = defOf(unwrap(schema));
+    const objects = d.type === "union" && d.options ? d.options.map(unwrap) : d.shape ? [unwrap(schema)] : [];
+    if (objects.length === 0) {
+      out.push(docOf(section, schema));
+      continue;
+    }
+    const byKey = new Map<string, KeyDoc>();
+    for (const o of objects) {
+      for (const [key, child] of Object.entries(defOf(o).shape ?? {})) {
+        const doc = docOf(`${section}.${key}`, child);
+        const earlier = byKey.get(key);
+        // A key in both cluster variants (mode): its allowed values are the union of theirs.
+        byKey.set(key, earlier?.values && doc.values ? { ...earlier, values: [...earlier.values, ...doc.values] } : (earlier ?? doc));
+      }
+    }
+    out.push(...byKey.values());
+  }
+  return out;
+}
 
 /**
  * The `watchpipe:*` keys of a flat Pulumi config map (`{"watchpipe:kafka": "{...}", "aws:region": "us-east-1"}`),
