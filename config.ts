@@ -10,7 +10,10 @@ import { z } from "zod";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "./contract/durability";
 import { INSTANCE_TYPES, isKnownInstanceType } from "./contract/instanceTypes";
 import { isIpv4Cidr } from "./contract/cidr";
+import { AWS_REGION, isPrivateCidr, MAX_VPC_PREFIX, MIN_PUBLIC_ACCESS_PREFIX, PRIVATE_RANGES } from "./contract/addresses";
+import { ENI_MAX_PODS, podFitProblems, type PodGroup } from "./contract/nodeCapacity";
 import type { AppSettings } from "./contract/settings";
+import { closest } from "./contract/suggest";
 import {
   DEFAULT_WAF_SETTINGS,
   JWT_BUILTIN_CLAIMS,
@@ -59,6 +62,14 @@ export const DEFAULT_KAFKA_CONTROLLERS = 3;
 /** Broker log volume: 100k × ~250 B/s ≈ 25 MB/s; 24 h of raw data × RF 3 / 3 brokers ≈ 2.2 TB per broker at peak. */
 export const DEFAULT_BROKER_STORAGE_GIB = 2500;
 export const DEFAULT_CONTROLLER_STORAGE_GIB = 20;
+/**
+ * Smallest broker volume accepted. Each partition replica keeps its active segment (up to segment.bytes, 1 GiB by
+ * default) and time-based retention deletes only closed segments; with a few dozen replicas per broker a volume
+ * below ~10 GiB fills up before retention can free anything. The local stack runs at this floor.
+ */
+export const MIN_BROKER_STORAGE_GIB = 10;
+/** The most AZs the subnet layout has room for (components/subnets.ts MAX_AZS). */
+export const MAX_AZ_COUNT = 6;
 /** Raw JSON is replayable input: keep a day so a bad deploy of the SQL can be reprocessed. */
 export const DEFAULT_RAW_RETENTION_HOURS = 24;
 /** Validated heartbeats: a week for reprocessing sessionization changes. */
@@ -85,6 +96,11 @@ export const DEFAULT_CONNECT_REPLICAS = 2;
 export const DEFAULT_CONNECT_TASKS_MAX = 6;
 export const DEFAULT_YUGABYTE_REPLICATION_FACTOR = 3;
 export const DEFAULT_YUGABYTE_STORAGE_GIB = 500;
+/**
+ * Masters hold the system catalog and its Raft log, not table data: the chart's own default (storage.master.size
+ * 10Gi) is ample. Before this key existed masters got the tservers' size (3 × 500 GiB of idle gp3 in prod).
+ */
+export const DEFAULT_YUGABYTE_MASTER_STORAGE_GIB = 10;
 /** One tserver per AZ: RF 3 puts one replica of every tablet in each zone. */
 export const DEFAULT_YUGABYTE_TSERVERS = 3;
 /** A Connect worker runs a few sink tasks; the JDBC driver and batches need little heap (half of this). */
@@ -104,9 +120,24 @@ const positiveInt = z.number().int().min(1);
 
 const resources = z.strictObject({ cpu: quantity, memory: quantity });
 
+const vpcCidr = cidr
+  .refine((v) => !isIpv4Cidr(v) || isPrivateCidr(v), {
+    message: `expected private address space (RFC 1918: ${PRIVATE_RANGES.join(", ")}); a VPC on public addresses shadows those internet hosts. Use e.g. ${DEFAULT_VPC_CIDR}`,
+    abort: true,
+  })
+  .refine((v) => !isIpv4Cidr(v) || Number(v.split("/")[1]) <= MAX_VPC_PREFIX, {
+    message: `expected a /${MAX_VPC_PREFIX} or larger: each AZ gets an eighth of the VPC for nodes and pods (one VPC address per pod). Use e.g. ${DEFAULT_VPC_CIDR}`,
+  });
+
+/** An allow-list entry for the public API endpoint: a real CIDR, not (nearly) the whole internet. */
+const accessCidr = cidr.refine((v) => !isIpv4Cidr(v) || Number(v.split("/")[1]) >= MIN_PUBLIC_ACCESS_PREFIX, {
+  message: `expected your own network's CIDR (a /${MIN_PUBLIC_ACCESS_PREFIX} or narrower); a broader range opens the Kubernetes API endpoint to the internet`,
+});
+
 const networkSchema = z.strictObject({
-  cidr: cidr.default(DEFAULT_VPC_CIDR),
-  azCount: z.number().int().min(2).max(6).default(DEFAULT_AZ_COUNT),
+  cidr: vpcCidr.default(DEFAULT_VPC_CIDR),
+  /** Shape only; "at least 2" and prod's "exactly 3" are cross-field rules so each gets its own message. */
+  azCount: z.number().int().min(1).max(MAX_AZ_COUNT).default(DEFAULT_AZ_COUNT),
   natGatewayPerAz: z.boolean().default(true),
   flowLogRetentionDays: positiveInt.default(DEFAULT_FLOW_LOG_RETENTION_DAYS),
 });
@@ -115,7 +146,7 @@ const eksSchema = z.strictObject({
   mode: z.literal("eks"),
   kubernetesVersion: z.string().regex(KUBERNETES_VERSION, "expected a pinned minor version like 1.34").default(DEFAULT_KUBERNETES_VERSION),
   adminRoleArn: z.string().regex(ROLE_ARN, "expected an IAM role ARN like arn:aws:iam::123456789012:role/platform-admin"),
-  publicAccessCidrs: z.array(cidr).min(1, "list at least one CIDR allowed to reach the public API endpoint"),
+  publicAccessCidrs: z.array(accessCidr).min(1, "list at least one CIDR allowed to reach the public API endpoint"),
   nodeInstanceType: instanceType.default(DEFAULT_NODE_INSTANCE_TYPE),
   nodesPerAz: z
     .strictObject({ min: z.number().int().min(0), desired: z.number().int().min(0), max: positiveInt })
@@ -141,7 +172,11 @@ const kafkaSchema = z.strictObject({
   nodePools: z.enum(["dedicated", "dual-role"]).default("dedicated"),
   brokers: positiveInt.default(DEFAULT_KAFKA_BROKERS),
   controllers: positiveInt.default(DEFAULT_KAFKA_CONTROLLERS),
-  brokerStorageGiB: positiveInt.default(DEFAULT_BROKER_STORAGE_GIB),
+  brokerStorageGiB: z
+    .number()
+    .int()
+    .min(MIN_BROKER_STORAGE_GIB, `expected at least ${MIN_BROKER_STORAGE_GIB} (GiB): every partition replica keeps an active segment of up to 1 GiB that retention cannot delete`)
+    .default(DEFAULT_BROKER_STORAGE_GIB),
   controllerStorageGiB: positiveInt.default(DEFAULT_CONTROLLER_STORAGE_GIB),
   brokerResources: resources.default({ cpu: "4", memory: "16Gi" }),
   controllerResources: resources.default({ cpu: "1", memory: "2Gi" }),
@@ -242,7 +277,9 @@ const yugabyteSchema = z.strictObject({
   installer: z.enum(["helm", "operator"]).default("helm"),
   /** Where the YugabyteDB Kubernetes Operator chart lives (it is not published in a Helm repository). */
   operatorChart: z.strictObject({ repo: z.string().min(1), chart: z.string().min(1), version: z.string().min(1) }).optional(),
-  replicationFactor: z.union([z.literal(1), z.literal(3)]).default(DEFAULT_YUGABYTE_REPLICATION_FACTOR),
+  replicationFactor: z
+    .literal([1, 3], { error: "expected 1 (one copy: dev and local only) or 3 (one replica per AZ, survives losing a zone)" })
+    .default(DEFAULT_YUGABYTE_REPLICATION_FACTOR),
   /**
    * multi-zone: one Helm release per AZ (prod); single: one release holding all replicas (dev, local). Unset, it is
    * multi-zone on EKS and single on an existing cluster (whose nodes may carry no zone labels).
@@ -250,7 +287,10 @@ const yugabyteSchema = z.strictObject({
   topology: z.enum(["multi-zone", "single"]).optional(),
   masterResources: resources.default({ cpu: "2", memory: "4Gi" }),
   tserverResources: resources.default({ cpu: "4", memory: "16Gi" }),
+  /** Per tserver: table data. */
   storageGiB: positiveInt.default(DEFAULT_YUGABYTE_STORAGE_GIB),
+  /** Per master: system catalog and its Raft log only. */
+  masterStorageGiB: positiveInt.default(DEFAULT_YUGABYTE_MASTER_STORAGE_GIB),
   /** Total tservers; multi-zone spreads them evenly over the zones. */
   tservers: positiveInt.default(DEFAULT_YUGABYTE_TSERVERS),
 });
@@ -314,82 +354,27 @@ function show(value: unknown): string {
   return value === undefined ? "nothing (key missing)" : JSON.stringify(value);
 }
 
-/** Rules that span keys, applied after the shape is valid. Each returns an actionable message or nothing. */
-export function crossFieldProblems(cfg: Omit<AppConfig, "stack" | "project" | "region">): string[] {
-  const problems: string[] = [];
-  const k = cfg.kafka;
-  const ns = CONFIG_NAMESPACE;
-  if (cfg.environment === "prod" && cfg.cluster.mode !== "eks") {
-    problems.push(`${ns}:cluster.mode: prod must run on its own EKS cluster; got ${show(cfg.cluster.mode)}. Set it to "eks".`);
-  }
-  if (cfg.cluster.mode === "eks") {
-    if (cfg.environment === "prod" && cfg.network.azCount !== 3) {
-      problems.push(`${ns}:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got ${cfg.network.azCount}. Set it to 3.`);
-    }
-    if (cfg.environment === "prod" && !cfg.network.natGatewayPerAz) {
-      problems.push(`${ns}:network.natGatewayPerAz: prod needs one NAT gateway per AZ so losing a zone does not cut the others off; got false. Set it to true.`);
-    }
-    const n = cfg.cluster.nodesPerAz;
-    if (!(n.min <= n.desired && n.desired <= n.max)) {
-      problems.push(`${ns}:cluster.nodesPerAz: expected min <= desired <= max; got ${show(n)}.`);
-    }
-  }
-  if (k.minInsyncReplicas >= k.replicationFactor) {
-    problems.push(`${ns}:kafka.minInsyncReplicas: must be less than kafka.replicationFactor (${k.replicationFactor}) or a single broker outage stops all writes; got ${k.minInsyncReplicas}. Use ${k.replicationFactor - 1}.`);
-  }
-  if (k.replicationFactor < REPLICATION_FACTOR) {
-    problems.push(`${ns}:kafka.replicationFactor: must be at least ${REPLICATION_FACTOR} (durability policy); got ${k.replicationFactor}.`);
-  }
-  if (k.minInsyncReplicas < MIN_INSYNC_REPLICAS) {
-    problems.push(`${ns}:kafka.minInsyncReplicas: must be at least ${MIN_INSYNC_REPLICAS} so an acknowledged write survives a broker loss; got ${k.minInsyncReplicas}.`);
-  }
-  if (k.replicationFactor > k.brokers) {
-    problems.push(`${ns}:kafka.replicationFactor: cannot exceed kafka.brokers (${k.brokers}); got ${k.replicationFactor}. Raise kafka.brokers or lower the replication factor.`);
-  }
-  if (k.nodePools === "dedicated" && k.controllers % 2 === 0) {
-    problems.push(`${ns}:kafka.controllers: a KRaft quorum needs an odd number of controllers; got ${k.controllers}. Use 3 (or 5).`);
-  }
-  if (cfg.environment === "prod" && k.nodePools !== "dedicated") {
-    problems.push(`${ns}:kafka.nodePools: prod runs dedicated controllers; got ${show(k.nodePools)}. Set it to "dedicated".`);
-  }
-  if (cfg.bridge.exposure === "internet-facing" && !cfg.bridge.certificateArn) {
-    problems.push(`${ns}:bridge.certificateArn: an internet-facing bridge serves HTTPS only and needs an ACM certificate ARN; got nothing. Set it or use exposure "internal".`);
-  }
-  const yb = cfg.yugabyte;
-  // Prod's own azCount rule above already demands 3 zones; this one covers dev-like EKS stacks.
-  if (cfg.cluster.mode === "eks" && cfg.environment !== "prod" && yb.topology === "multi-zone" && cfg.network.azCount !== yb.replicationFactor) {
-    problems.push(`${ns}:yugabyte.topology: multi-zone runs one master per AZ, so network.azCount (${cfg.network.azCount}) must equal yugabyte.replicationFactor (${yb.replicationFactor}).`);
-  }
-  if (yb.topology === "multi-zone" && cfg.cluster.mode !== "eks") {
-    problems.push(`${ns}:yugabyte.topology: "multi-zone" places one release per AWS AZ and needs cluster.mode "eks"; got cluster.mode ${show(cfg.cluster.mode)}. Set yugabyte.topology to "single".`);
-  }
-  if (yb.topology === "multi-zone" && yb.tservers % yb.replicationFactor !== 0) {
-    problems.push(`${ns}:yugabyte.tservers: multi-zone spreads tservers evenly over ${yb.replicationFactor} zones; got ${yb.tservers}. Use a multiple of ${yb.replicationFactor}.`);
-  }
-  if (yb.tservers < yb.replicationFactor) {
-    problems.push(`${ns}:yugabyte.tservers: must be at least yugabyte.replicationFactor (${yb.replicationFactor}); got ${yb.tservers}.`);
-  }
-  for (const [key, r] of [["masterResources", yb.masterResources], ["tserverResources", yb.tserverResources]] as const) {
-    if (!/^[0-9]+(Gi|G)$/.test(r.memory)) {
-      problems.push(`${ns}:yugabyte.${key}.memory: the chart derives the server's hard memory limit from whole Gi; got ${show(r.memory)}. Use e.g. "4Gi".`);
-    }
-  }
-  if (!/^[0-9]+(Gi|Mi)$/.test(cfg.connect.resources.memory)) {
-    problems.push(`${ns}:connect.resources.memory: expected Gi or Mi (the heap is derived from it); got ${show(cfg.connect.resources.memory)}.`);
-  }
-  if (cfg.yugabyte.installer === "operator" && !cfg.yugabyte.operatorChart) {
-    problems.push(`${ns}:yugabyte.operatorChart: installer "operator" needs the chart location {repo, chart, version}; got nothing.`);
-  }
-  if (cfg.environment === "prod" && (cfg.yugabyte.replicationFactor !== 3 || cfg.yugabyte.topology !== "multi-zone")) {
-    problems.push(`${ns}:yugabyte: prod needs replicationFactor 3 over a multi-zone topology; got replicationFactor ${cfg.yugabyte.replicationFactor}, topology ${show(cfg.yugabyte.topology)}.`);
-  }
-  if (cfg.cluster.mode === "existing" && !cfg.connect.imageRegistry) {
-    problems.push(`${ns}:connect.imageRegistry: on an existing cluster the Kafka Connect image needs a registry to push to (e.g. "localhost:5001/watchpipe" for a kind registry); got nothing.`);
-  }
-  if (cfg.sessionization.seekToleranceSec >= cfg.sessionization.sessionGapSec) {
-    problems.push(`${ns}:sessionization.seekToleranceSec: must be smaller than sessionGapSec (${cfg.sessionization.sessionGapSec}); got ${cfg.sessionization.seekToleranceSec}.`);
-  }
-  return problems;
+// ---- unknown keys ---------------------------------------------------------------------------------------------------
+
+/** The parts of zod's internal schema definition the key walk reads (zod 4 `_zod.def`). */
+interface SchemaDef {
+  readonly type: string;
+  readonly shape?: Record<string, z.ZodType>;
+  readonly innerType?: z.ZodType;
+  readonly options?: readonly z.ZodType[];
+  readonly element?: z.ZodType;
+  readonly values?: readonly unknown[];
+}
+
+function defOf(schema: z.ZodType): SchemaDef {
+  return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+}
+
+/** Strip default/prefault/optional wrappers. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  for (let d = defOf(s); d.innerType && ["default", "prefault", "optional", "nullable", "readonly"].includes(d.type); d = defOf(s)) s = d.innerType;
+  return s;
 }
 
 /**
@@ -439,50 +424,345 @@ export function ingestConfigProblems(cfg: Pick<AppConfig, "bridge" | "ingest" | 
 }
 
 /**
- * Validate raw stack configuration. Throws {@link ConfigError} listing every problem; never returns a partly valid
- * config. `stack` names the stack in messages; `environment` defaults to the stack name when that is one of
- * dev/prod/local.
+ * The object keys the schema accepts at `path`, for "did you mean". `raw` is the input at the same place: a
+ * discriminated union (cluster) offers the keys of the variant its discriminator selects, or of all variants.
+ */
+function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[], raw: unknown): string[] {
+  let s = unwrap(schema);
+  let value = raw;
+  for (let i = 0; ; i++) {
+    const d = defOf(s);
+    if (d.type === "union" && d.options) {
+      const objects = d.options.map(unwrap).filter((o) => defOf(o).shape);
+      const picked = objects.filter((o) => {
+        const mode = defOf(o).shape?.mode;
+        return mode !== undefined && typeof value === "object" && value !== null && defOf(unwrap(mode)).values?.includes((value as Record<string, unknown>).mode);
+      });
+      const candidates = picked.length ? picked : objects;
+      if (i === path.length) return [...new Set(candidates.flatMap((o) => Object.keys(defOf(o).shape ?? {})))];
+      const next = candidates.map((o) => defOf(o).shape?.[String(path[i])]).find((x) => x !== undefined);
+      if (!next) return [];
+      s = unwrap(next);
+    } else if (i === path.length) {
+      return Object.keys(d.shape ?? {});
+    } else if (d.shape) {
+      const next = d.shape[String(path[i])];
+      if (!next) return [];
+      s = unwrap(next);
+    } else if (d.element) {
+      s = unwrap(d.element);
+    } else {
+      return [];
+    }
+    value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[String(path[i])] : undefined;
+  }
+}
+
+/** `watchpipe:kafak: unknown key; did you mean watchpipe:kafka? …` for one unknown key at `path`. */
+export function unknownKeyProblem(path: readonly PropertyKey[], key: string, known: readonly string[]): string {
+  const full = path.length ? `${keyOf(path)}.${key}` : `${CONFIG_NAMESPACE}:${key}`;
+  const near = closest(key, known);
+  const sibling = (k: string) => (path.length ? `${keyOf(path)}.${k}` : `${CONFIG_NAMESPACE}:${k}`);
+  const hint = near ? `did you mean ${sibling(near)}? ` : "";
+  return `${full}: unknown key; ${hint}expected one of ${known.join(", ")} (README.md, "Configuration reference").`;
+}
+
+// ---- cross-field rules --------------------------------------------------------------------------------------------
+
+type Section = keyof typeof rootSchema.shape;
+type ValidatedConfig = Omit<AppConfig, "stack" | "project">;
+
+/** A rule over several keys: runs only when every section it reads passed its own shape check. */
+interface Rule {
+  readonly reads: readonly (Section | "region")[];
+  check(cfg: ValidatedConfig): string | string[] | undefined;
+}
+
+const ns = CONFIG_NAMESPACE;
+
+/** The pods the configuration sizes, with the pods each AZ must hold (zone-pinned: zonal EBS volumes, per-zone releases). */
+export function configuredPods(cfg: Pick<ValidatedConfig, "kafka" | "yugabyte" | "ksqldb" | "connect" | "network">): PodGroup[] {
+  const k = cfg.kafka;
+  const yb = cfg.yugabyte;
+  const zones = cfg.network.azCount;
+  // Strimzi places node pools with a DoNotSchedule zone spread; their PVCs then keep each broker in its zone.
+  const kafkaPerAz = (n: number) => (k.rackAwareness ? Math.ceil(n / zones) : 0);
+  const multi = yb.topology === "multi-zone";
+  const pods: PodGroup[] = [
+    { pod: k.nodePools === "dedicated" ? "Kafka broker" : "Kafka broker (dual-role)", key: "kafka.brokerResources", ...k.brokerResources, perAz: kafkaPerAz(k.brokers) },
+  ];
+  if (k.nodePools === "dedicated") pods.push({ pod: "KRaft controller", key: "kafka.controllerResources", ...k.controllerResources, perAz: kafkaPerAz(k.controllers) });
+  pods.push(
+    { pod: "YugabyteDB tserver", key: "yugabyte.tserverResources", ...yb.tserverResources, perAz: multi ? yb.tservers / yb.replicationFactor : 0 },
+    { pod: "YugabyteDB master", key: "yugabyte.masterResources", ...yb.masterResources, perAz: multi ? 1 : 0 },
+    { pod: "ksqlDB server", key: "ksqldb.resources", ...cfg.ksqldb.resources, perAz: 0 },
+    { pod: "Kafka Connect worker", key: "connect.resources", ...cfg.connect.resources, perAz: 0 },
+  );
+  return pods;
+}
+
+const RULES: readonly Rule[] = [
+  {
+    reads: ["environment", "cluster"],
+    check: (c) => (c.environment === "prod" && c.cluster.mode !== "eks" ? `${ns}:cluster.mode: prod must run on its own EKS cluster; got ${show(c.cluster.mode)}. Set it to "eks".` : undefined),
+  },
+  {
+    reads: ["cluster", "region"],
+    check: (c) =>
+      c.cluster.mode === "eks" && !AWS_REGION.test(c.region)
+        ? `aws:region: expected an AWS region code like us-east-1 or eu-west-1 (area-direction-number); got ${show(c.region)}. Set aws:region in the stack file.`
+        : undefined,
+  },
+  {
+    reads: ["environment", "cluster", "network"],
+    check: (c) => {
+      if (c.cluster.mode !== "eks") return undefined;
+      const out: string[] = [];
+      if (c.environment === "prod" && c.network.azCount !== 3) {
+        out.push(`${ns}:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got ${c.network.azCount}. Set it to 3.`);
+      } else if (c.network.azCount < 2) {
+        out.push(`${ns}:network.azCount: EKS needs subnets in at least 2 availability zones; got ${c.network.azCount}. Use 3 (the default).`);
+      }
+      if (c.environment === "prod" && !c.network.natGatewayPerAz) {
+        out.push(`${ns}:network.natGatewayPerAz: prod needs one NAT gateway per AZ so losing a zone does not cut the others off; got false. Set it to true.`);
+      }
+      return out;
+    },
+  },
+  {
+    reads: ["cluster"],
+    check: (c) => {
+      if (c.cluster.mode !== "eks") return undefined;
+      const n = c.cluster.nodesPerAz;
+      return n.min <= n.desired && n.desired <= n.max ? undefined : `${ns}:cluster.nodesPerAz: expected min <= desired <= max; got ${show(n)}.`;
+    },
+  },
+  {
+    reads: ["kafka"],
+    check: ({ kafka: k }) => {
+      const out: string[] = [];
+      if (k.minInsyncReplicas >= k.replicationFactor) {
+        out.push(`${ns}:kafka.minInsyncReplicas: must be less than kafka.replicationFactor (${k.replicationFactor}) or a single broker outage stops all writes; got ${k.minInsyncReplicas}. Use ${k.replicationFactor - 1}.`);
+      }
+      if (k.replicationFactor < REPLICATION_FACTOR) out.push(`${ns}:kafka.replicationFactor: must be at least ${REPLICATION_FACTOR} (durability policy); got ${k.replicationFactor}.`);
+      if (k.minInsyncReplicas < MIN_INSYNC_REPLICAS) {
+        out.push(`${ns}:kafka.minInsyncReplicas: must be at least ${MIN_INSYNC_REPLICAS} so an acknowledged write survives a broker loss; got ${k.minInsyncReplicas}.`);
+      }
+      if (k.replicationFactor > k.brokers) {
+        out.push(`${ns}:kafka.replicationFactor: cannot exceed kafka.brokers (${k.brokers}); got ${k.replicationFactor}. Raise kafka.brokers or lower the replication factor.`);
+      }
+      if (k.nodePools === "dedicated" && k.controllers % 2 === 0) out.push(`${ns}:kafka.controllers: a KRaft quorum needs an odd number of controllers; got ${k.controllers}. Use 3 (or 5).`);
+      return out;
+    },
+  },
+  {
+    reads: ["environment", "kafka"],
+    check: (c) => (c.environment === "prod" && c.kafka.nodePools !== "dedicated" ? `${ns}:kafka.nodePools: prod runs dedicated controllers; got ${show(c.kafka.nodePools)}. Set it to "dedicated".` : undefined),
+  },
+  {
+    reads: ["bridge"],
+    check: (c) =>
+      c.bridge.exposure === "internet-facing" && !c.bridge.certificateArn
+        ? `${ns}:bridge.certificateArn: an internet-facing bridge serves HTTPS only and needs an ACM certificate ARN; got nothing. Set it or use exposure "internal".`
+        : undefined,
+  },
+  {
+    // Prod's own azCount rule already demands 3 zones; this one covers dev-like EKS stacks.
+    reads: ["environment", "cluster", "network", "yugabyte"],
+    check: (c) =>
+      c.cluster.mode === "eks" && c.environment !== "prod" && c.yugabyte.topology === "multi-zone" && c.network.azCount !== c.yugabyte.replicationFactor
+        ? `${ns}:yugabyte.topology: multi-zone runs one master per AZ, so network.azCount (${c.network.azCount}) must equal yugabyte.replicationFactor (${c.yugabyte.replicationFactor}).`
+        : undefined,
+  },
+  {
+    reads: ["cluster", "yugabyte"],
+    check: (c) =>
+      c.yugabyte.topology === "multi-zone" && c.cluster.mode !== "eks"
+        ? `${ns}:yugabyte.topology: "multi-zone" places one release per AWS AZ and needs cluster.mode "eks"; got cluster.mode ${show(c.cluster.mode)}. Set yugabyte.topology to "single".`
+        : undefined,
+  },
+  {
+    reads: ["yugabyte"],
+    check: ({ yugabyte: yb }) => {
+      const out: string[] = [];
+      if (yb.topology === "multi-zone" && yb.tservers % yb.replicationFactor !== 0) {
+        out.push(`${ns}:yugabyte.tservers: multi-zone spreads tservers evenly over ${yb.replicationFactor} zones; got ${yb.tservers}. Use a multiple of ${yb.replicationFactor}.`);
+      }
+      if (yb.tservers < yb.replicationFactor) out.push(`${ns}:yugabyte.tservers: must be at least yugabyte.replicationFactor (${yb.replicationFactor}); got ${yb.tservers}.`);
+      for (const [key, r] of [["masterResources", yb.masterResources], ["tserverResources", yb.tserverResources]] as const) {
+        if (!/^[0-9]+(Gi|G)$/.test(r.memory)) {
+          out.push(`${ns}:yugabyte.${key}.memory: the chart derives the server's hard memory limit from whole Gi; got ${show(r.memory)}. Use e.g. "4Gi".`);
+        }
+      }
+      if (yb.installer === "operator" && !yb.operatorChart) out.push(`${ns}:yugabyte.operatorChart: installer "operator" needs the chart location {repo, chart, version}; got nothing.`);
+      return out;
+    },
+  },
+  {
+    reads: ["connect"],
+    check: (c) =>
+      /^[0-9]+(Gi|Mi)$/.test(c.connect.resources.memory) ? undefined : `${ns}:connect.resources.memory: expected Gi or Mi (the heap is derived from it); got ${show(c.connect.resources.memory)}.`,
+  },
+  {
+    reads: ["environment", "yugabyte"],
+    check: (c) =>
+      c.environment === "prod" && (c.yugabyte.replicationFactor !== 3 || c.yugabyte.topology !== "multi-zone")
+        ? `${ns}:yugabyte: prod needs replicationFactor 3 over a multi-zone topology; got replicationFactor ${c.yugabyte.replicationFactor}, topology ${show(c.yugabyte.topology)}.`
+        : undefined,
+  },
+  {
+    reads: ["cluster", "connect"],
+    check: (c) =>
+      c.cluster.mode === "existing" && !c.connect.imageRegistry
+        ? `${ns}:connect.imageRegistry: on an existing cluster the Kafka Connect image needs a registry to push to (e.g. "localhost:5001/watchpipe" for a kind registry); got nothing.`
+        : undefined,
+  },
+  {
+    reads: ["sessionization"],
+    check: ({ sessionization: s }) =>
+      s.seekToleranceSec >= s.sessionGapSec ? `${ns}:sessionization.seekToleranceSec: must be smaller than sessionGapSec (${s.sessionGapSec}); got ${s.seekToleranceSec}.` : undefined,
+  },
+  {
+    // Only EKS nodes are known; an existing cluster's nodes are whatever it has.
+    reads: ["cluster", "network", "kafka", "yugabyte", "ksqldb", "connect"],
+    check: (c) => {
+      if (c.cluster.mode !== "eks") return undefined;
+      const type = c.cluster.nodeInstanceType;
+      return podFitProblems({
+        instanceType: type,
+        shape: INSTANCE_TYPES[type],
+        maxPods: ENI_MAX_PODS[type],
+        maxNodesPerAz: c.cluster.nodesPerAz.max,
+        pods: configuredPods(c),
+      }).map((p) => `${ns}:${p}`);
+    },
+  },
+];
+
+/** Rules that span keys, applied to a config whose sections are valid. Each returns an actionable message. */
+export function crossFieldProblems(cfg: ValidatedConfig, valid: ReadonlySet<Section | "region"> = new Set([...Object.keys(rootSchema.shape) as Section[], "region"])): string[] {
+  return RULES.filter((r) => r.reads.every((s) => valid.has(s))).flatMap((r) => r.check(cfg) ?? []);
+}
+
+/**
+ * Validate raw stack configuration. Throws {@link ConfigError} listing every problem at once: unknown keys (with a
+ * did-you-mean), each section's shape problems, and every cross-key rule whose sections are themselves valid. Never
+ * returns a partly valid config. `stack` names the stack in messages; `environment` defaults to the stack name when
+ * that is one of dev/prod/local. `region` is `aws:region`.
  */
 export function parseConfig(raw: RawConfig, stack: string, project = "watchpipe", region = "us-east-1"): AppConfig {
   const input: Record<string, unknown> = { ...raw };
   if (input.environment === undefined && (ENVIRONMENTS as readonly string[]).includes(stack)) input.environment = stack;
-  const parsed = rootSchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+  const problems: string[] = [];
+  const unknownTop = Object.keys(input).filter((k) => !(k in rootSchema.shape));
+  for (const key of unknownTop) problems.push(unknownKeyProblem([], key, CONFIG_KEYS));
+
+  const data: Record<string, unknown> = {};
+  const valid = new Set<Section | "region">(["region"]);
+  for (const [section, schema] of Object.entries(rootSchema.shape) as [Section, z.ZodType][]) {
+    const parsed = schema.safeParse(input[section], { reportInput: true });
+    if (parsed.success) {
+      data[section] = parsed.data;
+      valid.add(section);
+      continue;
+    }
+    for (const issue of parsed.error.issues) {
+      const path = [section, ...issue.path];
       if (issue.code === "unrecognized_keys") {
-        const where = issue.path.length ? keyOf(issue.path) + "." : `${CONFIG_NAMESPACE}:`;
-        return `${issue.keys.map((key) => where + key).join(", ")}: unknown key; check the spelling against README.md's configuration reference.`;
+        const known = knownKeysAt(rootSchema, path, input);
+        for (const key of issue.keys) problems.push(unknownKeyProblem(path, key, known));
+        continue;
       }
-      const got = "input" in issue ? show(issue.input) : "an invalid value";
-      return `${keyOf(issue.path)}: ${issue.message}; got ${got}.`;
-    });
-    throw new ConfigError(stack, problems);
+      // A discriminator issue carries the whole object as input; show the offending field.
+      const last = issue.path[issue.path.length - 1];
+      const value = "input" in issue ? issue.input : undefined;
+      const field = last !== undefined && typeof value === "object" && value !== null && !Array.isArray(value) && String(last) in value;
+      const got = !("input" in issue) ? "an invalid value" : show(field ? (value as Record<string, unknown>)[String(last)] : value);
+      problems.push(`${keyOf(path)}: ${issue.message}; got ${got}.`);
+    }
   }
-  const data = parsed.data;
-  const topology = data.yugabyte.topology ?? (data.cluster.mode === "eks" ? "multi-zone" : "single");
-  const cfg: AppConfig = { ...data, yugabyte: { ...data.yugabyte, topology }, stack, project, region };
-  const problems = [...crossFieldProblems(cfg), ...ingestConfigProblems(cfg)];
+  const parsedYb = data.yugabyte as ParsedConfig["yugabyte"] | undefined;
+  const parsedCluster = data.cluster as ParsedConfig["cluster"] | undefined;
+  if (parsedYb) {
+    // Unset topology depends on the cluster: multi-zone on EKS, single elsewhere (an invalid cluster: assume single).
+    data.yugabyte = { ...parsedYb, topology: parsedYb.topology ?? (parsedCluster?.mode === "eks" ? "multi-zone" : "single") };
+  }
+  const partial = { ...data, region } as ValidatedConfig;
+  problems.push(...crossFieldProblems(partial, valid));
+  // The ingest rules read three sections; run them only when all three are valid (as every cross-key rule does).
+  if (valid.has("bridge") && valid.has("ingest") && valid.has("cluster")) problems.push(...ingestConfigProblems(partial));
   if (problems.length) throw new ConfigError(stack, problems);
-  return cfg;
+  return { ...partial, stack, project };
 }
 
 /** Every top-level key `parseConfig` accepts. */
 export const CONFIG_KEYS = Object.keys(rootSchema.shape);
 
-/** Read and validate this stack's configuration. Call once, first thing in index.ts. */
-export function loadConfig(): AppConfig {
-  const cfg = new pulumi.Config(CONFIG_NAMESPACE);
+/** One documented key: `owner` or `kafka.brokers`, its allowed values when it is an enum, its default if any. */
+export interface KeyDoc {
+  readonly key: string;
+  readonly values?: readonly (string | number)[];
+  readonly default?: unknown;
+}
+
+function docOf(key: string, schema: z.ZodType): KeyDoc {
+  const d = defOf(unwrap(schema));
+  const entries = (d as { entries?: Record<string, string> }).entries;
+  const values = d.type === "enum" && entries ? Object.values(entries) : d.type === "literal" ? (d.values as (string | number)[]) : undefined;
+  const parsed = schema.safeParse(undefined);
+  return { key, ...(values ? { values } : {}), ...(parsed.success && parsed.data !== undefined ? { default: parsed.data } : {}) };
+}
+
+/**
+ * The keys README.md's configuration table documents, from the schema: top-level scalars and every key of each
+ * section (both cluster variants), with enum values and defaults. test/readme.test.ts checks the table against it.
+ */
+export function documentedKeys(): KeyDoc[] {
+  const out: KeyDoc[] = [];
+  for (const [section, schema] of Object.entries(rootSchema.shape) as [string, z.ZodType][]) {
+    const d = defOf(unwrap(schema));
+    const objects = d.type === "union" && d.options ? d.options.map(unwrap) : d.shape ? [unwrap(schema)] : [];
+    if (objects.length === 0) {
+      out.push(docOf(section, schema));
+      continue;
+    }
+    const byKey = new Map<string, KeyDoc>();
+    for (const o of objects) {
+      for (const [key, child] of Object.entries(defOf(o).shape ?? {})) {
+        const doc = docOf(`${section}.${key}`, child);
+        const earlier = byKey.get(key);
+        // A key in both cluster variants (mode): its allowed values are the union of theirs.
+        byKey.set(key, earlier?.values && doc.values ? { ...earlier, values: [...earlier.values, ...doc.values] } : (earlier ?? doc));
+      }
+    }
+    out.push(...byKey.values());
+  }
+  return out;
+}
+
+/**
+ * The `watchpipe:*` keys of a flat Pulumi config map (`{"watchpipe:kafka": "{...}", "aws:region": "us-east-1"}`),
+ * values parsed: structured keys arrive as JSON text, plain ones as bare strings ("prod"). Every `watchpipe:` key is
+ * kept, known or not, so a misspelt one fails validation instead of being ignored.
+ */
+export function rawConfigOf(all: Readonly<Record<string, string>>): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
-  for (const key of CONFIG_KEYS) {
-    // Structured keys arrive as JSON text, plain ones as bare strings ("prod"); booleans and numbers as JSON.
-    const text = cfg.get(key);
-    if (text === undefined) continue;
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const [fullKey, text] of Object.entries(all)) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
     try {
       raw[key] = JSON.parse(text);
     } catch {
       raw[key] = text;
     }
   }
+  return raw;
+}
+
+/** Read and validate this stack's configuration. Call once, first thing in index.ts. */
+export function loadConfig(): AppConfig {
+  const raw = rawConfigOf(pulumi.runtime.allConfig());
   const region = new pulumi.Config("aws").get("region") ?? "us-east-1";
   return parseConfig(raw, pulumi.getStack(), pulumi.getProject(), region);
 }

@@ -129,7 +129,10 @@ export interface YugabyteSettings {
   readonly replicationFactor: 3 | 1;
   readonly masterResources: ResourceSettings;
   readonly tserverResources: ResourceSettings;
+  /** Per tserver: table data. */
   readonly storageGiB: number;
+  /** Per master: system catalog and its Raft log only. */
+  readonly masterStorageGiB: number;
   readonly tservers: number;
   readonly operatorChart?: { readonly repo: string; readonly chart: string; readonly version: string } | undefined;
   /** Filled in by config.ts from the cluster mode when not set. */

@@ -2,10 +2,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, parseConfig, type RawConfig } from "../config";
+import { ConfigError, parseConfig, rawConfigOf, type RawConfig } from "../config";
 import { isIpv4Cidr } from "../contract/cidr";
 
 const ROOT = join(__dirname, "..");
+const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, sessionization, schemaRegistry, ksqldb, connect, yugabyte";
+const KAFKA_KEYS =
+  "namespace, nodePools, brokers, controllers, brokerStorageGiB, controllerStorageGiB, brokerResources, controllerResources, replicationFactor, minInsyncReplicas, rackAwareness, retentionHours";
+const NODE_M7I_LARGE = "one m7i.large node (2 vCPU, 8 GiB) has 1.77 vCPU / 7.2 GiB allocatable after kube-reserved, eviction threshold and DaemonSets";
 
 /** The stack's real yaml, as `watchpipe:`-less keys, the way loadConfig hands them to parseConfig. */
 function stackRaw(stack: string): Record<string, unknown> {
@@ -25,9 +29,9 @@ function withSection(stack: string, section: string, patch: Record<string, unkno
   return raw;
 }
 
-function problemsOf(raw: RawConfig, stack: string): string[] {
+function problemsOf(raw: RawConfig, stack: string, region?: string): string[] {
   try {
-    parseConfig(raw, stack);
+    parseConfig(raw, stack, "watchpipe", region);
   } catch (err) {
     if (err instanceof ConfigError) return [...err.problems];
     throw err;
@@ -42,7 +46,133 @@ describe("every committed stack file is valid", () => {
 });
 
 describe("invalid configuration fails with the key, the expected and the actual value", () => {
-  const cases: { name: string; stack: string; raw: () => RawConfig; problem: string | string[] }[] = [
+  const cases: { name: string; stack: string; raw: () => RawConfig; region?: string; problem: string | string[] }[] = [
+    // Unknown keys at every level, with a did-you-mean when one is close (issue 12, item 1).
+    {
+      name: "a misspelt top-level section (kafak)",
+      stack: "dev",
+      raw: () => ({ ...stackRaw("dev"), kafak: { brokers: 3 } }),
+      problem: `watchpipe:kafak: unknown key; did you mean watchpipe:kafka? expected one of ${TOP_KEYS} (README.md, "Configuration reference").`,
+    },
+    {
+      name: "a misspelt top-level section (yugabyt)",
+      stack: "dev",
+      raw: () => ({ ...stackRaw("dev"), yugabyt: { storageGiB: 50 } }),
+      problem: `watchpipe:yugabyt: unknown key; did you mean watchpipe:yugabyte? expected one of ${TOP_KEYS} (README.md, "Configuration reference").`,
+    },
+    {
+      name: "an unknown top-level key with nothing close",
+      stack: "dev",
+      raw: () => ({ ...stackRaw("dev"), monitoring: true }),
+      problem: `watchpipe:monitoring: unknown key; expected one of ${TOP_KEYS} (README.md, "Configuration reference").`,
+    },
+    {
+      name: "a misspelt key of the eks cluster variant",
+      stack: "prod",
+      raw: () => withSection("prod", "cluster", { nodeInstanceTyp: "m7i.large" }),
+      problem:
+        'watchpipe:cluster.nodeInstanceTyp: unknown key; did you mean watchpipe:cluster.nodeInstanceType? expected one of mode, kubernetesVersion, adminRoleArn, publicAccessCidrs, nodeInstanceType, nodesPerAz, nodeDiskGiB, volumeReclaimPolicy (README.md, "Configuration reference").',
+    },
+    {
+      name: "a misspelt key of the existing cluster variant",
+      stack: "local",
+      raw: () => withSection("local", "cluster", { storageclass: "standard" }),
+      problem: 'watchpipe:cluster.storageclass: unknown key; did you mean watchpipe:cluster.storageClass? expected one of mode, kubeconfigContext, storageClass (README.md, "Configuration reference").',
+    },
+    {
+      name: "a misspelt key three levels down",
+      stack: "dev",
+      raw: () => withSection("dev", "kafka", { retentionHours: { rawz: 12 } }),
+      problem: 'watchpipe:kafka.retentionHours.rawz: unknown key; did you mean watchpipe:kafka.retentionHours.raw? expected one of raw, heartbeats, segments, rejected (README.md, "Configuration reference").',
+    },
+    // Values that were accepted without a word (item 3).
+    {
+      name: "a region that is not one (us-east1)",
+      stack: "dev",
+      raw: () => stackRaw("dev"),
+      region: "us-east1",
+      problem: 'aws:region: expected an AWS region code like us-east-1 or eu-west-1 (area-direction-number); got "us-east1". Set aws:region in the stack file.',
+    },
+    {
+      name: "a VPC on public address space",
+      stack: "dev",
+      raw: () => withSection("dev", "network", { cidr: "8.8.0.0/16" }),
+      problem:
+        'watchpipe:network.cidr: expected private address space (RFC 1918: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16); a VPC on public addresses shadows those internet hosts. Use e.g. 10.40.0.0/16; got "8.8.0.0/16".',
+    },
+    {
+      name: "the API endpoint open to the internet",
+      stack: "prod",
+      raw: () => withSection("prod", "cluster", { publicAccessCidrs: ["0.0.0.0/0"] }),
+      problem: `watchpipe:cluster.publicAccessCidrs.0: expected your own network's CIDR (a /8 or narrower); a broader range opens the Kubernetes API endpoint to the internet; got "0.0.0.0/0".`,
+    },
+    {
+      name: "a 1 GiB broker volume",
+      stack: "dev",
+      raw: () => withSection("dev", "kafka", { brokerStorageGiB: 1 }),
+      problem: "watchpipe:kafka.brokerStorageGiB: expected at least 10 (GiB): every partition replica keeps an active segment of up to 1 GiB that retention cannot delete; got 1.",
+    },
+    // Messages that keep their key and say what is allowed (item 4).
+    {
+      name: "a /24 VPC (too small for the subnet layout), named as network.cidr",
+      stack: "dev",
+      raw: () => withSection("dev", "network", { cidr: "10.50.0.0/24" }),
+      problem: 'watchpipe:network.cidr: expected a /22 or larger: each AZ gets an eighth of the VPC for nodes and pods (one VPC address per pod). Use e.g. 10.40.0.0/16; got "10.50.0.0/24".',
+    },
+    {
+      name: "YugabyteDB replication factor 2",
+      stack: "dev",
+      raw: () => withSection("dev", "yugabyte", { replicationFactor: 2 }),
+      problem: "watchpipe:yugabyte.replicationFactor: expected 1 (one copy: dev and local only) or 3 (one replica per AZ, survives losing a zone); got 2.",
+    },
+    {
+      name: "prod with one AZ gets the prod rule, not a bare bound",
+      stack: "prod",
+      raw: () => withSection("prod", "network", { azCount: 1 }),
+      problem: "watchpipe:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got 1. Set it to 3.",
+    },
+    {
+      name: "dev with one AZ",
+      stack: "dev",
+      raw: () => withSection("dev", "network", { azCount: 1 }),
+      problem: "watchpipe:network.azCount: EKS needs subnets in at least 2 availability zones; got 1. Use 3 (the default).",
+    },
+    {
+      name: "an unknown cluster mode shows the mode, not the whole object",
+      stack: "dev",
+      raw: () => withSection("dev", "cluster", { mode: "ek" }),
+      problem: "watchpipe:cluster.mode: Invalid discriminator value. Expected 'eks' | 'existing'; got \"ek\".",
+    },
+    {
+      name: "a shape error does not hide cross-key errors of other sections",
+      stack: "prod",
+      raw: () => ({ ...withSection("prod", "network", { azCount: "three" }), kafka: { ...(stackRaw("prod").kafka as object), minInsyncReplicas: 3 } }),
+      problem: [
+        'watchpipe:network.azCount: Invalid input: expected number, received string; got "three".',
+        "watchpipe:kafka.minInsyncReplicas: must be less than kafka.replicationFactor (3) or a single broker outage stops all writes; got 3. Use 2.",
+      ],
+    },
+    // Pods must fit the nodes (item 2).
+    {
+      name: "prod on m7i.large nodes: no sized pod fits",
+      stack: "prod",
+      raw: () => withSection("prod", "cluster", { nodeInstanceType: "m7i.large" }),
+      problem: [
+        `watchpipe:kafka.brokerResources: a Kafka broker pod requests cpu 4 / memory 16Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower kafka.brokerResources.`,
+        `watchpipe:yugabyte.tserverResources: a YugabyteDB tserver pod requests cpu 4 / memory 16Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower yugabyte.tserverResources.`,
+        `watchpipe:yugabyte.masterResources: a YugabyteDB master pod requests cpu 2 / memory 4Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower yugabyte.masterResources.`,
+        `watchpipe:ksqldb.resources: a ksqlDB server pod requests cpu 4 / memory 16Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower ksqldb.resources.`,
+        `watchpipe:connect.resources: a Kafka Connect worker pod requests cpu 2 / memory 4Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower connect.resources.`,
+      ],
+    },
+    {
+      name: "one node per AZ cannot hold what is pinned to the AZ",
+      stack: "prod",
+      raw: () => withSection("prod", "cluster", { nodesPerAz: { min: 1, desired: 1, max: 1 } }),
+      problem:
+        "watchpipe:cluster.nodesPerAz.max: each AZ must hold 1 × Kafka broker (cpu 4 / memory 16Gi), 1 × KRaft controller (cpu 1 / memory 2Gi), 1 × YugabyteDB tserver (cpu 4 / memory 16Gi), 1 × YugabyteDB master (cpu 2 / memory 4Gi) = 11.00 vCPU / 38.0 GiB, " +
+        "but 1 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leaves YugabyteDB tserver unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the requests.",
+    },
     {
       name: "prod with fewer than 3 AZs",
       stack: "prod",
@@ -102,7 +232,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
       name: "a misspelt key",
       stack: "dev",
       raw: () => withSection("dev", "kafka", { brokerz: 3 }),
-      problem: "watchpipe:kafka.brokerz: unknown key; check the spelling against README.md's configuration reference.",
+      problem: `watchpipe:kafka.brokerz: unknown key; did you mean watchpipe:kafka.brokers? expected one of ${KAFKA_KEYS} (README.md, "Configuration reference").`,
     },
     {
       name: "a missing required key",
@@ -135,8 +265,8 @@ describe("invalid configuration fails with the key, the expected and the actual 
     },
   ];
 
-  it.each(cases)("$name", ({ raw, stack, problem }) => {
-    expect(problemsOf(raw(), stack)).toEqual(Array.isArray(problem) ? problem : [problem]);
+  it.each(cases)("$name", ({ raw, stack, region, problem }) => {
+    expect(problemsOf(raw(), stack, region)).toEqual(Array.isArray(problem) ? problem : [problem]);
   });
 
   it("reports every problem at once and says nothing was created", () => {
@@ -159,6 +289,19 @@ describe("defaults", () => {
     expect(cfg.network.azCount).toBe(3);
     expect(cfg.capacity.peakEventsPerSec).toBe(100_000);
     expect(cfg.cluster).toEqual({ mode: "existing", storageClass: "standard" });
+  });
+
+  it("give YugabyteDB masters their own small volume (the chart's 10Gi), not the tservers' size", () => {
+    const prod = parseConfig(stackRaw("prod"), "prod");
+    expect(prod.yugabyte.storageGiB).toBe(500);
+    expect(prod.yugabyte.masterStorageGiB).toBe(10);
+    expect(parseConfig(withSection("prod", "yugabyte", { masterStorageGiB: 20 }), "prod").yugabyte.masterStorageGiB).toBe(20);
+  });
+});
+
+describe("loadConfig reads every watchpipe: key the stack has, known or not", () => {
+  it("keeps unknown keys (so they fail) and ignores other namespaces", () => {
+    expect(rawConfigOf({ "watchpipe:kafak": '{"brokers":3}', "watchpipe:environment": "dev", "aws:region": "us-east-1" })).toEqual({ kafak: { brokers: 3 }, environment: "dev" });
   });
 });
 

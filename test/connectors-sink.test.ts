@@ -4,19 +4,19 @@
  * stopped by tombstones, dead-letters bad records, reads committed data only and never carries a password.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import Ajv from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CONSUMER_ISOLATION_LEVEL, REPLICATION_FACTOR } from "../contract/durability";
 import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC } from "../contract/topics";
+import { SHARED_DIR } from "./sharedRefs";
 import {
   AvroSinkArgs, CONFIG_PROVIDER_WORKER_CONFIG, DEBEZIUM_JDBC_SINK_CLASS, DEFAULT_BATCH_SIZE, jdbcUrl,
   localWatchSegmentsSinkConfig, passwordReference, sinkCoreConfig, VALUE_FORMATS, watchSegmentsSinkSpec,
 } from "../connectors/watchSegmentsSink";
 
-const SHARED = resolve(__dirname, "..", "..", "shared");
-const CRD_FILE = join(SHARED, "crds", "strimzi-1.2.0", "047-Crd-kafkaconnector.yaml");
+const CRD_FILE = join(SHARED_DIR, "crds", "strimzi-1.2.0", "047-Crd-kafkaconnector.yaml");
 const DB_PASSWORD = "s3cr3t-Pa55word";
 
 const args: AvroSinkArgs = {

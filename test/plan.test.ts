@@ -2,7 +2,7 @@
  * `npm run plan`: the cost math (table-driven, from hand-made resources), the price table's coverage, the capacity
  * headroom at the design peak, and the command's output for prod.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { INSTANCE_TYPES } from "../contract/instanceTypes";
@@ -17,8 +17,9 @@ import {
   volumeGiB,
   type TrafficAssumption,
 } from "../tools/planModel";
-import { EC2_PER_HOUR, HOURS_PER_MONTH } from "../tools/prices";
-import { ROOT } from "./harness";
+import { EC2_PER_HOUR, HOURS_PER_MONTH, pricesFor, REGION_PRICES } from "../tools/prices";
+import { describeTally, tallyResources } from "../tools/renderObjects";
+import { ROOT, runProgram } from "./harness";
 
 function r(type: string, name: string, inputs: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}, custom = true): RecordedResource {
   return { type, name, inputs, custom, protect: false, parent: "", urn: `urn:pulumi:t::watchpipe::${type}::${name}`, dependencies: [], propertyDependencies };
@@ -66,10 +67,19 @@ describe("cost math", () => {
     expect(line?.monthly).toBeCloseTo(9126 * 0.6, 6);
   });
 
+  it("prices only the regions it has a table for and refuses the others by name", () => {
+    expect(Object.keys(REGION_PRICES)).toEqual(["us-east-1", "us-east-2", "us-west-2"]);
+    expect(pricesFor("us-west-2")).toMatchObject({ region: "us-west-2", location: "US West (Oregon)" });
+    expect(() => pricesFor("eu-west-1")).toThrowError(
+      "no price table for region eu-west-1: tools/prices.ts carries on-demand list prices for us-east-1, us-east-2, us-west-2 only (2025 (AWS public on-demand price pages)), " +
+        "and pricing eu-west-1 as one of them would be wrong. Add a eu-west-1 table to REGION_PRICES from the AWS price pages to estimate it.",
+    );
+  });
+
   it("adds the lines up and names instance types it cannot price", () => {
     const est = estimateCost([eks, lt, nodeGroup("a", "m7i.xlarge", 2), nodeGroup("x", "x9.mega", 1)], NO_TRAFFIC);
     expect(est.total).toBeCloseTo(est.lines.reduce((s, l) => s + l.monthly, 0), 9);
-    expect(est.unpriced).toEqual(["1 × x9.mega nodes: no price in tools/prices.ts EC2_PER_HOUR"]);
+    expect(est.unpriced).toEqual(["1 × x9.mega nodes: no us-east-1 price in tools/prices.ts"]);
   });
 
   it("estimates Kafka's cross-AZ replication: 300 M × 250 B × 2 writes × 2 copies × 30.42 days", () => {
@@ -78,8 +88,9 @@ describe("cost math", () => {
     expect(eventsPerDayFor({ peakEventsPerSec: 5000, avgEventBytes: 250, partitionBudgetMBps: 2, consumerParallelism: 12 })).toBe(15_000_000);
   });
 
-  it("has a price for every instance type the config accepts", () => {
+  it("has a price for every instance type the config accepts, in every region it prices", () => {
     expect(Object.keys(INSTANCE_TYPES).filter((t) => EC2_PER_HOUR[t] === undefined)).toEqual([]);
+    for (const prices of Object.values(REGION_PRICES)) expect(Object.keys(INSTANCE_TYPES).filter((t) => prices.ec2PerHour[t] === undefined), prices.region).toEqual([]);
     expect(HOURS_PER_MONTH).toBe(730);
   });
 
@@ -125,13 +136,15 @@ describe("resource counts", () => {
 });
 
 describe("npm run plan -- --stack prod", () => {
-  it("prints counts, the design-peak headroom and a cost table whose lines add up to the total", () => {
+  it("prints counts, the design-peak headroom and a cost table whose lines add up to the total", async () => {
     const started = performance.now();
     const out = execFileSync(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", "--stack", "prod"], { cwd: ROOT, encoding: "utf8" });
     console.log(`plan prod (subprocess): ${((performance.now() - started) / 1000).toFixed(1)} s\n${out}`);
-    expect(out).toMatch(/Resources by kind\n\s+kubernetes\s+.*KafkaTopic \d+/);
+    expect(out).toMatch(/Custom resources by kind \(components and providers not listed\)\n\s+kubernetes\s+.*KafkaTopic \d+/);
     expect(out).toMatch(/Capacity at the design peak \(100,000 events\/s × 250 B = 25\.0 MB\/s\)/);
-    expect(out).toMatch(/us-east-1, on-demand list prices/);
+    expect(out).toMatch(/Monthly cost estimate: us-east-1 \(US East \(N\. Virginia\)\), on-demand list prices \(2025 \(AWS public on-demand price pages\); recorded 2026-11-22, not re-verified\)/);
+    // The same counts line as `npm run render` prints, from the same run.
+    expect(out).toContain(`\n  ${describeTally(tallyResources((await runProgram("prod")).resources))}\n`);
     const money = (s: string) => Number(s.replace(/[$,]/g, ""));
     const lines = [...out.matchAll(/= +(\$[\d,]+\.\d\d)$/gm)].map((m) => money(m[1]));
     const total = money(/^\s+total\s+(\$[\d,]+\.\d\d)$/m.exec(out)?.[1] ?? "NaN");
@@ -142,6 +155,16 @@ describe("npm run plan -- --stack prod", () => {
   it("--help names the flag and the price source", () => {
     const out = execFileSync(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", "--help"], { cwd: ROOT, encoding: "utf8" });
     expect(out).toMatch(/--stack <name>/);
-    expect(out).toMatch(/on-demand list prices recorded by hand/);
+    expect(out).toMatch(/on-demand list prices recorded by hand for the regions\nus-east-1, us-east-2, us-west-2/);
+    expect(out).toMatch(/Exit codes: 0 ok, 1 a check failed, 2 usage error or a service could not be reached\./);
+  });
+
+  it.each([
+    [["--stack", "nope"], "plan failed: --stack nope: no Pulumi.nope.yaml; expected one of dev, local, prod."],
+    [["--stak", "prod"], "plan failed: Unknown option '--stak'"],
+  ])("a usage error exits 2: %j", (args, message) => {
+    const r = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr.split("\n")[0]).toContain(message);
   });
 });

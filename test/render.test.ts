@@ -3,7 +3,7 @@
  * against the operators' CRDs in ../shared/crds, every custom-resource kind the program creates is in the output,
  * Secrets are redacted and Helm releases appear as Release objects with their values.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { k8sType } from "../contract/resourceChecks";
 import type { RecordedResource } from "../tools/mockRun";
-import { NOTE_ANNOTATION, objectOf, REDACTED, renderObjects, writeRender } from "../tools/renderObjects";
+import { describeTally, NOTE_ANNOTATION, objectOf, REDACTED, renderObjects, tallyResources, writeRender } from "../tools/renderObjects";
 import { isKnownCustomResourceGroup, validateCustomResource } from "./crdSchema";
 import { ROOT, runProgram, type ProgramRun } from "./harness";
 import { describeWithShared } from "./withShared";
@@ -116,7 +116,8 @@ describe("npm run render -- --stack prod", () => {
       const ns = (object.metadata as { namespace?: string }).namespace;
       expect(path.split("/")[0], path).toBe(ns ?? "_cluster");
     }
-    expect(stdout).toMatch(new RegExp(`rendered ${expected.length} Kubernetes objects of stack prod`));
+    expect(stdout).toContain(`: ${describeTally(tallyResources(run.resources))}`);
+    expect(stdout).toContain("Helm charts not expanded (5 releases shown as Release objects); pass --helm to expand them with helm template.");
   });
 
   it("contains every custom-resource kind the program creates", () => {
@@ -167,6 +168,29 @@ describe("render --help", () => {
     const help = render(["--help"]);
     expect(help).toMatch(/--stack <name>/);
     expect(help).toMatch(/--out <dir>/);
-    expect(help).toMatch(/chart templates are not expanded/);
+    expect(help).toMatch(/--helm +also expand each Helm release with `helm template`/);
+    expect(help).toMatch(/Exit codes: 0 ok, 1 a check failed, 2 usage error or a service could not be reached\./);
+  });
+
+  it("exits 2 on a usage error", () => {
+    const r = spawnSync(TSX, ["tools/render.ts", "--stack", "prod"], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^render failed: --stack and --out are required; got --stack prod --out \(none\)\./);
+  });
+});
+
+describe("one way of counting (render and plan print the same line)", () => {
+  it("splits every registered resource into cloud/other, Kubernetes, components and providers; one object per Kubernetes resource", () => {
+    const tally = tallyResources([
+      recorded("aws:ec2/vpc:Vpc", "vpc", {}),
+      recorded("kubernetes:core/v1:ConfigMap", "cm", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "kafka" } }),
+      recorded("kubernetes:helm.sh/v3:Release", "rel", { name: "rel", namespace: "kafka", chart: "c", version: "1" }),
+      recorded("pulumi:providers:kubernetes", "k8s", {}),
+      { ...recorded("watchpipe:kafka:KafkaPlatform", "kafka", {}), custom: false },
+    ]);
+    expect(tally).toEqual({ registered: 5, components: 1, providers: 1, kubernetes: 2, other: 1, kubernetesObjects: 2 });
+    expect(describeTally(tally)).toBe(
+      "5 Pulumi resources (1 cloud/other + 2 Kubernetes resources, 1 components, 1 provider; `pulumi preview` adds 1 for the stack) → 2 Kubernetes objects (one per Kubernetes resource; each Helm release is one object until expanded)",
+    );
   });
 });

@@ -15,9 +15,14 @@ export const REPO_ROOT = join(__dirname, "..");
  */
 export const SHARED_DIR = resolve(REPO_ROOT, process.env.WATCHPIPE_SHARED_DIR ?? join("..", "shared"));
 
-/** A path relative to the repository root (e.g. "../shared/charts/x/values.yaml"), or an absolute path. */
+/**
+ * A path relative to the repository root (e.g. "../shared/charts/x/values.yaml"), or an absolute path. A path under
+ * `../shared/` resolves under SHARED_DIR, so WATCHPIPE_SHARED_DIR moves every reference file, not only the check.
+ */
 export function repoPath(path: string): string {
-  return isAbsolute(path) ? path : resolve(REPO_ROOT, path);
+  if (isAbsolute(path)) return path;
+  const shared = /^\.\.[/\\]shared[/\\](.*)$/.exec(path);
+  return shared ? join(SHARED_DIR, shared[1]) : resolve(REPO_ROOT, path);
 }
 
 /** Why the reference material cannot be used, or undefined when it is there. */

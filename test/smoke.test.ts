@@ -284,14 +284,40 @@ describe("runSmoke", () => {
 
   it("fails before sending when the database cannot be queried or already has rows for the run id", async () => {
     const down = harness(s.expected, { failQueries: new Set([0]) });
-    expect(await runSmoke(s, timing, down.deps)).toMatchObject({ code: 1, reason: "database" });
+    expect(await runSmoke(s, timing, down.deps)).toMatchObject({ code: 2, reason: "database" });
     expect(down.lane.sent).toHaveLength(0);
     expect(down.lines[0]).toMatch(/cannot query watch_segments: connection reset .*--pg-\*/);
 
     const dirty = harness([]);
     dirty.deps = { ...dirty.deps, fetchRows: async () => [s.expected[0]!] };
-    expect(await runSmoke(s, timing, dirty.deps)).toMatchObject({ code: 1, reason: "database" });
+    expect(await runSmoke(s, timing, dirty.deps)).toMatchObject({ code: 2, reason: "database" });
     expect(dirty.lane.sent).toHaveLength(0);
+  });
+
+  it("a mismatch says which stage to look at next", async () => {
+    const none = harness([]);
+    expect(await runSmoke(s, { ...timing, timeoutSec: 10 }, none.deps)).toMatchObject({ code: 1, reason: "mismatch" });
+    expect(none.lines).toContain("next: nothing of run r1 reached watch_segments. Follow the heartbeats downstream:");
+    expect(none.lines).toContain("  1. topic heartbeats_rejected: did validation reject them (each reject carries its reason)?");
+    expect(none.lines).toContain("  4. the JDBC sink connector: kubectl get kafkaconnector -A (READY, task state) and topic watch_segments_dlq.");
+
+    const some = harness(s.expected.slice(0, 5), { allAtOnce: true });
+    await runSmoke(s, { ...timing, timeoutSec: 10 }, some.deps);
+    expect(some.lines).toContain(
+      "next: 2 segments are missing while others arrived: sessions close when stream time passes end + grace; check the session ticker runs, then the connector's lag and topic watch_segments_dlq.",
+    );
+
+    const wrong = harness(s.expected.map((e) => ({ ...e, heartbeat_count: e.heartbeat_count + 1 })), { allAtOnce: true });
+    await runSmoke(s, { ...timing, timeoutSec: 10 }, wrong.deps);
+    expect(wrong.lines.join("\n")).toContain("next: rows arrived with other values or keys: the model parameters printed at the start must equal the deployed watchpipe:sessionization settings");
+  });
+
+  it("exits 2 (connection error) with the sender's hint when the brokers never answer", async () => {
+    const lane = new FakeLane((r) => ({ acked: 0, failed: r.length, ackedRecords: [], latencyMs: 9, error: new Error("Broker not connected") }));
+    const h = harness(s.expected, { lane });
+    const out = await runSmoke(s, timing, { ...h.deps, sendHint: "No answer from b1:9093: check the port" });
+    expect(out).toMatchObject({ code: 2, reason: "send" });
+    expect(h.lines[0]).toBe("ERROR: 0 of 44 heartbeats acknowledged: Error: Broker not connected. No answer from b1:9093: check the port");
   });
 
   it("exits 1 without waiting when not every heartbeat was acknowledged", async () => {

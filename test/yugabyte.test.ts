@@ -49,6 +49,7 @@ const PROD_SIZING: UniverseSizing = {
   masterResources: { cpu: "2", memory: "4Gi" },
   tserverResources: { cpu: "4", memory: "16Gi" },
   storageGiB: 500,
+  masterStorageGiB: 10,
   storageClassName: "gp3",
 };
 const SINGLE_SIZING: UniverseSizing = { ...PROD_SIZING, topology: "single", replicationFactor: 1, tservers: 1, storageClassName: "standard" };
@@ -127,8 +128,10 @@ describe("YugabyteDB chart values", () => {
     expect(JSON.stringify(values)).not.toMatch(/"password"\s*:/);
   });
 
-  it("storage on the configured class, sized from config", () => {
-    expect(values[0].storage).toMatchObject({ master: { size: "500Gi", storageClass: "gp3" }, tserver: { size: "500Gi", storageClass: "gp3" } });
+  it("storage on the configured class, sized from config: masters get their own (small) size, not the tservers'", () => {
+    expect(values[0].storage).toMatchObject({ master: { size: "10Gi", storageClass: "gp3" }, tserver: { size: "500Gi", storageClass: "gp3" } });
+    const universe = ybUniverseSpec({ sizing: { ...PROD_SIZING, masterStorageGiB: 25 }, zones: ZONES });
+    expect(universe).toMatchObject({ deviceInfo: { volumeSize: 500 }, masterDeviceInfo: { volumeSize: 25 } });
   });
 });
 

@@ -3,9 +3,11 @@
  * runs, median. Input is generated: many concurrent viewers over many videos, 5 s heartbeats with jitter, seeks,
  * pauses, abandons and mild arrival disorder, in one partition. Not a test: prints figures.
  */
+import { parseArgs } from "node:util";
 import { DEFAULT_SESSIONIZATION_PARAMS } from "../contract/sessionization";
 import { SegmentModel } from "../ksql/model/pipeline";
 import type { ValidHeartbeat } from "../ksql/model/validate";
+import { EXIT_CODES_HELP, exitCodeOf } from "./exitCodes";
 import { mulberry32 } from "./loadgen/simulate";
 
 /** Heartbeats per run: big enough to reach steady state (sessions opening and closing), small enough for ~seconds. */
@@ -61,7 +63,24 @@ function runOnce(input: readonly ValidHeartbeat[]): { secs: number; segments: nu
   return { secs, segments, dropped: model.droppedLate };
 }
 
+const HELP = `Usage: npm run bench:model [-- --help]
+
+Throughput of the sessionization reference model on one core: generates heartbeats (seeded, so every run measures
+the same input), runs them through the model several times and prints each run and the median heartbeats/s.
+Sizes come from the environment:
+  BENCH_HEARTBEATS  heartbeats per run (default 1000000)
+  BENCH_VIEWERS     concurrent viewers on the partition (default 8000)
+  BENCH_RUNS        runs (default 5)
+
+${EXIT_CODES_HELP}`;
+
 function main(): void {
+  // Flags first: --help (or a typo) must never start a multi-second benchmark.
+  const { values } = parseArgs({ options: { help: { type: "boolean", short: "h" } } });
+  if (values.help === true) {
+    console.log(HELP);
+    return;
+  }
   process.stdout.write(`generating ${HEARTBEATS.toLocaleString()} heartbeats from ${VIEWERS.toLocaleString()} viewers... `);
   const input = generate(HEARTBEATS);
   process.stdout.write("done\n");
@@ -77,4 +96,9 @@ function main(): void {
   console.log(`median: ${Math.round(median).toLocaleString()} heartbeats/s on one core (min ${Math.round(rates[0]).toLocaleString()}, max ${Math.round(rates[rates.length - 1]).toLocaleString()})`);
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  console.error(`bench-model: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+  process.exitCode = exitCodeOf(err);
+}

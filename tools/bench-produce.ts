@@ -23,13 +23,16 @@ import { runLoad, type RunSummary } from "./loadgen/run";
 import { createSimulation, nextHeartbeats } from "./loadgen/simulate";
 import { median } from "./loadgen/stats";
 import { runLoadInWorkers } from "./loadgen/workers";
+import { EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
 
 const HELP = `Usage: npm run bench:produce -- [--runs N] [--records N] [--workers N] [--producers N] [--batch-size N] [--partitions N]
 
 Starts a 3-broker Kafka cluster on 127.0.0.1 (npm run real:setup first), then in one run measures the load generator
 with librdkafka, with kafkajs (--workers threads, default 2), and Kafka's own kafka-producer-perf-test, with equal
 record size, acks=all, idempotence and comparable batching, after an unmeasured warm-up of each, rotating which goes
-first. Prints every run, the three medians (records/s, MB/s), their ratios and the load average during the runs.`;
+first. Prints every run, the three medians (records/s, MB/s), their ratios and the load average during the runs.
+
+${EXIT_CODES_HELP}`;
 
 /** Three runs each: enough for a median that ignores one noisy run on a shared 2-core machine. */
 const DEFAULT_RUNS = 3;
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
   const records = Number(values.records ?? DEFAULT_RECORDS);
   const partitions = Number(values.partitions ?? DEFAULT_PARTITIONS);
   for (const [name, v] of [["runs", runs], ["records", records], ["partitions", partitions]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be an integer >= 1, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be an integer >= 1, got ${v}`);
   }
   const rdkafka = loadLibrdkafka();
   const sides: Side[] = rdkafka.ok ? ["librdkafka", "kafkajs", "perf-test"] : ["kafkajs", "perf-test"];
@@ -255,6 +258,6 @@ main().then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(`bench-produce: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    process.exit(exitCodeOf(err));
   },
 );

@@ -13,6 +13,7 @@ import type { Client } from "pg";
 import { dailyWatchQuery, hourlyReachQuery, ReportQuery, resumePositionsQuery } from "../connectors/reports";
 import { loadMigrations } from "../connectors/schema";
 import { startPostgres } from "../test/real/pg/harness";
+import { EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
 
 /** The size the assignment asks for: ~ a few days of segments at the design load. */
 const DEFAULT_SEGMENTS = 1_000_000;
@@ -103,13 +104,13 @@ const fmt = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(2)).
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { segments: { type: "string" }, runs: { type: "string" }, help: { type: "boolean", short: "h" } } });
   if (values.help === true) {
-    process.stdout.write("Usage: npm run bench:reports -- [--segments N (default 1000000)] [--runs N (default 7)]\n");
+    process.stdout.write(`Usage: npm run bench:reports -- [--segments N (default ${DEFAULT_SEGMENTS})] [--runs N (default ${DEFAULT_RUNS})]\n\n${EXIT_CODES_HELP}\n`);
     return;
   }
   const total = Number(values.segments ?? DEFAULT_SEGMENTS);
   const runs = Number(values.runs ?? DEFAULT_RUNS);
-  if (!Number.isInteger(total) || total < 1000) throw new Error(`--segments must be an integer >= 1000, got ${values.segments}`);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+  if (!Number.isInteger(total) || total < 1000) throw new UsageError(`--segments must be an integer >= 1000, got ${values.segments}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${values.runs}`);
 
   const pg = await startPostgres({ database: "bench", settings: BENCH_SETTINGS });
   const db = await pg.connect();
@@ -182,5 +183,5 @@ process.on("SIGINT", () => process.exit(130));
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench-reports: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(exitCodeOf(err));
 });

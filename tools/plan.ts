@@ -8,8 +8,9 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config";
 import { knownStacks, runProgramOnce } from "./mockRun";
 import { designHeadroom, DESIGN_PEAK_EVENTS_PER_SEC, estimateCost, resourceCounts, trafficFor } from "./planModel";
-import { HOURS_PER_MONTH, NOT_ESTIMATED, PRICE_REGION, PRICES_AS_OF, PRICES_RECORDED_ON } from "./prices";
-import { renderObjects } from "./renderObjects";
+import { EXIT_CHECK_FAILED, EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
+import { HOURS_PER_MONTH, NOT_ESTIMATED, pricesFor, PRICES_AS_OF, PRICES_RECORDED_ON, REGION_PRICES, type RegionPrices } from "./prices";
+import { describeTally, tallyResources } from "./renderObjects";
 
 const HELP = `Summarise a stack: resource counts, capacity headroom at the design peak, monthly cost estimate.
 
@@ -18,8 +19,13 @@ Usage: npm run plan -- --stack <stack>
   --stack <name>  stack to plan: ${knownStacks().join(", ")} (reads Pulumi.<name>.yaml)
   --help          this text
 
-Runs the program under mocks (no cloud access). Costs are ${PRICE_REGION} on-demand list prices recorded by hand
-(${PRICES_AS_OF}; written down ${PRICES_RECORDED_ON}, not re-verified); see tools/prices.ts.`;
+Runs the program under mocks (no cloud access). Costs are on-demand list prices recorded by hand for the regions
+${Object.keys(REGION_PRICES).join(", ")} (${PRICES_AS_OF}; written down ${PRICES_RECORDED_ON}, not re-verified); see
+tools/prices.ts. A stack in another region gets no estimate and exits 1.
+Counts: every Pulumi resource the program registers, split into cloud/other, Kubernetes, components and providers;
+each Kubernetes resource is one Kubernetes object (\`npm run render\` prints the same line).
+
+${EXIT_CODES_HELP} Invalid stack config is a failed check (1).`;
 
 const usd = (n: number, decimals = 2) => `$${n.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}`;
 
@@ -29,18 +35,18 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  if (!values.stack) throw new Error(`--stack is required; expected one of ${knownStacks().join(", ")}.\n\n${HELP}`);
+  if (!values.stack) throw new UsageError(`--stack is required; expected one of ${knownStacks().join(", ")}.\n\n${HELP}`);
+  if (!knownStacks().includes(values.stack)) throw new UsageError(`--stack ${values.stack}: no Pulumi.${values.stack}.yaml; expected one of ${knownStacks().join(", ")}.`);
   const started = performance.now();
   const run = await runProgramOnce(values.stack);
   // The run left the stack's config in the Pulumi runtime: read it exactly as the program did.
   const config = loadConfig();
-  const objects = renderObjects(run.resources);
   const seconds = (performance.now() - started) / 1000;
 
-  console.log(`watchpipe plan: stack ${values.stack} (${config.environment}, ${config.cluster.mode === "eks" ? config.region : "existing cluster"}): ` +
-    `${run.resources.filter((r) => r.custom).length} resources, ${objects.length} Kubernetes objects [${seconds.toFixed(1)} s]\n`);
+  console.log(`watchpipe plan: stack ${values.stack} (${config.environment}, ${config.cluster.mode === "eks" ? config.region : "existing cluster"}) [${seconds.toFixed(1)} s]`);
+  console.log(`  ${describeTally(tallyResources(run.resources))}\n`);
 
-  console.log("Resources by kind");
+  console.log("Custom resources by kind (components and providers not listed)");
   const counts = resourceCounts(run.resources);
   for (const [provider] of new Map(counts.map(([k]) => [k.split(" ")[0], true]))) {
     const row = counts.filter(([k]) => k.startsWith(`${provider} `)).map(([k, n]) => `${k.slice(provider.length + 1)} ${n}`);
@@ -53,9 +59,17 @@ async function main(): Promise<void> {
   console.log(`  this stack's own peak: ${h.stackPeakEventsPerSec.toLocaleString("en-US")} events/s → headroom ${h.stackHeadroom.toFixed(2)}×; brokers ${config.kafka.brokers}, RF ${config.kafka.replicationFactor}, min ISR ${config.kafka.minInsyncReplicas}`);
 
   const traffic = trafficFor(config);
-  const cost = estimateCost(run.resources, traffic);
-  console.log(`\nMonthly cost estimate: ${PRICE_REGION}, on-demand list prices (${PRICES_AS_OF}; recorded ${PRICES_RECORDED_ON}, not re-verified), ${HOURS_PER_MONTH} h/month`);
-  if (config.cluster.mode === "eks" && config.region !== PRICE_REGION) console.log(`  NOTE: the stack's region is ${config.region}; prices are ${PRICE_REGION}'s.`);
+  // An existing cluster creates nothing billable here; the table's first region stands in for the (empty) estimate.
+  let prices: RegionPrices;
+  try {
+    prices = config.cluster.mode === "eks" ? pricesFor(config.region) : REGION_PRICES["us-east-1"];
+  } catch (err) {
+    console.log(`\nMonthly cost estimate: NOT AVAILABLE: ${(err as Error).message}`);
+    process.exitCode = EXIT_CHECK_FAILED;
+    return;
+  }
+  const cost = estimateCost(run.resources, traffic, prices);
+  console.log(`\nMonthly cost estimate: ${prices.region} (${prices.location}), on-demand list prices (${PRICES_AS_OF}; recorded ${PRICES_RECORDED_ON}, not re-verified), ${HOURS_PER_MONTH} h/month`);
   if (cost.lines.length === 0) console.log("  no AWS resources: this stack deploys into an existing cluster whose costs this program does not create");
   for (const l of cost.lines) {
     console.log(`  ${l.item.padEnd(58)} ${String(l.quantity).padStart(7)} ${l.unit.padEnd(9)} × ${usd(l.unitPrice, 4).padStart(8)} = ${usd(l.monthly).padStart(11)}`);
@@ -67,5 +81,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`plan failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
+  process.exitCode = exitCodeOf(err);
 });

@@ -8,22 +8,7 @@ import { partitionPlan } from "../contract/capacity";
 import { isObject, k8sType } from "../contract/resourceChecks";
 import type { RecordedResource } from "./mockRun";
 import { unwrapSecret } from "./renderObjects";
-import {
-  ALB_PER_HOUR,
-  DAYS_PER_MONTH,
-  EBS_GP3_PER_GB_MONTH,
-  EC2_PER_HOUR,
-  EKS_CLUSTER_PER_HOUR,
-  HOURS_PER_MONTH,
-  INTER_AZ_PER_GB,
-  KMS_KEY_PER_MONTH,
-  NAT_GATEWAY_PER_HOUR,
-  NLB_PER_HOUR,
-  PUBLIC_IPV4_PER_HOUR,
-  WAF_PER_MILLION_REQUESTS,
-  WAF_RULE_PER_MONTH,
-  WAF_WEB_ACL_PER_MONTH,
-} from "./prices";
+import { DAYS_PER_MONTH, HOURS_PER_MONTH, REGION_PRICES, type RegionPrices } from "./prices";
 
 /** The product's design peak, heartbeats per second (the config default is that number). */
 export const DESIGN_PEAK_EVENTS_PER_SEC = DEFAULT_PEAK_EVENTS_PER_SEC;
@@ -168,7 +153,7 @@ export function eventsPerDayFor(capacity: AppConfig["capacity"]): number {
  * Monthly cost of what the program creates in AWS. Kubernetes volumes count only on clusters this program runs in
  * AWS (an `eks:index:Cluster` exists): on an existing cluster nothing here is billed by this program.
  */
-export function estimateCost(resources: readonly RecordedResource[], traffic: TrafficAssumption): CostEstimate {
+export function estimateCost(resources: readonly RecordedResource[], traffic: TrafficAssumption, prices: RegionPrices = REGION_PRICES["us-east-1"]): CostEstimate {
   const lines: CostLine[] = [];
   const unpriced: string[] = [];
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -176,7 +161,7 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
   const onAws = ofType("eks:index:Cluster").length + ofType("aws:eks/cluster:Cluster").length > 0;
 
   const clusters = ofType("eks:index:Cluster").length || ofType("aws:eks/cluster:Cluster").length;
-  if (clusters) lines.push(hourly("EKS control plane", clusters, "cluster", EKS_CLUSTER_PER_HOUR));
+  if (clusters) lines.push(hourly("EKS control plane", clusters, "cluster", prices.eksClusterPerHour));
 
   const nodes = new Map<string, number>();
   let rootGiB = 0;
@@ -189,40 +174,40 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
     rootGiB += disk * count;
   }
   for (const [type, count] of nodes) {
-    const price = EC2_PER_HOUR[type];
-    if (price === undefined) unpriced.push(`${count} × ${type} nodes: no price in tools/prices.ts EC2_PER_HOUR`);
+    const price = prices.ec2PerHour[type];
+    if (price === undefined) unpriced.push(`${count} × ${type} nodes: no ${prices.region} price in tools/prices.ts`);
     else lines.push(hourly(`EC2 nodes ${type} (desired size)`, count, "instance", price));
   }
-  if (rootGiB) lines.push(monthlyLine("EBS gp3 node root volumes", rootGiB, "GB-month", EBS_GP3_PER_GB_MONTH));
+  if (rootGiB) lines.push(monthlyLine("EBS gp3 node root volumes", rootGiB, "GB-month", prices.ebsGp3PerGbMonth));
 
   if (onAws) {
     const volumes = resources.map(volumeGiB).filter((v): v is { gib: number; what: string } => v !== undefined && v.gib > 0);
     const total = volumes.reduce((s, v) => s + v.gib, 0);
-    if (total) lines.push(monthlyLine(`EBS gp3 persistent volumes (${volumes.length} sets)`, Math.round(total), "GB-month", EBS_GP3_PER_GB_MONTH));
+    if (total) lines.push(monthlyLine(`EBS gp3 persistent volumes (${volumes.length} sets)`, Math.round(total), "GB-month", prices.ebsGp3PerGbMonth));
     const k8s = resources.filter((r) => k8sType(r.type));
     const albs = k8s.filter((r) => k8sType(r.type)?.kind === "Ingress").length;
-    if (albs) lines.push(hourly("Application Load Balancers (Ingress)", albs, "ALB", ALB_PER_HOUR));
+    if (albs) lines.push(hourly("Application Load Balancers (Ingress)", albs, "ALB", prices.albPerHour));
     const nlbs = k8s.filter((r) => k8sType(r.type)?.kind === "Service" && obj(r.inputs.spec).type === "LoadBalancer").length;
-    if (nlbs) lines.push(hourly("Network Load Balancers (Service type LoadBalancer)", nlbs, "NLB", NLB_PER_HOUR));
+    if (nlbs) lines.push(hourly("Network Load Balancers (Service type LoadBalancer)", nlbs, "NLB", prices.nlbPerHour));
     const gb = interAzGbPerMonth(traffic);
-    lines.push(monthlyLine(`Kafka replication between AZs (${(traffic.eventsPerDay / 1e6).toFixed(0)} M events/day)`, Math.round(gb), "GB", INTER_AZ_PER_GB));
+    lines.push(monthlyLine(`Kafka replication between AZs (${(traffic.eventsPerDay / 1e6).toFixed(0)} M events/day)`, Math.round(gb), "GB", prices.interAzPerGb));
   }
 
   const nats = ofType("aws:ec2/natGateway:NatGateway").length;
-  if (nats) lines.push(hourly("NAT gateways (hourly)", nats, "gateway", NAT_GATEWAY_PER_HOUR));
+  if (nats) lines.push(hourly("NAT gateways (hourly)", nats, "gateway", prices.natGatewayPerHour));
   const ips = ofType("aws:ec2/eip:Eip").length;
-  if (ips) lines.push(hourly("Public IPv4 (Elastic IPs)", ips, "address", PUBLIC_IPV4_PER_HOUR));
+  if (ips) lines.push(hourly("Public IPv4 (Elastic IPs)", ips, "address", prices.publicIpv4PerHour));
   const acls = ofType("aws:wafv2/webAcl:WebAcl");
   if (acls.length) {
-    lines.push(monthlyLine("WAFv2 web ACLs", acls.length, "web ACL", WAF_WEB_ACL_PER_MONTH));
+    lines.push(monthlyLine("WAFv2 web ACLs", acls.length, "web ACL", prices.wafWebAclPerMonth));
     const rules = acls.reduce((n, a) => n + (Array.isArray(a.inputs.rules) ? a.inputs.rules.length : 0), 0);
-    if (rules) lines.push(monthlyLine("WAFv2 rules (a managed rule group is one)", rules, "rule", WAF_RULE_PER_MONTH));
+    if (rules) lines.push(monthlyLine("WAFv2 rules (a managed rule group is one)", rules, "rule", prices.wafRulePerMonth));
     // Every heartbeat is one HTTP request through the ALB and its web ACL (one record per POST).
     const millions = Math.round((traffic.eventsPerDay * DAYS_PER_MONTH) / 1e6);
-    if (millions) lines.push(monthlyLine(`WAFv2 requests inspected (${(traffic.eventsPerDay / 1e6).toFixed(0)} M heartbeats/day)`, millions, "M requests", WAF_PER_MILLION_REQUESTS));
+    if (millions) lines.push(monthlyLine(`WAFv2 requests inspected (${(traffic.eventsPerDay / 1e6).toFixed(0)} M heartbeats/day)`, millions, "M requests", prices.wafPerMillionRequests));
   }
   const keys = ofType("aws:kms/key:Key").length;
-  if (keys) lines.push(monthlyLine("KMS keys", keys, "key", KMS_KEY_PER_MONTH));
+  if (keys) lines.push(monthlyLine("KMS keys", keys, "key", prices.kmsKeyPerMonth));
 
   return { lines, total: lines.reduce((s, l) => s + l.monthly, 0), unpriced };
 }

@@ -1,6 +1,11 @@
 /**
- * The price table behind `npm run plan`'s monthly estimate. AWS public ON-DEMAND LIST prices, region us-east-1
- * (N. Virginia), USD, Linux, no Savings Plans, Reserved Instances, Spot, free tier, tax or support plan.
+ * The price tables behind `npm run plan`'s monthly estimate. AWS public ON-DEMAND LIST prices, USD, Linux, no
+ * Savings Plans, Reserved Instances, Spot, free tier, tax or support plan, per region in {@link REGION_PRICES}.
+ *
+ * Regions: us-east-1 (N. Virginia), us-east-2 (Ohio) and us-west-2 (Oregon). AWS lists the same on-demand price in
+ * these three for every item below (EC2 m6i/m7i/r7i/t3, EBS gp3, NAT gateway, ELB, EKS, KMS, public IPv4, inter-AZ
+ * transfer), so they share one table. Other regions (eu-west-1 is ~10 % dearer for EC2 and EBS) are refused by the
+ * plan rather than priced as us-east-1: add a table here, from the AWS price pages, to support one.
  *
  * Provenance, honestly: these numbers were entered by hand from AWS's published on-demand pricing pages as they
  * stood in 2025 (PRICES_AS_OF). They were NOT re-checked when this file was written (PRICES_RECORDED_ON): the build
@@ -12,8 +17,6 @@
 export const PRICES_AS_OF = "2025 (AWS public on-demand price pages)";
 /** When they were written into this repository (not re-verified against AWS on that day). */
 export const PRICES_RECORDED_ON = "2026-11-22";
-/** The only region the table covers; other regions cost more or less and are not estimated. */
-export const PRICE_REGION = "us-east-1";
 /** AWS bills monthly figures on 730 hours (8,760 h / 12). */
 export const HOURS_PER_MONTH = 730;
 /** Days in an average month, for per-day volumes. */
@@ -58,6 +61,58 @@ export const WAF_RULE_PER_MONTH = 1.0;
 export const WAF_PER_MILLION_REQUESTS = 0.6;
 /** Data between AZs in one region: $0.01/GB out of one AZ plus $0.01/GB into the other. */
 export const INTER_AZ_PER_GB = 0.02;
+
+/** One region's prices: every number the estimate multiplies by. */
+export interface RegionPrices {
+  readonly region: string;
+  readonly location: string;
+  readonly eksClusterPerHour: number;
+  readonly ec2PerHour: Readonly<Record<string, number>>;
+  readonly ebsGp3PerGbMonth: number;
+  readonly natGatewayPerHour: number;
+  readonly publicIpv4PerHour: number;
+  readonly kmsKeyPerMonth: number;
+  readonly albPerHour: number;
+  readonly nlbPerHour: number;
+  readonly interAzPerGb: number;
+  readonly wafWebAclPerMonth: number;
+  readonly wafRulePerMonth: number;
+  readonly wafPerMillionRequests: number;
+}
+
+const US_EAST_1: RegionPrices = {
+  region: "us-east-1",
+  location: "US East (N. Virginia)",
+  eksClusterPerHour: EKS_CLUSTER_PER_HOUR,
+  ec2PerHour: EC2_PER_HOUR,
+  ebsGp3PerGbMonth: EBS_GP3_PER_GB_MONTH,
+  natGatewayPerHour: NAT_GATEWAY_PER_HOUR,
+  publicIpv4PerHour: PUBLIC_IPV4_PER_HOUR,
+  kmsKeyPerMonth: KMS_KEY_PER_MONTH,
+  albPerHour: ALB_PER_HOUR,
+  nlbPerHour: NLB_PER_HOUR,
+  interAzPerGb: INTER_AZ_PER_GB,
+  wafWebAclPerMonth: WAF_WEB_ACL_PER_MONTH,
+  wafRulePerMonth: WAF_RULE_PER_MONTH,
+  wafPerMillionRequests: WAF_PER_MILLION_REQUESTS,
+};
+
+/** The regions the plan prices. The three US regions share the us-east-1 list prices (see the file comment). */
+export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
+  "us-east-1": US_EAST_1,
+  "us-east-2": { ...US_EAST_1, region: "us-east-2", location: "US East (Ohio)" },
+  "us-west-2": { ...US_EAST_1, region: "us-west-2", location: "US West (Oregon)" },
+};
+
+/** The price table of a region, or an error naming the regions that have one. */
+export function pricesFor(region: string): RegionPrices {
+  const prices = REGION_PRICES[region];
+  if (prices) return prices;
+  throw new Error(
+    `no price table for region ${region}: tools/prices.ts carries on-demand list prices for ${Object.keys(REGION_PRICES).join(", ")} only ` +
+      `(${PRICES_AS_OF}), and pricing ${region} as one of them would be wrong. Add a ${region} table to REGION_PRICES from the AWS price pages to estimate it.`,
+  );
+}
 
 /** What the estimate leaves out, printed under it. */
 export const NOT_ESTIMATED = [

@@ -176,3 +176,44 @@ export function writeRender(out: string, objects: readonly RenderedObject[], sta
   }
   writeFileSync(join(out, RENDER_MARKER), `stack ${stack}\n`);
 }
+
+/**
+ * What a program run registers, counted one way for every tool (render and plan print {@link describeTally}), so
+ * their numbers mean the same thing. `pulumi preview` counts every one of these plus the stack itself.
+ */
+export interface ResourceTally {
+  /** Every resource registered: components, providers and custom resources (the stack itself is not included). */
+  readonly registered: number;
+  /** ComponentResources (and remote components such as eks.Cluster under mocks): grouping, nothing is created. */
+  readonly components: number;
+  /** Provider instances (pulumi:providers:*). */
+  readonly providers: number;
+  /** Custom resources of the kubernetes provider: each is one Kubernetes object in the render. */
+  readonly kubernetes: number;
+  /** Every other custom resource: AWS, random, tls. */
+  readonly other: number;
+  /** Kubernetes objects in the render (equal to `kubernetes`: a Helm release is one Release object until expanded). */
+  readonly kubernetesObjects: number;
+}
+
+export function tallyResources(resources: readonly RecordedResource[]): ResourceTally {
+  const providers = resources.filter((r) => r.type.startsWith("pulumi:providers:")).length;
+  const custom = resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
+  const kubernetes = custom.filter((r) => k8sType(r.type) !== undefined).length;
+  return {
+    registered: resources.length,
+    components: resources.filter((r) => !r.custom && !r.type.startsWith("pulumi:providers:")).length,
+    providers,
+    kubernetes,
+    other: custom.length - kubernetes,
+    kubernetesObjects: renderObjects(resources).length,
+  };
+}
+
+/** The one counts line: "137 Pulumi resources (… ) → 64 Kubernetes objects". */
+export function describeTally(t: ResourceTally): string {
+  return (
+    `${t.registered} Pulumi resources (${t.other} cloud/other + ${t.kubernetes} Kubernetes resources, ${t.components} components, ${t.providers} ${t.providers === 1 ? "provider" : "providers"}; ` +
+    `\`pulumi preview\` adds 1 for the stack) → ${t.kubernetesObjects} Kubernetes objects (one per Kubernetes resource; each Helm release is one object until expanded)`
+  );
+}

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Client, ClientConfig } from "pg";
 import { dailyWatchQuery, hourlyReachQuery, ReportQuery, resumePositionsQuery } from "../connectors/reports";
+import { EXIT_CHECK_FAILED, EXIT_CODES_HELP, EXIT_USAGE_OR_CONNECTION } from "./exitCodes";
 
 /** YSQL's port: the tool is for YugabyteDB first (PostgreSQL users pass --port 5432 or PGPORT). */
 export const DEFAULT_PORT = 5433;
@@ -50,6 +51,8 @@ Connection (flag, else environment):
 Output:
   --format FMT           ${FORMATS.join(" | ")} (default table)
   -h, --help             this text
+
+${EXIT_CODES_HELP} A failed query exits 1; no connection exits 2.
 `;
 
 export interface Connection {
@@ -197,7 +200,7 @@ async function main(): Promise<number> {
     inv = parseCli(process.argv.slice(2), process.env);
   } catch (err) {
     process.stderr.write(`report: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
+    return EXIT_USAGE_OR_CONNECTION;
   }
   if (inv === "help") {
     process.stdout.write(HELP);
@@ -214,7 +217,7 @@ async function main(): Promise<number> {
         "Check --host/--port (YSQL listens on 5433), the password (PGPASSWORD or --password-file) and TLS " +
         "(--sslmode, --sslrootcert).\n",
     );
-    return 1;
+    return EXIT_USAGE_OR_CONNECTION;
   }
   try {
     const started = Date.now();
@@ -226,7 +229,7 @@ async function main(): Promise<number> {
     const e = err as Error & { code?: string };
     const hint = e.code === "42P01" ? " (the report views are missing: apply connectors/schema with the migration Job)" : "";
     process.stderr.write(`report: ${inv.report} query failed on ${target}: ${e.message}${hint}\n`);
-    return 1;
+    return EXIT_CHECK_FAILED;
   } finally {
     await client.end();
   }

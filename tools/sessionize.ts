@@ -6,10 +6,11 @@
 import { readFileSync } from "node:fs";
 import { sessionize } from "../ksql/model/pipeline";
 import { InputError, parseSessionizeInput } from "../ksql/model/input";
+import { EXIT_CODES_HELP, EXIT_USAGE_OR_CONNECTION } from "./exitCodes";
 import { DEFAULT_GRACE_PERIOD_SEC, DEFAULT_MAX_PLAYBACK_RATE, DEFAULT_SEEK_TOLERANCE_SEC, DEFAULT_SESSION_GAP_SEC } from "../contract/sessionization";
 
-/** Exit code for bad input (usage, unreadable file, invalid JSON, invalid heartbeat or config). */
-const EXIT_INVALID_INPUT = 2;
+/** Bad input is a usage error (tools/exitCodes.ts): bad arguments, unreadable file, invalid JSON, heartbeat or config. */
+const EXIT_INVALID_INPUT = EXIT_USAGE_OR_CONNECTION;
 
 const HELP = `usage: npm run --silent sessionize -- <file.json>
 
@@ -21,7 +22,8 @@ model of the ksqlDB sessionization (30 s windows, late heartbeats dropped and re
 closes every window still open at the end of input, stitches the pieces as the database does, and prints
 {"segments": [...]}: the watch_segments_v2 rows (one per segment), sorted by user_id, video_id, start_ts.
 
-Exit codes: 0 ok, ${EXIT_INVALID_INPUT} invalid input (message on stderr names the record index and field).`;
+${EXIT_CODES_HELP} Invalid input is a usage error (${EXIT_INVALID_INPUT}; the message on stderr
+names the record index and field); this tool has no check that can fail.`;
 
 function main(argv: readonly string[]): number {
   if (argv.includes("--help") || argv.includes("-h")) {

@@ -1,11 +1,13 @@
 /**
  * `npm run smoke -- --help`: the post-deploy end-to-end check. Sends a scripted, uniquely tagged set of heartbeats
  * and waits until watch_segments holds exactly the segments the reference model says they must become.
- * Exit code 0 match, 1 mismatch/timeout/unreachable service, 2 usage error.
+ * Exit codes (tools/exitCodes.ts): 0 match, 1 mismatch or timeout, 2 usage error or an unreachable service.
  */
 import { randomBytes } from "node:crypto";
 import { BridgeLane } from "./loadgen/bridgeSender";
+import { connectionHint, readCaFile } from "./loadgen/config";
 import { createKafkaLanes } from "./loadgen/kafkaSender";
+import { EXIT_USAGE_OR_CONNECTION } from "./exitCodes";
 import type { Lane } from "./loadgen/run";
 import { HELP, parseSmokeArgs, type SmokeConfig } from "./smoke/config";
 import { connectSegmentReader } from "./smoke/db";
@@ -30,7 +32,15 @@ async function main(argv: readonly string[]): Promise<number> {
     cfg = parsed.config;
   } catch (err) {
     process.stderr.write(`smoke: ${(err as Error).message}\n`);
-    return 2;
+    return EXIT_USAGE_OR_CONNECTION;
+  }
+  if (cfg.sender.mode === "kafka" && cfg.sender.caFile !== null) {
+    try {
+      readCaFile(cfg.sender.caFile);
+    } catch (err) {
+      process.stderr.write(`smoke: ${(err as Error).message}\n`);
+      return EXIT_USAGE_OR_CONNECTION;
+    }
   }
   const runId = cfg.runId ?? randomBytes(RUN_ID_BYTES).toString("hex");
   const scenario = smokeScenario(runId, Date.now(), cfg.params);
@@ -48,7 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
     reader = await connectSegmentReader(cfg.db);
   } catch (err) {
     log(`ERROR: cannot connect to ${cfg.db.host}:${cfg.db.port}/${cfg.db.database}: ${(err as Error).message}. Check --pg-host/--pg-port (YSQL: 5433), the password and TLS (--pg-sslmode, --pg-sslrootcert).`);
-    return 1;
+    return EXIT_USAGE_OR_CONNECTION;
   }
   const lane: Lane = s.mode === "kafka" ? createKafkaLanes(s, runId)[0]! : new BridgeLane(s.bridgeUrl!, s.topic, runId, s.sendTimeoutMs);
   try {
@@ -58,6 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
       now: Date.now,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       log,
+      sendHint: s.mode === "kafka" ? connectionHint(s) : `check --bridge-url ${s.bridgeUrl ?? ""} answers (the bridge Service, or a port-forward to it).`,
     });
     return outcome.code;
   } finally {

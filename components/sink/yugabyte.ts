@@ -235,6 +235,7 @@ export function yugabyteFromConfig(
       masterResources: yb.masterResources,
       tserverResources: yb.tserverResources,
       storageGiB: yb.storageGiB,
+      masterStorageGiB: yb.masterStorageGiB,
       storageClassName: target.storageClassName,
     },
     // One release per AZ of the VPC (config validation guarantees multi-zone runs on EKS).

@@ -64,7 +64,10 @@ export interface UniverseSizing {
   readonly tservers: number;
   readonly masterResources: Resources;
   readonly tserverResources: Resources;
+  /** Per tserver (table data). */
   readonly storageGiB: number;
+  /** Per master (system catalog and its Raft log only). */
+  readonly masterStorageGiB: number;
   readonly storageClassName: string;
 }
 
@@ -153,6 +156,7 @@ export function helmValues(a: HelmValuesArgs): Record<string, unknown> {
     fail("multi-zone release values", "given masterAddresses and placement", { masterAddresses: a.masterAddresses, placement: a.placement }, "pass both");
   }
   const size = `${a.sizing.storageGiB}Gi`;
+  const masterSize = `${a.sizing.masterStorageGiB}Gi`;
   const placement = a.placement
     ? { placement_cloud: a.placement.cloud, placement_region: a.placement.region, placement_zone: a.placement.zone }
     : {};
@@ -163,7 +167,7 @@ export function helmValues(a: HelmValuesArgs): Record<string, unknown> {
     replicas: { master: a.plan.masters, tserver: a.plan.tservers, totalMasters: a.sizing.replicationFactor },
     storage: {
       ephemeral: false,
-      master: { count: 1, size, storageClass: a.sizing.storageClassName },
+      master: { count: 1, size: masterSize, storageClass: a.sizing.storageClassName },
       tserver: { count: 1, size, storageClass: a.sizing.storageClassName },
     },
     resource: { master: podResources(a.sizing.masterResources), tserver: podResources(a.sizing.tserverResources) },
@@ -218,15 +222,13 @@ export function ybUniverseSpec(a: UniverseSpecArgs): Record<string, unknown> {
     enableClientToNodeEncrypt: true,
     enableLoadBalancer: false,
     deviceInfo: { volumeSize: gib, numVolumes: 1, storageClass: s.storageClassName },
-    masterDeviceInfo: { volumeSize: Math.min(gib, MASTER_VOLUME_GIB), numVolumes: 1, storageClass: s.storageClassName },
+    masterDeviceInfo: { volumeSize: s.masterStorageGiB, numVolumes: 1, storageClass: s.storageClassName },
     kubernetesOverrides: {
       resource: { master: podResources(s.masterResources), tserver: podResources(s.tserverResources) },
     },
     ...(a.zones && a.zones.length > 0 ? { zoneFilter: [...a.zones] } : {}),
   };
 }
-/** Masters hold only the catalog and Raft logs; 50 GiB is ample and a smaller gp3 volume costs less. */
-export const MASTER_VOLUME_GIB = 50;
 
 /** ClusterIP service over every tserver of the universe, YSQL port only. */
 export function ysqlServiceSpec(namespace: string) {

@@ -3,6 +3,7 @@
  * that say which option is wrong, what was expected and what to do. Secrets (the SASL password) come only from
  * the environment, never from flags, so they do not land in shell history or `ps`.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 
@@ -265,4 +266,30 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
     clientId: values["client-id"] ?? "watchpipe-loadgen",
   };
   return { help: false, config };
+}
+
+/**
+ * The CA bundle named by --ca-file, read with an error that names the flag (and its env var) instead of a bare
+ * `ENOENT … /nonexistent.pem`. Callers that read the file pass this as their reader.
+ */
+export function readCaFile(path: string, read: (p: string) => string = (p) => readFileSync(p, "utf8")): string {
+  try {
+    return read(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Error(
+      `--ca-file ${path} (env ${ENV.caFile}): cannot read the CA bundle (${code}). Pass the PEM of the cluster CA, e.g. ` +
+        "kubectl get secret <cluster>-cluster-ca-cert -o jsonpath='{.data.ca\\.crt}' | base64 -d > ca.pem",
+    );
+  }
+}
+
+/**
+ * What to check when the brokers do not answer ("Broker not connected", "Connection timeout"): the bootstrap
+ * address, the listener's port and whether it speaks TLS, and SCRAM. Appended to such errors.
+ */
+export function connectionHint(cfg: Pick<LoadgenConfig, "bootstrap" | "tls" | "saslUsername">): string {
+  const tls = cfg.tls ? "TLS is on: the port must be a TLS listener (Strimzi: 9093) and --ca-file its CA" : "TLS is off: a TLS listener (Strimzi: 9093) never answers plaintext; add --tls/--ca-file, or use the plain listener (9092)";
+  const sasl = cfg.saslUsername === null ? "no SCRAM user is set (a scram-sha-512 listener needs --sasl-username and LOADGEN_SASL_PASSWORD)" : `SCRAM as ${cfg.saslUsername}`;
+  return `No answer from ${cfg.bootstrap.join(",")}: check the host and port are reachable from here (port-forward? NetworkPolicy?); ${tls}; ${sasl}.`;
 }

@@ -15,6 +15,7 @@ import {
   type SessionizationParams,
   worstCaseCloseDelaySec,
 } from "../../contract/sessionization";
+import { EXIT_CODES_HELP } from "../exitCodes";
 import { CONNECTION_OPTIONS, ENV as LOADGEN_ENV, parseLoadgenArgs, type LoadgenConfig } from "../loadgen/config";
 import { DEFAULT_DATABASE, DEFAULT_PORT, SSL_MODES, type Connection, type SslMode } from "../report";
 import { HEARTBEATS_PER_VIEWER, runIdProblem, scenarioFitProblem } from "./scenario";
@@ -53,7 +54,8 @@ playback, a seek, a pause longer than the seek tolerance, two videos, interleave
 computes the watch segments they must become with the reference model (ksql/model.ts) and the stack's
 sessionization parameters, and waits until exactly those rows are in watch_segments (YugabyteDB/PostgreSQL).
 Prints progress while waiting and a field-by-field diff on failure.
-Exit code: 0 all segments match, 1 mismatch, timeout or an unreachable service, 2 usage error.
+${EXIT_CODES_HELP} Here: 0 all segments match; 1 mismatch or timeout (the diff and where to look
+next are printed); 2 usage error, an unreachable database, Kafka or bridge, or a run id already in the table.
 
 Sending (the load generator's settings and environment)
   --mode kafka|bridge        kafka (default): kafkajs, acks=all, idempotent; bridge: HTTP POST to the Kafka Bridge

@@ -3,11 +3,11 @@
  * then poll watch_segments until it holds exactly the expected rows or the timeout passes. Every side effect goes
  * through {@link SmokeDeps}, so the unit tests drive it with fakes and a fake clock.
  */
-import type { WatchSegment } from "../../contract/topics";
+import { REJECTED_HEARTBEATS_TOPIC, WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchSegment } from "../../contract/topics";
 import { describeSendError } from "../loadgen/kafkaSender";
 import type { Lane } from "../loadgen/run";
 import type { LoadRecord } from "../loadgen/records";
-import { diffSegments, formatDiff, isMatch, progressLine } from "./diff";
+import { diffSegments, formatDiff, isMatch, progressLine, type SegmentDiff } from "./diff";
 import type { SmokeScenario } from "./scenario";
 
 export interface SmokeDeps {
@@ -18,6 +18,8 @@ export interface SmokeDeps {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly log: (line: string) => void;
+  /** What to check when the sender gets no answer (tools/loadgen/config.ts connectionHint for Kafka). */
+  readonly sendHint?: string;
 }
 
 export interface SmokeTiming {
@@ -28,7 +30,46 @@ export interface SmokeTiming {
 
 export type SmokeOutcome =
   | { readonly code: 0; readonly elapsedMs: number }
-  | { readonly code: 1; readonly reason: "database" | "send" | "mismatch"; readonly elapsedMs: number };
+  /** The pipeline did not produce the expected rows (tools/exitCodes.ts: a check failed). */
+  | { readonly code: 1; readonly reason: "mismatch" | "send"; readonly elapsedMs: number }
+  /** The check could not run: database or sender unreachable, or the run id already used (usage or connection). */
+  | { readonly code: 2; readonly reason: "database" | "send"; readonly elapsedMs: number };
+
+/**
+ * Where to look next after a mismatch, following the heartbeats downstream from what the diff shows: nothing at all
+ * arrived, some segments are missing, or rows arrived with other values.
+ */
+export function mismatchHint(diff: SegmentDiff, runId: string): string[] {
+  const arrived = diff.matched.length + diff.different.length + diff.unexpected.length;
+  if (arrived === 0) {
+    return [
+      `next: nothing of run ${runId} reached watch_segments. Follow the heartbeats downstream:`,
+      `  1. topic ${REJECTED_HEARTBEATS_TOPIC}: did validation reject them (each reject carries its reason)?`,
+      "  2. ksqlDB: are the queries RUNNING (SHOW QUERIES;) and is the processing log free of errors?",
+      `  3. topic ${WATCH_SEGMENTS_TOPIC}: did ksqlDB write this run's segments (EMIT FINAL writes a session once stream time passes its end + grace; the session ticker advances it)?`,
+      `  4. the JDBC sink connector: kubectl get kafkaconnector -A (READY, task state) and topic ${WATCH_SEGMENTS_DLQ_TOPIC}.`,
+      "  5. the database: the sink role's grants and the connector's log for JDBC errors.",
+    ];
+  }
+  const lines: string[] = [];
+  if (diff.missing.length > 0) {
+    lines.push(
+      `next: ${diff.missing.length} segments are missing while others arrived: sessions close when stream time passes end + grace; check the session ticker runs, then the connector's lag and topic ${WATCH_SEGMENTS_DLQ_TOPIC}.`,
+    );
+  }
+  if (diff.different.length > 0 || diff.unexpected.length > 0) {
+    lines.push(
+      "next: rows arrived with other values or keys: the model parameters printed at the start must equal the deployed watchpipe:sessionization settings; " +
+        "if they do, ksqlDB's SQL and the reference model disagree (run the ksql test vectors: npx vitest run test/ksql).",
+    );
+  }
+  return lines;
+}
+
+/** True when a send error says the service was never reached (as opposed to reached and refusing). */
+export function isConnectionFailure(description: string): boolean {
+  return /KafkaJSConnectionError|Broker not connected|Connection timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|fetch failed/i.test(description);
+}
 
 /** The records the sender writes: JSON heartbeats keyed by user_id, as the players' bridge requests are. */
 export function scenarioRecords(s: SmokeScenario): LoadRecord[] {
@@ -45,11 +86,11 @@ export async function runSmoke(s: SmokeScenario, t: SmokeTiming, deps: SmokeDeps
     const before = await deps.fetchRows(s.userIds);
     if (before.length > 0) {
       log(`ERROR: watch_segments already has ${before.length} rows for run ${s.runId}; expected none. Use a new --run-id (or omit it).`);
-      return { code: 1, reason: "database", elapsedMs: elapsed() };
+      return { code: 2, reason: "database", elapsedMs: elapsed() };
     }
   } catch (err) {
     log(`ERROR: cannot query watch_segments: ${(err as Error).message}. Check the --pg-* settings / PG* variables, the password and TLS.`);
-    return { code: 1, reason: "database", elapsedMs: elapsed() };
+    return { code: 2, reason: "database", elapsedMs: elapsed() };
   }
 
   // 2) Send once. The lane retries internally; a failed send is reported, never silently repeated (a retry by a
@@ -58,7 +99,12 @@ export async function runSmoke(s: SmokeScenario, t: SmokeTiming, deps: SmokeDeps
   const sent = await deps.lane.send(records);
   if (sent.error !== undefined || sent.acked !== records.length) {
     const why = sent.error === undefined ? "no error given" : describeSendError(sent.error);
-    log(`ERROR: ${sent.acked} of ${records.length} heartbeats acknowledged: ${why}. Check the Kafka/bridge settings and the cluster's health.`);
+    if (isConnectionFailure(why)) {
+      log(`ERROR: ${sent.acked} of ${records.length} heartbeats acknowledged: ${why}. ${deps.sendHint ?? "Check the Kafka/bridge settings."}`);
+      return { code: 2, reason: "send", elapsedMs: elapsed() };
+    }
+    // Reached, but refused (NOT_ENOUGH_REPLICAS, authorization, a 4xx from the bridge): the pipeline failed the check.
+    log(`ERROR: ${sent.acked} of ${records.length} heartbeats acknowledged: ${why}. Check the cluster's health (broker and ISR state, ACLs).`);
     return { code: 1, reason: "send", elapsedMs: elapsed() };
   }
   log(`sent ${records.length} heartbeats in ${sent.latencyMs} ms (all acknowledged); waiting up to ${t.timeoutSec} s for ${s.expected.length} segments`);
@@ -91,5 +137,6 @@ export async function runSmoke(s: SmokeScenario, t: SmokeTiming, deps: SmokeDeps
   log(`MISMATCH: watch_segments for run ${s.runId} after ${Math.round(elapsed() / 1000)} s (timeout ${t.timeoutSec} s)`);
   if (lastError !== null) log(`the last query failed: ${lastError}`);
   log(formatDiff(lastDiff));
+  for (const line of mismatchHint(lastDiff, s.runId)) log(line);
   return { code: 1, reason: "mismatch", elapsedMs: elapsed() };
 }
