@@ -6,7 +6,7 @@ import { ConfigError, parseConfig, rawConfigOf, type RawConfig } from "../config
 import { isIpv4Cidr } from "../contract/cidr";
 
 const ROOT = join(__dirname, "..");
-const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, sessionization, schemaRegistry, ksqldb, connect, yugabyte";
+const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, ingest, sessionization, schemaRegistry, ksqldb, connect, yugabyte";
 const KAFKA_KEYS =
   "namespace, nodePools, brokers, controllers, brokerStorageGiB, controllerStorageGiB, brokerResources, controllerResources, replicationFactor, minInsyncReplicas, rackAwareness, retentionHours";
 const NODE_M7I_LARGE = "one m7i.large node (2 vCPU, 8 GiB) has 1.77 vCPU / 7.2 GiB allocatable after kube-reserved, eviction threshold and DaemonSets";
@@ -63,8 +63,8 @@ describe("invalid configuration fails with the key, the expected and the actual 
     {
       name: "an unknown top-level key with nothing close",
       stack: "dev",
-      raw: () => ({ ...stackRaw("dev"), monitoring: true }),
-      problem: `watchpipe:monitoring: unknown key; expected one of ${TOP_KEYS} (README.md, "Configuration reference").`,
+      raw: () => ({ ...stackRaw("dev"), warpdrive: true }),
+      problem: `watchpipe:warpdrive: unknown key; expected one of ${TOP_KEYS} (README.md, "Configuration reference").`,
     },
     {
       name: "a misspelt key of the eks cluster variant",

@@ -120,7 +120,7 @@ describe("invalid ingest settings name the key, the expected and the actual valu
     {
       name: "a misspelt ingest key",
       raw: () => ({ ...stackRaw("prod"), ingest: { waf: { ratelimitPerIp: 100 } } }),
-      problem: "watchpipe:ingest.waf.ratelimitPerIp: unknown key; check the spelling against README.md's configuration reference.",
+      problem: 'watchpipe:ingest.waf.ratelimitPerIp: unknown key; did you mean watchpipe:ingest.waf.rateLimitPerIp? expected one of rateLimitPerIp, rateLimitPerToken, rateWindowSec, maxBodyBytes (README.md, "Configuration reference").',
     },
   ];
 
