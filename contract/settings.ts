@@ -5,6 +5,8 @@
  * reference", for meanings and defaults.
  */
 
+import type { ChartSourceSettings, ImageSourceSettings } from "./sources";
+
 export type Environment = "dev" | "prod" | "local";
 
 /** CPU and memory as Kubernetes quantities (`"500m"`, `"4Gi"`). */
@@ -133,4 +135,8 @@ export interface AppSettings extends StackSettings {
   readonly ksqldb: KsqldbSettings;
   readonly connect: ConnectSettings;
   readonly yugabyte: YugabyteSettings;
+  /** `watchpipe:charts`: per-chart repository or local path overrides (contract/sources.ts). */
+  readonly charts: ChartSourceSettings;
+  /** `watchpipe:images`: registry mirror for every image the program and its charts deploy (contract/sources.ts). */
+  readonly images: ImageSourceSettings;
 }

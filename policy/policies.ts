@@ -50,6 +50,8 @@ import {
   STRIMZI_GROUP,
   workloadKafkaProblems,
 } from "../contract/resourceChecks";
+import { UnknownValueError } from "@pulumi/policy";
+import { checkFailClosed } from "./unknowns";
 
 /** The subset of ResourceValidationArgs the policies read (tests build it from recorded resources). */
 export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "urn" | "name">;
@@ -310,7 +312,40 @@ export const nodeGroupsInPrivateSubnets: WatchpipeStackPolicy = {
   },
 };
 
-export const resourcePolicies: WatchpipeResourcePolicy[] = [
+/**
+ * A mandatory resource policy that never skips in preview: unknown inputs it reads make it fail closed
+ * (policy/unknowns.ts); unknown inputs it does not read leave its verdict as it is.
+ */
+export function failClosed(policy: WatchpipeResourcePolicy): WatchpipeResourcePolicy {
+  const inner = policy.validateResource;
+  return {
+    ...policy,
+    validateResource: (args, report) => {
+      const subject = `${args.type} ${args.name}`;
+      for (const message of checkFailClosed(policy.name, subject, args.props, (props, rep) => inner({ type: args.type, name: args.name, urn: args.urn, props }, rep))) {
+        report(message);
+      }
+    },
+  };
+}
+
+/** The same for a stack policy: an unknown it reads is a violation, never an advisory. */
+export function failClosedStack(policy: WatchpipeStackPolicy): WatchpipeStackPolicy {
+  const inner = policy.validateStack;
+  return {
+    ...policy,
+    validateStack: (args, report) => {
+      try {
+        inner(args, report);
+      } catch (e) {
+        if (!(e instanceof UnknownValueError)) throw e;
+        report(`${policy.name} read a value unknown during preview (${String((e as Error).message)}); a mandatory policy fails closed rather than skip. Keep that field known.`);
+      }
+    },
+  };
+}
+
+export const resourcePolicies: WatchpipeResourcePolicy[] = ([
   kafkaTopicDurability,
   kafkaBrokerDurability,
   kafkaListenersTlsAuth,
@@ -325,9 +360,9 @@ export const resourcePolicies: WatchpipeResourcePolicy[] = [
   nodesImdsv2,
   noOpenIngress,
   nodesNoPublicIp,
-];
+] satisfies WatchpipeResourcePolicy[]).map(failClosed);
 
-export const stackPolicies: WatchpipeStackPolicy[] = [nodeGroupsInPrivateSubnets];
+export const stackPolicies: WatchpipeStackPolicy[] = [nodeGroupsInPrivateSubnets].map(failClosedStack);
 
 /** Every policy of the pack, in the order the PolicyPack lists them. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [...resourcePolicies, ...stackPolicies];
