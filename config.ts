@@ -27,6 +27,7 @@ import {
   WAF_MIN_RATE_LIMIT,
   WAF_RATE_WINDOWS_SEC,
 } from "./contract/ingest";
+import { CHART_KEYS, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
 import {
   DEFAULT_GRACE_PERIOD_SEC,
   DEFAULT_SEEK_TOLERANCE_SEC,
@@ -295,6 +296,23 @@ const yugabyteSchema = z.strictObject({
   tservers: positiveInt.default(DEFAULT_YUGABYTE_TSERVERS),
 });
 
+// ---- chart and image sources (issue 15): mirrors and air-gapped clusters --------------------------------------------
+
+const CHART_REPO = /^(oci|https):\/\/[^\s/]+(\/[^\s]*)?$/;
+/** One chart's override: a repository serving the same chart name and version, or a local chart directory/archive. */
+const chartSourceSchema = z.union([
+  z.strictObject({ repo: z.string().regex(CHART_REPO, "expected an oci:// registry path or an https:// Helm repository URL, e.g. oci://registry.corp/charts") }),
+  z.strictObject({ path: z.string().min(1, "expected a local chart directory or .tgz path") }),
+], { error: "expected {repo: \"oci://…\" | \"https://…\"} or {path: \"<chart dir or .tgz>\"}" });
+const chartsSchema = z.strictObject(Object.fromEntries(CHART_KEYS.map((k) => [k, chartSourceSchema.optional()])) as Record<(typeof CHART_KEYS)[number], z.ZodOptional<typeof chartSourceSchema>>);
+const registryPrefix = z.string().regex(REGISTRY_PREFIX, "expected a registry prefix like registry.corp/mirror (host[:port][/path], no scheme, no tag, no trailing slash)");
+const imagesSchema = z.strictObject({
+  /** Serves every upstream registry under `<mirror>/<upstream host>/…`. */
+  mirror: registryPrefix.optional(),
+  /** Per-upstream prefixes (ECR pull-through cache rules); they win over `mirror`. */
+  registries: z.partialRecord(z.enum(PUBLIC_REGISTRIES, { error: `expected one of the registries the program pulls from: ${PUBLIC_REGISTRIES.join(", ")}` }), registryPrefix).optional(),
+});
+
 const rootSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   owner: z.string().min(1, "name the owning team, e.g. platform-team"),
@@ -311,6 +329,8 @@ const rootSchema = z.strictObject({
   ksqldb: ksqldbSchema.prefault({}),
   connect: connectSchema.prefault({}),
   yugabyte: yugabyteSchema.prefault({}),
+  charts: chartsSchema.prefault({}),
+  images: imagesSchema.prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof rootSchema>;
@@ -616,6 +636,15 @@ const RULES: readonly Rule[] = [
       c.cluster.mode === "existing" && !c.connect.imageRegistry
         ? `${ns}:connect.imageRegistry: on an existing cluster the Kafka Connect image needs a registry to push to (e.g. "localhost:5001/watchpipe" for a kind registry); got nothing.`
         : undefined,
+  },
+  {
+    reads: ["images"],
+    check: ({ images }) => {
+      const unmirrored = unmirroredRegistries(images);
+      return unmirrored.length > 0
+        ? `${ns}:images.registries: without images.mirror every registry the program pulls from needs a prefix; missing ${unmirrored.join(", ")} (of ${PUBLIC_REGISTRIES.join(", ")}); got ${show(images.registries)}. Add them or set images.mirror.`
+        : undefined;
+    },
   },
   {
     reads: ["sessionization"],

@@ -6,6 +6,7 @@
  */
 
 import type { JwtClaim, WafSettings } from "./ingest";
+import type { ChartSourceSettings, ImageSourceSettings } from "./sources";
 
 export type Environment = "dev" | "prod" | "local";
 
@@ -152,4 +153,8 @@ export interface AppSettings extends StackSettings {
   readonly ksqldb: KsqldbSettings;
   readonly connect: ConnectSettings;
   readonly yugabyte: YugabyteSettings;
+  /** `watchpipe:charts`: per-chart repository or local path overrides (contract/sources.ts). */
+  readonly charts: ChartSourceSettings;
+  /** `watchpipe:images`: registry mirror for every image the program and its charts deploy (contract/sources.ts). */
+  readonly images: ImageSourceSettings;
 }

@@ -6,10 +6,10 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaTrustPolicy } from "../contract/irsa";
+import { releaseChart, type ChartSource, type ImageSourceSettings } from "../contract/sources";
 import {
   LBC_CHART,
-  LBC_CHART_REPO,
-  LBC_CHART_VERSION,
+  LBC_PINNED_CHART,
   LBC_NAMESPACE,
   LBC_SERVICE_ACCOUNT,
   lbcPolicyDocument,
@@ -24,6 +24,9 @@ export interface AwsLoadBalancerControllerArgs {
   readonly oidcProviderArn: pulumi.Input<string>;
   readonly oidcProviderUrl: pulumi.Input<string>;
   readonly tags: Record<string, string>;
+  /** `watchpipe:charts.awsLoadBalancerController`: a mirror repository or local chart. */
+  readonly chart?: ChartSource;
+  readonly images?: ImageSourceSettings;
 }
 
 export class AwsLoadBalancerController extends pulumi.ComponentResource {
@@ -54,13 +57,16 @@ export class AwsLoadBalancerController extends pulumi.ComponentResource {
       `${name}-release`,
       {
         name: LBC_CHART,
-        chart: LBC_CHART,
-        version: LBC_CHART_VERSION,
-        repositoryOpts: { repo: LBC_CHART_REPO },
+        ...releaseChart(LBC_PINNED_CHART, args.chart),
         namespace: LBC_NAMESPACE,
-        values: pulumi
-          .all([args.clusterName, args.vpcId, role.arn])
-          .apply(([clusterName, vpcId, roleArn]) => lbcValues({ clusterName, vpcId, roleArn, region: args.region })),
+        // A plain object with Output leaves, not one Output: only the ids are unknown in preview (policy pack).
+        values: lbcValues<pulumi.Input<string>>({
+          clusterName: args.clusterName,
+          vpcId: args.vpcId,
+          roleArn: role.arn,
+          region: args.region,
+          ...(args.images ? { images: args.images } : {}),
+        }),
       },
       // The pods must start with their permissions in place, or the first reconcile fails with AccessDenied.
       { ...self, provider: args.provider, dependsOn: [attachment] },

@@ -8,11 +8,17 @@
  * and associate them with application load balancers. WAF Classic and Shield stay off and get no permissions.
  */
 
+import { mirrorRepository, type ImageSourceSettings, type PinnedChart } from "../contract/sources";
+
 /** Chart repository and name (AWS's eks-charts). */
 export const LBC_CHART_REPO = "https://aws.github.io/eks-charts";
 export const LBC_CHART = "aws-load-balancer-controller";
 /** Chart 3.5.0 (controller v3.5.0): the newest release when pinned; supports Kubernetes 1.34. */
 export const LBC_CHART_VERSION = "3.5.0";
+/** The same pin for `watchpipe:charts.awsLoadBalancerController` overrides. */
+export const LBC_PINNED_CHART: PinnedChart = { repo: LBC_CHART_REPO, chart: LBC_CHART, version: LBC_CHART_VERSION };
+/** The controller image chart 3.5.0 deploys (values.yaml image.repository / image.tag): set only to mirror it. */
+export const LBC_IMAGE = { repository: "public.ecr.aws/eks/aws-load-balancer-controller", tag: "v3.5.0" } as const;
 export const LBC_NAMESPACE = "kube-system";
 /** Service account the IRSA trust policy names; the chart creates it with the role annotation. */
 export const LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller";
@@ -146,15 +152,21 @@ export function lbcPolicyDocument(clusterName: string) {
   };
 }
 
-export interface LbcValuesArgs {
-  readonly clusterName: string;
+/**
+ * `S` is `string` in tests and a Pulumi Input in the component: the ids stay leaves of a known values object, so
+ * everything else in it (images, replicas) is known during preview and the policy pack can check it.
+ */
+export interface LbcValuesArgs<S = string> {
+  readonly clusterName: S;
   readonly region: string;
-  readonly vpcId: string;
-  readonly roleArn: string;
+  readonly vpcId: S;
+  readonly roleArn: S;
+  /** `watchpipe:images`: the registry mirror to pull the controller from. */
+  readonly images?: ImageSourceSettings;
 }
 
 /** Helm values; every path exists in the chart's values.yaml (clusterName, region, vpcId, serviceAccount, ...). */
-export function lbcValues(a: LbcValuesArgs) {
+export function lbcValues<S = string>(a: LbcValuesArgs<S>) {
   return {
     clusterName: a.clusterName,
     // Region and VPC set explicitly: with IMDS hop limits on nodes the controller cannot discover them itself.
@@ -169,5 +181,9 @@ export function lbcValues(a: LbcValuesArgs) {
     enableWaf: false,
     // The ingest Ingress attaches a WAFv2 web ACL by annotation; with this off the controller would ignore it.
     enableWafv2: true,
+    // A mirror moves the repository only; the tag stays the chart's pin.
+    ...(a.images && mirrorRepository(LBC_IMAGE.repository, a.images) !== LBC_IMAGE.repository
+      ? { image: { repository: mirrorRepository(LBC_IMAGE.repository, a.images), tag: LBC_IMAGE.tag } }
+      : {}),
   };
 }

@@ -4,7 +4,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { STRIMZI_CHART, STRIMZI_CHART_VERSION, STRIMZI_NAMESPACE, STRIMZI_RELEASE_NAME, strimziValues } from "./strimziValues";
+import { releaseChart, type ChartSource, type ImageSourceSettings } from "../contract/sources";
+import { STRIMZI_NAMESPACE, STRIMZI_PINNED_CHART, STRIMZI_RELEASE_NAME, strimziValues } from "./strimziValues";
 
 export interface StrimziOperatorArgs {
   readonly provider: k8s.Provider;
@@ -12,6 +13,10 @@ export interface StrimziOperatorArgs {
   readonly kafkaNamespace: pulumi.Input<string>;
   /** Resources the release must wait for (the Kafka namespace must exist before the chart's RoleBindings). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** `watchpipe:charts.strimzi`: a mirror repository or local chart instead of Strimzi's OCI registry. */
+  readonly chart?: ChartSource;
+  /** `watchpipe:images`: the registry mirror the operator and every image it deploys are pulled from. */
+  readonly images?: ImageSourceSettings;
 }
 
 export class StrimziOperator extends pulumi.ComponentResource {
@@ -26,10 +31,9 @@ export class StrimziOperator extends pulumi.ComponentResource {
       `${name}-release`,
       {
         name: STRIMZI_RELEASE_NAME,
-        chart: STRIMZI_CHART,
-        version: STRIMZI_CHART_VERSION,
+        ...releaseChart(STRIMZI_PINNED_CHART, args.chart),
         namespace: this.namespace.metadata.name,
-        values: pulumi.output(args.kafkaNamespace).apply(strimziValues),
+        values: pulumi.output(args.kafkaNamespace).apply((ns) => strimziValues(ns, args.images)),
         // Wait for the operator Deployment so CRs are only created once something reconciles them.
         skipAwait: false,
       },

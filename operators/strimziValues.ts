@@ -3,6 +3,8 @@
  * (test/kafkaOperators.test.ts checks it against ../shared/charts/strimzi-kafka-operator-1.2.0/values.yaml).
  */
 
+import { mirrorPrefix, type ImageSourceSettings, type PinnedChart } from "../contract/sources";
+
 /** The operator chart, from Strimzi's OCI registry. */
 export const STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator";
 /** Strimzi 1.2.0: API kafka.strimzi.io/v1 only, supports Kafka 4.3.1 (KRaft, node pools). Pinned: operator upgrades
@@ -17,8 +19,28 @@ const OPERATOR_REPLICAS = 1;
 /** Enough for one cluster's reconciliation; the chart's 384Mi gets OOM-killed during rolling updates of large pools. */
 const OPERATOR_RESOURCES = { requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "1000m", memory: "512Mi" } };
 
-export function strimziValues(kafkaNamespace: string) {
+/** The same pin for `watchpipe:charts.strimzi` overrides (contract/sources.ts releaseChart). */
+export const STRIMZI_PINNED_CHART: PinnedChart = {
+  repo: STRIMZI_CHART.slice(0, STRIMZI_CHART.lastIndexOf("/")),
+  chart: STRIMZI_CHART.slice(STRIMZI_CHART.lastIndexOf("/") + 1),
+  version: STRIMZI_CHART_VERSION,
+};
+/** Where the chart's own images live (values.yaml defaultImageRegistry): operator, Kafka, bridge, builders. */
+export const STRIMZI_IMAGE_REGISTRY = "quay.io";
+
+/**
+ * Image values for a mirror: the chart builds every image (operator, Kafka, Connect, bridge, exporters, build
+ * tools) as `<defaultImageRegistry>/<defaultImageRepository>/<name>:<pinned tag>`, so moving the registry prefix moves
+ * all of them and keeps every tag.
+ */
+export function strimziImageValues(images: ImageSourceSettings | undefined): { defaultImageRegistry?: string } {
+  const prefix = mirrorPrefix(STRIMZI_IMAGE_REGISTRY, images);
+  return prefix ? { defaultImageRegistry: prefix } : {};
+}
+
+export function strimziValues(kafkaNamespace: string, images?: ImageSourceSettings) {
   return {
+    ...strimziImageValues(images),
     replicas: OPERATOR_REPLICAS,
     watchNamespaces: [kafkaNamespace],
     watchAnyNamespace: false,

@@ -51,6 +51,8 @@ import {
   workloadKafkaProblems,
 } from "../contract/resourceChecks";
 import { albIngressProblems, ingressWafSourceProblems, webAclProblems } from "../contract/ingestPolicies";
+import { UnknownValueError } from "@pulumi/policy";
+import { checkFailClosed } from "./unknowns";
 
 /** The subset of ResourceValidationArgs the policies read (tests build it from recorded resources). */
 export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "urn" | "name">;
@@ -268,7 +270,7 @@ export const nodesNoPublicIp: WatchpipeResourcePolicy = {
  * CrossGuard downgrade the policy to advisory (GUIDE.md, "Known traps"). The ingest checks guard their own reads; if
  * one slips through anyway, this reports it as a violation instead of letting it pass (fail closed).
  */
-function failClosed(subject: string, report: ReportViolation, check: () => string[]): void {
+function reportOrFailClosed(subject: string, report: ReportViolation, check: () => string[]): void {
   let problems: string[];
   try {
     problems = check();
@@ -284,7 +286,7 @@ export const ingestTokenValidationAndWaf: WatchpipeResourcePolicy = {
   enforcementLevel: MANDATORY,
   validateResource: (args, report) => {
     if (args.type !== "kubernetes:networking.k8s.io/v1:Ingress") return;
-    failClosed(label(args), report, () => albIngressProblems(args.type, args.props));
+    reportOrFailClosed(label(args), report, () => albIngressProblems(args.type, args.props));
   },
 };
 
@@ -294,7 +296,7 @@ export const ingestWafRules: WatchpipeResourcePolicy = {
   enforcementLevel: MANDATORY,
   validateResource: (args, report) => {
     if (args.type !== "aws:wafv2/webAcl:WebAcl") return;
-    failClosed(`WAFv2 web ACL ${args.name}`, report, () => webAclProblems(args.type, args.props));
+    reportOrFailClosed(`WAFv2 web ACL ${args.name}`, report, () => webAclProblems(args.type, args.props));
   },
 };
 
@@ -364,7 +366,40 @@ export const ingestWafFromStack: WatchpipeStackPolicy = {
   },
 };
 
-export const resourcePolicies: WatchpipeResourcePolicy[] = [
+/**
+ * A mandatory resource policy that never skips in preview: unknown inputs it reads make it fail closed
+ * (policy/unknowns.ts); unknown inputs it does not read leave its verdict as it is.
+ */
+export function failClosed(policy: WatchpipeResourcePolicy): WatchpipeResourcePolicy {
+  const inner = policy.validateResource;
+  return {
+    ...policy,
+    validateResource: (args, report) => {
+      const subject = `${args.type} ${args.name}`;
+      for (const message of checkFailClosed(policy.name, subject, args.props, (props, rep) => inner({ type: args.type, name: args.name, urn: args.urn, props }, rep))) {
+        report(message);
+      }
+    },
+  };
+}
+
+/** The same for a stack policy: an unknown it reads is a violation, never an advisory. */
+export function failClosedStack(policy: WatchpipeStackPolicy): WatchpipeStackPolicy {
+  const inner = policy.validateStack;
+  return {
+    ...policy,
+    validateStack: (args, report) => {
+      try {
+        inner(args, report);
+      } catch (e) {
+        if (!(e instanceof UnknownValueError)) throw e;
+        report(`${policy.name} read a value unknown during preview (${String((e as Error).message)}); a mandatory policy fails closed rather than skip. Keep that field known.`);
+      }
+    },
+  };
+}
+
+export const resourcePolicies: WatchpipeResourcePolicy[] = ([
   kafkaTopicDurability,
   kafkaBrokerDurability,
   kafkaListenersTlsAuth,
@@ -381,9 +416,9 @@ export const resourcePolicies: WatchpipeResourcePolicy[] = [
   nodesNoPublicIp,
   ingestTokenValidationAndWaf,
   ingestWafRules,
-];
+] satisfies WatchpipeResourcePolicy[]).map(failClosed);
 
-export const stackPolicies: WatchpipeStackPolicy[] = [nodeGroupsInPrivateSubnets, ingestWafFromStack];
+export const stackPolicies: WatchpipeStackPolicy[] = [nodeGroupsInPrivateSubnets, ingestWafFromStack].map(failClosedStack);
 
 /** Every policy of the pack, in the order the PolicyPack lists them. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [...resourcePolicies, ...stackPolicies];

@@ -29,7 +29,7 @@ import { describeWithShared } from "./withShared";
 const ROLE_ARN = "arn:aws:iam::111122223333:role/connect-build";
 const IMAGE = `111122223333.dkr.ecr.us-east-1.amazonaws.com/watchpipe-connect-prod:${connectImageTag(CONNECT_PLUGINS)}`;
 const spec = kafkaConnectSpec({
-  kafkaNamespace: "kafka", replicas: 2, image: IMAGE, buildRoleArn: ROLE_ARN, dbCaConfigMap: "yugabyte-root-ca",
+  kafkaNamespace: "kafka", replicas: 2, image: IMAGE, buildRoleArn: ROLE_ARN, dbCaSecret: "yugabyte-root-ca",
   resources: { cpu: "2", memory: "4Gi" },
 });
 const config = spec.config as Record<string, unknown>;
@@ -66,7 +66,7 @@ describe("Kafka Connect worker", () => {
 
   it("pods carry the Kafka client label, no service links, a PDB, the DB CA mount", () => {
     expect(spec.template).toMatchObject({
-      pod: { metadata: { labels: KAFKA_CLIENT_LABEL }, enableServiceLinks: false, volumes: [{ name: "yugabyte-ca", configMap: { name: "yugabyte-root-ca" } }] },
+      pod: { metadata: { labels: KAFKA_CLIENT_LABEL }, enableServiceLinks: false, volumes: [{ name: "yugabyte-ca", secret: { secretName: "yugabyte-root-ca" } }] },
       connectContainer: { volumeMounts: [{ name: "yugabyte-ca", mountPath: "/opt/kafka/yugabyte-ca", readOnly: true }] },
       podDisruptionBudget: { maxUnavailable: 1 },
     });

@@ -175,7 +175,7 @@ describe("schema Job", () => {
   const migrations = loadMigrations();
   const args = {
     namespace: "yugabyte", migrations, host: "yb-ysql.yugabyte.svc.cluster.local", database: "watchpipe", user: "yugabyte",
-    credentials: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY }, tls: { sslMode: "verify-ca" as const, caConfigMap: "yugabyte-root-ca" },
+    credentials: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY }, tls: { sslMode: "verify-ca" as const, caSecret: "yugabyte-root-ca" },
     sinkPassword: { secretName: SINK_CREDENTIALS_SECRET, passwordKey: SINK_PASSWORD_KEY },
   };
   const specs = schemaJobSpecs(args);

@@ -35,7 +35,7 @@ export interface KafkaPlatform {
 }
 
 /** The config slice the Kafka platform reads. */
-export type KafkaPlatformSettings = Pick<AppSettings, "kafka" | "capacity" | "bridge" | "ingest" | "network" | "protectData" | "region" | "project" | "stack" | "owner">;
+export type KafkaPlatformSettings = Pick<AppSettings, "kafka" | "capacity" | "bridge" | "ingest" | "network" | "protectData" | "region" | "project" | "stack" | "owner" | "charts" | "images">;
 
 export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesTarget): KafkaPlatform {
   const provider = target.provider;
@@ -43,7 +43,13 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
   const protect = config.protectData;
 
   const namespace = new k8s.core.v1.Namespace("kafka-namespace", { metadata: { name: ns } }, { provider });
-  const strimzi = new StrimziOperator("strimzi", { provider, kafkaNamespace: ns, dependsOn: [namespace] });
+  const strimzi = new StrimziOperator("strimzi", {
+    provider,
+    kafkaNamespace: ns,
+    dependsOn: [namespace],
+    ...(config.charts.strimzi ? { chart: config.charts.strimzi } : {}),
+    images: config.images,
+  });
   const operatorReady = [namespace, strimzi.release];
 
   const cluster = new KafkaCluster("kafka", {
@@ -76,6 +82,8 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
       oidcProviderArn: aws.oidcProviderArn,
       oidcProviderUrl: aws.oidcProviderUrl,
       tags: baseTags(config),
+      ...(config.charts.awsLoadBalancerController ? { chart: config.charts.awsLoadBalancerController } : {}),
+      images: config.images,
     })
     : undefined;
 
@@ -105,7 +113,7 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     dependsOn: [...afterCluster, users.users.bridge, topics.topics[RAW_HEARTBEATS_TOPIC]],
   });
 
-  new KafkaUi("kafka-ui", { provider, namespace: ns, dependsOn: [...afterCluster, users.users.kafkaUi] });
+  new KafkaUi("kafka-ui", { provider, namespace: ns, dependsOn: [...afterCluster, users.users.kafkaUi], images: config.images });
 
   new KafkaNetworkPolicies("kafka-network-policies", {
     provider,

@@ -1,6 +1,7 @@
 /** Kafka UI: a read-only browser for topics, consumer lag and brokers. ClusterIP only; see README for port-forward. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ImageSourceSettings } from "../../contract/sources";
 import { KAFKA_UI_APP, kafkaUiDeploymentSpec, kafkaUiLabels, kafkaUiServiceSpec } from "./kafkaUiSpecs";
 
 export interface KafkaUiArgs {
@@ -8,6 +9,8 @@ export interface KafkaUiArgs {
   readonly namespace: string;
   /** The Kafka CR and the kafka-ui KafkaUser (its Secret is mounted). */
   readonly dependsOn: pulumi.Resource[];
+  /** `watchpipe:images`: the registry mirror to pull from. */
+  readonly images?: ImageSourceSettings;
 }
 
 export class KafkaUi extends pulumi.ComponentResource {
@@ -17,7 +20,7 @@ export class KafkaUi extends pulumi.ComponentResource {
     super("watchpipe:kafka:KafkaUi", name, {}, opts);
     const k = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
     const metadata = { name: KAFKA_UI_APP, namespace: args.namespace, labels: kafkaUiLabels() };
-    new k8s.apps.v1.Deployment(`${name}-deployment`, { metadata, spec: kafkaUiDeploymentSpec(args.namespace) }, k);
+    new k8s.apps.v1.Deployment(`${name}-deployment`, { metadata, spec: kafkaUiDeploymentSpec(args.namespace, args.images) }, k);
     new k8s.core.v1.Service(`${name}-service`, { metadata, spec: kafkaUiServiceSpec() }, k);
     this.registerOutputs({ serviceName: this.serviceName });
   }

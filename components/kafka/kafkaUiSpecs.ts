@@ -2,6 +2,7 @@
  * Pure builders for Kafka UI (kafbat/kafka-ui): read-only mode, a read-only Kafka user, TLS + SCRAM from the Secrets
  * Strimzi generates, ClusterIP only (reach it with kubectl port-forward).
  */
+import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import { bootstrapAddress, CLUSTER_CA_SECRET, KAFKA_CLIENT_LABEL, KAFKA_CLUSTER_NAME, KAFKA_USERS } from "../../contract/clients";
 import { SASL_MECHANISM } from "../../contract/durability";
 
@@ -20,7 +21,7 @@ export function kafkaUiLabels() {
   return { app: KAFKA_UI_APP, ...KAFKA_CLIENT_LABEL };
 }
 
-export function kafkaUiDeploymentSpec(namespace: string) {
+export function kafkaUiDeploymentSpec(namespace: string, images?: ImageSourceSettings) {
   const env = [
     { name: "KAFKA_CLUSTERS_0_NAME", value: KAFKA_CLUSTER_NAME },
     { name: "KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS", value: bootstrapAddress(namespace) },
@@ -53,7 +54,7 @@ export function kafkaUiDeploymentSpec(namespace: string) {
         containers: [
           {
             name: KAFKA_UI_APP,
-            image: KAFKA_UI_IMAGE,
+            image: mirrorImage(KAFKA_UI_IMAGE, images),
             ports: [{ name: "http", containerPort: KAFKA_UI_PORT }],
             env,
             resources: KAFKA_UI_RESOURCES,

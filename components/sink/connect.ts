@@ -70,7 +70,7 @@ export class KafkaConnectCluster extends pulumi.ComponentResource {
         image: img,
         resources: args.resources,
         ...(roleArn ? { buildRoleArn: roleArn } : {}),
-        ...(db.tls.caConfigMap ? { dbCaConfigMap: db.tls.caConfigMap } : {}),
+        ...(db.tls.caSecret ? { dbCaSecret: db.tls.caSecret } : {}),
       }),
     );
     this.connect = new k8s.apiextensions.CustomResource(`${name}-connect`, {
@@ -94,7 +94,7 @@ export class KafkaConnectCluster extends pulumi.ComponentResource {
           user: db.sink.user,
           tls: {
             sslMode: db.tls.sslMode,
-            ...(db.tls.caConfigMap ? { rootCertPath: `${DB_CA_MOUNT_DIR}/${db.tls.caKey ?? "ca.crt"}` } : {}),
+            ...(db.tls.caSecret ? { rootCertPath: `${DB_CA_MOUNT_DIR}/${db.tls.caKey ?? "ca.crt"}` } : {}),
           },
         },
         password: { kind: "kubernetesSecret", namespace: ns, secret: db.sink.secretName, key: db.sink.passwordKey },

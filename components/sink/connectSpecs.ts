@@ -129,8 +129,8 @@ export interface KafkaConnectSpecArgs {
   readonly image: string;
   /** IAM role the build pod assumes through IRSA (EKS); absent on local. */
   readonly buildRoleArn?: string;
-  /** ConfigMap with the database CA (mounted at DB_CA_MOUNT_DIR); absent when the DB CA is not ours. */
-  readonly dbCaConfigMap?: string;
+  /** Secret with the database CA (mounted at DB_CA_MOUNT_DIR); absent when the DB CA is not ours. */
+  readonly dbCaSecret?: string;
   readonly plugins?: readonly ConnectPlugin[];
   readonly resources: { readonly cpu: string; readonly memory: string };
 }
@@ -179,9 +179,9 @@ export function kafkaConnectSpec(a: KafkaConnectSpecArgs): Record<string, unknow
       pod: {
         metadata: { labels: { ...KAFKA_CLIENT_LABEL } },
         enableServiceLinks: false,
-        ...(a.dbCaConfigMap ? { volumes: [{ name: "yugabyte-ca", configMap: { name: a.dbCaConfigMap } }] } : {}),
+        ...(a.dbCaSecret ? { volumes: [{ name: "yugabyte-ca", secret: { secretName: a.dbCaSecret } }] } : {}),
       },
-      ...(a.dbCaConfigMap ? { connectContainer: { volumeMounts: [{ name: "yugabyte-ca", mountPath: DB_CA_MOUNT_DIR, readOnly: true }] } } : {}),
+      ...(a.dbCaSecret ? { connectContainer: { volumeMounts: [{ name: "yugabyte-ca", mountPath: DB_CA_MOUNT_DIR, readOnly: true }] } } : {}),
       podDisruptionBudget: { maxUnavailable: 1 },
       ...(a.buildRoleArn
         ? { buildServiceAccount: { metadata: { annotations: { "eks.amazonaws.com/role-arn": a.buildRoleArn } } } }

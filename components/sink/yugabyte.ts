@@ -11,12 +11,13 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import type { AppSettings } from "../../contract/settings";
 import type { OperatorChart } from "../../operators/yugabyte";
+import type { ChartSource, ImageSourceSettings } from "../../contract/sources";
 import { DbSchemaJob } from "./dbSchemaJob";
 import type { KubernetesTarget } from "../aws/platform";
 import { HelmUniverse } from "./yugabyteHelm";
 import { OperatorUniverse } from "./yugabyteOperator";
 import {
-  CA_CONFIGMAP,
+  CA_SECRET,
   CA_KEY,
   CREDENTIALS_SECRET,
   DEFAULT_YSQL_DATABASE,
@@ -50,10 +51,10 @@ export interface YugabyteConnection {
     readonly namespaces: readonly string[];
   };
   /**
-   * verify-ca: clients check the server certificate against `caConfigMap` (key `caKey`), present in the same
+   * verify-ca: clients check the server certificate against `caSecret` (key `caKey`), present in the same
    * namespaces as the sink's Secret. require: encrypted, CA not verifiable by us (operator installer: its CA is its own).
    */
-  readonly tls: { readonly sslMode: "verify-ca" | "require"; readonly caConfigMap?: string; readonly caKey?: string };
+  readonly tls: { readonly sslMode: "verify-ca" | "require"; readonly caSecret?: string; readonly caKey?: string };
 }
 
 export interface YugabyteDatabaseArgs {
@@ -71,6 +72,10 @@ export interface YugabyteDatabaseArgs {
   readonly provider: k8s.Provider;
   /** Pulumi `protect` on the namespace, CA, passwords, releases/CR (prod). */
   readonly protect: boolean;
+  /** `watchpipe:charts.yugabyte` (installer helm). */
+  readonly chart?: ChartSource;
+  /** `watchpipe:images`: the registry mirror for the database and schema Job images. */
+  readonly images?: ImageSourceSettings;
 }
 
 /**
@@ -96,7 +101,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
   readonly connection: YugabyteConnection;
   /** Completed schema Job: depend on it before writing to the tables. */
   readonly schemaJob: DbSchemaJob;
-  /** The sink's password Secret and the CA ConfigMap copies in the Kafka namespace: Connect depends on these. */
+  /** The sink's password Secret and the CA Secret copies in the Kafka namespace: Connect depends on these. */
   readonly kafkaNamespaceObjects: pulumi.Resource[];
 
   constructor(name: string, args: YugabyteDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -142,9 +147,10 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
         allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
       }, { parent: this, protect: args.protect });
       const caMap = (suffix: string, namespaceName: string, dependsOn: pulumi.Resource[]) =>
-        new k8s.core.v1.ConfigMap(`${name}-${suffix}`, {
-          metadata: { name: CA_CONFIGMAP, namespace: namespaceName, labels: { "app.kubernetes.io/part-of": "watchpipe" } },
-          data: { [CA_KEY]: caCert.certPem },
+        new k8s.core.v1.Secret(`${name}-${suffix}`, {
+          metadata: { name: CA_SECRET, namespace: namespaceName, labels: { "app.kubernetes.io/part-of": "watchpipe" } },
+          type: "Opaque",
+          stringData: { [CA_KEY]: caCert.certPem },
         }, { ...k, dependsOn });
       caMaps = [
         caMap("root-ca", ns, [namespace]),
@@ -160,10 +166,12 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
         provider,
         protect: args.protect,
         dependsOn: [namespace, credentials],
+        ...(args.chart ? { chart: args.chart } : {}),
+        ...(args.images ? { images: args.images } : {}),
       }, { parent: this });
       universe = helm.releases;
       // Node certificates name the pods, not our service, so clients verify the CA chain but not the host name.
-      tlsSettings = { sslMode: "verify-ca", caConfigMap: CA_CONFIGMAP, caKey: CA_KEY };
+      tlsSettings = { sslMode: "verify-ca", caSecret: CA_SECRET, caKey: CA_KEY };
     } else {
       if (!args.operatorChart) {
         throw new Error("watchpipe:yugabyte.operatorChart: installer \"operator\" needs the chart location {repo, chart, version}; got nothing.");
@@ -206,8 +214,9 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       user: YSQL_ADMIN_USER,
       credentials: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
       sinkPassword: { secretName: SINK_CREDENTIALS_SECRET, passwordKey: SINK_PASSWORD_KEY },
-      tls: { sslMode: tlsSettings.sslMode, ...(tlsSettings.caConfigMap ? { caConfigMap: tlsSettings.caConfigMap } : {}) },
+      tls: { sslMode: tlsSettings.sslMode, ...(tlsSettings.caSecret ? { caSecret: tlsSettings.caSecret } : {}) },
       provider,
+      ...(args.images ? { images: args.images } : {}),
       dependsOn: [...universe, credentials, sinkCredentials, ...caMaps],
     }, { parent: this });
 
@@ -217,7 +226,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
 
 /** The component as index.ts creates it: arguments from the validated config and the Kubernetes target. */
 export function yugabyteFromConfig(
-  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData">,
+  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData" | "charts" | "images">,
   target: KubernetesTarget,
   opts: { readonly kafkaNamespaceDependsOn?: pulumi.Resource[] } = {},
 ): YugabyteDatabase {
@@ -243,5 +252,7 @@ export function yugabyteFromConfig(
     region: config.region,
     provider: target.provider,
     protect: config.protectData,
+    ...(config.charts.yugabyte ? { chart: config.charts.yugabyte } : {}),
+    images: config.images,
   });
 }

@@ -7,6 +7,7 @@
  * the script) creates a new Job that applies everything again; unchanged content keeps the completed Job as is.
  * The files are idempotent, so a re-run is harmless.
  */
+import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import { createHash } from "node:crypto";
 import {
   DEFAULT_MOUNT_DIR,
@@ -35,6 +36,8 @@ export const JOB_BACKOFF_LIMIT = 3;
 const YUGABYTE_UID = 10001;
 
 export interface SchemaJobSpecArgs {
+  /** `watchpipe:images`: the registry mirror to pull from (unset: the public registry). */
+  readonly images?: ImageSourceSettings;
   readonly namespace: string;
   readonly migrations: readonly Migration[];
   readonly host: string;
@@ -46,7 +49,7 @@ export interface SchemaJobSpecArgs {
   /** The sink role's password Secret: V003 sets the role's password from it on every run. */
   readonly sinkPassword: { readonly secretName: string; readonly passwordKey: string };
   /** verify-ca with the mounted CA (helm installer) or require (operator: its CA is not ours to mount). */
-  readonly tls: { readonly sslMode: "verify-ca" | "require"; readonly caConfigMap?: string };
+  readonly tls: { readonly sslMode: "verify-ca" | "require"; readonly caSecret?: string };
 }
 
 /** Hash over every file name and body and the script: any change yields a new Job. */
@@ -57,8 +60,8 @@ export function schemaContentHash(data: Readonly<Record<string, string>>): strin
 }
 
 export function schemaJobSpecs(a: SchemaJobSpecArgs) {
-  if (a.tls.sslMode === "verify-ca" && !a.tls.caConfigMap) {
-    throw new Error("schema Job: tls.sslMode verify-ca needs tls.caConfigMap (the root CA ConfigMap); pass it or use require.");
+  if (a.tls.sslMode === "verify-ca" && !a.tls.caSecret) {
+    throw new Error("schema Job: tls.sslMode verify-ca needs tls.caSecret (the root CA Secret); pass it or use require.");
   }
   const files = a.migrations.map((m) => m.file);
   const data: Record<string, string> = {
@@ -68,7 +71,7 @@ export function schemaJobSpecs(a: SchemaJobSpecArgs) {
   const hash = schemaContentHash(data);
   const name = `watchpipe-schema-${hash}`;
   const labels = { ...SCHEMA_JOB_LABEL, "app.kubernetes.io/part-of": "watchpipe" };
-  const caMounted = a.tls.caConfigMap !== undefined;
+  const caMounted = a.tls.caSecret !== undefined;
   const configMap = { metadata: { name, namespace: a.namespace, labels }, data };
   const job = {
     metadata: { name, namespace: a.namespace, labels },
@@ -84,7 +87,7 @@ export function schemaJobSpecs(a: SchemaJobSpecArgs) {
           securityContext: { runAsNonRoot: true, runAsUser: YUGABYTE_UID, runAsGroup: YUGABYTE_UID },
           containers: [{
             name: "apply-schema",
-            image: `${YUGABYTE_IMAGE.repository}:${YUGABYTE_IMAGE.tag}`,
+            image: mirrorImage(`${YUGABYTE_IMAGE.repository}:${YUGABYTE_IMAGE.tag}`, a.images),
             command: ["bash", `${DEFAULT_MOUNT_DIR}/${SCRIPT_FILE}`],
             env: [
               // ysqlsh lives in the image's bin directory, not on the default PATH.
@@ -109,7 +112,7 @@ export function schemaJobSpecs(a: SchemaJobSpecArgs) {
           }],
           volumes: [
             { name: "schema", configMap: { name } },
-            ...(caMounted ? [{ name: "ca", configMap: { name: a.tls.caConfigMap } }] : []),
+            ...(caMounted ? [{ name: "ca", secret: { secretName: a.tls.caSecret } }] : []),
           ],
         },
       },

@@ -3,6 +3,7 @@
  * spec, and the Kubernetes objects both installers share (YSQL service, PodDisruptionBudgets, NetworkPolicies).
  * No Pulumi resources here: tests, the policy pack and the render tool call these directly.
  */
+import { mirrorRepository, type ImageSourceSettings } from "../../contract/sources";
 
 /** Chart repository, name and version (pinned: a chart bump changes StatefulSets and must be a reviewed change). */
 export const YUGABYTE_CHART = { repo: "https://charts.yugabyte.com", chart: "yugabyte", version: "2026.1.0" } as const;
@@ -31,8 +32,12 @@ export const PASSWORD_KEY = "ysqlPassword";
  */
 export const SINK_CREDENTIALS_SECRET = "watchpipe-sink-ysql-credentials";
 export const SINK_PASSWORD_KEY = "password";
-/** ConfigMap (yugabyte and kafka namespaces) with the universe's root CA certificate: public, not a secret. */
-export const CA_CONFIGMAP = "yugabyte-root-ca";
+/**
+ * Secret (yugabyte and kafka namespaces) with the universe's root CA certificate. The certificate is public, but it is
+ * generated in the same run, so its value is unknown during preview: in a Secret it is passed by reference (clients
+ * mount it by name) and the policy pack's ConfigMap checks never meet an unknown value (issue 15).
+ */
+export const CA_SECRET = "yugabyte-root-ca";
 export const CA_KEY = "ca.crt";
 /** Our own ClusterIP service over every zone's tservers: one stable YSQL host whatever the installer names things. */
 export const YSQL_SERVICE = "yb-ysql";
@@ -132,25 +137,32 @@ function podResources(r: Resources) {
   return { requests: { cpu: r.cpu, memory: r.memory }, limits: { cpu: r.cpu, memory: r.memory } };
 }
 
-export interface HelmValuesArgs {
+/**
+ * `S` is `string` for tests and a Pulumi Input in the component: generated values (the CA, AZ names) stay leaves of
+ * a known values object, so images, replicas and TLS switches are known during preview and the policy pack's
+ * mandatory checks see them (a values object that is one Output is wholly unknown until the CA exists).
+ */
+export interface HelmValuesArgs<S = string> {
   readonly sizing: UniverseSizing;
   readonly plan: ReleasePlan;
   readonly namespace: string;
   /** `masterAddresses(...)` over all releases; multi-zone only. */
   readonly masterAddresses?: string;
   /** Multi-zone only. */
-  readonly placement?: { readonly cloud: string; readonly region: string; readonly zone: string };
+  readonly placement?: { readonly cloud: string; readonly region: string; readonly zone: S };
   /** Base64 of the PEM root CA certificate and of its PKCS#1 key (the chart signs every node cert with it). */
-  readonly rootCA: { readonly certB64: string; readonly keyB64: string };
+  readonly rootCA: { readonly certB64: S; readonly keyB64: S };
   /** The first release sets the password and creates the database (its post-install hook); others only enforce auth. */
   readonly setCredentials: boolean;
+  /** `watchpipe:images`: the registry mirror to pull from (unset: the public registry). */
+  readonly images?: ImageSourceSettings;
 }
 
 /**
  * Values for one release of the `yugabyte` chart. Every path exists in the chart's values.yaml (tested), except
  * keys inside gflags maps, which the chart passes through verbatim as server flags.
  */
-export function helmValues(a: HelmValuesArgs): Record<string, unknown> {
+export function helmValues<S = string>(a: HelmValuesArgs<S>): Record<string, unknown> {
   const multi = a.sizing.topology === "multi-zone";
   if (multi && (a.masterAddresses === undefined || a.placement === undefined)) {
     fail("multi-zone release values", "given masterAddresses and placement", { masterAddresses: a.masterAddresses, placement: a.placement }, "pass both");
@@ -161,7 +173,7 @@ export function helmValues(a: HelmValuesArgs): Record<string, unknown> {
     ? { placement_cloud: a.placement.cloud, placement_region: a.placement.region, placement_zone: a.placement.zone }
     : {};
   return {
-    Image: { repository: YUGABYTE_IMAGE.repository, tag: YUGABYTE_IMAGE.tag },
+    Image: { repository: mirrorRepository(YUGABYTE_IMAGE.repository, a.images), tag: YUGABYTE_IMAGE.tag },
     // New naming style: object names carry the release name, so several releases share one namespace.
     oldNamingStyle: false,
     replicas: { master: a.plan.masters, tserver: a.plan.tservers, totalMasters: a.sizing.replicationFactor },

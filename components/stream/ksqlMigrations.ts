@@ -4,6 +4,7 @@
  * metadata once and runs `apply --all` with the stack's `--define` values. Both names carry a hash of that content,
  * so adding a migration (or changing a define) makes Pulumi create a new Job; `pulumi up` waits for it to succeed.
  */
+import type { ImageSourceSettings } from "../../contract/sources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { migrationDefines, migrationFiles } from "../../ksql/migrations";
@@ -19,6 +20,8 @@ import {
 import { workloadLabels } from "./streamingSpecs";
 
 export interface KsqlMigrationsArgs {
+  /** `watchpipe:images`: the registry mirror to pull from (unset: the public registry). */
+  readonly images?: ImageSourceSettings;
   readonly namespace: string;
   readonly ksqldbUrl: string;
   readonly sessionization: SessionizationParams;
@@ -57,7 +60,7 @@ export class KsqlMigrations extends pulumi.ComponentResource {
     const timeout = `${Math.ceil(MIGRATIONS_DEADLINE_SEC / 60) + 1}m`;
     this.job = new k8s.batch.v1.Job(
       `${name}-job`,
-      { metadata: { ...metadata, annotations: { "pulumi.com/replaceUnready": "true" } }, spec: migrationsJobSpec(specArgs, this.jobName) },
+      { metadata: { ...metadata, annotations: { "pulumi.com/replaceUnready": "true" } }, spec: migrationsJobSpec({ ...specArgs, ...(args.images ? { images: args.images } : {}) }, this.jobName) },
       { ...k, dependsOn: [...args.dependsOn, configMap], customTimeouts: { create: timeout, update: timeout } },
     );
     this.registerOutputs({ jobName: this.jobName });

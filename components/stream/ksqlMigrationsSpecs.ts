@@ -3,6 +3,7 @@
  * wait and apply scripts, the ConfigMap data and the Job spec. The content hash in the names makes Pulumi create a
  * new Job whenever a migration file, a `--define` value or the scripts change; re-running applies nothing new.
  */
+import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import type { types } from "@pulumi/kubernetes";
 import { createHash } from "node:crypto";
 import { KSQL_MIGRATIONS_STREAM, KSQL_MIGRATIONS_TABLE } from "../../contract/clients";
@@ -47,6 +48,8 @@ export interface MigrationFileContent {
 }
 
 export interface KsqlMigrationsSpecArgs {
+  /** `watchpipe:images`: the registry mirror to pull from (unset: the public registry). */
+  readonly images?: ImageSourceSettings;
   readonly ksqldbUrl: string;
   readonly files: readonly MigrationFileContent[];
   /** `--define name=value` variables for `apply` (ksql/migrations.ts migrationDefines). */
@@ -193,7 +196,7 @@ export function migrationsJobSpec(args: KsqlMigrationsSpecArgs, configMapName: s
         initContainers: [
           {
             name: "wait-for-ksqldb",
-            image: CURL_IMAGE,
+            image: mirrorImage(CURL_IMAGE, args.images),
             command: ["/bin/sh", `${MIGRATIONS_MOUNT_DIR}/${WAIT_SCRIPT}`],
             env: [
               { name: "KSQLDB_URL", value: args.ksqldbUrl },
@@ -208,7 +211,7 @@ export function migrationsJobSpec(args: KsqlMigrationsSpecArgs, configMapName: s
         containers: [
           {
             name: KSQL_MIGRATIONS_APP,
-            image: KSQLDB_IMAGE,
+            image: mirrorImage(KSQLDB_IMAGE, args.images),
             command: ["/bin/bash", `${MIGRATIONS_MOUNT_DIR}/${APPLY_SCRIPT}`],
             env: [{ name: "KSQL_HEAP_OPTS", value: MIGRATIONS_HEAP_OPTS }],
             resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { memory: "512Mi" } },

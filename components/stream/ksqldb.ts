@@ -3,6 +3,7 @@
  * every internal topic RF 3 / min ISR 2, TLS + SCRAM-SHA-512 as the `ksqldb` KafkaUser; a pre-created processing-log
  * KafkaTopic; headless + ClusterIP Services, PDB and an ingress NetworkPolicy. Specs: components/stream/ksqldbSpecs.ts.
  */
+import type { ImageSourceSettings } from "../../contract/sources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSettings } from "../../contract/settings";
@@ -36,6 +37,8 @@ export const KSQLDB_READY_TIMEOUT = "30m";
 export const PROCESSING_LOG_RETENTION_MS = 7 * 24 * 3_600_000;
 
 export interface KsqldbArgs {
+  /** `watchpipe:images`: the registry mirror to pull from (unset: the public registry). */
+  readonly images?: ImageSourceSettings;
   readonly namespace: string;
   readonly replicas: number;
   readonly storageGiB: number;
@@ -85,6 +88,7 @@ export class Ksqldb extends pulumi.ComponentResource {
         metadata: metadata(KSQLDB_APP),
         spec: ksqldbStatefulSetSpec({
           namespace: ns,
+          ...(args.images ? { images: args.images } : {}),
           replicas: args.replicas,
           storageGiB: args.storageGiB,
           storageClassName: args.storageClassName,
@@ -125,7 +129,7 @@ export interface StreamProcessing {
  * The migrations Job runs on every `pulumi up` whose SQL, defines or scripts changed, after ksqlDB is up.
  */
 /** The config slice stream processing reads. */
-export type StreamProcessingSettings = Pick<AppSettings, "schemaRegistry" | "ksqldb" | "capacity" | "sessionization" | "protectData">;
+export type StreamProcessingSettings = Pick<AppSettings, "schemaRegistry" | "ksqldb" | "capacity" | "sessionization" | "protectData" | "images">;
 
 export function streamProcessingFromConfig(config: StreamProcessingSettings, target: KubernetesTarget, kafka: KafkaPlatform): StreamProcessing {
   const provider = target.provider;
@@ -139,6 +143,7 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
     provider,
     protect: config.protectData,
     dependsOn: afterKafka,
+    images: config.images,
   });
   const ksqldb = new Ksqldb("ksqldb", {
     namespace,
@@ -151,6 +156,7 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
     provider,
     protect: config.protectData,
     dependsOn: [...afterKafka, schemaRegistry.deployment],
+    images: config.images,
   });
   const migrations = new KsqlMigrations("ksql-migrations", {
     namespace,
@@ -159,6 +165,7 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
     heartbeatPartitions,
     provider,
     dependsOn: [...afterKafka, schemaRegistry.deployment, ksqldb.statefulSet],
+    images: config.images,
   });
   const ticker = new SessionTicker("session-ticker", {
     namespace,
@@ -167,6 +174,7 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
     tickIntervalSec: config.sessionization.tickIntervalSec,
     provider,
     dependsOn: [kafka.bridge, migrations.job],
+    images: config.images,
   });
   return { schemaRegistry, ksqldb, migrations, ticker, ready: [schemaRegistry.deployment, migrations.job] };
 }

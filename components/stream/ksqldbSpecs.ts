@@ -2,6 +2,7 @@
  * Pure builders for the ksqlDB servers: their properties (as cp-image env vars), the StatefulSet, the Services, PDB
  * and NetworkPolicy specs. `components/stream/ksqldb.ts` wraps them in resources.
  */
+import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import type { types } from "@pulumi/kubernetes";
 import { COLLECT_SET_LIMIT, WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS } from "../../contract/sessionization";
 import { bootstrapAddress, KAFKA_USERS, KSQL_SERVICE_ID } from "../../contract/clients";
@@ -57,6 +58,8 @@ export const KSQLDB_HEAP_PERCENT = 40;
 export const KSQLDB_TERMINATION_GRACE_SEC = 60;
 
 export interface KsqldbSpecArgs {
+  /** `watchpipe:images`: the registry mirror to pull from (unset: the public registry). */
+  readonly images?: ImageSourceSettings;
   readonly namespace: string;
   readonly replicas: number;
   readonly storageGiB: number;
@@ -170,7 +173,7 @@ export function ksqldbStatefulSetSpec(args: KsqldbSpecArgs): types.input.apps.v1
         containers: [
           {
             name: KSQLDB_APP,
-            image: KSQLDB_IMAGE,
+            image: mirrorImage(KSQLDB_IMAGE, args.images),
             ports: [{ name: "http", containerPort: KSQLDB_PORT, protocol: "TCP" }],
             env: ksqldbEnv(args),
             resources: { requests: { cpu: args.resources.cpu, memory: args.resources.memory }, limits: { memory: args.resources.memory } },

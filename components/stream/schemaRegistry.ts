@@ -3,6 +3,7 @@
  * Deployment talking TLS + SCRAM-SHA-512 to the brokers as the `schema-registry` KafkaUser, a ClusterIP Service,
  * a PodDisruptionBudget and an ingress NetworkPolicy. Specs come from components/stream/schemaRegistrySpecs.ts.
  */
+import type { ImageSourceSettings } from "../../contract/sources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { kafkaTopicManifest } from "../kafka/kafkaTopicSpecs";
@@ -20,6 +21,8 @@ import { SCHEMAS_TOPIC } from "../../contract/topics";
 export const SCHEMAS_TOPIC_PARTITIONS = 1;
 
 export interface SchemaRegistryArgs {
+  /** `watchpipe:images`: the registry mirror to pull from (unset: the public registry). */
+  readonly images?: ImageSourceSettings;
   /** The Kafka namespace: the KafkaUser Secret and the cluster CA Secret are there. */
   readonly namespace: string;
   readonly replicas: number;
@@ -59,7 +62,7 @@ export class SchemaRegistry extends pulumi.ComponentResource {
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
-      { metadata: metadata(), spec: schemaRegistryDeploymentSpec({ namespace: ns, replicas: args.replicas }) },
+      { metadata: metadata(), spec: schemaRegistryDeploymentSpec({ namespace: ns, replicas: args.replicas, ...(args.images ? { images: args.images } : {}) }) },
       { ...k, dependsOn: [...args.dependsOn, this.schemasTopic] },
     );
 

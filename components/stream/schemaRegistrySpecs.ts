@@ -2,6 +2,7 @@
  * Pure builders for Schema Registry: its properties (as cp-image env vars), the Deployment, Service, PDB and
  * NetworkPolicy specs. `components/stream/schemaRegistry.ts` wraps them in resources.
  */
+import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import type { types } from "@pulumi/kubernetes";
 import { bootstrapAddress, KAFKA_USERS, SCHEMA_REGISTRY_GROUP_ID } from "../../contract/clients";
 import { CONSUMER_ISOLATION_LEVEL, MIN_INSYNC_REPLICAS, PRODUCER_DURABILITY_CONFIG, REPLICATION_FACTOR } from "../../contract/durability";
@@ -52,6 +53,8 @@ export const SCHEMA_REGISTRY_RESOURCES = {
 export const SCHEMA_REGISTRY_HEAP_PERCENT = 50;
 
 export interface SchemaRegistrySpecArgs {
+  /** `watchpipe:images`: the registry mirror to pull from (unset: the public registry). */
+  readonly images?: ImageSourceSettings;
   readonly namespace: string;
   readonly replicas: number;
 }
@@ -113,7 +116,7 @@ export function schemaRegistryDeploymentSpec(args: SchemaRegistrySpecArgs): type
         containers: [
           {
             name: SCHEMA_REGISTRY_APP,
-            image: SCHEMA_REGISTRY_IMAGE,
+            image: mirrorImage(SCHEMA_REGISTRY_IMAGE, args.images),
             ports: [{ name: "http", containerPort: SCHEMA_REGISTRY_PORT, protocol: "TCP" }],
             env: schemaRegistryEnv(args.namespace),
             resources: SCHEMA_REGISTRY_RESOURCES,

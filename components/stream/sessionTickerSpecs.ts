@@ -5,6 +5,7 @@
  * tick interval (through the Kafka Bridge), each with a video id that ksql/ticks.ts chose so its session key lands
  * on that partition. The SQL validates ticks like any heartbeat, and they contribute no points to any segment.
  */
+import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import type { types } from "@pulumi/kubernetes";
 import { tickKeysForPartitions } from "../../ksql/ticks";
 import { RAW_HEARTBEATS_TOPIC, type Heartbeat } from "../../contract/topics";
@@ -33,6 +34,8 @@ export interface SessionTickerSpecArgs {
   /** Partitions of the `heartbeats` topic (the one the session query reads). */
   readonly heartbeatPartitions: number;
   readonly tickIntervalSec: number;
+  /** `watchpipe:images`: the registry mirror to pull from (unset: the public registry). */
+  readonly images?: ImageSourceSettings;
 }
 
 /**
@@ -152,7 +155,7 @@ export function sessionTickerDeploymentSpec(args: SessionTickerSpecArgs, configM
         containers: [
           {
             name: SESSION_TICKER_APP,
-            image: CURL_IMAGE,
+            image: mirrorImage(CURL_IMAGE, args.images),
             command: ["/bin/sh", `${TICKER_MOUNT_DIR}/${TICKER_SCRIPT}`],
             env: Object.keys(env).sort().map((name) => ({ name, value: env[name] })),
             resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "32Mi" } },
