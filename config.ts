@@ -77,6 +77,27 @@ export const DEFAULT_YUGABYTE_TSERVERS = 3;
 /** A Connect worker runs a few sink tasks; the JDBC driver and batches need little heap (half of this). */
 export const DEFAULT_CONNECT_RESOURCES = { cpu: "2", memory: "4Gi" } as const;
 
+/** Monitoring lives apart from the workloads it watches, so a namespace-wide change there cannot blind it. */
+export const DEFAULT_MONITORING_NAMESPACE = "monitoring";
+/** Two weeks of metrics covers an incident review after a long weekend; older trends belong in long-term storage. */
+export const DEFAULT_METRICS_RETENTION_DAYS = 15;
+/** ~1.5 M active series at ~2 bytes/sample, 30 s scrapes, 15 days ≈ 100 GiB with headroom for compaction. */
+export const DEFAULT_METRICS_STORAGE_GIB = 150;
+/** Alertmanager keeps silences and notification state only. */
+export const DEFAULT_ALERTMANAGER_STORAGE_GIB = 5;
+/** Grafana's SQLite (users, annotations); dashboards come from ConfigMaps. */
+export const DEFAULT_GRAFANA_STORAGE_GIB = 5;
+/** The label this program's PodMonitors/ServiceMonitors/PrometheusRules carry and the Prometheus selects on. */
+export const DEFAULT_MONITORING_SELECTOR_LABELS = { "watchpipe.io/monitoring": "watchpipe" } as const;
+/** Where the alerts' runbook links point: this repository's docs/runbooks/ as the code host renders it. */
+export const DEFAULT_RUNBOOK_BASE_URL = "https://github.com/watchpipe/watchpipe/blob/main/docs/runbooks";
+/** 02:30 UTC: after the evening peak of a video platform in the Americas, before Europe's morning. */
+export const DEFAULT_BACKUP_SCHEDULE = "30 2 * * *";
+/** Thirty daily dumps: a month to notice silent corruption or a bad delete. */
+export const DEFAULT_BACKUP_RETENTION_DAYS = 30;
+/** A deleted or overwritten dump stays recoverable a week (versioned bucket). */
+export const DEFAULT_BACKUP_NONCURRENT_RETENTION_DAYS = 7;
+
 const KUBERNETES_VERSION = /^1\.(2[89]|3[0-9])$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/;
@@ -206,6 +227,30 @@ const yugabyteSchema = z.strictObject({
   tservers: positiveInt.default(DEFAULT_YUGABYTE_TSERVERS),
 });
 
+const monitoringSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  mode: z.enum(["stack", "existing"]).default("stack"),
+  namespace: z.string().min(1).default(DEFAULT_MONITORING_NAMESPACE),
+  retentionDays: positiveInt.default(DEFAULT_METRICS_RETENTION_DAYS),
+  storageGiB: positiveInt.default(DEFAULT_METRICS_STORAGE_GIB),
+  alertmanagerStorageGiB: positiveInt.default(DEFAULT_ALERTMANAGER_STORAGE_GIB),
+  grafanaStorageGiB: positiveInt.default(DEFAULT_GRAFANA_STORAGE_GIB),
+  selectorLabels: z
+    .record(z.string().min(1), z.string().min(1))
+    .refine((m) => Object.keys(m).length > 0, { message: "expected at least one label, e.g. {\"watchpipe.io/monitoring\": \"watchpipe\"}" })
+    .default({ ...DEFAULT_MONITORING_SELECTOR_LABELS }),
+  runbookBaseUrl: z.string().regex(/^https?:\/\/\S+[^/]$/, "expected an http(s) URL without a trailing slash").default(DEFAULT_RUNBOOK_BASE_URL),
+});
+
+const CRON = /^(\S+\s+){4}\S+$/;
+
+const backupSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  schedule: z.string().regex(CRON, "expected a five-field cron schedule like \"30 2 * * *\"").default(DEFAULT_BACKUP_SCHEDULE),
+  retentionDays: positiveInt.default(DEFAULT_BACKUP_RETENTION_DAYS),
+  noncurrentRetentionDays: positiveInt.default(DEFAULT_BACKUP_NONCURRENT_RETENTION_DAYS),
+});
+
 const rootSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   owner: z.string().min(1, "name the owning team, e.g. platform-team"),
@@ -221,6 +266,8 @@ const rootSchema = z.strictObject({
   ksqldb: ksqldbSchema.prefault({}),
   connect: connectSchema.prefault({}),
   yugabyte: yugabyteSchema.prefault({}),
+  monitoring: monitoringSchema.prefault({}),
+  backup: backupSchema.prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof rootSchema>;
@@ -338,6 +385,28 @@ export function crossFieldProblems(cfg: Omit<AppConfig, "stack" | "project" | "r
   }
   if (cfg.sessionization.seekToleranceSec >= cfg.sessionization.sessionGapSec) {
     problems.push(`${ns}:sessionization.seekToleranceSec: must be smaller than sessionGapSec (${cfg.sessionization.sessionGapSec}); got ${cfg.sessionization.seekToleranceSec}.`);
+  }
+  problems.push(...operationsProblems(cfg));
+  return problems;
+}
+
+/** Rules for the monitoring and backup sections (kept apart so the list above stays readable). */
+function operationsProblems(cfg: Omit<AppConfig, "stack" | "project" | "region">): string[] {
+  const problems: string[] = [];
+  const ns = CONFIG_NAMESPACE;
+  // Prod off EKS is refused above already; these two rules apply to the prod that can exist.
+  if (cfg.environment === "prod" && cfg.cluster.mode === "eks" && !cfg.monitoring.enabled) {
+    problems.push(`${ns}:monitoring.enabled: prod must be monitored (alerts on FAILED sink tasks, lost brokers, full disks); got false. Set it to true.`);
+  }
+  // (prod off EKS is one mistake, reported once above)
+  if (cfg.backup.enabled && cfg.cluster.mode !== "eks" && cfg.environment !== "prod") {
+    problems.push(`${ns}:backup.enabled: backups go to S3 through IRSA and need cluster.mode "eks"; got cluster.mode ${show(cfg.cluster.mode)}. Set backup.enabled to false.`);
+  }
+  if (cfg.environment === "prod" && cfg.cluster.mode === "eks" && !cfg.backup.enabled) {
+    problems.push(`${ns}:backup.enabled: prod keeps the only copy of the watch segments and must back it up; got false. Set it to true.`);
+  }
+  if (cfg.backup.noncurrentRetentionDays > cfg.backup.retentionDays) {
+    problems.push(`${ns}:backup.noncurrentRetentionDays: must not exceed backup.retentionDays (${cfg.backup.retentionDays}); got ${cfg.backup.noncurrentRetentionDays}.`);
   }
   return problems;
 }

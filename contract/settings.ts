@@ -121,6 +121,38 @@ export interface YugabyteSettings {
   readonly topology: "multi-zone" | "single";
 }
 
+/**
+ * Metrics, alerts and dashboards (`watchpipe:monitoring`). `stack` installs the pinned kube-prometheus-stack chart in
+ * `namespace`; `existing` installs nothing and only adds this pipeline's monitors, rules and dashboards for a
+ * Prometheus Operator already running there, which must select objects labelled `selectorLabels`.
+ */
+export interface MonitoringSettings {
+  readonly enabled: boolean;
+  readonly mode: "stack" | "existing";
+  readonly namespace: string;
+  /** Prometheus TSDB retention in days, and the size cap (GiB) it enforces before the volume fills. */
+  readonly retentionDays: number;
+  readonly storageGiB: number;
+  readonly alertmanagerStorageGiB: number;
+  readonly grafanaStorageGiB: number;
+  readonly selectorLabels: Readonly<Record<string, string>>;
+  /** Where docs/runbooks/ is browsable; every alert links `<runbookBaseUrl>/<file>.md#<anchor>`. */
+  readonly runbookBaseUrl: string;
+}
+
+/**
+ * Scheduled YugabyteDB backups (`watchpipe:backup`, EKS only): a logical dump of the pipeline database to an
+ * encrypted, versioned S3 bucket written through IRSA. Objects expire after `retentionDays`; overwritten or deleted
+ * versions after `noncurrentRetentionDays`.
+ */
+export interface BackupSettings {
+  readonly enabled: boolean;
+  /** Cron schedule (UTC) of the backup CronJob. */
+  readonly schedule: string;
+  readonly retentionDays: number;
+  readonly noncurrentRetentionDays: number;
+}
+
 /** The whole validated configuration. */
 export interface AppSettings extends StackSettings {
   readonly network: NetworkSettings;
@@ -133,4 +165,6 @@ export interface AppSettings extends StackSettings {
   readonly ksqldb: KsqldbSettings;
   readonly connect: ConnectSettings;
   readonly yugabyte: YugabyteSettings;
+  readonly monitoring: MonitoringSettings;
+  readonly backup: BackupSettings;
 }
