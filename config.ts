@@ -91,13 +91,6 @@ export const DEFAULT_GRAFANA_STORAGE_GIB = 5;
 export const DEFAULT_MONITORING_SELECTOR_LABELS = { "watchpipe.io/monitoring": "watchpipe" } as const;
 /** Where the alerts' runbook links point: this repository's docs/runbooks/ as the code host renders it. */
 export const DEFAULT_RUNBOOK_BASE_URL = "https://github.com/watchpipe/watchpipe/blob/main/docs/runbooks";
-/** 02:30 UTC: after the evening peak of a video platform in the Americas, before Europe's morning. */
-export const DEFAULT_BACKUP_SCHEDULE = "30 2 * * *";
-/** Thirty daily dumps: a month to notice silent corruption or a bad delete. */
-export const DEFAULT_BACKUP_RETENTION_DAYS = 30;
-/** A deleted or overwritten dump stays recoverable a week (versioned bucket). */
-export const DEFAULT_BACKUP_NONCURRENT_RETENTION_DAYS = 7;
-
 const KUBERNETES_VERSION = /^1\.(2[89]|3[0-9])$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/;
@@ -242,15 +235,6 @@ const monitoringSchema = z.strictObject({
   runbookBaseUrl: z.string().regex(/^https?:\/\/\S+[^/]$/, "expected an http(s) URL without a trailing slash").default(DEFAULT_RUNBOOK_BASE_URL),
 });
 
-const CRON = /^(\S+\s+){4}\S+$/;
-
-const backupSchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  schedule: z.string().regex(CRON, "expected a five-field cron schedule like \"30 2 * * *\"").default(DEFAULT_BACKUP_SCHEDULE),
-  retentionDays: positiveInt.default(DEFAULT_BACKUP_RETENTION_DAYS),
-  noncurrentRetentionDays: positiveInt.default(DEFAULT_BACKUP_NONCURRENT_RETENTION_DAYS),
-});
-
 const rootSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   owner: z.string().min(1, "name the owning team, e.g. platform-team"),
@@ -267,7 +251,6 @@ const rootSchema = z.strictObject({
   connect: connectSchema.prefault({}),
   yugabyte: yugabyteSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
-  backup: backupSchema.prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof rootSchema>;
@@ -390,23 +373,13 @@ export function crossFieldProblems(cfg: Omit<AppConfig, "stack" | "project" | "r
   return problems;
 }
 
-/** Rules for the monitoring and backup sections (kept apart so the list above stays readable). */
+/** Rules for the monitoring section (kept apart so the list above stays readable). */
 function operationsProblems(cfg: Omit<AppConfig, "stack" | "project" | "region">): string[] {
   const problems: string[] = [];
   const ns = CONFIG_NAMESPACE;
   // Prod off EKS is refused above already; these two rules apply to the prod that can exist.
   if (cfg.environment === "prod" && cfg.cluster.mode === "eks" && !cfg.monitoring.enabled) {
     problems.push(`${ns}:monitoring.enabled: prod must be monitored (alerts on FAILED sink tasks, lost brokers, full disks); got false. Set it to true.`);
-  }
-  // (prod off EKS is one mistake, reported once above)
-  if (cfg.backup.enabled && cfg.cluster.mode !== "eks" && cfg.environment !== "prod") {
-    problems.push(`${ns}:backup.enabled: backups go to S3 through IRSA and need cluster.mode "eks"; got cluster.mode ${show(cfg.cluster.mode)}. Set backup.enabled to false.`);
-  }
-  if (cfg.environment === "prod" && cfg.cluster.mode === "eks" && !cfg.backup.enabled) {
-    problems.push(`${ns}:backup.enabled: prod keeps the only copy of the watch segments and must back it up; got false. Set it to true.`);
-  }
-  if (cfg.backup.noncurrentRetentionDays > cfg.backup.retentionDays) {
-    problems.push(`${ns}:backup.noncurrentRetentionDays: must not exceed backup.retentionDays (${cfg.backup.retentionDays}); got ${cfg.backup.noncurrentRetentionDays}.`);
   }
   return problems;
 }

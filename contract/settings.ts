@@ -140,19 +140,6 @@ export interface MonitoringSettings {
   readonly runbookBaseUrl: string;
 }
 
-/**
- * Scheduled YugabyteDB backups (`watchpipe:backup`, EKS only): a logical dump of the pipeline database to an
- * encrypted, versioned S3 bucket written through IRSA. Objects expire after `retentionDays`; overwritten or deleted
- * versions after `noncurrentRetentionDays`.
- */
-export interface BackupSettings {
-  readonly enabled: boolean;
-  /** Cron schedule (UTC) of the backup CronJob. */
-  readonly schedule: string;
-  readonly retentionDays: number;
-  readonly noncurrentRetentionDays: number;
-}
-
 /** The whole validated configuration. */
 export interface AppSettings extends StackSettings {
   readonly network: NetworkSettings;
@@ -166,5 +153,4 @@ export interface AppSettings extends StackSettings {
   readonly connect: ConnectSettings;
   readonly yugabyte: YugabyteSettings;
   readonly monitoring: MonitoringSettings;
-  readonly backup: BackupSettings;
 }

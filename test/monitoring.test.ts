@@ -97,15 +97,14 @@ describe("dashboards", () => {
   });
 });
 
-describe("monitoring and backup config", () => {
+describe("monitoring config", () => {
   const base = { owner: "t", cluster: { mode: "existing" as const }, connect: { imageRegistry: "localhost:5001/w" } };
-  it("defaults off; prod refuses monitoring or backups off; backups need EKS", () => {
+  it("defaults off, validates the runbook URL, and prod refuses monitoring off", () => {
     const cfg = parseConfig(base, "local");
     expect(cfg.monitoring).toMatchObject({ enabled: false, mode: "stack", namespace: "monitoring", retentionDays: 15 });
-    expect(cfg.backup.enabled).toBe(false);
-    expect(() => parseConfig({ ...base, backup: { enabled: true } }, "local")).toThrow(/backup.enabled: backups go to S3 through IRSA and need cluster.mode "eks"/);
     expect(() => parseConfig({ ...base, monitoring: { runbookBaseUrl: "https://x/docs/" } }, "local")).toThrow(/monitoring.runbookBaseUrl/);
-    expect(() => parseConfig({ ...base, backup: { schedule: "daily" } }, "local")).toThrow(/backup.schedule: expected a five-field cron/);
+    const prod = { ...base, cluster: { mode: "eks", adminRoleArn: "arn:aws:iam::111122223333:role/a", publicAccessCidrs: ["203.0.113.0/24"] }, yugabyte: { topology: "multi-zone" } };
+    expect(() => parseConfig(prod, "prod")).toThrow(/monitoring.enabled: prod must be monitored/);
   });
 });
 

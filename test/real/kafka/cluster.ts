@@ -50,6 +50,8 @@ export interface ClusterOptions {
   readonly readyTimeoutMs?: number;
   /** Extra/overriding server.properties entries (e.g. for a benchmark). */
   readonly extraConfig?: Readonly<Record<string, string | number | boolean>>;
+  /** Extra JVM options per node id (e.g. a -javaagent with a per-node port). */
+  readonly jvmArgsFor?: (nodeId: number) => readonly string[];
 }
 
 export interface NodeInfo extends NodeAddress {
@@ -107,7 +109,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
     mkdirSync(nodeDir, { recursive: true });
     const propsFile = path.join(nodeDir, "server.properties");
     writeFileSync(propsFile, renderProperties({ ...brokerProperties(n, nodes, path.join(nodeDir, "data")), ...options.extraConfig }));
-    return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig };
+    return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig, extraJvmArgs: options.jvmArgsFor?.(n.id) ?? [] };
   });
 
   const jvms: (Jvm | null)[] = nodes.map(() => null);

@@ -39,6 +39,8 @@ export interface ConnectWorkerOptions {
   readonly readyTimeoutMs?: number;
   /** Extra/overriding worker properties (converters, client overrides, ...). */
   readonly extraConfig?: Readonly<Record<string, string | number | boolean>>;
+  /** Extra JVM options (e.g. the JMX exporter -javaagent). */
+  readonly extraJvmArgs?: readonly string[];
 }
 
 export type ConnectState = "RUNNING" | "PAUSED" | "FAILED" | "UNASSIGNED" | "RESTARTING" | "STOPPED";
@@ -159,6 +161,7 @@ export async function startConnectWorker(options: ConnectWorkerOptions): Promise
     heapMb: options.heapMb ?? DEFAULT_CONNECT_HEAP_MB,
     logFile,
     log4jConfig,
+    extraJvmArgs: options.extraJvmArgs ?? [],
   });
   let stopped = false;
   const stop = async (): Promise<void> => {
