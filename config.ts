@@ -27,7 +27,7 @@ import {
   WAF_MIN_RATE_LIMIT,
   WAF_RATE_WINDOWS_SEC,
 } from "./contract/ingest";
-import { CHART_KEYS, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
+import { CHART_KEYS, mirrorsImages, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
 import {
   DEFAULT_GRACE_PERIOD_SEC,
   DEFAULT_SEEK_TOLERANCE_SEC,
@@ -107,6 +107,20 @@ export const DEFAULT_YUGABYTE_TSERVERS = 3;
 /** A Connect worker runs a few sink tasks; the JDBC driver and batches need little heap (half of this). */
 export const DEFAULT_CONNECT_RESOURCES = { cpu: "2", memory: "4Gi" } as const;
 
+/** Monitoring lives apart from the workloads it watches, so a namespace-wide change there cannot blind it. */
+export const DEFAULT_MONITORING_NAMESPACE = "monitoring";
+/** Two weeks of metrics covers an incident review after a long weekend; older trends belong in long-term storage. */
+export const DEFAULT_METRICS_RETENTION_DAYS = 15;
+/** ~1.5 M active series at ~2 bytes/sample, 30 s scrapes, 15 days ≈ 100 GiB with headroom for compaction. */
+export const DEFAULT_METRICS_STORAGE_GIB = 150;
+/** Alertmanager keeps silences and notification state only. */
+export const DEFAULT_ALERTMANAGER_STORAGE_GIB = 5;
+/** Grafana's SQLite (users, annotations); dashboards come from ConfigMaps. */
+export const DEFAULT_GRAFANA_STORAGE_GIB = 5;
+/** The label this program's PodMonitors/ServiceMonitors/PrometheusRules carry and the Prometheus selects on. */
+export const DEFAULT_MONITORING_SELECTOR_LABELS = { "watchpipe.io/monitoring": "watchpipe" } as const;
+/** Where the alerts' runbook links point: this repository's docs/runbooks/ as the code host renders it. */
+export const DEFAULT_RUNBOOK_BASE_URL = "https://github.com/watchpipe/watchpipe/blob/main/docs/runbooks";
 const KUBERNETES_VERSION = /^1\.(2[89]|3[0-9])$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/;
@@ -313,6 +327,23 @@ const imagesSchema = z.strictObject({
   registries: z.partialRecord(z.enum(PUBLIC_REGISTRIES, { error: `expected one of the registries the program pulls from: ${PUBLIC_REGISTRIES.join(", ")}` }), registryPrefix).optional(),
 });
 
+// ---- monitoring (issue 14) -----------------------------------------------------------------------------------------
+
+const monitoringSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  mode: z.enum(["stack", "existing"]).default("stack"),
+  namespace: z.string().min(1).default(DEFAULT_MONITORING_NAMESPACE),
+  retentionDays: positiveInt.default(DEFAULT_METRICS_RETENTION_DAYS),
+  storageGiB: positiveInt.default(DEFAULT_METRICS_STORAGE_GIB),
+  alertmanagerStorageGiB: positiveInt.default(DEFAULT_ALERTMANAGER_STORAGE_GIB),
+  grafanaStorageGiB: positiveInt.default(DEFAULT_GRAFANA_STORAGE_GIB),
+  selectorLabels: z
+    .record(z.string().min(1), z.string().min(1))
+    .refine((m) => Object.keys(m).length > 0, { message: "expected at least one label, e.g. {\"watchpipe.io/monitoring\": \"watchpipe\"}" })
+    .default({ ...DEFAULT_MONITORING_SELECTOR_LABELS }),
+  runbookBaseUrl: z.string().regex(/^https?:\/\/\S+[^/]$/, "expected an http(s) URL without a trailing slash").default(DEFAULT_RUNBOOK_BASE_URL),
+});
+
 const rootSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   owner: z.string().min(1, "name the owning team, e.g. platform-team"),
@@ -331,6 +362,7 @@ const rootSchema = z.strictObject({
   yugabyte: yugabyteSchema.prefault({}),
   charts: chartsSchema.prefault({}),
   images: imagesSchema.prefault({}),
+  monitoring: monitoringSchema.prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof rootSchema>;
@@ -439,6 +471,17 @@ export function ingestConfigProblems(cfg: Pick<AppConfig, "bridge" | "ingest" | 
     if (waf[key] < perPlayer) {
       problems.push(`${ns}:ingest.waf.${key}: one player alone sends ${perPlayer} heartbeats per ${waf.rateWindowSec} s window (one every 5 s), so a lower limit blocks honest players; expected at least ${perPlayer}; got ${waf[key]}.`);
     }
+  }
+  return problems;
+}
+
+/** Rules for the monitoring section (kept apart so the list above stays readable). */
+function operationsProblems(cfg: Pick<AppConfig, "environment" | "cluster" | "monitoring">): string[] {
+  const problems: string[] = [];
+  const ns = CONFIG_NAMESPACE;
+  // Prod off EKS is refused above already; these two rules apply to the prod that can exist.
+  if (cfg.environment === "prod" && cfg.cluster.mode === "eks" && !cfg.monitoring.enabled) {
+    problems.push(`${ns}:monitoring.enabled: prod must be monitored (alerts on FAILED sink tasks, lost brokers, full disks); got false. Set it to true.`);
   }
   return problems;
 }
@@ -645,6 +688,19 @@ const RULES: readonly Rule[] = [
         ? `${ns}:images.registries: without images.mirror every registry the program pulls from needs a prefix; missing ${unmirrored.join(", ")} (of ${PUBLIC_REGISTRIES.join(", ")}); got ${show(images.registries)}. Add them or set images.mirror.`
         : undefined;
     },
+  },
+  {
+    reads: ["environment", "cluster", "monitoring"],
+    check: (c) => operationsProblems(c),
+  },
+  {
+    // The kube-prometheus-stack chart and its images have no mirror wiring yet: refuse the combination rather than
+    // pull from public registries on a cluster that is meant to use only its mirror.
+    reads: ["images", "charts", "monitoring"],
+    check: ({ images, charts, monitoring }) =>
+      monitoring.enabled && monitoring.mode === "stack" && (mirrorsImages(images) || Object.keys(charts).length > 0)
+        ? `${ns}:monitoring.mode: the bundled monitoring stack (kube-prometheus-stack) is not served from images.mirror or charts yet; with a mirror set, expected "existing" (an in-cluster Prometheus you mirror yourself; the program adds only its monitors, rules and dashboards) or monitoring.enabled false; got "stack".`
+        : undefined,
   },
   {
     reads: ["sessionization"],

@@ -8,6 +8,7 @@ import { streamProcessingFromConfig } from "./components/stream/ksqldb";
 import { kubernetesTarget } from "./components/aws/platform";
 import { kafkaConnectFromConfig } from "./components/sink/connect";
 import { yugabyteFromConfig } from "./components/sink/yugabyte";
+import { monitoringFromConfig } from "./components/ops/monitoring";
 
 // Validate before anything is registered: a bad key fails preview with a message naming it.
 const config = loadConfig();
@@ -25,6 +26,9 @@ const connect = kafkaConnectFromConfig(config, target, {
   dependsOn: [...kafka.ready, kafka.strimzi.release, ...streaming.ready],
 });
 
+// Scrapes, alerts and dashboards for all of the above (monitoring.enabled).
+const monitoring = monitoringFromConfig(config, target, [...kafka.ready, yugabyte]);
+
 export const environment = config.environment;
 export const kubeContext = target.context;
 export const vpcId = target.aws?.vpcId;
@@ -41,3 +45,4 @@ export const ksqlMigrationsJob = streaming.migrations.jobName;
 export const ysqlHost = yugabyte.connection.host;
 export const ysqlDatabase = yugabyte.connection.database;
 export const connectImage = connect.image;
+export const monitoringNamespace = monitoring?.namespace;

@@ -140,6 +140,25 @@ export interface YugabyteSettings {
   readonly topology: "multi-zone" | "single";
 }
 
+/**
+ * Metrics, alerts and dashboards (`watchpipe:monitoring`). `stack` installs the pinned kube-prometheus-stack chart in
+ * `namespace`; `existing` installs nothing and only adds this pipeline's monitors, rules and dashboards for a
+ * Prometheus Operator already running there, which must select objects labelled `selectorLabels`.
+ */
+export interface MonitoringSettings {
+  readonly enabled: boolean;
+  readonly mode: "stack" | "existing";
+  readonly namespace: string;
+  /** Prometheus TSDB retention in days, and the size cap (GiB) it enforces before the volume fills. */
+  readonly retentionDays: number;
+  readonly storageGiB: number;
+  readonly alertmanagerStorageGiB: number;
+  readonly grafanaStorageGiB: number;
+  readonly selectorLabels: Readonly<Record<string, string>>;
+  /** Where docs/runbooks/ is browsable; every alert links `<runbookBaseUrl>/<file>.md#<anchor>`. */
+  readonly runbookBaseUrl: string;
+}
+
 /** The whole validated configuration. */
 export interface AppSettings extends StackSettings {
   readonly network: NetworkSettings;
@@ -157,4 +176,5 @@ export interface AppSettings extends StackSettings {
   readonly charts: ChartSourceSettings;
   /** `watchpipe:images`: registry mirror for every image the program and its charts deploy (contract/sources.ts). */
   readonly images: ImageSourceSettings;
+  readonly monitoring: MonitoringSettings;
 }

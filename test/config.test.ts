@@ -6,7 +6,7 @@ import { ConfigError, parseConfig, rawConfigOf, type RawConfig } from "../config
 import { isIpv4Cidr } from "../contract/cidr";
 
 const ROOT = join(__dirname, "..");
-const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, ingest, sessionization, schemaRegistry, ksqldb, connect, yugabyte, charts, images";
+const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, ingest, sessionization, schemaRegistry, ksqldb, connect, yugabyte, charts, images, monitoring";
 const KAFKA_KEYS =
   "namespace, nodePools, brokers, controllers, brokerStorageGiB, controllerStorageGiB, brokerResources, controllerResources, replicationFactor, minInsyncReplicas, rackAwareness, retentionHours";
 const NODE_M7I_LARGE = "one m7i.large node (2 vCPU, 8 GiB) has 1.77 vCPU / 7.2 GiB allocatable after kube-reserved, eviction threshold and DaemonSets";
@@ -65,6 +65,12 @@ describe("invalid configuration fails with the key, the expected and the actual 
       stack: "dev",
       raw: () => ({ ...stackRaw("dev"), warpdrive: true }),
       problem: `watchpipe:warpdrive: unknown key; expected one of ${TOP_KEYS} (README.md, "Configuration reference").`,
+    },
+    {
+      name: "an image mirror with the bundled (unmirrored) monitoring stack",
+      stack: "dev",
+      raw: () => ({ ...stackRaw("dev"), images: { mirror: "registry.corp.example/mirror" } }),
+      problem: 'watchpipe:monitoring.mode: the bundled monitoring stack (kube-prometheus-stack) is not served from images.mirror or charts yet; with a mirror set, expected "existing" (an in-cluster Prometheus you mirror yourself; the program adds only its monitors, rules and dashboards) or monitoring.enabled false; got "stack".',
     },
     {
       name: "a misspelt key of the eks cluster variant",

@@ -18,7 +18,12 @@ import { parseAllDocuments } from "yaml";
 import { assertSharedPresent, SHARED_DIR } from "./sharedRefs";
 
 /** CRD files we validate against, relative to ../shared/crds. Directories mean "every *.yaml in it". */
-export const CRD_SOURCES = ["strimzi-1.2.0", "yugabyte-k8s-operator/concatenated_crd.yaml"] as const;
+export const CRD_SOURCES = [
+  "strimzi-1.2.0",
+  "yugabyte-k8s-operator/concatenated_crd.yaml",
+  // PodMonitor, PrometheusRule, ...: the CRDs kube-prometheus-stack 88.5.3 installs (operators/monitoringValues.ts).
+  "prometheus-operator-0.93.1",
+] as const;
 
 /** JSON-schema fragment as it appears in a CRD (open-ended by nature). */
 type Schema = Record<string, unknown>;
@@ -57,6 +62,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export function strictSchema(schema: Schema): Schema {
   const out: Schema = { ...schema };
+  // Treating the whole pattern as case-insensitive when `(?i)` appears in it is at most more lenient than RE2.
+  if (typeof out.pattern === "string" && out.pattern.includes("(?i)")) out.pattern = caseInsensitivePattern(out.pattern.replaceAll("(?i)", ""));
   if (out["x-kubernetes-int-or-string"] === true && out.anyOf === undefined && out.oneOf === undefined) {
     delete out.type;
     out.anyOf = [{ type: "integer" }, { type: "string" }];
@@ -68,6 +75,34 @@ export function strictSchema(schema: Schema): Schema {
   }
   if (isObject(out.additionalProperties)) out.additionalProperties = strictSchema(out.additionalProperties);
   if (isObject(out.items)) out.items = strictSchema(out.items);
+  return out;
+}
+
+/**
+ * The API server evaluates CRD patterns with Go's RE2, whose `(?i)` flag JavaScript patterns lack (the Prometheus
+ * Operator CRDs use it, e.g. for `onError`): spell every letter as both cases, `ab` → `[aA][bB]`.
+ */
+export function caseInsensitivePattern(pattern: string): string {
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "\\") {
+      out += c + (pattern[i + 1] ?? "");
+      i++;
+    } else if (c === "[" && !inClass) {
+      inClass = true;
+      out += c;
+    } else if (c === "]" && inClass) {
+      inClass = false;
+      out += c;
+    } else if (/[a-z]/i.test(c)) {
+      const both = c.toLowerCase() + c.toUpperCase();
+      out += inClass ? both : `[${both}]`;
+    } else {
+      out += c;
+    }
+  }
   return out;
 }
 

@@ -117,7 +117,7 @@ describe("npm run render -- --stack prod", () => {
       expect(path.split("/")[0], path).toBe(ns ?? "_cluster");
     }
     expect(stdout).toContain(`: ${describeTally(tallyResources(run.resources))}`);
-    expect(stdout).toContain("Helm charts not expanded (5 releases shown as Release objects); pass --helm to expand them with helm template.");
+    expect(stdout).toContain("Helm charts not expanded (6 releases shown as Release objects); pass --helm to expand them with helm template.");
   });
 
   it("contains every custom-resource kind the program creates", () => {

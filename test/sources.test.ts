@@ -25,6 +25,8 @@ const PROGRAM_TIMEOUT_MS = 120_000;
 const CHART_MIRROR = "oci://mirror.corp.example/charts";
 const MIRRORED = {
   "watchpipe:images": { mirror: MIRROR },
+  // The bundled kube-prometheus-stack is not mirrored (config refuses it with a mirror set): use the cluster's own.
+  "watchpipe:monitoring": { enabled: true, mode: "existing" },
   "watchpipe:charts": {
     strimzi: { repo: CHART_MIRROR },
     yugabyte: { repo: "https://mirror.corp.example/helm/yugabyte" },

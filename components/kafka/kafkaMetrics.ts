@@ -25,6 +25,10 @@ rules:
   - pattern: 'kafka.server<type=ReplicaManager, name=(UnderReplicatedPartitions|UnderMinIsrPartitionCount|AtMinIsrPartitionCount|OfflineReplicaCount|PartitionCount|LeaderCount)><>Value'
     name: kafka_server_replicamanager_$1
     type: GAUGE
+  # ISR churn: shrinks outside a rolling restart mean a follower keeps falling behind (disk, network, GC).
+  - pattern: 'kafka.server<type=ReplicaManager, name=(IsrShrinksPerSec|IsrExpandsPerSec)><>Count'
+    name: kafka_server_replicamanager_$1_total
+    type: COUNTER
   - pattern: 'kafka.controller<type=KafkaController, name=(ActiveControllerCount|OfflinePartitionsCount|GlobalPartitionCount|GlobalTopicCount|PreferredReplicaImbalanceCount)><>Value'
     name: kafka_controller_kafkacontroller_$1
     type: GAUGE

@@ -4,6 +4,7 @@
  * from connectors/watchSegmentsSink.ts loading watch segments into YugabyteDB as that least-privilege role
  * (connectors/schema/V003), never as the superuser.
  */
+import { CONNECT_JMX_EXPORTER_RULES, CONNECT_METRICS_CONFIG_KEY } from "../ops/connectMetrics";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { watchSegmentsSinkSpec } from "../../connectors/watchSegmentsSink";
@@ -11,6 +12,7 @@ import { SINK_CONNECTOR_NAME } from "../../contract/clients";
 import { ConnectImage, type ConnectImageArgs } from "./connectImage";
 import {
   CONNECT_CLUSTER_NAME,
+  CONNECT_METRICS_CONFIGMAP,
   CONNECT_PLUGINS,
   connectImageTag,
   DB_CA_MOUNT_DIR,
@@ -73,6 +75,10 @@ export class KafkaConnectCluster extends pulumi.ComponentResource {
         ...(db.tls.caSecret ? { dbCaSecret: db.tls.caSecret } : {}),
       }),
     );
+    const metrics = new k8s.core.v1.ConfigMap(`${name}-metrics`, {
+      metadata: { name: CONNECT_METRICS_CONFIGMAP, namespace: ns, labels: { "strimzi.io/cluster": CONNECT_CLUSTER_NAME } },
+      data: { [CONNECT_METRICS_CONFIG_KEY]: CONNECT_JMX_EXPORTER_RULES },
+    }, { ...k, dependsOn: args.dependsOn });
     this.connect = new k8s.apiextensions.CustomResource(`${name}-connect`, {
       apiVersion: STRIMZI_API_VERSION,
       kind: "KafkaConnect",
@@ -83,7 +89,7 @@ export class KafkaConnectCluster extends pulumi.ComponentResource {
         annotations: { "strimzi.io/use-connector-resources": "true" },
       },
       spec,
-    }, { ...k, dependsOn: [...args.dependsOn, binding, image] });
+    }, { ...k, dependsOn: [...args.dependsOn, binding, image, metrics] });
 
     const connectorSpec = pulumi.output(args.schemaRegistryUrl).apply((schemaRegistryUrl) =>
       watchSegmentsSinkSpec({

@@ -3,6 +3,7 @@
  * the pinned plugin artifacts, the ECR lifecycle and push policies, and the RBAC that lets the worker read exactly
  * one Secret. No Pulumi resources here.
  */
+import { CONNECT_METRICS_CONFIG_KEY } from "../ops/connectMetrics";
 import { createHash } from "node:crypto";
 import { CONFIG_PROVIDER_WORKER_CONFIG } from "../../connectors/watchSegmentsSink";
 import {
@@ -23,6 +24,8 @@ export const CONNECT_CLUSTER_NAME = "watchpipe";
 export const CONNECT_SERVICE_ACCOUNT = `${CONNECT_CLUSTER_NAME}-connect`;
 export const CONNECT_BUILD_SERVICE_ACCOUNT = `${CONNECT_CLUSTER_NAME}-connect-build`;
 /** ECR repository / image name the build pushes to. */
+/** ConfigMap with the Connect workers' JMX exporter rules. */
+export const CONNECT_METRICS_CONFIGMAP = `${CONNECT_CLUSTER_NAME}-connect-metrics`;
 export const CONNECT_IMAGE_NAME = "watchpipe-connect";
 
 export interface PluginArtifact {
@@ -169,8 +172,9 @@ export function kafkaConnectSpec(a: KafkaConnectSpecArgs): Record<string, unknow
     config: connectWorkerConfig(),
     resources: { requests: { cpu: a.resources.cpu, memory: a.resources.memory }, limits: { cpu: a.resources.cpu, memory: a.resources.memory } },
     jvmOptions: { "-Xms": heap, "-Xmx": heap },
-    // Strimzi's reporter exposes Kafka client/Connect metrics on the pods' metrics port; keep the useful families.
-    metricsConfig: { type: "strimziMetricsReporter", values: { allowList: ["kafka_connect_.*", "kafka_producer_.*", "kafka_consumer_.*"] } },
+    // The JMX exporter with our own rules (components/ops/connectMetrics.ts): the same rules run on a real Connect
+    // worker in test:real, which proves every metric name the alerts and dashboards use.
+    metricsConfig: { type: "jmxPrometheusExporter", valueFrom: { configMapKeyRef: { name: CONNECT_METRICS_CONFIGMAP, key: CONNECT_METRICS_CONFIG_KEY } } },
     build: {
       output: { type: "docker", image: a.image },
       plugins: plugins.map((p) => ({ name: p.name, artifacts: p.artifacts.map((x) => ({ ...x })) })),

@@ -57,6 +57,8 @@ export interface ClusterOptions {
    * (test/real/kafka/isolation.ts; needs root and iptables).
    */
   readonly isolatable?: number;
+  /** Extra JVM options per node id (e.g. a -javaagent with a per-node port). */
+  readonly jvmArgsFor?: (nodeId: number) => readonly string[];
 }
 
 export interface NodeInfo extends NodeAddress {
@@ -127,6 +129,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
     writeFileSync(propsFile, renderProperties({ ...brokerProperties(n, nodes, path.join(nodeDir, "data")), ...options.extraConfig }));
     const runAs = i === options.isolatable ? isolated : undefined;
     return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig, ...(runAs ? { runAs } : {}) };
+    return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig, extraJvmArgs: options.jvmArgsFor?.(n.id) ?? [] };
   });
 
   const jvms: (Jvm | null)[] = nodes.map(() => null);

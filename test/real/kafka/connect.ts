@@ -45,6 +45,8 @@ export interface ConnectWorkerOptions {
    * instead of after scheduled.rebalance.max.delay.ms.
    */
   readonly restPort?: number;
+  /** Extra JVM options (e.g. the JMX exporter -javaagent). */
+  readonly extraJvmArgs?: readonly string[];
 }
 
 export type ConnectState = "RUNNING" | "PAUSED" | "FAILED" | "UNASSIGNED" | "RESTARTING" | "STOPPED";
@@ -173,6 +175,7 @@ export async function startConnectWorker(options: ConnectWorkerOptions): Promise
     heapMb: options.heapMb ?? DEFAULT_CONNECT_HEAP_MB,
     logFile,
     log4jConfig,
+    extraJvmArgs: options.extraJvmArgs ?? [],
   });
   let stopped = false;
   const stop = async (): Promise<void> => {
