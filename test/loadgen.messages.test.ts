@@ -1,6 +1,8 @@
 /** The load generator's messages for the two mistakes a new user makes first: a wrong CA path, a silent listener. */
 import { describe, expect, it } from "vitest";
-import { connectionHint, readCaFile } from "../tools/loadgen/config";
+import { connectionHint, readCaFile, withConnectionHint } from "../tools/loadgen/config";
+import { kafkaClientConfig } from "../tools/loadgen/kafkaSender";
+import { parseLoadgenArgs } from "../tools/loadgen/config";
 
 describe("loadgen connection messages", () => {
   it("a missing --ca-file names the flag and its env var, not only ENOENT", () => {
@@ -25,5 +27,19 @@ describe("loadgen connection messages", () => {
     },
   ])("a listener that never answers gets a hint (TLS $cfg.tls)", ({ cfg, hint }) => {
     expect(connectionHint(cfg)).toBe(hint);
+  });
+
+  it("the Kafka client reads the CA through the same check (the flag is named, not only ENOENT)", () => {
+    const parsed = parseLoadgenArgs(["--bootstrap", "b1:9093", "--tls", "--ca-file", "/nonexistent.pem", "--count", "1"], {});
+    if (parsed.help) throw new Error("unexpected --help");
+    expect(() => kafkaClientConfig(parsed.config)).toThrowError("--ca-file /nonexistent.pem (env LOADGEN_CA_FILE): cannot read the CA bundle (ENOENT).");
+  });
+
+  it("a first connection that fails says what failed and adds the hint", async () => {
+    const cfg = { bootstrap: ["b1:9093"], tls: true, saslUsername: "loadgen" };
+    await expect(withConnectionHint(cfg, () => Promise.reject(new Error("Broker not connected")))).rejects.toThrowError(
+      `cannot reach Kafka (Broker not connected). ${connectionHint(cfg)}`,
+    );
+    await expect(withConnectionHint(cfg, () => Promise.resolve(7))).resolves.toBe(7);
   });
 });

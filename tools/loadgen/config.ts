@@ -293,3 +293,15 @@ export function connectionHint(cfg: Pick<LoadgenConfig, "bootstrap" | "tls" | "s
   const sasl = cfg.saslUsername === null ? "no SCRAM user is set (a scram-sha-512 listener needs --sasl-username and LOADGEN_SASL_PASSWORD)" : `SCRAM as ${cfg.saslUsername}`;
   return `No answer from ${cfg.bootstrap.join(",")}: check the host and port are reachable from here (port-forward? NetworkPolicy?); ${tls}; ${sasl}.`;
 }
+
+/**
+ * Runs the step that first talks to Kafka (metadata, producer connect); a failure comes back with what it was and
+ * {@link connectionHint}, instead of a bare "Broker not connected".
+ */
+export async function withConnectionHint<T>(cfg: Pick<LoadgenConfig, "bootstrap" | "tls" | "saslUsername">, connect: () => Promise<T>): Promise<T> {
+  try {
+    return await connect();
+  } catch (err) {
+    throw new Error(`cannot reach Kafka (${err instanceof Error ? err.message : String(err)}). ${connectionHint(cfg)}`);
+  }
+}

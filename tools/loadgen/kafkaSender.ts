@@ -11,10 +11,9 @@
  * a new producer id starts sequences at 0, so no partially-written batch can collide with the next one.
  * Throughput comes from large batches and several such producers.
  */
-import { readFileSync } from "node:fs";
 import { CompressionTypes, Kafka, Partitioners, logLevel, type KafkaConfig, type Producer, type ProducerConfig, type Message } from "kafkajs";
 import { PRODUCER_DURABILITY_CONFIG, SASL_MECHANISM } from "../../contract/durability";
-import type { LoadgenConfig } from "./config";
+import { readCaFile, type LoadgenConfig } from "./config";
 import { SEQ_HEADER, type LoadRecord } from "./records";
 
 /** kafkajs's client-side request timeout must exceed the broker-side ack timeout, or it gives up first. */
@@ -40,7 +39,7 @@ export function kafkajsSaslMechanism(mechanism: string): "scram-sha-512" {
 }
 
 /** Pure: kafkajs client settings (brokers, TLS, SCRAM, timeouts, retry) for a config. `readCa` is injectable for tests. */
-export function kafkaClientConfig(cfg: LoadgenConfig, readCa: (path: string) => string = (p) => readFileSync(p, "utf8")): KafkaConfig {
+export function kafkaClientConfig(cfg: LoadgenConfig, readCa: (path: string) => string = readCaFile): KafkaConfig {
   const ssl = cfg.tls ? (cfg.caFile !== null ? { ca: [readCa(cfg.caFile)] } : true) : undefined;
   const sasl =
     cfg.saslUsername !== null && cfg.saslPassword !== null

@@ -3,7 +3,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { BridgeLane } from "./bridgeSender";
-import { HELP, parseLoadgenArgs, type LoadgenConfig } from "./config";
+import { HELP, parseLoadgenArgs, readCaFile, withConnectionHint, type LoadgenConfig } from "./config";
 import { createPartitionedKafkaLanes, maxSendFailureMs } from "./kafkaSender";
 import { createPartitionedRdkafkaLanes, loadLibrdkafka, resolveClient } from "./rdkafkaSender";
 import { formatSummary, runLoad, type Lane, type RunSummary } from "./run";
@@ -49,7 +49,10 @@ async function runConfigured(cfg: LoadgenConfig, runId: string, signal: AbortSig
   let lanes: Lane[];
   let laneOf: ((key: string) => number) | undefined;
   if (cfg.mode === "kafka") {
-    const partitioned = cfg.client === "librdkafka" ? await createPartitionedRdkafkaLanes(cfg, runId) : await createPartitionedKafkaLanes(cfg, runId);
+    // librdkafka reads the CA itself, later and with a terser error: check it here, naming the flag.
+    if (cfg.caFile !== null) readCaFile(cfg.caFile);
+    const partitioned = await withConnectionHint<{ lanes: Lane[]; laneOf: (key: string) => number }>(cfg, () =>
+      cfg.client === "librdkafka" ? createPartitionedRdkafkaLanes(cfg, runId) : createPartitionedKafkaLanes(cfg, runId));
     lanes = partitioned.lanes;
     laneOf = partitioned.laneOf;
   } else {
