@@ -101,7 +101,8 @@ export const HELP = `Usage: npm run loadgen -- [options]
 
 Produces realistic video heartbeats (JSON, key = user_id) to Kafka with librdkafka or kafkajs (acks=all,
 idempotent), or POSTs them to the Strimzi Kafka Bridge. Prints progress, rate and latency percentiles every few seconds and
-acknowledged / failed counts on exit (exit code 1 if any record failed).
+acknowledged / failed counts on exit. Exit codes: 0 every record acknowledged, 1 a record failed, 2 usage error or
+Kafka / the bridge could not be reached.
 
 Target
   --mode kafka|bridge        kafka (default): a Kafka producer; bridge: HTTP POST /topics/<topic>
