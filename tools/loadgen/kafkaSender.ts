@@ -321,15 +321,19 @@ export async function createPartitionedKafkaLanes(cfg: LoadgenConfig, runId: str
   const outside = mine.find((p) => p < 0 || p >= partitioning.partitions);
   if (outside !== undefined) throw new Error(`partition ${outside} is not in ${cfg.topic} (0..${partitioning.partitions - 1}); the topic changed under the run?`);
   const n = laneCount(cfg.producers, mine.length);
-  const laneOfPartition = laneByPartition(mine, n);
   const lanes = Array.from({ length: n }, () => new KafkaLane(kafka, cfg, runId, partitioning));
-  const laneOf = (key: string): number => {
+  return { lanes, laneOf: ownedLaneRouter(partitioning, mine, n), partitions: partitioning.partitions };
+}
+
+/** key -> index of the lane that owns its partition, when `lanes` lanes split the `owned` partitions round-robin. */
+export function ownedLaneRouter(partitioning: TopicPartitioning, owned: readonly number[], lanes: number): (key: string) => number {
+  const laneOfPartition = laneByPartition(owned, lanes);
+  return (key) => {
     const p = partitioning.partitionOf(key);
     const lane = laneOfPartition.get(p);
-    if (lane === undefined) throw new Error(`key ${key} maps to partition ${p}, which this process does not own (owns ${mine.join(",")}); a routing bug`);
+    if (lane === undefined) throw new Error(`key ${key} maps to partition ${p}, which this process does not own (owns ${owned.join(",")}); a routing bug`);
     return lane;
   };
-  return { lanes, laneOf, partitions: partitioning.partitions };
 }
 
 /** A readable one-line description of a kafkajs error, including the retry cause chain. */

@@ -19,7 +19,7 @@
 import { createRequire } from "node:module";
 import { PRODUCER_DURABILITY_CONFIG, SASL_MECHANISM } from "../../contract/durability";
 import type { LoadgenConfig } from "./config";
-import { createKeyPartitioner, laneByPartition, laneCount, maxSendFailureMs, REQUEST_TIMEOUT_MARGIN_MS, type PartitionedLanes, type SendResult, type TopicPartitioning } from "./kafkaSender";
+import { createKeyPartitioner, laneCount, ownedLaneRouter, maxSendFailureMs, REQUEST_TIMEOUT_MARGIN_MS, type PartitionedLanes, type SendResult, type TopicPartitioning } from "./kafkaSender";
 import { SEQ_HEADER, type LoadRecord } from "./records";
 import type { Lane } from "./run";
 
@@ -349,15 +349,8 @@ export async function createPartitionedRdkafkaLanes(cfg: LoadgenConfig, runId: s
     const partitioning = await client.topicPartitioning(cfg.topic);
     const mine = owned ?? Array.from({ length: partitioning.partitions }, (_, p) => p);
     const n = laneCount(cfg.producers, mine.length);
-    const laneOfPartition = laneByPartition(mine, n);
     const lanes = Array.from({ length: n }, () => new RdkafkaLane(client, cfg.topic, partitioning, runId));
-    const laneOf = (key: string): number => {
-      const p = partitioning.partitionOf(key);
-      const lane = laneOfPartition.get(p);
-      if (lane === undefined) throw new Error(`key ${key} maps to partition ${p}, which this process does not own (owns ${mine.join(",")}); a routing bug`);
-      return lane;
-    };
-    return { lanes, laneOf, partitions: partitioning.partitions };
+    return { lanes, laneOf: ownedLaneRouter(partitioning, mine, n), partitions: partitioning.partitions };
   } finally {
     // The lanes hold the producer from here; if none were made, this closes it.
     await client.release();
