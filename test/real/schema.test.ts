@@ -100,12 +100,13 @@ describe("schema migrations", () => {
     const second = runJob();
     expect(second.status, `second apply failed:\n${second.stdout}\n${second.stderr}`).toBe(0);
     expect(second.stderr).not.toMatch(/ERROR/);
-    expect(second.stdout).toContain("schema up to date (3 files)");
+    expect(second.stdout).toContain("schema up to date (4 files)");
     const versions = await db.query("SELECT version, name FROM schema_migrations ORDER BY version");
     expect(versions.rows).toEqual([
       { version: 1, name: "watch_segments" },
       { version: 2, name: "report_views" },
       { version: 3, name: "sink_role" },
+      { version: 4, name: "watch_pieces_stitching" },
     ]);
     const roles = await db.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1", [YSQL_SINK_USER]);
     expect(roles.rows[0].n).toBe(1);
@@ -153,13 +154,13 @@ describe("the sink role (V003): the JDBC sink's login, with only what its upsert
     expect(stored.rows[0].rolpassword).toMatch(/^SCRAM-SHA-256\$/);
   });
 
-  it("holds exactly CONNECT, USAGE on public and SELECT/INSERT/UPDATE on watch_segments, no role attributes or memberships", async () => {
+  it("holds exactly CONNECT, USAGE on public and SELECT/INSERT/UPDATE on watch_segments (v1) and watch_pieces (v2, V004), no role attributes or memberships", async () => {
     const grants = async (sql: string): Promise<string[]> =>
       (await db.query(sql, [YSQL_SINK_USER])).rows.map((r: { what: string }) => r.what).sort();
     expect(await grants(
       `SELECT c.relname || ':' || a.privilege_type AS what FROM pg_class c, aclexplode(c.relacl) a
         WHERE a.grantee = $1::regrole`,
-    )).toEqual(["watch_segments:INSERT", "watch_segments:SELECT", "watch_segments:UPDATE"]);
+    )).toEqual(["watch_pieces:INSERT", "watch_pieces:SELECT", "watch_pieces:UPDATE", "watch_segments:INSERT", "watch_segments:SELECT", "watch_segments:UPDATE"]);
     expect(await grants(
       `SELECT d.datname || ':' || a.privilege_type AS what FROM pg_database d, aclexplode(d.datacl) a
         WHERE a.grantee = $1::regrole`,
@@ -399,7 +400,8 @@ describe("report views (UTC days and hours) on fixture data", () => {
     expect(resume.status, resume.stderr).toBe(0);
     expect(resume.stdout).toMatch(/video-0\s+120\.5\s/);
     const bad = cli(["resume", "--user-id", "u"], "wrong-password");
-    expect(bad.status).toBe(1);
+    // A refused login is a connection error: exit 2 (tools/exitCodes.ts).
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`cannot connect to postgres@127.0.0.1:${pg.port}/${pg.database} (sslmode=disable)`);
     expect(bad.stderr).toMatch(/password authentication failed/);
   });
