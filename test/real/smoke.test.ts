@@ -9,8 +9,8 @@
  * Kafka record timestamp, so validation's future-skew rule accepts them) gap + grace + 5 s in the future.
  *
  * Two smoke runs go at once (both must send before the ticks, which push stream time past every session): one with
- * the stack's parameters must exit 0; one told a different seek tolerance (30 s instead of 10 s) expects the
- * 20 s pause to stay one segment, which the pipeline splits, so it must exit 1 with a readable diff.
+ * the stack's parameters must exit 0; one told a 60 s seek tolerance and a 120 s gap (instead of 10 s and 30 s) expects the
+ * pause and 50 s rewind of user 3 to stay one segment, which the pipeline splits, so it must exit 1 with a readable diff.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -31,6 +31,7 @@ import { YSQL_SINK_USER } from "../../components/sink/yugabyteSpecs";
 import { pgUnavailable, startPostgres, type PgServer } from "./pg/harness";
 import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
 import { closingTickTs, sendTicks } from "./ticks";
+import { SEGMENTS_VIEW } from "../../connectors/reports";
 
 const skip = shouldSkipRealKafka(pgUnavailable());
 const CONNECTOR = "watch-segments-sink";
@@ -117,7 +118,7 @@ describe.skipIf(skip)("smoke end to end on real Kafka (3 brokers) + Connect JDBC
     if (secretDir !== undefined) rmSync(secretDir, { recursive: true, force: true });
   });
 
-  it(`${STAND_IN_LABEL} the smoke run with the stack's parameters exits 0; one expecting a different seek tolerance exits 1 with a field-by-field diff`, async () => {
+  it(`${STAND_IN_LABEL} the smoke run with the stack's parameters exits 0; one expecting a 60 s seek tolerance (with a 120 s gap) exits 1 with a field-by-field diff`, async () => {
     const tag = Date.now().toString(36);
     const goodId = `ok-${tag}`;
     const badId = `bad-${tag}`;
@@ -135,7 +136,7 @@ describe.skipIf(skip)("smoke end to end on real Kafka (3 brokers) + Connect JDBC
     };
     const started = Date.now();
     const good = runSmokeCli("smoke ok", ["--run-id", goodId, "--timeout-sec", String(GOOD_TIMEOUT_SEC), "--poll-interval-sec", "1"], env);
-    const bad = runSmokeCli("smoke wrong-tolerance", ["--run-id", badId, "--seek-tolerance-sec", "30", "--timeout-sec", String(BAD_TIMEOUT_SEC), "--poll-interval-sec", "1"], env);
+    const bad = runSmokeCli("smoke wrong-tolerance", ["--run-id", badId, "--session-gap-sec", "120", "--seek-tolerance-sec", "60", "--timeout-sec", String(BAD_TIMEOUT_SEC), "--poll-interval-sec", "1"], env);
 
     // Play the session ticker once both runs' heartbeats are in the model (a tick first would make them late).
     const perRun = smokeHeartbeats("x", 0).length;
@@ -156,22 +157,22 @@ describe.skipIf(skip)("smoke end to end on real Kafka (3 brokers) + Connect JDBC
     expect(b.output).toContain("5 of 6 expected segments match");
     expect(b.output).toContain("missing (expected, not in watch_segments): 0");
     expect(b.output).toContain("unexpected (in watch_segments, not expected): 1");
-    expect(b.output).toMatch(new RegExp(`\\+ smoke-${badId}-u3 smoke-${badId}-vB start_ts .*: 4 heartbeats, playhead 60 -> 75 s`));
+    expect(b.output).toMatch(new RegExp(`\\+ smoke-${badId}-u3 smoke-${badId}-vB start_ts .*: 4 heartbeats, playhead 5 -> 20 s`));
     expect(b.output).toContain("different (same user, video and start_ts): 1");
     expect(b.output).toMatch(new RegExp(`~ smoke-${badId}-u3 smoke-${badId}-vB start_ts `));
-    expect(b.output).toContain("      end_position_sec: expected 75, got 55");
+    expect(b.output).toContain("      start_position_sec: expected 5, got 40");
     expect(b.output).toContain("      heartbeat_count: expected 8, got 4");
 
-    // The table holds what the pipeline made of both runs: 7 segments each (the pipeline ran with the defaults).
+    // The segments view holds what the pipeline made of both runs: 7 segments each (the pipeline ran with the defaults).
     const counts = await db.query<{ run: string; n: number }>(
-      "SELECT split_part(user_id, '-u', 1) AS run, count(*)::int AS n FROM watch_segments GROUP BY 1 ORDER BY 1",
+      `SELECT split_part(user_id, '-u', 1) AS run, count(*)::int AS n FROM ${SEGMENTS_VIEW} GROUP BY 1 ORDER BY 1`,
     );
     expect(counts.rows).toEqual([
       { run: `smoke-${badId}`, n: 7 },
       { run: `smoke-${goodId}`, n: 7 },
     ]);
     expect(standIn.errors).toEqual([]);
-    expect(standIn.stats()).toMatchObject({ droppedLate: 0, rejected: 0, undecodable: 0, valid: 2 * perRun + PARTITIONS, segmentsProduced: 14 });
+    expect(standIn.stats()).toMatchObject({ droppedLate: 0, rejected: 0, undecodable: 0, valid: 2 * perRun + PARTITIONS });
     const st = await worker.connectorStatus(CONNECTOR);
     expect(st.tasks.map((t) => t.state)).toEqual(["RUNNING"]);
   });
