@@ -242,6 +242,12 @@ describeWithShared("strict server-side dry-run against a real kube-apiserver", (
       const chartName = String(inputs.chart).split("/").pop() ?? "";
       const chartDir = charts.find((c) => c === `${chartName}-${String(inputs.version)}`);
       if (!chartDir) { failures.push(`Release ${String(inputs.name)}: no ../shared/charts/${chartName}-${String(inputs.version)}`); continue; }
+      // ../shared carries only Chart.yaml and values.yaml of kube-prometheus-stack (no templates, no subcharts): its
+      // value paths are checked against values.yaml in npm test; there is nothing here to template.
+      if (!existsSync(join(SHARED_DIR, "charts", chartDir, "templates"))) {
+        console.warn(`[not templated] chart ${chartDir} (release ${String(inputs.name)}): ../shared has no templates for it`);
+        continue;
+      }
       const values = (inputs.values ?? {}) as Obj;
       if (chartName === "yugabyte" && isObject(values.tls)) values.tls = { ...values.tls, rootCA: caB64 };
       const valuesFile = join(dir, `${stack}-${String(inputs.name)}.json`);
