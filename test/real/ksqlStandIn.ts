@@ -31,7 +31,7 @@ export const STAND_IN_LABEL = "[ksqlDB STAND-IN: reference model, not ksqlDB]";
 /** kafkajs consumer group join on a fresh 3-broker cluster takes a few seconds; allow for a busy machine. */
 const GROUP_JOIN_TIMEOUT_MS = 60_000;
 /** How long a failed segment write is retried (a broker restart or a healed partition takes well under this). */
-const PRODUCE_RETRY_BUDGET_MS = 120_000;
+const PRODUCE_RETRY_BUDGET_MS = 300_000;
 const PRODUCE_RETRY_DELAY_MS = 500;
 
 
