@@ -128,8 +128,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
     const propsFile = path.join(nodeDir, "server.properties");
     writeFileSync(propsFile, renderProperties({ ...brokerProperties(n, nodes, path.join(nodeDir, "data")), ...options.extraConfig }));
     const runAs = i === options.isolatable ? isolated : undefined;
-    return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig, ...(runAs ? { runAs } : {}) };
-    return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig, extraJvmArgs: options.jvmArgsFor?.(n.id) ?? [] };
+    return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig, extraJvmArgs: options.jvmArgsFor?.(n.id) ?? [], ...(runAs ? { runAs } : {}) };
   });
 
   const jvms: (Jvm | null)[] = nodes.map(() => null);
