@@ -10,7 +10,7 @@ describe("schema files", () => {
   const migrations = loadMigrations();
 
   it("are V001, V002, … in order with no gaps", () => {
-    expect(migrations.map((m) => m.file)).toEqual(["V001__watch_segments.sql", "V002__report_views.sql", "V003__sink_role.sql", "V004__watch_pieces_stitching.sql"]);
+    expect(migrations.map((m) => m.file)).toEqual(["V001__watch_segments.sql", "V002__report_views.sql", "V003__sink_role.sql", "V004__watch_pieces_stitching.sql", "V005__watch_pieces_rejects.sql"]);
   });
 
   it("are idempotent by construction: every CREATE is IF NOT EXISTS / OR REPLACE and every trigger is dropped first", () => {

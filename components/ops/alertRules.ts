@@ -9,6 +9,7 @@
 import { HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../contract/topics";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import { KSQL_SERVICE_ID, SINK_CONNECTOR_NAME } from "../../contract/clients";
+import { REJECTS_ALERT_AFTER_SEC, REJECTS_CHECK_NAME } from "../../connectors/rejectsCheck";
 
 /** `watchpipe_component` label values the monitors set on every target (components/ops/monitorSpecs.ts). */
 export const COMPONENT_LABEL = "watchpipe_component";
@@ -294,8 +295,22 @@ export function alertRuleGroups(a: AlertRuleArgs): RuleGroup[] {
       labels: { severity: "warning" },
       annotations: {
         summary: `Segments are going to ${WATCH_SEGMENTS_DLQ_TOPIC}`,
-        description: "The database refused rows the sink then dead-lettered; those segments are not in YugabyteDB.",
+        description: "Records the sink could not convert (not valid JSON/Avro, or a field missing) went to the DLQ topic; those pieces are not in YugabyteDB.",
         runbook_url: link(RUNBOOKS.connector, "dlq-growing"),
+      },
+    },
+    {
+      alert: "SinkRowsRefused",
+      // The check CronJob fails while refused pieces wait unacknowledged; before its first success, count from its
+      // creation. A check that cannot reach the database alerts the same way (nobody can tell it is empty).
+      expr: `time() - max(kube_cronjob_status_last_successful_time{namespace="${yns}", cronjob="${REJECTS_CHECK_NAME}"}` +
+        ` or kube_cronjob_created{namespace="${yns}", cronjob="${REJECTS_CHECK_NAME}"}) > ${REJECTS_ALERT_AFTER_SEC}`,
+      for: "1m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "YugabyteDB refused pieces; they wait in watch_pieces_rejected",
+        description: `The ${REJECTS_CHECK_NAME} CronJob has not passed for ${REJECTS_ALERT_AFTER_SEC / 60} minutes: pieces broke a rule of watch_pieces and were diverted (the sink kept running), or the check cannot reach YSQL. Its last Job's log names the rules.`,
+        runbook_url: link(RUNBOOKS.connector, "rows-refused"),
       },
     },
     {

@@ -81,6 +81,8 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   kubelet_volume_stats_capacity_bytes: { source: "kubelet", note: "kubelet /metrics" },
   kube_deployment_status_replicas_available: { source: "kube-state-metrics" },
   kube_pod_container_status_restarts_total: { source: "kube-state-metrics" },
+  kube_cronjob_status_last_successful_time: { source: "kube-state-metrics", note: "the rejects check CronJob (SinkRowsRefused)" },
+  kube_cronjob_created: { source: "kube-state-metrics" },
 };
 
 const PROMQL_KEYWORDS = new Set([

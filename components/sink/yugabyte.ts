@@ -13,6 +13,7 @@ import type { AppSettings } from "../../contract/settings";
 import type { OperatorChart } from "../../operators/yugabyte";
 import type { ChartSource, ImageSourceSettings } from "../../contract/sources";
 import { DbSchemaJob } from "./dbSchemaJob";
+import { RejectsCheck } from "./rejectsCheck";
 import type { KubernetesTarget } from "../aws/platform";
 import { HelmUniverse } from "./yugabyteHelm";
 import { OperatorUniverse } from "./yugabyteOperator";
@@ -218,6 +219,22 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       provider,
       ...(args.images ? { images: args.images } : {}),
       dependsOn: [...universe, credentials, sinkCredentials, ...caMaps],
+    }, { parent: this });
+
+    // Pieces the database refused are diverted, not lost (connectors/schema/V005); this makes them page someone.
+    new RejectsCheck(`${name}-rejects-check`, {
+      namespace: ns,
+      connection: {
+        host: this.connection.host,
+        port: this.connection.port,
+        database: this.connection.database,
+        user: YSQL_SINK_USER,
+        password: { secretName: SINK_CREDENTIALS_SECRET, passwordKey: SINK_PASSWORD_KEY },
+        tls: { sslMode: tlsSettings.sslMode, ...(tlsSettings.caSecret ? { caSecret: tlsSettings.caSecret } : {}) },
+      },
+      provider,
+      ...(args.images ? { images: args.images } : {}),
+      dependsOn: [this.schemaJob],
     }, { parent: this });
 
     this.registerOutputs({ host: this.connection.host, database: this.connection.database, kafkaSinkCredentials: kafkaSinkCredentials.metadata.name });

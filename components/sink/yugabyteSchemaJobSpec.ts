@@ -52,6 +52,43 @@ export interface SchemaJobSpecArgs {
   readonly tls: { readonly sslMode: "verify-ca" | "require"; readonly caSecret?: string };
 }
 
+/** Where a ysqlsh client connects, as whom, and how it verifies the server. */
+export interface YsqlClientArgs {
+  readonly host: string;
+  readonly port?: number;
+  readonly database: string;
+  readonly user: string;
+  /** The user's password Secret. */
+  readonly password: { readonly secretName: string; readonly passwordKey: string };
+  readonly tls: { readonly sslMode: "verify-ca" | "require"; readonly caSecret?: string };
+}
+
+/**
+ * libpq environment for the YugabyteDB image's `ysqlsh` (the schema Job, the rejects check and the backups): the
+ * password from its Secret through secretKeyRef, TLS as the universe runs it, and the image's bin directory on PATH.
+ */
+export function ysqlClientEnv(c: YsqlClientArgs) {
+  return [
+    // ysqlsh lives in the image's bin directory, not on the default PATH.
+    { name: "PATH", value: "/home/yugabyte/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+    { name: "PGHOST", value: c.host },
+    { name: "PGPORT", value: String(c.port ?? YSQL_PORT) },
+    { name: "PGDATABASE", value: c.database },
+    { name: "PGUSER", value: c.user },
+    { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: c.password.secretName, key: c.password.passwordKey } } },
+    { name: "PGSSLMODE", value: c.tls.sslMode },
+    ...(c.tls.caSecret !== undefined ? [{ name: "PGSSLROOTCERT", value: `${CA_MOUNT_DIR}/${CA_KEY}` }] : []),
+    { name: "PGCONNECT_TIMEOUT", value: "10" },
+  ];
+}
+
+/** The CA Secret mounted where {@link ysqlClientEnv} points PGSSLROOTCERT (nothing when the CA is not ours). */
+export function ysqlCaMount(tls: YsqlClientArgs["tls"]) {
+  return tls.caSecret === undefined
+    ? { volumeMounts: [], volumes: [] }
+    : { volumeMounts: [{ name: "ca", mountPath: CA_MOUNT_DIR, readOnly: true }], volumes: [{ name: "ca", secret: { secretName: tls.caSecret } }] };
+}
+
 /** Hash over every file name and body and the script: any change yields a new Job. */
 export function schemaContentHash(data: Readonly<Record<string, string>>): string {
   const h = createHash("sha256");
@@ -71,7 +108,7 @@ export function schemaJobSpecs(a: SchemaJobSpecArgs) {
   const hash = schemaContentHash(data);
   const name = `watchpipe-schema-${hash}`;
   const labels = { ...SCHEMA_JOB_LABEL, "app.kubernetes.io/part-of": "watchpipe" };
-  const caMounted = a.tls.caSecret !== undefined;
+  const ca = ysqlCaMount(a.tls);
   const configMap = { metadata: { name, namespace: a.namespace, labels }, data };
   const job = {
     metadata: { name, namespace: a.namespace, labels },
@@ -90,29 +127,20 @@ export function schemaJobSpecs(a: SchemaJobSpecArgs) {
             image: mirrorImage(`${YUGABYTE_IMAGE.repository}:${YUGABYTE_IMAGE.tag}`, a.images),
             command: ["bash", `${DEFAULT_MOUNT_DIR}/${SCRIPT_FILE}`],
             env: [
-              // ysqlsh lives in the image's bin directory, not on the default PATH.
-              { name: "PATH", value: "/home/yugabyte/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-              { name: "PGHOST", value: a.host },
-              { name: "PGPORT", value: String(a.port ?? YSQL_PORT) },
-              { name: "PGDATABASE", value: a.database },
-              { name: "PGUSER", value: a.user },
-              { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: a.credentials.secretName, key: a.credentials.passwordKey } } },
+              ...ysqlClientEnv({ host: a.host, port: a.port, database: a.database, user: a.user, password: a.credentials, tls: a.tls }),
               // Read by the script inside psql (never a command-line argument): V003's `PASSWORD :'sink_password'`.
               { name: SINK_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: a.sinkPassword.secretName, key: a.sinkPassword.passwordKey } } },
-              { name: "PGSSLMODE", value: a.tls.sslMode },
-              ...(caMounted ? [{ name: "PGSSLROOTCERT", value: `${CA_MOUNT_DIR}/${CA_KEY}` }] : []),
-              { name: "PGCONNECT_TIMEOUT", value: "10" },
             ],
             resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, capabilities: { drop: ["ALL"] } },
             volumeMounts: [
               { name: "schema", mountPath: DEFAULT_MOUNT_DIR, readOnly: true },
-              ...(caMounted ? [{ name: "ca", mountPath: CA_MOUNT_DIR, readOnly: true }] : []),
+              ...ca.volumeMounts,
             ],
           }],
           volumes: [
             { name: "schema", configMap: { name } },
-            ...(caMounted ? [{ name: "ca", secret: { secretName: a.tls.caSecret } }] : []),
+            ...ca.volumes,
           ],
         },
       },

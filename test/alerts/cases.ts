@@ -54,6 +54,11 @@ const lag = (group: string, topic: string, records: number): Series => ({
   series: `kafka_consumergroup_lag{${K}, consumergroup="${group}", topic="${topic}", partition="0"}`,
   values: `${records}x30`,
 });
+/** kube-state-metrics series of the rejects check CronJob in the yugabyte namespace. */
+const rejectsCheck = (metric: "last_successful_time" | "created", values: string): Series => ({
+  series: `kube_cronjob_${metric === "created" ? "created" : "status_last_successful_time"}{namespace="yugabyte", cronjob="sink-rejects-check"}`,
+  values,
+});
 /** 6000 records a minute = 100/s across the topic's leaders. */
 const inputAt100PerSec = (topic: string): Series => topicIn(topic, "0+6000x30");
 
@@ -265,6 +270,16 @@ export const ALERT_CASES: readonly AlertCase[] = [
       { why: "records reach the DLQ topic", series: [topicIn("watch_segments_dlq", "0x5 0+1x10")], evalMinutes: 10, firing: [{}] },
       { why: "an empty DLQ", series: [topicIn("watch_segments_dlq", "0x20")], evalMinutes: 10, firing: [] },
       { why: "old DLQ records an hour ago", series: [topicIn("watch_segments_dlq", "0 3 3x70")], evalMinutes: 70, firing: [] },
+    ],
+  },
+  {
+    alert: "SinkRowsRefused",
+    scenarios: [
+      { why: "the check passes every minute", series: [rejectsCheck("last_successful_time", "0+60x40"), rejectsCheck("created", "0x40")], evalMinutes: 30, firing: [] },
+      { why: "the check fails from minute 5 on (refused pieces pending)", series: [rejectsCheck("last_successful_time", "0+60x5 300x35"), rejectsCheck("created", "0x40")], evalMinutes: 30, firing: [{}] },
+      { why: "the check never passed since it was created 30 min ago", series: [rejectsCheck("created", "0x40")], evalMinutes: 30, firing: [{}] },
+      { why: "created 10 min ago, no run finished yet", series: [rejectsCheck("created", "0x40")], evalMinutes: 10, firing: [] },
+      { why: "one failed run between passes", series: [rejectsCheck("last_successful_time", "0+60x10 600x5 960+60x20"), rejectsCheck("created", "0x40")], evalMinutes: 20, firing: [] },
     ],
   },
   {

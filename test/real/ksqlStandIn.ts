@@ -33,6 +33,8 @@ const GROUP_JOIN_TIMEOUT_MS = 60_000;
 /** How long a failed segment write is retried (a broker restart or a healed partition takes well under this). */
 const PRODUCE_RETRY_BUDGET_MS = 300_000;
 const PRODUCE_RETRY_DELAY_MS = 500;
+/** Pieces per produce request: a piece in the JSON-with-schema envelope is ~1.5 KB, so 200 stay far below 1 MB. */
+const PRODUCE_BATCH_RECORDS = 200;
 
 
 
@@ -93,6 +95,21 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
   // Like ksqlDB under exactly_once_v2, a failed write is retried until it lands (the lane replaces its producer after
   // a failure) instead of being dropped: the fault tests kill and cut off brokers under it. The upsert downstream
   // makes a retried batch that did land harmless.
+  /** Sends one batch until every record is acknowledged; false (and an error recorded) after the retry budget. */
+  const produceBatch = async (records: readonly LoadRecord[]): Promise<boolean> => {
+    const deadline = Date.now() + PRODUCE_RETRY_BUDGET_MS;
+    for (;;) {
+      const res = await lane.send(records);
+      if (res.error === undefined && res.acked === records.length) return true;
+      const why = `produce to ${segmentsTopic}: ${res.acked}/${records.length} acknowledged: ${res.error === undefined ? "?" : describeSendError(res.error)}`;
+      if (Date.now() > deadline) {
+        errors.push(`${why}; gave up after ${PRODUCE_RETRY_BUDGET_MS / 1000} s`);
+        return false;
+      }
+      log(`${why}; retrying`);
+      await new Promise((r) => setTimeout(r, PRODUCE_RETRY_DELAY_MS));
+    }
+  };
   const produce = async (recs: readonly PieceRecord[]): Promise<void> => {
     const records: LoadRecord[] = recs.map((r) => ({
       key: sessionKey(r.piece.user_id, r.piece.video_id),
@@ -100,17 +117,10 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
       seq: seq++,
       malformed: false,
     }));
-    const deadline = Date.now() + PRODUCE_RETRY_BUDGET_MS;
-    for (;;) {
-      const res = await lane.send(records);
-      if (res.error === undefined && res.acked === records.length) break;
-      const why = `produce to ${segmentsTopic}: ${res.acked}/${records.length} acknowledged: ${res.error === undefined ? "?" : describeSendError(res.error)}`;
-      if (Date.now() > deadline) {
-        errors.push(`${why}; gave up after ${PRODUCE_RETRY_BUDGET_MS / 1000} s`);
-        return;
-      }
-      log(`${why}; retrying`);
-      await new Promise((r) => setTimeout(r, PRODUCE_RETRY_DELAY_MS));
+    // A tick can close hundreds of sessions at once; one request with all of them would pass the brokers' 1 MB
+    // message limit (a record batch per partition), which no retry fixes. ksqlDB's producer batches the same way.
+    for (let i = 0; i < records.length; i += PRODUCE_BATCH_RECORDS) {
+      if (!(await produceBatch(records.slice(i, i + PRODUCE_BATCH_RECORDS)))) return;
     }
     segmentsProduced += records.length;
     if (opts.logSegments === false) return;

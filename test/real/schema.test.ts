@@ -107,6 +107,7 @@ describe("schema migrations", () => {
       { version: 2, name: "report_views" },
       { version: 3, name: "sink_role" },
       { version: 4, name: "watch_pieces_stitching" },
+      { version: 5, name: "watch_pieces_rejects" },
     ]);
     const roles = await db.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1", [YSQL_SINK_USER]);
     expect(roles.rows[0].n).toBe(1);

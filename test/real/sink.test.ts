@@ -9,7 +9,7 @@
  * Proves: upsert on the value key converges under duplicates and replays, with nothing beyond that role's grants, and
  * the database's stitching view (V004) over what landed equals the reference model's segments; a
  * tombstone does not stop the task; a poison record lands in the DLQ with error context headers while later good
- * records still land; records from an aborted transaction are never loaded (read_committed).
+ * records still land; rows the database refuses are diverted (V005) without stopping the task; records from an aborted transaction are never loaded (read_committed).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -231,41 +231,31 @@ describe.skipIf(skip)("watch pieces JDBC sink on a real Connect worker (3 broker
     }
   });
 
-  it("canary for the pinned Debezium: a row the DATABASE rejects fails the task instead of reaching the DLQ", async () => {
-    // Why the schema's CHECKs must never be stricter than ksqlDB's output (connectors/schema/V001): errors.tolerance
-    // covers conversion and transforms, but Debezium JDBC 3.6 does not route write errors to the DLQ. If this test
-    // starts failing after an upgrade (the record lands in the DLQ instead), revisit that trade-off.
-    const topic = "watch_segments_canary";
-    const dlq = "watch_segments_canary_dlq";
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: REPLICATION_FACTOR }] });
-    } finally {
-      await admin.disconnect();
-    }
-    const name = "watch-segments-canary";
-    await worker.createConnector(name, {
-      ...localWatchSegmentsSinkConfig({
-        db: { host: pg.host, port: pg.port, database: pg.database, user: YSQL_SINK_USER },
-        password: { kind: "file", path: join(secretDir, "db.properties"), key: "password" },
-        tasksMax: 1, topic, dlqTopic: dlq,
-      }),
-    });
-    await worker.waitForConnectorRunning(name);
-    const rejected = { ...fixturePieces(51, 1, 1)[0], user_id: "db-rejects-me", min_position_sec: -1 };
-    await producer.send({ topic, acks: -1, messages: [{ key: "k", value: envelope(rejected) }] });
-    let trace = "";
-    await waitUntil(`connector ${name} task FAILED`, LAND_TIMEOUT_MS, async () => {
-      const st = await worker.connectorStatus(name);
-      trace = st.tasks[0]?.trace ?? "";
-      return st.tasks[0]?.state === "FAILED";
-    });
-    expect(trace).toMatch(/ConnectException/);
-    const r = await db.query("SELECT count(*)::int AS n FROM watch_pieces WHERE user_id = 'db-rejects-me'");
-    expect(r.rows[0].n).toBe(0);
-    await worker.deleteConnector(name);
-    await expectTaskRunning(); // the real sink is unaffected
+  it("rows the DATABASE refuses are diverted to watch_pieces_rejected (V005): the task stays RUNNING, later rows land", async () => {
+    // Debezium JDBC 3.6 does not route write errors to the Kafka DLQ (errors.tolerance covers conversion and
+    // transforms only): without V005's guard the first of these rows would fail the task, and fail it again on every
+    // restart. One row per CHECK rule of watch_pieces; NOT NULL breaks cannot get this far (the record schema makes
+    // every field required, so the converter dead-letters them to the Kafka DLQ).
+    const [base] = fixturePieces(51, 1, 1);
+    const bad: Array<[string, WatchPiece]> = [
+      ["watch_pieces_user_id_chk", { ...base, user_id: "u".repeat(257) }],
+      ["watch_pieces_video_id_chk", { ...base, user_id: "db-refuses-video", video_id: "" }],
+      ["watch_pieces_piece_no_chk", { ...base, user_id: "db-refuses-piece-no", piece_no: 0 }],
+      ["watch_pieces_time_order_chk", { ...base, user_id: "db-refuses-time", end_ts: base.start_ts - 1 }],
+      ["watch_pieces_range_chk", { ...base, user_id: "db-refuses-range", min_position_sec: -1 }],
+      ["watch_pieces_heartbeat_count_chk", { ...base, user_id: "db-refuses-count", heartbeat_count: 0 }],
+      ["watch_pieces_rule_chk", { ...base, user_id: "db-refuses-rule", session_gap_ms: 0 }],
+    ];
+    const good = { ...base, user_id: "after-db-refusals" };
+    // Same key: one partition, so the good row is behind every refused one.
+    await send([...bad.map(([, p]) => ({ key: "refused", value: envelope(p) })), { key: "refused", value: envelope(good) }]);
+    await waitForRow(good);
+    await expectTaskRunning();
+    const r = await db.query<{ violated_rule: string; user_id: string }>(
+      "SELECT violated_rule, piece->>'user_id' AS user_id FROM watch_pieces_rejected ORDER BY violated_rule");
+    expect(r.rows).toEqual(bad.map(([rule, p]) => ({ violated_rule: rule, user_id: p.user_id })).sort((a, b) => (a.violated_rule < b.violated_rule ? -1 : 1)));
+    const landed = await db.query("SELECT count(*)::int AS n FROM watch_pieces WHERE user_id = ANY($1)", [bad.map(([, p]) => p.user_id)]);
+    expect(landed.rows[0].n).toBe(0);
   });
 
   it("reads committed records only: a segment from an aborted transaction never lands", async () => {
