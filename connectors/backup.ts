@@ -6,8 +6,8 @@
  * lifecycle-expired; components/aws/backupBucket.ts) with the AWS CLI under the pod's IRSA role. The checksum goes up
  * last, so an object with a checksum is a complete backup.
  *
- * A restore checks the checksum, refuses a database that already holds the pipeline's tables (restore into an empty
- * one; the runbook says how), loads the dump with `ysqlsh`, and then proves itself: every table's row count must
+ * A restore checks the checksum, creates the database when it was dropped, refuses one that already holds tables
+ * (restore only into an empty database; docs/runbooks/yugabyte.md#restore says how), loads the dump with `ysqlsh`, and then proves itself: every table's row count must
  * equal the number of rows the dump carries for it. Roles and grants are not in the dump (the schema Job re-creates
  * them: apply it after a restore).
  *
@@ -17,6 +17,8 @@ import { DEFAULT_SQL_CLIENT, shellQuote } from "./schema";
 
 /** The YugabyteDB image's pg_dump. */
 export const DEFAULT_DUMP_CLIENT = "ysql_dump";
+/** YSQL's always-present database (PostgreSQL's is `postgres`). */
+export const DEFAULT_MAINTENANCE_DB = "yugabyte";
 /** File name of one backup: `<BACKUP_NAME_PREFIX><UTC timestamp>.sql.gz` (sorts by time). */
 export const BACKUP_NAME_PREFIX = "watchpipe-";
 export const BACKUP_SUFFIX = ".sql.gz";
@@ -119,8 +121,20 @@ export function restoreLoadScript(c: ScriptClients = {}): string {
     ...LIBPQ_ENV,
     requireEnv("RESTORE_DIR", "where the backup was downloaded"),
     requireEnv("RESTORE_OBJECT", "the file name of the backup"),
+    requireEnv("RESTORE_MAINTENANCE_DB", `a database that always exists, to create PGDATABASE from: ${DEFAULT_MAINTENANCE_DB} in YugabyteDB`),
     `cd "$RESTORE_DIR"`,
     `sha256sum --quiet -c "$RESTORE_OBJECT${CHECKSUM_SUFFIX}" || { echo "restore: $RESTORE_OBJECT does not match its checksum; it is damaged or incomplete. Pick another backup." >&2; exit ${RESTORE_EXIT.badChecksum}; }`,
+    // A dropped database is re-created (from the maintenance database); an existing one must be empty.
+    `exists="$(${sql} -At -d "$RESTORE_MAINTENANCE_DB" -v db="$PGDATABASE" <<'SQL'`,
+    `SELECT count(*) FROM pg_catalog.pg_database WHERE datname = :'db';`,
+    "SQL",
+    `)"`,
+    `if [ "$exists" = "0" ]; then`,
+    `  ${sql} -d "$RESTORE_MAINTENANCE_DB" -v db="$PGDATABASE" <<'SQL'`,
+    `CREATE DATABASE :"db";`,
+    "SQL",
+    `  echo "restore: created database $PGDATABASE"`,
+    "fi",
     `present="$(${sql} -At -c "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public'")"`,
     `if [ "$present" != "0" ]; then`,
     `  echo "restore: database $PGDATABASE already has $present tables; restore only into an empty database (docs/runbooks/yugabyte.md#restore)" >&2`,

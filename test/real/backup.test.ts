@@ -78,7 +78,7 @@ describe.skipIf(unavailable !== null && process.env.CI !== "true")(`YugabyteDB b
       encoding: "utf8",
       env: {
         PATH: `${binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user,
-        PGPASSWORD: pg.password, PGDATABASE: pg.database, FAKE_S3_ROOT: dirs.s3, BACKUP_BUCKET: BUCKET, BACKUP_PREFIX: PREFIX,
+        PGPASSWORD: pg.password, PGDATABASE: pg.database, RESTORE_MAINTENANCE_DB: "postgres", FAKE_S3_ROOT: dirs.s3, BACKUP_BUCKET: BUCKET, BACKUP_PREFIX: PREFIX,
         ...env,
       },
     });
@@ -105,11 +105,12 @@ describe.skipIf(unavailable !== null && process.env.CI !== "true")(`YugabyteDB b
     }
   }
 
-  async function recreateEmptyDatabase(): Promise<void> {
+  /** The disaster: the pipeline database is gone (`recreate`: an empty one stands in its place). */
+  async function dropDatabase(recreate: boolean): Promise<void> {
     const admin = await pg.connect("postgres");
     try {
       await admin.query(`DROP DATABASE ${quoteIdent(pg.database)} WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE ${quoteIdent(pg.database)}`);
+      if (recreate) await admin.query(`CREATE DATABASE ${quoteIdent(pg.database)}`);
     } finally {
       await admin.end();
     }
@@ -175,13 +176,14 @@ describe.skipIf(unavailable !== null && process.env.CI !== "true")(`YugabyteDB b
     Object.assign(figures, { pieceRows: before["count:watch_pieces"] as number, dumpMs: dump.ms, dumpBytesGzip: bytes, gzipBytesPerRow: Number((bytes / rows).toFixed(1)) });
   });
 
-  it("drop, restore into an empty database: every table's rows back, checked by the script itself", async () => {
-    await recreateEmptyDatabase();
-    expect((await snapshot().catch((e: Error) => e.message))).toMatch(/relation "schema_migrations" does not exist/);
+  it("drop the database, restore: it is re-created and every table's rows are back, checked by the script itself", async () => {
+    await dropDatabase(false);
+    expect((await snapshot().catch((e: Error) => e.message))).toMatch(/database "[^"]+" does not exist/);
     const download = run(restoreDownloadScript(), { RESTORE_DIR: dirs.restore, RESTORE_OBJECT: dumpName });
     expect(download.status, download.stderr).toBe(0);
     const restore = run(restoreLoadScript(clients()), { RESTORE_DIR: dirs.restore, RESTORE_OBJECT: dumpName });
     expect(restore.status, `${restore.stdout}\n${restore.stderr}`).toBe(RESTORE_EXIT.ok);
+    expect(restore.stdout).toContain(`restore: created database ${pg.database}`);
     expect(restore.stdout).toContain(`  watch_pieces: ${before["count:watch_pieces"] as number} rows`);
     expect(restore.stdout).toContain("  watch_pieces_rejected: 1 rows");
     figures.restoreMs = restore.ms;
@@ -215,7 +217,7 @@ describe.skipIf(unavailable !== null && process.env.CI !== "true")(`YugabyteDB b
   });
 
   it("refuses a damaged backup before touching the database, and names a missing one", async () => {
-    await recreateEmptyDatabase();
+    await dropDatabase(true);
     const damaged = join(dirs.restore, dumpName);
     const bytes = readFileSync(damaged);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
