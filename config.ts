@@ -27,6 +27,10 @@ import {
   WAF_MIN_RATE_LIMIT,
   WAF_RATE_WINDOWS_SEC,
 } from "./contract/ingest";
+import {
+  BACKUP_NAME_PREFIX, BACKUP_OBJECT_PATTERN, BACKUP_PREFIX, BACKUP_SUFFIX, DEFAULT_BACKUP_HOUR_UTC, DEFAULT_BACKUP_RETENTION_DAYS,
+  DEFAULT_BACKUP_SCRATCH_GIB, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS,
+} from "./contract/backup";
 import { CHART_KEYS, mirrorsImages, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
 import {
   DEFAULT_GRACE_PERIOD_SEC,
@@ -344,6 +348,16 @@ const monitoringSchema = z.strictObject({
   runbookBaseUrl: z.string().regex(/^https?:\/\/\S+[^/]$/, "expected an http(s) URL without a trailing slash").default(DEFAULT_RUNBOOK_BASE_URL),
 });
 
+// ---- backup (issue 14) ---------------------------------------------------------------------------------------------
+
+const backupSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  hourUtc: z.number().int().min(0).max(23).default(DEFAULT_BACKUP_HOUR_UTC),
+  retentionDays: z.number().int().min(MIN_RETENTION_DAYS).max(MAX_RETENTION_DAYS).default(DEFAULT_BACKUP_RETENTION_DAYS),
+  scratchGiB: positiveInt.default(DEFAULT_BACKUP_SCRATCH_GIB),
+  restoreFrom: z.string().regex(BACKUP_OBJECT_PATTERN, `expected a backup's file name like ${BACKUP_NAME_PREFIX}20261202T031700Z${BACKUP_SUFFIX} (list them with aws s3 ls s3://<backupBucket output>/${BACKUP_PREFIX})`).optional(),
+});
+
 const rootSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   owner: z.string().min(1, "name the owning team, e.g. platform-team"),
@@ -363,6 +377,7 @@ const rootSchema = z.strictObject({
   charts: chartsSchema.prefault({}),
   images: imagesSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
+  backup: backupSchema.prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof rootSchema>;
@@ -475,13 +490,22 @@ export function ingestConfigProblems(cfg: Pick<AppConfig, "bridge" | "ingest" | 
   return problems;
 }
 
-/** Rules for the monitoring section (kept apart so the list above stays readable). */
-function operationsProblems(cfg: Pick<AppConfig, "environment" | "cluster" | "monitoring">): string[] {
+/** Rules for the monitoring and backup sections (kept apart so the list above stays readable). */
+function operationsProblems(cfg: Pick<AppConfig, "environment" | "cluster" | "monitoring" | "backup">): string[] {
   const problems: string[] = [];
   const ns = CONFIG_NAMESPACE;
-  // Prod off EKS is refused above already; these two rules apply to the prod that can exist.
+  // Prod off EKS is refused above already; these rules apply to the prod that can exist.
   if (cfg.environment === "prod" && cfg.cluster.mode === "eks" && !cfg.monitoring.enabled) {
     problems.push(`${ns}:monitoring.enabled: prod must be monitored (alerts on FAILED sink tasks, lost brokers, full disks); got false. Set it to true.`);
+  }
+  if (cfg.environment === "prod" && cfg.cluster.mode === "eks" && !cfg.backup.enabled) {
+    problems.push(`${ns}:backup.enabled: prod must back up YugabyteDB (royalties are paid from it); got false. Set it to true.`);
+  }
+  if (cfg.backup.enabled && cfg.cluster.mode !== "eks") {
+    problems.push(`${ns}:backup.enabled: backups go to an S3 bucket this program creates with an IRSA role, so they need cluster.mode "eks"; got cluster.mode ${show(cfg.cluster.mode)}. Set backup.enabled to false (back up an existing cluster's database with its own tooling).`);
+  }
+  if (cfg.backup.restoreFrom !== undefined && !cfg.backup.enabled) {
+    problems.push(`${ns}:backup.restoreFrom: restores read the stack's backup bucket, which exists only with backup.enabled true; got restoreFrom ${show(cfg.backup.restoreFrom)} with backup.enabled false.`);
   }
   return problems;
 }
@@ -690,7 +714,7 @@ const RULES: readonly Rule[] = [
     },
   },
   {
-    reads: ["environment", "cluster", "monitoring"],
+    reads: ["environment", "cluster", "monitoring", "backup"],
     check: (c) => operationsProblems(c),
   },
   {

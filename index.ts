@@ -44,5 +44,6 @@ export const ksqldbServiceUrl = streaming.ksqldb.url;
 export const ksqlMigrationsJob = streaming.migrations.jobName;
 export const ysqlHost = yugabyte.connection.host;
 export const ysqlDatabase = yugabyte.connection.database;
+export const backupBucket = yugabyte.backupBucket;
 export const connectImage = connect.image;
 export const monitoringNamespace = monitoring?.namespace;

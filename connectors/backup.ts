@@ -13,16 +13,15 @@
  *
  * Every script here runs on real PostgreSQL 15 in test/real/backup.test.ts (pg_dump/psql for ysql_dump/ysqlsh).
  */
+import { BACKUP_NAME_PREFIX, BACKUP_SUFFIX, CHECKSUM_SUFFIX } from "../contract/backup";
 import { DEFAULT_SQL_CLIENT, shellQuote } from "./schema";
+
+export { BACKUP_NAME_PREFIX, BACKUP_SUFFIX, CHECKSUM_SUFFIX } from "../contract/backup";
 
 /** The YugabyteDB image's pg_dump. */
 export const DEFAULT_DUMP_CLIENT = "ysql_dump";
 /** YSQL's always-present database (PostgreSQL's is `postgres`). */
 export const DEFAULT_MAINTENANCE_DB = "yugabyte";
-/** File name of one backup: `<BACKUP_NAME_PREFIX><UTC timestamp>.sql.gz` (sorts by time). */
-export const BACKUP_NAME_PREFIX = "watchpipe-";
-export const BACKUP_SUFFIX = ".sql.gz";
-export const CHECKSUM_SUFFIX = ".sha256";
 /** Exit codes of the restore script. */
 export const RESTORE_EXIT = { ok: 0, failed: 1, badChecksum: 3, notEmpty: 4, countMismatch: 5 } as const;
 

@@ -159,6 +159,19 @@ export interface MonitoringSettings {
   readonly runbookBaseUrl: string;
 }
 
+/**
+ * YugabyteDB backups (`watchpipe:backup`, EKS only): a daily logical dump at `hourUtc`:17 to the stack's S3 bucket
+ * (SSE-KMS, versioned), expired after `retentionDays`; `scratchGiB` is the volume the dump is written to before
+ * upload. `restoreFrom` names a backup in that bucket to load into the (empty) database before the schema Job runs.
+ */
+export interface BackupSettings {
+  readonly enabled: boolean;
+  readonly hourUtc: number;
+  readonly retentionDays: number;
+  readonly scratchGiB: number;
+  readonly restoreFrom?: string | undefined;
+}
+
 /** The whole validated configuration. */
 export interface AppSettings extends StackSettings {
   readonly network: NetworkSettings;
@@ -177,4 +190,5 @@ export interface AppSettings extends StackSettings {
   /** `watchpipe:images`: registry mirror for every image the program and its charts deploy (contract/sources.ts). */
   readonly images: ImageSourceSettings;
   readonly monitoring: MonitoringSettings;
+  readonly backup: BackupSettings;
 }

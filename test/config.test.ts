@@ -6,7 +6,7 @@ import { ConfigError, parseConfig, rawConfigOf, type RawConfig } from "../config
 import { isIpv4Cidr } from "../contract/cidr";
 
 const ROOT = join(__dirname, "..");
-const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, ingest, sessionization, schemaRegistry, ksqldb, connect, yugabyte, charts, images, monitoring";
+const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, ingest, sessionization, schemaRegistry, ksqldb, connect, yugabyte, charts, images, monitoring, backup";
 const KAFKA_KEYS =
   "namespace, nodePools, brokers, controllers, brokerStorageGiB, controllerStorageGiB, brokerResources, controllerResources, replicationFactor, minInsyncReplicas, rackAwareness, retentionHours";
 const NODE_M7I_LARGE = "one m7i.large node (2 vCPU, 8 GiB) has 1.77 vCPU / 7.2 GiB allocatable after kube-reserved, eviction threshold and DaemonSets";
@@ -232,6 +232,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
       problem: [
         'watchpipe:cluster.mode: prod must run on its own EKS cluster; got "existing". Set it to "eks".',
         'watchpipe:yugabyte.topology: "multi-zone" places one release per AWS AZ and needs cluster.mode "eks"; got cluster.mode "existing". Set yugabyte.topology to "single".',
+        'watchpipe:backup.enabled: backups go to an S3 bucket this program creates with an IRSA role, so they need cluster.mode "eks"; got cluster.mode "existing". Set backup.enabled to false (back up an existing cluster\'s database with its own tooling).',
       ],
     },
     {
@@ -268,6 +269,40 @@ describe("invalid configuration fails with the key, the expected and the actual 
       stack: "dev",
       raw: () => withSection("dev", "sessionization", { gracePeriodSec: -5 }),
       problem: "watchpipe:sessionization.gracePeriodSec: Too small: expected number to be >=0; got -5.",
+    },
+    // Backups (issue 14).
+    {
+      name: "prod without backups",
+      stack: "prod",
+      raw: () => withSection("prod", "backup", { enabled: false }),
+      problem: "watchpipe:backup.enabled: prod must back up YugabyteDB (royalties are paid from it); got false. Set it to true.",
+    },
+    {
+      name: "backups on an existing cluster",
+      stack: "local",
+      raw: () => withSection("local", "backup", { enabled: true }),
+      problem: 'watchpipe:backup.enabled: backups go to an S3 bucket this program creates with an IRSA role, so they need cluster.mode "eks"; got cluster.mode "existing". Set backup.enabled to false (back up an existing cluster\'s database with its own tooling).',
+    },
+    {
+      name: "a restore without backups",
+      stack: "dev",
+      raw: () => withSection("dev", "backup", { enabled: false, restoreFrom: "watchpipe-20261202T031700Z.sql.gz" }),
+      problem: 'watchpipe:backup.restoreFrom: restores read the stack\'s backup bucket, which exists only with backup.enabled true; got restoreFrom "watchpipe-20261202T031700Z.sql.gz" with backup.enabled false.',
+    },
+    {
+      name: "a restore naming something that is not a backup",
+      stack: "dev",
+      raw: () => withSection("dev", "backup", { restoreFrom: "s3://bucket/yugabyte/latest" }),
+      problem: 'watchpipe:backup.restoreFrom: expected a backup\'s file name like watchpipe-20261202T031700Z.sql.gz (list them with aws s3 ls s3://<backupBucket output>/yugabyte/); got "s3://bucket/yugabyte/latest".',
+    },
+    {
+      name: "a backup hour past 23 and no retention",
+      stack: "dev",
+      raw: () => withSection("dev", "backup", { hourUtc: 24, retentionDays: 0 }),
+      problem: [
+        "watchpipe:backup.hourUtc: Too big: expected number to be <=23; got 24.",
+        "watchpipe:backup.retentionDays: Too small: expected number to be >=1; got 0.",
+      ],
     },
   ];
 

@@ -19,6 +19,12 @@ const UNTAGGABLE = new Set([
   "aws:kms/alias:Alias",
   "aws:ecr/lifecyclePolicy:LifecyclePolicy",
   "aws:ecr/repositoryPolicy:RepositoryPolicy",
+  "aws:s3/bucketVersioning:BucketVersioning",
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+  "aws:s3/bucketPolicy:BucketPolicy",
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
 ]);
 
 const byId = (run: ProgramRun, type: string) => new Map(run.ofType(type).map((r) => [`${r.name}-id`, r]));
@@ -82,7 +88,7 @@ describe.each(["prod", "dev"])("%s stack on EKS", (stack) => {
   });
 
   it("EKS secrets are KMS-encrypted with a rotating key", () => {
-    const key = run.one("aws:kms/key:Key");
+    const key = run.one("aws:kms/key:Key", "cluster-secrets");
     expect(key.inputs.enableKeyRotation).toBe(true);
     expect(run.one(EKS).inputs.encryptionConfigKeyArn).toBe(`arn:aws:kms:us-east-1:111122223333:key/key-${key.name}`);
   });

@@ -83,6 +83,11 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     case "aws:wafv2/webAcl:WebAcl":
       // Regional web ACL ARNs end in name/id (the id is a UUID AWS assigns).
       return { ...inputs, arn: arn("wafv2", `regional/webacl/${name}/00000000-0000-4000-8000-000000000000`) };
+    case "aws:s3/bucket:Bucket": {
+      // bucketPrefix + the random suffix S3 names would get; bucket names are global, ARNs have no region or account.
+      const bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? `${name}-`}20261202000000000000000001`;
+      return { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}` };
+    }
     case "aws:cloudwatch/logGroup:LogGroup":
       return { ...inputs, arn: arn("logs", `log-group:${name}`) };
     case "eks:index:Cluster": {

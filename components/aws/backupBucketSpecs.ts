@@ -2,12 +2,9 @@
  * Pure builders for the YugabyteDB backup bucket: the IRSA role's access policy, the bucket policy and the lifecycle
  * rules. Plain JSON, no Pulumi resources here: the component (backupBucket.ts) wraps them, tests read them directly.
  */
+import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from "../../contract/backup";
 
-/** Kubernetes ServiceAccount the backup CronJob and the restore Job run as; the only subject the IRSA role trusts. */
-export const BACKUP_SERVICE_ACCOUNT = "yugabyte-backup";
-
-/** Key prefix the backups live under; the role may read, write and list only below it. */
-export const BACKUP_PREFIX = "yugabyte/";
+export { BACKUP_PREFIX, BACKUP_SERVICE_ACCOUNT, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from "../../contract/backup";
 
 /**
  * Noncurrent versions (an overwritten or expired backup) are kept this long: a week to notice and undo a bad
@@ -17,10 +14,6 @@ export const NONCURRENT_VERSION_EXPIRE_DAYS = 7;
 
 /** A backup upload that has not completed in a day has failed; its parts are billed until aborted. */
 export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
-
-/** Bounds for `watchpipe:backup.retentionDays`: at least one day, at most ten years. */
-export const MIN_RETENTION_DAYS = 1;
-export const MAX_RETENTION_DAYS = 3650;
 
 /**
  * What the backup and restore pods may do: write and read objects below `prefix`, list the bucket only below

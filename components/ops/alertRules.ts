@@ -10,6 +10,7 @@ import { HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_DLQ_TOPIC, WATCH
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import { KSQL_SERVICE_ID, SINK_CONNECTOR_NAME } from "../../contract/clients";
 import { REJECTS_ALERT_AFTER_SEC, REJECTS_CHECK_NAME } from "../../connectors/rejectsCheck";
+import { BACKUP_ALERT_AFTER_SEC, BACKUP_CRONJOB_NAME } from "../../contract/backup";
 
 /** `watchpipe_component` label values the monitors set on every target (components/ops/monitorSpecs.ts). */
 export const COMPONENT_LABEL = "watchpipe_component";
@@ -347,6 +348,20 @@ export function alertRuleGroups(a: AlertRuleArgs): RuleGroup[] {
         summary: "YugabyteDB master {{ $labels.pod }} is down",
         description: "The masters hold the catalog and move tablets; with a majority down no DDL and no tablet re-replication happen.",
         runbook_url: link(RUNBOOKS.yugabyte, "master-down"),
+      },
+    },
+    {
+      alert: "BackupMissing",
+      // Daily CronJob (backup.enabled): no success for a day and two hours, counted from its creation before the first.
+      // Without backups the CronJob and so the series do not exist, and config requires them in prod.
+      expr: `time() - max(kube_cronjob_status_last_successful_time{namespace="${yns}", cronjob="${BACKUP_CRONJOB_NAME}"}` +
+        ` or kube_cronjob_created{namespace="${yns}", cronjob="${BACKUP_CRONJOB_NAME}"}) > ${BACKUP_ALERT_AFTER_SEC}`,
+      for: "5m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "No YugabyteDB backup has succeeded for more than a day",
+        description: `The ${BACKUP_CRONJOB_NAME} CronJob has not completed for ${BACKUP_ALERT_AFTER_SEC / 3600} h: a dump or upload failed, or no run started. The newest backup in S3 is older than a day.`,
+        runbook_url: link(RUNBOOKS.yugabyte, "backup-missing"),
       },
     },
   ];

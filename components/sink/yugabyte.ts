@@ -12,9 +12,11 @@ import * as tls from "@pulumi/tls";
 import type { AppSettings } from "../../contract/settings";
 import type { OperatorChart } from "../../operators/yugabyte";
 import type { ChartSource, ImageSourceSettings } from "../../contract/sources";
+import { BackupBucket } from "../aws/backupBucket";
+import { baseTags, type KubernetesTarget } from "../aws/platform";
+import { YugabyteBackups } from "./backup";
 import { DbSchemaJob } from "./dbSchemaJob";
 import { RejectsCheck } from "./rejectsCheck";
-import type { KubernetesTarget } from "../aws/platform";
 import { HelmUniverse } from "./yugabyteHelm";
 import { OperatorUniverse } from "./yugabyteOperator";
 import {
@@ -77,6 +79,17 @@ export interface YugabyteDatabaseArgs {
   readonly chart?: ChartSource;
   /** `watchpipe:images`: the registry mirror for the database and schema Job images. */
   readonly images?: ImageSourceSettings;
+  /** Daily backups to this bucket (EKS), and the backup to restore before the schema Job runs. */
+  readonly backup?: YugabyteBackupTarget;
+}
+
+export interface YugabyteBackupTarget {
+  readonly bucket: BackupBucket;
+  readonly region: string;
+  readonly hourUtc: number;
+  readonly scratchGiB: number;
+  readonly storageClassName: string;
+  readonly restoreFrom?: string | undefined;
 }
 
 /**
@@ -104,6 +117,8 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
   readonly schemaJob: DbSchemaJob;
   /** The sink's password Secret and the CA Secret copies in the Kafka namespace: Connect depends on these. */
   readonly kafkaNamespaceObjects: pulumi.Resource[];
+  /** The S3 bucket the daily backups go to (backup.enabled). */
+  readonly backupBucket?: pulumi.Output<string>;
 
   constructor(name: string, args: YugabyteDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("watchpipe:yugabyte:YugabyteDatabase", name, {}, opts);
@@ -207,6 +222,31 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       tls: tlsSettings,
     };
 
+    if (args.backup) this.backupBucket = args.backup.bucket.bucketName;
+    const tlsArgs = { sslMode: tlsSettings.sslMode, ...(tlsSettings.caSecret ? { caSecret: tlsSettings.caSecret } : {}) };
+    const backups = args.backup && new YugabyteBackups(`${name}-backup`, {
+      namespace: ns,
+      connection: {
+        host: this.connection.host,
+        port: this.connection.port,
+        database: this.connection.database,
+        user: YSQL_ADMIN_USER,
+        password: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
+        tls: tlsArgs,
+      },
+      bucketName: args.backup.bucket.bucketName,
+      kmsKeyArn: args.backup.bucket.kmsKeyArn,
+      roleArn: args.backup.bucket.roleArn,
+      region: args.backup.region,
+      hourUtc: args.backup.hourUtc,
+      scratchGiB: args.backup.scratchGiB,
+      storageClassName: args.backup.storageClassName,
+      restoreFrom: args.backup.restoreFrom,
+      provider,
+      ...(args.images ? { images: args.images } : {}),
+      dependsOn: [...universe, credentials, ...caMaps],
+    }, { parent: this });
+
     this.schemaJob = new DbSchemaJob(`${name}-schema`, {
       namespace: ns,
       host: this.connection.host,
@@ -215,10 +255,11 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       user: YSQL_ADMIN_USER,
       credentials: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
       sinkPassword: { secretName: SINK_CREDENTIALS_SECRET, passwordKey: SINK_PASSWORD_KEY },
-      tls: { sslMode: tlsSettings.sslMode, ...(tlsSettings.caSecret ? { caSecret: tlsSettings.caSecret } : {}) },
+      tls: tlsArgs,
       provider,
       ...(args.images ? { images: args.images } : {}),
-      dependsOn: [...universe, credentials, sinkCredentials, ...caMaps],
+      // After a restore: the dump has no roles or grants, the schema Job re-applies them.
+      dependsOn: [...universe, credentials, sinkCredentials, ...caMaps, ...(backups?.restoreJob ? [backups.restoreJob] : [])],
     }, { parent: this });
 
     // Pieces the database refused are diverted, not lost (connectors/schema/V005); this makes them page someone.
@@ -230,7 +271,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
         database: this.connection.database,
         user: YSQL_SINK_USER,
         password: { secretName: SINK_CREDENTIALS_SECRET, passwordKey: SINK_PASSWORD_KEY },
-        tls: { sslMode: tlsSettings.sslMode, ...(tlsSettings.caSecret ? { caSecret: tlsSettings.caSecret } : {}) },
+        tls: tlsArgs,
       },
       provider,
       ...(args.images ? { images: args.images } : {}),
@@ -243,11 +284,12 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
 
 /** The component as index.ts creates it: arguments from the validated config and the Kubernetes target. */
 export function yugabyteFromConfig(
-  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData" | "charts" | "images">,
+  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData" | "charts" | "images" | "backup" | "project" | "stack" | "owner">,
   target: KubernetesTarget,
   opts: { readonly kafkaNamespaceDependsOn?: pulumi.Resource[] } = {},
 ): YugabyteDatabase {
   const yb = config.yugabyte;
+  const backup = backupFromConfig(config, target);
   return new YugabyteDatabase("yugabyte", {
     namespace: yb.namespace,
     kafkaNamespace: config.kafka.namespace,
@@ -271,5 +313,28 @@ export function yugabyteFromConfig(
     protect: config.protectData,
     ...(config.charts.yugabyte ? { chart: config.charts.yugabyte } : {}),
     images: config.images,
+    ...(backup ? { backup } : {}),
   });
+}
+
+/** The backup bucket and schedule when `backup.enabled` (config validation allows it on EKS only). */
+function backupFromConfig(
+  config: Pick<AppSettings, "yugabyte" | "region" | "protectData" | "backup" | "project" | "stack" | "owner">,
+  target: KubernetesTarget,
+): YugabyteBackupTarget | undefined {
+  const b = config.backup;
+  if (!b.enabled) return undefined;
+  if (!target.aws) throw new Error("watchpipe:backup.enabled: backups need the EKS cluster's IRSA provider; this stack has no EKS cluster. Set backup.enabled to false.");
+  const bucket = new BackupBucket("yugabyte-backup", {
+    stack: config.stack,
+    retentionDays: b.retentionDays,
+    irsa: { oidcProviderArn: target.aws.oidcProviderArn, oidcProviderUrl: target.aws.oidcProviderUrl },
+    namespace: config.yugabyte.namespace,
+    protect: config.protectData,
+    tags: baseTags(config),
+  });
+  return {
+    bucket, region: config.region, hourUtc: b.hourUtc, scratchGiB: b.scratchGiB, storageClassName: target.storageClassName,
+    restoreFrom: b.restoreFrom,
+  };
 }

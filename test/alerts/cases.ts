@@ -59,6 +59,10 @@ const rejectsCheck = (metric: "last_successful_time" | "created", values: string
   series: `kube_cronjob_${metric === "created" ? "created" : "status_last_successful_time"}{namespace="yugabyte", cronjob="sink-rejects-check"}`,
   values,
 });
+const backupCron = (metric: "last_successful_time" | "created", values: string): Series => ({
+  series: `kube_cronjob_${metric === "created" ? "created" : "status_last_successful_time"}{namespace="yugabyte", cronjob="yugabyte-backup"}`,
+  values,
+});
 /** 6000 records a minute = 100/s across the topic's leaders. */
 const inputAt100PerSec = (topic: string): Series => topicIn(topic, "0+6000x30");
 
@@ -304,6 +308,16 @@ export const ALERT_CASES: readonly AlertCase[] = [
         evalMinutes: 10,
         firing: [],
       },
+    ],
+  },
+  {
+    alert: "BackupMissing",
+    // Timestamps in seconds, one sample a minute: a success at day 1 is the value 86400 from minute 1440 on.
+    scenarios: [
+      { why: "a backup succeeded at day 1, evaluated 6 h later", series: [backupCron("last_successful_time", "0x1439 86400x400"), backupCron("created", "0x1840")], evalMinutes: 1800, firing: [] },
+      { why: "the day-1 backup failed: the last success is the creation, 30 h ago", series: [backupCron("last_successful_time", "0x1840"), backupCron("created", "0x1840")], evalMinutes: 1800, firing: [{}] },
+      { why: "created 20 h ago, first run not yet due", series: [backupCron("created", "0x1240")], evalMinutes: 1200, firing: [] },
+      { why: "never succeeded since it was created 30 h ago", series: [backupCron("created", "0x1840")], evalMinutes: 1800, firing: [{}] },
     ],
   },
   {
