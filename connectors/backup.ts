@@ -130,7 +130,8 @@ export function restoreLoadScript(c: ScriptClients = {}): string {
     `)"`,
     `if [ "$exists" = "0" ]; then`,
     `  ${sql} -d "$RESTORE_MAINTENANCE_DB" -v db="$PGDATABASE" <<'SQL'`,
-    `CREATE DATABASE :"db";`,
+    // template0: truly empty, as a plain dump expects (template1 may carry objects of its own).
+    `CREATE DATABASE :"db" TEMPLATE template0;`,
     "SQL",
     `  echo "restore: created database $PGDATABASE"`,
     "fi",

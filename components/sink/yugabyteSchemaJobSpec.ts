@@ -69,8 +69,8 @@ export interface YsqlClientArgs {
  */
 export function ysqlClientEnv(c: YsqlClientArgs) {
   return [
-    // ysqlsh lives in the image's bin directory, not on the default PATH.
-    { name: "PATH", value: "/home/yugabyte/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+    // ysqlsh lives in the image's bin directory and ysql_dump in its postgres/bin, neither on the default PATH.
+    { name: "PATH", value: "/home/yugabyte/bin:/home/yugabyte/postgres/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
     { name: "PGHOST", value: c.host },
     { name: "PGPORT", value: String(c.port ?? YSQL_PORT) },
     { name: "PGDATABASE", value: c.database },

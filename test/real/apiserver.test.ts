@@ -27,6 +27,8 @@ const KUBE_APISERVER = join(ENGINES, "kube-apiserver-1.34.12", "kube-apiserver")
 const HELM = join(ENGINES, "helm-3.22.0", "helm");
 const TOKEN = "watchpipe-throwaway-token";
 const STACKS = ["dev", "prod", "local"];
+/** prod with a restore requested: the only way the restore Job renders. */
+const RESTORING = "prod+restoreFrom";
 
 type Obj = Record<string, unknown>;
 
@@ -205,6 +207,7 @@ describeWithShared("strict server-side dry-run against a real kube-apiserver", (
     }, 120_000);
     await discover();
     for (const stack of STACKS) programRuns.set(stack, (await runProgram(stack)).resources);
+    programRuns.set(RESTORING, (await runProgram("prod", { "watchpipe:backup": { enabled: true, restoreFrom: "watchpipe-20261202T031700Z.sql.gz" } })).resources);
   }, 600_000);
 
   afterAll(async () => {
@@ -231,6 +234,13 @@ describeWithShared("strict server-side dry-run against a real kube-apiserver", (
     const objects = (programRuns.get(stack) ?? []).map(kubernetesObject).filter((o): o is Obj => o !== undefined);
     expect(objects.length).toBeGreaterThan(20);
     expect(await dryRunAll(objects)).toEqual([]);
+  }, 300_000);
+
+  it.skipIf(skipEngines)("prod restoring a backup (backup.restoreFrom): the restore Job passes the same dry-run", async () => {
+    const objects = (programRuns.get(RESTORING) ?? []).map(kubernetesObject).filter((o): o is Obj => o !== undefined);
+    const restore = objects.filter((o) => o.kind === "Job" && String((o.metadata as Obj).name).startsWith("yugabyte-restore-"));
+    expect(restore).toHaveLength(1);
+    expect(await dryRunAll(restore)).toEqual([]);
   }, 300_000);
 
   it.skipIf(skipEngines).each(STACKS)("helm template of every chart stack %s installs, with the program's values, passes the same dry-run", async (stack) => {
