@@ -8,7 +8,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "./contract/durability";
-import { INSTANCE_TYPES, isKnownInstanceType } from "./contract/instanceTypes";
+import {
+  GP3_BASELINE_IOPS,
+  GP3_BASELINE_THROUGHPUT_MIBPS,
+  GP3_MAX_IOPS,
+  GP3_MAX_THROUGHPUT_MIBPS,
+  GP3_MIBPS_PER_IOPS,
+  INSTANCE_TYPES,
+  isKnownInstanceType,
+} from "./contract/instanceTypes";
 import { isIpv4Cidr } from "./contract/cidr";
 import { AWS_REGION, isPrivateCidr, MAX_VPC_PREFIX, MIN_PUBLIC_ACCESS_PREFIX, PRIVATE_RANGES } from "./contract/addresses";
 import { ENI_MAX_PODS, podFitProblems, type PodGroup } from "./contract/nodeCapacity";
@@ -34,9 +42,12 @@ import {
 import { CHART_KEYS, mirrorsImages, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
 import {
   DEFAULT_GRACE_PERIOD_SEC,
+  DEFAULT_MAX_PLAYBACK_RATE,
   DEFAULT_SEEK_TOLERANCE_SEC,
   DEFAULT_SESSION_GAP_SEC,
   DEFAULT_TICK_INTERVAL_SEC,
+  MAX_MAX_PLAYBACK_RATE,
+  MIN_MAX_PLAYBACK_RATE,
 } from "./contract/sessionization";
 
 /** Config namespace: keys are `watchpipe:<section>` in Pulumi.<stack>.yaml. */
@@ -173,6 +184,9 @@ const eksSchema = z.strictObject({
   nodeDiskGiB: z.number().int().min(20).default(DEFAULT_NODE_DISK_GIB),
   /** Retain keeps EBS volumes when a PVC is deleted (prod); Delete cleans them up (dev). */
   volumeReclaimPolicy: z.enum(["Retain", "Delete"]).default("Retain"),
+  /** Provisioned gp3 throughput and IOPS of every persistent volume (gp3's baseline is free; more is billed). */
+  volumeThroughputMiBps: z.number().int().min(GP3_BASELINE_THROUGHPUT_MIBPS).max(GP3_MAX_THROUGHPUT_MIBPS).default(GP3_BASELINE_THROUGHPUT_MIBPS),
+  volumeIops: z.number().int().min(GP3_BASELINE_IOPS).max(GP3_MAX_IOPS).default(GP3_BASELINE_IOPS),
 });
 
 const existingSchema = z.strictObject({
@@ -273,6 +287,8 @@ const sessionizationSchema = z.strictObject({
   gracePeriodSec: z.number().int().min(0).default(DEFAULT_GRACE_PERIOD_SEC),
   seekToleranceSec: z.number().positive().default(DEFAULT_SEEK_TOLERANCE_SEC),
   tickIntervalSec: positiveInt.default(DEFAULT_TICK_INTERVAL_SEC),
+  /** Fastest playback that is still one continuous segment (playhead seconds per second); 1 to 16. */
+  maxPlaybackRate: z.number().min(MIN_MAX_PLAYBACK_RATE).max(MAX_MAX_PLAYBACK_RATE).default(DEFAULT_MAX_PLAYBACK_RATE),
 });
 
 const schemaRegistrySchema = z.strictObject({ replicas: positiveInt.default(DEFAULT_SCHEMA_REGISTRY_REPLICAS) });
@@ -724,6 +740,13 @@ const RULES: readonly Rule[] = [
     check: ({ images, charts, monitoring }) =>
       monitoring.enabled && monitoring.mode === "stack" && (mirrorsImages(images) || Object.keys(charts).length > 0)
         ? `${ns}:monitoring.mode: the bundled monitoring stack (kube-prometheus-stack) is not served from images.mirror or charts yet; with a mirror set, expected "existing" (an in-cluster Prometheus you mirror yourself; the program adds only its monitors, rules and dashboards) or monitoring.enabled false; got "stack".`
+        : undefined,
+  },
+  {
+    reads: ["cluster"],
+    check: ({ cluster: k }) =>
+      k.mode === "eks" && k.volumeThroughputMiBps > k.volumeIops * GP3_MIBPS_PER_IOPS
+        ? `${ns}:cluster.volumeThroughputMiBps: gp3 allows at most ${GP3_MIBPS_PER_IOPS} MiB/s per IOPS, so at most ${k.volumeIops * GP3_MIBPS_PER_IOPS} with volumeIops ${k.volumeIops}; got ${k.volumeThroughputMiBps}. Raise volumeIops or lower the throughput.`
         : undefined,
   },
   {

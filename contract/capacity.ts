@@ -115,6 +115,8 @@ export interface SessionStatePlan {
   readonly brokerChangelogBytes: number;
   /** Rows per day the JDBC sink writes (one piece per window for continuous playback). */
   readonly piecesPerDay: number;
+  /** Bytes of one final (full) window record: what EMIT FINAL writes to the sessions topic per window. */
+  readonly finalWindowBytes: number;
 }
 
 const SR_HEADER_BYTES = 5;
@@ -159,5 +161,6 @@ export function sessionStatePlan(i: SessionStateInputs): SessionStatePlan {
     storeBytes: windowsPerSec * i.retentionSec * finalBytes,
     brokerChangelogBytes: windowsPerSec * (i.retentionSec + i.changelogExtraRetentionSec) * finalBytes * i.replicationFactor,
     piecesPerDay: windowsPerSec * 86_400,
+    finalWindowBytes: finalBytes,
   };
 }

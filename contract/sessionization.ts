@@ -33,6 +33,9 @@ export const MAX_FUTURE_SKEW_SEC = 30;
  * segment. Between two consecutive heartbeats the playhead may advance by at most rate x elapsed + tolerance.
  */
 export const DEFAULT_MAX_PLAYBACK_RATE = 2;
+/** Range stack config and the CLI accept: 1× (normal speed must stay continuous) to 16×. */
+export const MIN_MAX_PLAYBACK_RATE = 1;
+export const MAX_MAX_PLAYBACK_RATE = 16;
 /**
  * Pre-aggregation window (tumbling, event time): each session key's heartbeats are collected per window of this
  * size and closed with EMIT FINAL, so state written per heartbeat is bounded by one window's points. A literal in
@@ -114,7 +117,7 @@ export function paramProblems(p: SessionizationParams, where = "config"): string
   check("sessionGapSec", (v) => secToMs(v) >= 1, "a number of seconds >= 0.001");
   check("gracePeriodSec", (v) => v >= 0, "a number of seconds >= 0");
   check("seekToleranceSec", (v) => v >= 0, "a number of seconds >= 0");
-  if (p.maxPlaybackRate !== undefined) check("maxPlaybackRate", (v) => v >= 1 && v <= 16, "a playback rate between 1 and 16");
+  if (p.maxPlaybackRate !== undefined) check("maxPlaybackRate", (v) => v >= MIN_MAX_PLAYBACK_RATE && v <= MAX_MAX_PLAYBACK_RATE, `a playback rate between ${MIN_MAX_PLAYBACK_RATE} and ${MAX_MAX_PLAYBACK_RATE}`);
   return problems;
 }
 

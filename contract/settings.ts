@@ -43,6 +43,8 @@ export interface EksClusterSettings {
   readonly nodesPerAz: { readonly min: number; readonly desired: number; readonly max: number };
   readonly nodeDiskGiB: number;
   readonly volumeReclaimPolicy: "Retain" | "Delete";
+  readonly volumeThroughputMiBps: number;
+  readonly volumeIops: number;
 }
 
 export interface ExistingClusterSettings {
@@ -105,6 +107,7 @@ export interface SessionizationSettings {
   readonly gracePeriodSec: number;
   readonly seekToleranceSec: number;
   readonly tickIntervalSec: number;
+  readonly maxPlaybackRate: number;
 }
 
 export interface SchemaRegistrySettings {

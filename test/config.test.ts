@@ -77,7 +77,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
       stack: "prod",
       raw: () => withSection("prod", "cluster", { nodeInstanceTyp: "m7i.large" }),
       problem:
-        'watchpipe:cluster.nodeInstanceTyp: unknown key; did you mean watchpipe:cluster.nodeInstanceType? expected one of mode, kubernetesVersion, adminRoleArn, publicAccessCidrs, nodeInstanceType, nodesPerAz, nodeDiskGiB, volumeReclaimPolicy (README.md, "Configuration reference").',
+        'watchpipe:cluster.nodeInstanceTyp: unknown key; did you mean watchpipe:cluster.nodeInstanceType? expected one of mode, kubernetesVersion, adminRoleArn, publicAccessCidrs, nodeInstanceType, nodesPerAz, nodeDiskGiB, volumeReclaimPolicy, volumeThroughputMiBps, volumeIops (README.md, "Configuration reference").',
     },
     {
       name: "a misspelt key of the existing cluster variant",
@@ -269,6 +269,24 @@ describe("invalid configuration fails with the key, the expected and the actual 
       stack: "dev",
       raw: () => withSection("dev", "sessionization", { gracePeriodSec: -5 }),
       problem: "watchpipe:sessionization.gracePeriodSec: Too small: expected number to be >=0; got -5.",
+    },
+    {
+      name: "a max playback rate below normal speed",
+      stack: "dev",
+      raw: () => withSection("dev", "sessionization", { maxPlaybackRate: 0.5 }),
+      problem: "watchpipe:sessionization.maxPlaybackRate: Too small: expected number to be >=1; got 0.5.",
+    },
+    {
+      name: "gp3 throughput beyond what the IOPS allow",
+      stack: "prod",
+      raw: () => withSection("prod", "cluster", { volumeThroughputMiBps: 1000, volumeIops: 3000 }),
+      problem: "watchpipe:cluster.volumeThroughputMiBps: gp3 allows at most 0.25 MiB/s per IOPS, so at most 750 with volumeIops 3000; got 1000. Raise volumeIops or lower the throughput.",
+    },
+    {
+      name: "gp3 throughput above the volume maximum",
+      stack: "prod",
+      raw: () => withSection("prod", "cluster", { volumeThroughputMiBps: 2000 }),
+      problem: "watchpipe:cluster.volumeThroughputMiBps: Too big: expected number to be <=1000; got 2000.",
     },
     // Backups (issue 14).
     {

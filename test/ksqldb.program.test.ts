@@ -87,3 +87,13 @@ describe.each(STACKS)("stream processing in the %s program", (stack) => {
     expect((JSON.parse(tickCm!.inputs.data["records.json"].replaceAll("__NOW_MS__", "0")) as { records: unknown[] }).records).toHaveLength(out.heartbeatPartitions as number);
   });
 });
+
+describe("sessionization.maxPlaybackRate", () => {
+  it("reaches the SQL as maxRatePermille (default 2 → 2000; 1.5 → 1500)", async () => {
+    for (const [overrides, permille] of [[{}, 2000], [{ "watchpipe:sessionization": { maxPlaybackRate: 1.5 } }, 1500]] as const) {
+      const run = await runProgram("dev", overrides);
+      const cm = run.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.inputs.metadata.name === run.outputs.ksqlMigrationsJob);
+      expect(cm!.inputs.data["apply-migrations.sh"]).toContain(`--define maxRatePermille=${permille}`);
+    }
+  }, 60_000);
+});

@@ -25,7 +25,7 @@ function r(type: string, name: string, inputs: Record<string, unknown>, property
   return { type, name, inputs, custom, protect: false, parent: "", urn: `urn:pulumi:t::watchpipe::${type}::${name}`, dependencies: [], propertyDependencies };
 }
 
-const NO_TRAFFIC: TrafficAssumption = { eventsPerDay: 0, avgEventBytes: 250, replicationFactor: 3 };
+const NO_TRAFFIC: TrafficAssumption = { eventsPerDay: 0, leaderBytesPerDay: 0, replicationFactor: 3 };
 const eks = r("eks:index:Cluster", "cluster-eks", {});
 const lt = r("aws:ec2/launchTemplate:LaunchTemplate", "nodes", { blockDeviceMappings: [{ ebs: { volumeSize: 50 } }] });
 const nodeGroup = (name: string, type: string, desired: number) =>
@@ -58,10 +58,22 @@ describe("cost math", () => {
     expect(onEks?.quantity).toBe(7500 + 200 + 1500);
     expect(onEks?.monthly).toBeCloseTo(9200 * 0.08, 6);
     expect(estimateCost([pool, sts, yb], NO_TRAFFIC)).toEqual({ lines: [], total: 0, unpriced: [] });
+    // Baseline gp3 (no StorageClass parameters): no provisioned-performance lines.
+    expect(estimateCost([eks, pool, sts, yb], NO_TRAFFIC).lines.filter((l) => l.item.includes("above"))).toEqual([]);
+  });
+
+  it("prices gp3 throughput and IOPS above the baseline for every volume: 10 volumes × 175 MiB/s and × 3,000 IOPS", () => {
+    const sc = r("kubernetes:storage.k8s.io/v1:StorageClass", "gp3", { parameters: { type: "gp3", throughput: "300", iops: "6000" } });
+    const pool = r("kubernetes:kafka.strimzi.io/v1:KafkaNodePool", "brokers", { spec: { replicas: 3, storage: { type: "jbod", volumes: [{ type: "persistent-claim", size: "100Gi" }] } } });
+    const sts = r("kubernetes:apps/v1:StatefulSet", "ksqldb", { spec: { replicas: 2, volumeClaimTemplates: [{ spec: { resources: { requests: { storage: "100Gi" } } } }] } });
+    const yb = r("kubernetes:helm.sh/v3:Release", "yb", { chart: "yugabyte", values: { replicas: { master: 1, tserver: 1 }, storage: { master: { count: 1, size: "10Gi" }, tserver: { count: 4, size: "10Gi" } } } });
+    const lines = estimateCost([eks, sc, pool, sts, yb], NO_TRAFFIC).lines;
+    expect(lines.find((l) => l.item.startsWith("EBS gp3 throughput above"))).toMatchObject({ quantity: 10 * 175, monthly: 10 * 175 * 0.04 });
+    expect(lines.find((l) => l.item.startsWith("EBS gp3 IOPS above"))).toMatchObject({ quantity: 10 * 3000, monthly: 10 * 3000 * 0.005 });
   });
 
   it("prices every heartbeat as one request through the web ACL: 300 M/day ≈ 9,126 M requests a month", () => {
-    const line = estimateCost([r("aws:wafv2/webAcl:WebAcl", "acl", { rules: [] })] as unknown as RecordedResource[], { eventsPerDay: 300e6, avgEventBytes: 250, replicationFactor: 3 })
+    const line = estimateCost([r("aws:wafv2/webAcl:WebAcl", "acl", { rules: [] })] as unknown as RecordedResource[], { eventsPerDay: 300e6, leaderBytesPerDay: 0, replicationFactor: 3 })
       .lines.find((l) => l.item.startsWith("WAFv2 requests inspected"));
     expect(line?.quantity).toBe(9126);
     expect(line?.monthly).toBeCloseTo(9126 * 0.6, 6);
@@ -82,9 +94,9 @@ describe("cost math", () => {
     expect(est.unpriced).toEqual(["1 × x9.mega nodes: no us-east-1 price in tools/prices.ts"]);
   });
 
-  it("estimates Kafka's cross-AZ replication: 300 M × 250 B × 2 writes × 2 copies × 30.42 days", () => {
-    expect(interAzGbPerMonth({ eventsPerDay: 300e6, avgEventBytes: 250, replicationFactor: 3 })).toBeCloseTo((300e6 * 250 * 2 * 2 * 30.42) / 1e9, 6);
-    expect(interAzGbPerMonth({ eventsPerDay: 300e6, avgEventBytes: 250, replicationFactor: 1 })).toBe(0);
+  it("estimates Kafka's cross-AZ replication: every leader byte × 2 copies × 30.42 days", () => {
+    expect(interAzGbPerMonth({ eventsPerDay: 300e6, leaderBytesPerDay: 170e9, replicationFactor: 3 })).toBeCloseTo((170e9 * 2 * 30.42) / 1e9, 6);
+    expect(interAzGbPerMonth({ eventsPerDay: 300e6, leaderBytesPerDay: 170e9, replicationFactor: 1 })).toBe(0);
     expect(eventsPerDayFor({ peakEventsPerSec: 5000, avgEventBytes: 250, partitionBudgetMBps: 2, consumerParallelism: 12 })).toBe(15_000_000);
   });
 

@@ -135,6 +135,8 @@ describe.each(["prod", "dev"])("%s stack on EKS", (stack) => {
     expect(sc.volumeBindingMode).toBe("WaitForFirstConsumer");
     expect(sc.allowVolumeExpansion).toBe(true);
     expect(sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"]).toBe("true");
+    // Provisioned performance from cluster.volume*: prod above gp3's baseline (ksqlDB needs it), dev at it.
+    expect(sc.parameters).toMatchObject(stack === "prod" ? { throughput: "300", iops: "6000" } : { throughput: "125", iops: "3000" });
   });
 
   it("records VPC flow logs for all traffic", () => {

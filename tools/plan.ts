@@ -7,7 +7,8 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config";
 import { knownStacks, runProgramOnce } from "./mockRun";
-import { designHeadroom, DESIGN_PEAK_EVENTS_PER_SEC, estimateCost, resourceCounts, trafficFor } from "./planModel";
+import { designHeadroom, DESIGN_PEAK_EVENTS_PER_SEC, estimateCost, resourceCounts, stackLoadPlan, trafficFor } from "./planModel";
+import { LOAD_BUDGET, overBudget } from "../contract/loadPlan";
 import { EXIT_CHECK_FAILED, EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
 import { HOURS_PER_MONTH, NOT_ESTIMATED, pricesFor, PRICES_AS_OF, PRICES_RECORDED_ON, REGION_PRICES, type RegionPrices } from "./prices";
 import { describeTally, tallyResources } from "./renderObjects";
@@ -57,6 +58,26 @@ async function main(): Promise<void> {
   console.log(`\nCapacity at the design peak (${DESIGN_PEAK_EVENTS_PER_SEC.toLocaleString("en-US")} events/s × ${config.capacity.avgEventBytes} B = ${h.designPeakMBps.toFixed(1)} MB/s)`);
   console.log(`  heartbeat topics: ${h.partitions} partitions × ${h.partitionBudgetMBps} MB/s budget = ${(h.partitions * h.partitionBudgetMBps).toFixed(0)} MB/s → headroom ${h.headroom.toFixed(2)}×${h.headroom < 1 ? "  (below the design peak: this stack is sized smaller)" : ""}`);
   console.log(`  this stack's own peak: ${h.stackPeakEventsPerSec.toLocaleString("en-US")} events/s → headroom ${h.stackHeadroom.toFixed(2)}×; brokers ${config.kafka.brokers}, RF ${config.kafka.replicationFactor}, min ISR ${config.kafka.minInsyncReplicas}`);
+
+  const load = stackLoadPlan(config);
+  const peak = config.capacity.peakEventsPerSec.toLocaleString("en-US");
+  console.log(`\nBytes written at this stack's peak (${peak} heartbeats/s; uncompressed, leader bytes before ×${config.kafka.replicationFactor} replication)`);
+  for (const t of load.topics) {
+    console.log(`  ${t.topic.padEnd(24)} ${t.bytesPerHeartbeat.toFixed(1).padStart(7)} B/heartbeat ${(t.peakBytesPerSec / 1e6).toFixed(2).padStart(7)} MB/s  retained ${(t.retainedBytes / 1e9).toFixed(0).padStart(6)} GB on the brokers`);
+  }
+  const total = load.topics.reduce((s, t) => s + t.peakBytesPerSec, 0);
+  console.log(`  ${"total".padEnd(24)} ${(total / config.capacity.peakEventsPerSec).toFixed(1).padStart(7)} B/heartbeat ${(total / 1e6).toFixed(2).padStart(7)} MB/s; ${Math.round(load.piecesPerSec).toLocaleString("en-US")} pieces/s to the sink`);
+  console.log(`\nResources at this stack's peak (budget ${LOAD_BUDGET * 100} % each; assumptions in contract/loadPlan.ts)`);
+  if (config.cluster.mode !== "eks") console.log("  existing cluster: its volumes and nodes are its own; the figures assume gp3 at baseline and the default node type's network");
+  for (const r of load.resources) {
+    const flag = r.utilization > LOAD_BUDGET ? "  OVER BUDGET" : "";
+    console.log(`  ${r.resource.padEnd(38)} ${r.used.toFixed(1).padStart(9)} of ${r.capacity.toFixed(0).padStart(6)} ${r.unit.padEnd(6)} ${(r.utilization * 100).toFixed(0).padStart(4)} %${flag}`);
+  }
+  const over = overBudget(load);
+  if (over.length > 0) {
+    console.log(`  ${over.length} resource(s) above ${LOAD_BUDGET * 100} %: ${over.map((r) => r.resource).join(", ")}. Size them up in Pulumi.${values.stack}.yaml (README "Capacity").`);
+    process.exitCode = EXIT_CHECK_FAILED;
+  }
 
   const traffic = trafficFor(config);
   // An existing cluster creates nothing billable here; the table's first region stands in for the (empty) estimate.

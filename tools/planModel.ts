@@ -3,8 +3,21 @@
  * estimate, all computed from what the program registers under mocks (so new components are counted and priced
  * without a list to update) and the stack's validated config. Pure: tools/plan.ts prints, tests check the math.
  */
-import { type AppConfig, DEFAULT_PEAK_EVENTS_PER_SEC } from "../config";
+import { type AppConfig, DEFAULT_NODE_INSTANCE_TYPE, DEFAULT_PEAK_EVENTS_PER_SEC } from "../config";
 import { partitionPlan } from "../contract/capacity";
+import { GP3_BASELINE_IOPS, GP3_BASELINE_THROUGHPUT_MIBPS, INSTANCE_TYPES } from "../contract/instanceTypes";
+import {
+  ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC,
+  DESIGN_REJECT_SHARE,
+  KAFKA_DEFAULT_RETENTION_HOURS,
+  loadPlan,
+  type LoadPlan,
+  type LoadPlanInputs,
+  SESSION_KEY_BYTES,
+  standbyCopies,
+} from "../contract/loadPlan";
+import { PIECE_WINDOW_SEC, WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS, WINDOW_RETENTION_SEC } from "../contract/sessionization";
+import { HEARTBEAT_INTERVAL_SEC } from "../contract/topics";
 import { isObject, k8sType } from "../contract/resourceChecks";
 import type { RecordedResource } from "./mockRun";
 import { unwrapSecret } from "./renderObjects";
@@ -14,11 +27,6 @@ import { DAYS_PER_MONTH, HOURS_PER_MONTH, REGION_PRICES, type RegionPrices } fro
 export const DESIGN_PEAK_EVENTS_PER_SEC = DEFAULT_PEAK_EVENTS_PER_SEC;
 /** The product's design daily volume: ~300 M heartbeats/day at full scale. */
 export const DESIGN_EVENTS_PER_DAY = 300_000_000;
-/**
- * Kafka writes per heartbeat that are replicated across AZs: the raw JSON record and the validated Avro record
- * (segments and rejects are far fewer and ignored). Each write is copied to RF - 1 brokers in other zones.
- */
-export const REPLICATED_WRITES_PER_EVENT = 2;
 
 type Json = Record<string, unknown>;
 
@@ -98,7 +106,7 @@ const obj = (v: unknown): Json => (isObject(v) ? v : {});
 const num = (v: unknown, fallback = 0): number => (typeof v === "number" ? v : Number.isFinite(Number(v)) && v !== "" && v !== undefined ? Number(v) : fallback);
 
 /** Persistent volume GiB one Kubernetes object asks for (Strimzi node pools, StatefulSets, PVCs, YugabyteDB chart). */
-export function volumeGiB(resource: RecordedResource): { gib: number; what: string } | undefined {
+export function volumeGiB(resource: RecordedResource): { gib: number; volumes: number; what: string } | undefined {
   const t = k8sType(resource.type);
   if (!t) return undefined;
   const inputs = resource.inputs as Json;
@@ -108,40 +116,48 @@ export function volumeGiB(resource: RecordedResource): { gib: number; what: stri
     const storage = obj(spec.storage);
     const volumes = storage.type === "jbod" ? (Array.isArray(storage.volumes) ? storage.volumes.map(obj) : []) : [storage];
     const perNode = volumes.filter((v) => v.type === "persistent-claim").reduce((sum, v) => sum + gibOf(v.size), 0);
-    return { gib: perNode * num(spec.replicas), what: `Kafka node pool ${name}: ${num(spec.replicas)} × ${perNode.toFixed(0)} GiB` };
+    const claims = volumes.filter((v) => v.type === "persistent-claim").length;
+    return { gib: perNode * num(spec.replicas), volumes: claims * num(spec.replicas), what: `Kafka node pool ${name}: ${num(spec.replicas)} × ${perNode.toFixed(0)} GiB` };
   }
   if (t.kind === "StatefulSet") {
     const templates = Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates.map(obj) : [];
     const perPod = templates.reduce((sum, c) => sum + gibOf(obj(obj(obj(c.spec).resources).requests).storage), 0);
-    return perPod ? { gib: perPod * num(spec.replicas, 1), what: `StatefulSet ${name}: ${num(spec.replicas, 1)} × ${perPod.toFixed(0)} GiB` } : undefined;
+    return perPod ? { gib: perPod * num(spec.replicas, 1), volumes: templates.length * num(spec.replicas, 1), what: `StatefulSet ${name}: ${num(spec.replicas, 1)} × ${perPod.toFixed(0)} GiB` } : undefined;
   }
   if (t.kind === "PersistentVolumeClaim") {
     const gib = gibOf(obj(obj(spec.resources).requests).storage);
-    return { gib, what: `PVC ${name}` };
+    return { gib, volumes: 1, what: `PVC ${name}` };
   }
   if (resource.type === "kubernetes:helm.sh/v3:Release" && String(inputs.chart ?? "").endsWith("yugabyte")) {
     // The YugabyteDB chart: storage.{master,tserver}.{count,size} per pod, replicas.{master,tserver} pods.
     const inner = obj(unwrapSecret(inputs.values));
     const storage = obj(inner.storage);
     const replicas = obj(inner.replicas);
-    const gib = ["master", "tserver"].reduce((sum, role) => {
-      const s = obj(storage[role]);
-      return sum + num(replicas[role], 1) * num(s.count, 1) * gibOf(s.size);
-    }, 0);
-    return { gib, what: `YugabyteDB release ${String(inputs.name ?? resource.name)}` };
+    const roles = ["master", "tserver"].map((role) => ({ s: obj(storage[role]), pods: num(replicas[role], 1) }));
+    const gib = roles.reduce((sum, { s, pods }) => sum + pods * num(s.count, 1) * gibOf(s.size), 0);
+    const count = roles.reduce((sum, { s, pods }) => sum + pods * num(s.count, 1), 0);
+    return { gib, volumes: count, what: `YugabyteDB release ${String(inputs.name ?? resource.name)}` };
   }
   return undefined;
 }
 
 export interface TrafficAssumption {
   readonly eventsPerDay: number;
-  readonly avgEventBytes: number;
+  /** Bytes the Kafka leaders take per day over every topic the pipeline writes (contract/loadPlan.ts). */
+  readonly leaderBytesPerDay: number;
   readonly replicationFactor: number;
 }
 
-/** GB per month copied between AZs by Kafka replication. */
+/** GB per month copied between AZs by Kafka replication: every leader byte goes to RF - 1 brokers in other zones. */
 export function interAzGbPerMonth(t: TrafficAssumption): number {
-  return (t.eventsPerDay * t.avgEventBytes * REPLICATED_WRITES_PER_EVENT * (t.replicationFactor - 1) * DAYS_PER_MONTH) / 1e9;
+  return (t.leaderBytesPerDay * (t.replicationFactor - 1) * DAYS_PER_MONTH) / 1e9;
+}
+
+/** gp3 throughput and IOPS of the default StorageClass the program registers (gp3 baseline without one). */
+export function gp3Performance(resources: readonly RecordedResource[]): { throughputMiBps: number; iops: number } {
+  const sc = resources.find((r) => k8sType(r.type)?.kind === "StorageClass");
+  const params = obj(sc ? (sc.inputs as Json).parameters : undefined);
+  return { throughputMiBps: num(params.throughput, GP3_BASELINE_THROUGHPUT_MIBPS), iops: num(params.iops, GP3_BASELINE_IOPS) };
 }
 
 /** Daily heartbeats for a stack: the design's 300 M/day scaled by the stack's peak relative to the design peak. */
@@ -181,16 +197,22 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
   if (rootGiB) lines.push(monthlyLine("EBS gp3 node root volumes", rootGiB, "GB-month", prices.ebsGp3PerGbMonth));
 
   if (onAws) {
-    const volumes = resources.map(volumeGiB).filter((v): v is { gib: number; what: string } => v !== undefined && v.gib > 0);
+    const volumes = resources.map(volumeGiB).filter((v): v is NonNullable<ReturnType<typeof volumeGiB>> => v !== undefined && v.gib > 0);
     const total = volumes.reduce((s, v) => s + v.gib, 0);
     if (total) lines.push(monthlyLine(`EBS gp3 persistent volumes (${volumes.length} sets)`, Math.round(total), "GB-month", prices.ebsGp3PerGbMonth));
+    const count = volumes.reduce((s, v) => s + v.volumes, 0);
+    const perf = gp3Performance(resources);
+    const extraMiBps = count * (perf.throughputMiBps - GP3_BASELINE_THROUGHPUT_MIBPS);
+    const extraIops = count * (perf.iops - GP3_BASELINE_IOPS);
+    if (extraMiBps > 0) lines.push(monthlyLine(`EBS gp3 throughput above 125 MiB/s (${count} volumes)`, extraMiBps, "MiB/s-month", prices.ebsGp3PerMiBpsMonth));
+    if (extraIops > 0) lines.push(monthlyLine(`EBS gp3 IOPS above 3,000 (${count} volumes)`, extraIops, "IOPS-month", prices.ebsGp3PerIopsMonth));
     const k8s = resources.filter((r) => k8sType(r.type));
     const albs = k8s.filter((r) => k8sType(r.type)?.kind === "Ingress").length;
     if (albs) lines.push(hourly("Application Load Balancers (Ingress)", albs, "ALB", prices.albPerHour));
     const nlbs = k8s.filter((r) => k8sType(r.type)?.kind === "Service" && obj(r.inputs.spec).type === "LoadBalancer").length;
     if (nlbs) lines.push(hourly("Network Load Balancers (Service type LoadBalancer)", nlbs, "NLB", prices.nlbPerHour));
     const gb = interAzGbPerMonth(traffic);
-    lines.push(monthlyLine(`Kafka replication between AZs (${(traffic.eventsPerDay / 1e6).toFixed(0)} M events/day)`, Math.round(gb), "GB", prices.interAzPerGb));
+    lines.push(monthlyLine(`Kafka replication between AZs (every topic, ${(traffic.eventsPerDay / 1e6).toFixed(0)} M events/day)`, Math.round(gb), "GB", prices.interAzPerGb));
   }
 
   const nats = ofType("aws:ec2/natGateway:NatGateway").length;
@@ -212,7 +234,43 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
   return { lines, total: lines.reduce((s, l) => s + l.monthly, 0), unpriced };
 }
 
-/** The traffic assumption for a stack: scaled design volume, its event size, the durability RF. */
+/** The traffic assumption for a stack: scaled design volume, every topic's bytes (load plan), the durability RF. */
 export function trafficFor(config: AppConfig): TrafficAssumption {
-  return { eventsPerDay: eventsPerDayFor(config.capacity), avgEventBytes: config.capacity.avgEventBytes, replicationFactor: config.kafka.replicationFactor };
+  return { eventsPerDay: eventsPerDayFor(config.capacity), leaderBytesPerDay: stackLoadPlan(config).leaderBytesPerDay, replicationFactor: config.kafka.replicationFactor };
+}
+
+/**
+ * The load plan's inputs for a stack at its own peak (capacity.peakEventsPerSec): the sizes and gp3 performance it
+ * configures (the StorageClass carries the same numbers; an existing cluster's volumes are unknown, gp3 baseline is
+ * assumed), the node type's baseline network.
+ */
+export function loadInputsFor(config: AppConfig): LoadPlanInputs {
+  const eksCluster = config.cluster.mode === "eks" ? config.cluster : undefined;
+  const perf = { throughputMiBps: eksCluster?.volumeThroughputMiBps ?? GP3_BASELINE_THROUGHPUT_MIBPS, iops: eksCluster?.volumeIops ?? GP3_BASELINE_IOPS };
+  const nodeType = eksCluster?.nodeInstanceType ?? DEFAULT_NODE_INSTANCE_TYPE;
+  const k = config.kafka;
+  return {
+    peakHeartbeatsPerSec: config.capacity.peakEventsPerSec,
+    heartbeatsPerDay: eventsPerDayFor(config.capacity),
+    rawEventBytes: config.capacity.avgEventBytes,
+    rejectShare: DESIGN_REJECT_SHARE,
+    replicationFactor: k.replicationFactor,
+    brokers: k.brokers,
+    brokerVolume: { sizeGiB: k.brokerStorageGiB, ...perf },
+    brokerNetworkMBps: (INSTANCE_TYPES[nodeType]!.baselineGbps * 1e9) / 8 / 1e6,
+    retentionHours: { ...k.retentionHours, ksqlCreated: KAFKA_DEFAULT_RETENTION_HOURS },
+    session: {
+      heartbeatIntervalSec: HEARTBEAT_INTERVAL_SEC,
+      windowSec: PIECE_WINDOW_SEC,
+      retentionSec: WINDOW_RETENTION_SEC,
+      changelogExtraRetentionSec: WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS / 1000,
+      sessionKeyBytes: SESSION_KEY_BYTES,
+    },
+    ksqldb: { replicas: config.ksqldb.replicas, standbys: standbyCopies(config.ksqldb.replicas), volume: { sizeGiB: config.ksqldb.storageGiB, ...perf } },
+    sink: { tasks: config.connect.tasksMax, upsertsPerTaskPerSec: ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC },
+  };
+}
+
+export function stackLoadPlan(config: AppConfig): LoadPlan {
+  return loadPlan(loadInputsFor(config));
 }

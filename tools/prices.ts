@@ -40,8 +40,11 @@ export const EC2_PER_HOUR: Readonly<Record<string, number>> = {
   "r7i.2xlarge": 0.5292,
 };
 
-/** EBS gp3 storage, per GB-month (3,000 IOPS and 125 MB/s baseline included; more is extra and not estimated). */
+/** EBS gp3 storage, per GB-month (3,000 IOPS and 125 MiB/s baseline included). */
 export const EBS_GP3_PER_GB_MONTH = 0.08;
+/** EBS gp3 provisioned throughput above 125 MiB/s, per MiB/s-month, and IOPS above 3,000, per IOPS-month. */
+export const EBS_GP3_PER_MIBPS_MONTH = 0.04;
+export const EBS_GP3_PER_IOPS_MONTH = 0.005;
 /** NAT gateway, per gateway-hour (data processed, $0.045/GB, depends on egress volume and is not estimated). */
 export const NAT_GATEWAY_PER_HOUR = 0.045;
 /** Public IPv4 address (Elastic IP, in use or idle), per address-hour. */
@@ -69,6 +72,8 @@ export interface RegionPrices {
   readonly eksClusterPerHour: number;
   readonly ec2PerHour: Readonly<Record<string, number>>;
   readonly ebsGp3PerGbMonth: number;
+  readonly ebsGp3PerMiBpsMonth: number;
+  readonly ebsGp3PerIopsMonth: number;
   readonly natGatewayPerHour: number;
   readonly publicIpv4PerHour: number;
   readonly kmsKeyPerMonth: number;
@@ -86,6 +91,8 @@ const US_EAST_1: RegionPrices = {
   eksClusterPerHour: EKS_CLUSTER_PER_HOUR,
   ec2PerHour: EC2_PER_HOUR,
   ebsGp3PerGbMonth: EBS_GP3_PER_GB_MONTH,
+  ebsGp3PerMiBpsMonth: EBS_GP3_PER_MIBPS_MONTH,
+  ebsGp3PerIopsMonth: EBS_GP3_PER_IOPS_MONTH,
   natGatewayPerHour: NAT_GATEWAY_PER_HOUR,
   publicIpv4PerHour: PUBLIC_IPV4_PER_HOUR,
   kmsKeyPerMonth: KMS_KEY_PER_MONTH,
@@ -118,6 +125,6 @@ export function pricesFor(region: string): RegionPrices {
 export const NOT_ESTIMATED = [
   "NAT gateway data processing and internet egress",
   "ALB LCUs, CloudWatch Logs ingestion/storage (control-plane and VPC flow logs), KMS requests",
-  "Kafka producer and consumer traffic across AZs (brokers have rack-aware follower fetching; clients without client.rack still cross), EBS snapshots, ECR storage",
+  "Kafka producer and consumer traffic across AZs (brokers have rack-aware follower fetching; clients without client.rack still cross), EBS snapshots, ECR storage, S3 storage of the YugabyteDB backups (each daily dump ≈ 47 B per stored piece row, kept backup.retentionDays; docs/runbooks/yugabyte.md)",
   "Savings Plans / Reserved Instances discounts, tax, AWS support plan",
 ];

@@ -150,7 +150,7 @@ export class EksCluster extends pulumi.ComponentResource {
 
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, self);
 
-    new k8s.storage.v1.StorageClass(`${name}-gp3`, gp3StorageClassSpec(GP3_STORAGE_CLASS, args.volumeReclaimPolicy), {
+    new k8s.storage.v1.StorageClass(`${name}-gp3`, gp3StorageClassSpec(GP3_STORAGE_CLASS, args.volumeReclaimPolicy, { throughputMiBps: args.volumeThroughputMiBps, iops: args.volumeIops }), {
       parent: this,
       provider: this.provider,
       dependsOn: [ebsCsi],

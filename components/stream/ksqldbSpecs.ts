@@ -4,6 +4,7 @@
  */
 import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import type { types } from "@pulumi/kubernetes";
+import { standbyCopies } from "../../contract/loadPlan";
 import { COLLECT_SET_LIMIT, WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS } from "../../contract/sessionization";
 import { bootstrapAddress, KAFKA_USERS, KSQL_SERVICE_ID } from "../../contract/clients";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
@@ -86,10 +87,11 @@ export function streamThreadsPerReplica(parallelism: number, replicas: number): 
   return Math.ceil(parallelism / replicas);
 }
 
-/** Standby replicas keep a warm copy of each task's state on another server, so a failover need not rebuild it. */
-export function standbyReplicas(replicas: number): number {
-  return replicas > 1 ? 1 : 0;
-}
+/**
+ * Standby replicas keep a warm copy of each task's state on another server, so a failover need not rebuild it.
+ * The capacity plan counts the same copies (contract/loadPlan.ts).
+ */
+export const standbyReplicas = standbyCopies;
 
 function stringValues(config: Record<string, string | number | boolean>): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));

@@ -1,0 +1,86 @@
+/**
+ * The load plan (contract/loadPlan.ts): every byte the pipeline writes and what it uses of each resource. Table-driven:
+ * the stacks as configured, the design peak, and the sizes that would not carry it.
+ */
+import { describe, expect, it } from "vitest";
+import { type AppConfig, parseConfig } from "../config";
+import { LOAD_BUDGET, loadPlan, type LoadPlanInputs, overBudget } from "../contract/loadPlan";
+import { loadInputsFor, stackLoadPlan } from "../tools/planModel";
+import { stackConfig } from "./harness";
+
+function stack(name: string): AppConfig {
+  const raw = Object.fromEntries(
+    Object.entries(stackConfig(name))
+      .filter(([k]) => k.startsWith("watchpipe:"))
+      .map(([k, v]) => {
+        try {
+          return [k.slice("watchpipe:".length), JSON.parse(v) as unknown];
+        } catch {
+          return [k.slice("watchpipe:".length), v];
+        }
+      }),
+  );
+  return { ...parseConfig(raw, name), region: "us-east-1" } as AppConfig;
+}
+
+const util = (inputs: LoadPlanInputs, resource: string) => loadPlan(inputs).resources.find((r) => r.resource === resource)!.utilization;
+
+describe("prod carries the design peak at <= 50 % of every resource", () => {
+  const config = stack("prod");
+  const plan = stackLoadPlan(config);
+  it("is sized for 100,000 heartbeats/s", () => expect(config.capacity.peakEventsPerSec).toBe(100_000));
+  it.each(plan.resources.map((r) => [r.resource, r] as const))("%s", (_name, r) => {
+    expect(r.utilization, `${r.resource}: ${r.used.toFixed(1)} of ${r.capacity} ${r.unit}`).toBeLessThanOrEqual(LOAD_BUDGET);
+  });
+  it("dev and local carry their own peaks within budget too", () => {
+    for (const s of ["dev", "local"]) expect(overBudget(stackLoadPlan(stack(s))).map((r) => r.resource), s).toEqual([]);
+  });
+});
+
+describe("every byte written, per heartbeat", () => {
+  const plan = stackLoadPlan(stack("prod"));
+  const per = Object.fromEntries(plan.topics.map((t) => [t.topic, Math.round(t.bytesPerHeartbeat * 10) / 10]));
+  it.each([
+    // raw JSON 250 + 8 overhead; validated Avro 75 + 8, 99 % of them; the window store's changelog (mean of 1..6
+    // points) 143.5 + 8; a final window (206 B) + 8 once per 6 heartbeats; one encoded piece and one piece likewise.
+    ["heartbeats_raw", 258],
+    ["heartbeats", 82.2],
+    ["heartbeats_rejected", 3.4],
+    ["window-store changelog", 151.5],
+    ["heartbeat_sessions", 35.7],
+    ["watch_segment_points", 20],
+    ["watch_segments", 17.3],
+    ["watch_segments_dlq", 0.5],
+  ])("%s: %f B", (topic, bytes) => expect(per[topic]).toBe(bytes));
+  it("lists every topic the pipeline writes, with its replication in what the brokers keep", () => {
+    expect(plan.topics.map((t) => t.topic)).toHaveLength(8);
+    const raw = plan.topics.find((t) => t.topic === "heartbeats_raw")!;
+    // 300 M/day × 258 B × 1 day of retention × RF 3.
+    expect(raw.retainedBytes).toBeCloseTo(300e6 * 258 * 3, -3);
+  });
+  it("daily leader bytes are the per-heartbeat sum × 300 M", () => {
+    const sum = plan.topics.reduce((s, t) => s + t.bytesPerHeartbeat, 0);
+    expect(plan.leaderBytesPerDay).toBeCloseTo(sum * 300e6, -3);
+  });
+});
+
+describe("what breaks the budget, and by name", () => {
+  const prod = loadInputsFor(stack("prod"));
+  it.each([
+    { name: "gp3 at baseline (125 MiB/s)", inputs: { ...prod, ksqldb: { ...prod.ksqldb, volume: { ...prod.ksqldb.volume, throughputMiBps: 125, iops: 3000 } } }, over: ["ksqlDB volume write throughput", "ksqlDB volume write IOPS"] },
+    { name: "ksqlDB volumes of 100 GiB", inputs: { ...prod, ksqldb: { ...prod.ksqldb, volume: { ...prod.ksqldb.volume, sizeGiB: 100 } } }, over: ["ksqlDB volume space (state)"] },
+    { name: "6 sink tasks", inputs: { ...prod, sink: { ...prod.sink, tasks: 6 } }, over: ["sink upserts"] },
+    { name: "twice the design peak", inputs: { ...prod, peakHeartbeatsPerSec: 200_000 }, over: ["ksqlDB volume write throughput", "ksqlDB volume write IOPS", "ksqlDB volume space (state)", "sink upserts"] },
+    { name: "a week of raw retention on 500 GiB brokers", inputs: { ...prod, brokerVolume: { ...prod.brokerVolume, sizeGiB: 500 }, retentionHours: { ...prod.retentionHours, raw: 168 } }, over: ["broker volume space (retention full)"] },
+  ])("$name", ({ inputs, over }) => {
+    expect(overBudget(loadPlan(inputs)).map((r) => r.resource)).toEqual(over);
+  });
+  it("per-heartbeat bytes do not change with load; per-server ksqlDB load halves with twice the servers", () => {
+    const double = loadPlan({ ...prod, peakHeartbeatsPerSec: 200_000 });
+    expect(double.topics.map((t) => t.bytesPerHeartbeat)).toEqual(loadPlan(prod).topics.map((t) => t.bytesPerHeartbeat));
+    expect(util({ ...prod, ksqldb: { ...prod.ksqldb, replicas: 4 } }, "ksqlDB volume space (state)")).toBeCloseTo(util(prod, "ksqlDB volume space (state)") / 2, 9);
+  });
+  it("refuses a plan without brokers or servers", () => {
+    expect(() => loadPlan({ ...prod, brokers: 0 })).toThrow("loadPlan: brokers must be a positive number; got 0");
+  });
+});
