@@ -12,6 +12,15 @@
  * the broker figures are upper bounds.
  */
 import { sessionStatePlan, type SessionStateInputs } from "./capacity";
+import {
+  HEARTBEAT_SESSIONS_TOPIC,
+  HEARTBEATS_TOPIC,
+  RAW_HEARTBEATS_TOPIC,
+  REJECTED_HEARTBEATS_TOPIC,
+  WATCH_SEGMENT_POINTS_TOPIC,
+  WATCH_SEGMENTS_DLQ_TOPIC,
+  WATCH_SEGMENTS_TOPIC,
+} from "./topics";
 
 /** Every resource runs at most at half its capacity at peak: a broker or ksqlDB server lost still fits. */
 export const LOAD_BUDGET = 0.5;
@@ -44,6 +53,8 @@ export function standbyCopies(replicas: number): number {
 }
 /** A rejected heartbeat: the raw JSON plus the reason and the validation columns. */
 export const REJECT_OVERHEAD_BYTES = 80;
+/** Error-context headers the sink adds to a dead-lettered piece (exception class, message, topic, offset). */
+export const DLQ_HEADER_BYTES = 200;
 /** Share of raw records the design assumes are rejected (and of pieces the sink dead-letters). */
 export const DESIGN_REJECT_SHARE = 0.01;
 /**
@@ -116,6 +127,8 @@ export interface ResourceLoad {
 export interface LoadPlan {
   readonly topics: readonly TopicLoad[];
   readonly resources: readonly ResourceLoad[];
+  /** Leader bytes/s at peak over every topic. */
+  readonly leaderBytesPerSec: number;
   /** Leader bytes per day over every topic (inter-AZ traffic is this × (RF − 1) with one replica per zone). */
   readonly leaderBytesPerDay: number;
   readonly piecesPerSec: number;
@@ -137,21 +150,21 @@ export function loadPlan(i: LoadPlanInputs): LoadPlan {
   const o = RECORD_OVERHEAD_BYTES;
   const r = i.retentionHours;
   const topics = [
-    topicLoad("heartbeats_raw", i.rawEventBytes + o, i, { hours: r.raw }),
-    topicLoad("heartbeats", (1 - i.rejectShare) * (HEARTBEAT_RECORD_BYTES + o), i, { hours: r.heartbeats }),
-    topicLoad("heartbeats_rejected", i.rejectShare * (i.rawEventBytes + REJECT_OVERHEAD_BYTES + o), i, { hours: r.rejected }),
+    topicLoad(RAW_HEARTBEATS_TOPIC, i.rawEventBytes + o, i, { hours: r.raw }),
+    topicLoad(HEARTBEATS_TOPIC, (1 - i.rejectShare) * (HEARTBEAT_RECORD_BYTES + o), i, { hours: r.heartbeats }),
+    topicLoad(REJECTED_HEARTBEATS_TOPIC, i.rejectShare * (i.rawEventBytes + REJECT_OVERHEAD_BYTES + o), i, { hours: r.rejected }),
     // Compacted: one record per window held for the store's retention (+ the changelog's extra hour), at peak rate.
     topicLoad("window-store changelog", state.bytesPerWrite + o, i, { bytes: state.brokerChangelogBytes }, false),
-    topicLoad("heartbeat_sessions", windowsPerHeartbeat * (state.finalWindowBytes + o), i, { hours: r.ksqlCreated }),
-    topicLoad("watch_segment_points", windowsPerHeartbeat * (ENCODED_PIECE_BYTES + o), i, { hours: r.ksqlCreated }),
-    topicLoad("watch_segments", windowsPerHeartbeat * (PIECE_RECORD_BYTES + o), i, { hours: r.segments }),
-    topicLoad("watch_segments_dlq", i.rejectShare * windowsPerHeartbeat * (PIECE_RECORD_BYTES + 200 + o), i, { hours: r.rejected }),
+    topicLoad(HEARTBEAT_SESSIONS_TOPIC, windowsPerHeartbeat * (state.finalWindowBytes + o), i, { hours: r.ksqlCreated }),
+    topicLoad(WATCH_SEGMENT_POINTS_TOPIC, windowsPerHeartbeat * (ENCODED_PIECE_BYTES + o), i, { hours: r.ksqlCreated }),
+    topicLoad(WATCH_SEGMENTS_TOPIC, windowsPerHeartbeat * (PIECE_RECORD_BYTES + o), i, { hours: r.segments }),
+    topicLoad(WATCH_SEGMENTS_DLQ_TOPIC, i.rejectShare * windowsPerHeartbeat * (PIECE_RECORD_BYTES + DLQ_HEADER_BYTES + o), i, { hours: r.rejected }),
   ];
   const leaderPerSec = topics.reduce((s, t) => s + t.peakBytesPerSec, 0);
   const consumedPerSec = topics.filter((t) => t.consumed).reduce((s, t) => s + t.peakBytesPerSec, 0);
   const rf = i.replicationFactor;
+  // What a broker writes is what it takes in: produce requests as leader, fetched records as follower.
   const brokerWrites = (leaderPerSec * rf) / i.brokers;
-  const brokerIn = brokerWrites;
   const brokerOut = (leaderPerSec * (rf - 1) + consumedPerSec) / i.brokers;
   const brokerRetained = topics.reduce((s, t) => s + t.retainedBytes, 0) / i.brokers;
 
@@ -165,7 +178,7 @@ export function loadPlan(i: LoadPlanInputs): LoadPlan {
     use("broker volume write throughput", brokerWrites / MIB, i.brokerVolume.throughputMiBps, "MiB/s"),
     use("broker volume write IOPS", brokerWrites / WRITE_IO_BYTES, i.brokerVolume.iops, "IOPS"),
     use("broker volume space (retention full)", brokerRetained / GIB, i.brokerVolume.sizeGiB, "GiB"),
-    use("broker network in", brokerIn / 1e6, i.brokerNetworkMBps, "MB/s"),
+    use("broker network in", brokerWrites / 1e6, i.brokerNetworkMBps, "MB/s"),
     use("broker network out", brokerOut / 1e6, i.brokerNetworkMBps, "MB/s"),
     use("ksqlDB volume write throughput", ksqlDiskWrites / MIB, i.ksqldb.volume.throughputMiBps, "MiB/s"),
     use("ksqlDB volume write IOPS", ksqlDiskWrites / WRITE_IO_BYTES, i.ksqldb.volume.iops, "IOPS"),
@@ -173,7 +186,7 @@ export function loadPlan(i: LoadPlanInputs): LoadPlan {
     use("sink upserts", piecesPerSec, i.sink.tasks * i.sink.upsertsPerTaskPerSec, "rows/s"),
   ];
   const dayFactor = i.heartbeatsPerDay / i.peakHeartbeatsPerSec;
-  return { topics, resources, leaderBytesPerDay: leaderPerSec * dayFactor, piecesPerSec };
+  return { topics, resources, leaderBytesPerSec: leaderPerSec, leaderBytesPerDay: leaderPerSec * dayFactor, piecesPerSec };
 }
 
 /** The resources above {@link LOAD_BUDGET}, for messages. */

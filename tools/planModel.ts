@@ -115,9 +115,9 @@ export function volumeGiB(resource: RecordedResource): { gib: number; volumes: n
   if (t.kind === "KafkaNodePool") {
     const storage = obj(spec.storage);
     const volumes = storage.type === "jbod" ? (Array.isArray(storage.volumes) ? storage.volumes.map(obj) : []) : [storage];
-    const perNode = volumes.filter((v) => v.type === "persistent-claim").reduce((sum, v) => sum + gibOf(v.size), 0);
-    const claims = volumes.filter((v) => v.type === "persistent-claim").length;
-    return { gib: perNode * num(spec.replicas), volumes: claims * num(spec.replicas), what: `Kafka node pool ${name}: ${num(spec.replicas)} × ${perNode.toFixed(0)} GiB` };
+    const claims = volumes.filter((v) => v.type === "persistent-claim");
+    const perNode = claims.reduce((sum, v) => sum + gibOf(v.size), 0);
+    return { gib: perNode * num(spec.replicas), volumes: claims.length * num(spec.replicas), what: `Kafka node pool ${name}: ${num(spec.replicas)} × ${perNode.toFixed(0)} GiB` };
   }
   if (t.kind === "StatefulSet") {
     const templates = Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates.map(obj) : [];
@@ -204,8 +204,8 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
     const perf = gp3Performance(resources);
     const extraMiBps = count * (perf.throughputMiBps - GP3_BASELINE_THROUGHPUT_MIBPS);
     const extraIops = count * (perf.iops - GP3_BASELINE_IOPS);
-    if (extraMiBps > 0) lines.push(monthlyLine(`EBS gp3 throughput above 125 MiB/s (${count} volumes)`, extraMiBps, "MiB/s-month", prices.ebsGp3PerMiBpsMonth));
-    if (extraIops > 0) lines.push(monthlyLine(`EBS gp3 IOPS above 3,000 (${count} volumes)`, extraIops, "IOPS-month", prices.ebsGp3PerIopsMonth));
+    if (extraMiBps > 0) lines.push(monthlyLine(`EBS gp3 throughput above ${GP3_BASELINE_THROUGHPUT_MIBPS} MiB/s (${count} volumes)`, extraMiBps, "MiB/s-month", prices.ebsGp3PerMiBpsMonth));
+    if (extraIops > 0) lines.push(monthlyLine(`EBS gp3 IOPS above ${GP3_BASELINE_IOPS.toLocaleString("en-US")} (${count} volumes)`, extraIops, "IOPS-month", prices.ebsGp3PerIopsMonth));
     const k8s = resources.filter((r) => k8sType(r.type));
     const albs = k8s.filter((r) => k8sType(r.type)?.kind === "Ingress").length;
     if (albs) lines.push(hourly("Application Load Balancers (Ingress)", albs, "ALB", prices.albPerHour));
