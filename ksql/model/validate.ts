@@ -1,5 +1,5 @@
 /**
- * Validation exactly as V000001 does it: first ksqlDB's JSON decoding of a raw record into the typed columns of
+ * Validation exactly as the migrations do it (V000001's queries as V000003 upgraded them): first ksqlDB's JSON decoding of a raw record into the typed columns of
  * `heartbeats_raw_json` (undecodable records go to the processing log), then the reject rules, in the same order
  * and with the same reason strings as the SQL's CASE.
  */
@@ -87,22 +87,30 @@ export function decodeRaw(value: unknown): DecodeResult {
   }
 }
 
+/** U+0000: JSON can carry it, PostgreSQL/YSQL text cannot store it (V000003). */
+const NUL = "\u0000";
+
 /** A reject rule: the field it concerns and what was expected. The SQL's reason is `<field>: expected <expected>`. */
 export interface Rejection {
   readonly field: "user_id" | "video_id" | "position_sec" | "event_ts";
   readonly expected: string;
 }
 
-/** Every reject reason the SQL can write, in CASE order; a unit test checks each appears verbatim in V000001. */
+/**
+ * Every reject reason the SQL can write, in CASE order; a unit test checks each appears verbatim in the latest
+ * validation migration (V000003, which upgraded V000001's queries).
+ */
 export const REJECTIONS = {
   userMissing: { field: "user_id", expected: "a string" },
   userEmpty: { field: "user_id", expected: "a non-empty string" },
   userTooLong: { field: "user_id", expected: `at most ${MAX_ID_LENGTH} characters` },
   userSeparator: { field: "user_id", expected: `no '${SESSION_KEY_SEPARATOR}' character` },
+  userNul: { field: "user_id", expected: "no NUL (U+0000) character" },
   videoMissing: { field: "video_id", expected: "a string" },
   videoEmpty: { field: "video_id", expected: "a non-empty string" },
   videoTooLong: { field: "video_id", expected: `at most ${MAX_ID_LENGTH} characters` },
   videoSeparator: { field: "video_id", expected: `no '${SESSION_KEY_SEPARATOR}' character` },
+  videoNul: { field: "video_id", expected: "no NUL (U+0000) character" },
   positionMissing: { field: "position_sec", expected: "a number" },
   positionNegative: { field: "position_sec", expected: "a number >= 0" },
   positionTooLarge: { field: "position_sec", expected: `a number <= ${MAX_POSITION_SEC}` },
@@ -122,6 +130,7 @@ function idRejection(v: string | null, which: "user" | "video"): Rejection | nul
   if (v.length === 0) return which === "user" ? R.userEmpty : R.videoEmpty;
   if (v.length > MAX_ID_LENGTH) return which === "user" ? R.userTooLong : R.videoTooLong;
   if (v.includes(SESSION_KEY_SEPARATOR)) return which === "user" ? R.userSeparator : R.videoSeparator;
+  if (v.includes(NUL)) return which === "user" ? R.userNul : R.videoNul;
   return null;
 }
 

@@ -44,17 +44,29 @@ describe("ksql-test-runner vectors, run through the reference model", () => {
 
 describe("the migrations and the model agree on the contract", () => {
   const sql = migrationFiles().map((f) => f.content).join("\n");
-  it("V000001's three copies of the validation CASE (valid filter, reject reason, reject filter) are identical", () => {
+  // V000003 upgraded V000001's two queries in place; the rules in force are the latest file that writes the rejects.
+  const validation = migrationFiles().filter((f) => f.content.includes("STREAM heartbeats_rejected")).at(-1)?.content ?? "";
+  it("the latest validation migration's three copies of the CASE (valid filter, reject reason, reject filter) are identical", () => {
     // ksqlDB has no CTEs and a WHERE cannot name a SELECT alias, so the rule list is written three times; an
     // intermediate stream would cost one more full copy of the raw topic at 100,000 records/s.
-    const v1 = migrationFiles().find((f) => f.name.startsWith("V000001"))?.content ?? "";
-    const cases = [...v1.matchAll(/CASE\s+(WHEN[\s\S]*?)\bEND\b/g)].map((m) => m[1].replace(/\s+/g, " ").trim());
+    const cases = [...validation.matchAll(/CASE\s+(WHEN[\s\S]*?)\bEND\b/g)].map((m) => m[1].replace(/\s+/g, " ").trim());
     expect(cases).toHaveLength(3);
     expect(new Set(cases).size).toBe(1);
     expect(cases[0].split(" WHEN ").length).toBe(Object.keys(REJECTIONS).length);
   });
-  it("every reject reason of the model is written verbatim by V000001 (SQL quotes doubled)", () => {
-    for (const r of Object.values(REJECTIONS)) expect(sql).toContain(`'${reasonText(r).replace(/'/g, "''")}'`);
+  it("every reject reason of the model is written verbatim by that migration (SQL quotes doubled)", () => {
+    expect(validation).toMatch(/^CREATE OR REPLACE STREAM heartbeats WITH/m);
+    for (const r of Object.values(REJECTIONS)) expect(validation).toContain(`'${reasonText(r).replace(/'/g, "''")}'`);
+  });
+  it("V000003 restates V000001's rules and adds only the NUL rules", () => {
+    const v1 = migrationFiles()[0]!.content;
+    const whens = (sql: string) => [...sql.matchAll(/^\s*WHEN .*$/gm)].map((m) => m[0].trim());
+    const added = whens(validation).filter((w) => !whens(v1).includes(w));
+    expect(added.sort()).toEqual([
+      "WHEN INSTR(user_id, CHR(0)) > 0 THEN 'user_id: expected no NUL (U+0000) character'",
+      "WHEN INSTR(video_id, CHR(0)) > 0 THEN 'video_id: expected no NUL (U+0000) character'",
+    ].flatMap((w) => [w, w, w]).sort());
+    expect(whens(v1).every((w) => whens(validation).includes(w))).toBe(true);
   });
   it("the SQL's literal limits are the model's constants", () => {
     expect(sql).toContain(`LEN(user_id) > ${MAX_ID_LENGTH}`);
@@ -65,7 +77,7 @@ describe("the migrations and the model agree on the contract", () => {
     expect(sql).toContain(`CONCAT(user_id, '${SESSION_KEY_SEPARATOR}', video_id)`);
   });
   it("versions are 1..n and rendering leaves no unresolved ${...}", () => {
-    expect(migrationFiles().map((f) => f.version)).toEqual([1, 2]);
+    expect(migrationFiles().map((f) => f.version)).toEqual([1, 2, 3]);
     const rendered = renderStatements(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 1, replicas: 1 });
     expect(rendered).not.toMatch(/\$\{/);
     expect(rendered).toContain("<= 30000\n");
