@@ -10,7 +10,9 @@ set -euo pipefail
 # Prometheus that kube-prometheus-stack 88.5.3 deploys (values.yaml prometheus.prometheusSpec.image.tag v3.14.0):
 # the rule tests run the same rule engine as production.
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-3.14.0}"
-# JMX exporter 1.0.1: the agent line Strimzi's images ship (1.x naming: counters keep their _total suffix).
+# JMX exporter 1.0.1: the newest release on Maven Central (later ones are published on GitHub only). Production
+# runs 1.6.0, the agent Strimzi 1.2.0's Kafka image ships; both are the 1.x line (same rule format, counters keep
+# their _total suffix).
 JMX_EXPORTER_VERSION="${JMX_EXPORTER_VERSION:-1.0.1}"
 
 cache="${WATCHPIPE_TOOLS_DIR:-$HOME/.cache/watchpipe/monitoring}"

@@ -31,7 +31,7 @@ describe.each(STACKS)("stream processing in the %s program", (stack) => {
   });
 
   it("every container of these workloads runs a pinned image (exact version tag, never latest)", () => {
-    for (const w of workloads()) for (const c of containersOf(w!)) expect(c.image, `${w!.name}/${c.name}`).toMatch(/:\d+\.\d+\.\d+$/);
+    for (const w of workloads()) for (const c of containersOf(w!)) expect(c.image, `${w!.name}/${c.name}`).toMatch(/:\d+\.\d+\.\d+(-kafka-\d+\.\d+\.\d+)?$/);
   });
 
   it("no secret value appears in any of their env vars; credentials come from secretKeyRef only", () => {

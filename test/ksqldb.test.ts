@@ -11,7 +11,7 @@ import { KSQL_ENV_PREFIX, ksqldbEnv, ksqldbProperties, type KsqldbSpecArgs, stan
 import { envNameToProperty, KAFKA_CA_FILE, propertyToEnvName } from "../components/stream/streamingSpecs";
 import { COLLECT_SET_LIMIT, WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS } from "../contract/sessionization";
 import { validateCustomResource } from "./crdSchema";
-import { type ComponentRun, containersOf, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
+import { type ComponentRun, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
 import { describeWithShared } from "./withShared";
 
 const STATEFULSET = "kubernetes:apps/v1:StatefulSet";
@@ -58,7 +58,8 @@ describe.each(STACKS)("ksqlDB on the %s stack", (stack) => {
   const c = stackAppConfig(stack);
   const run = () => runs.get(stack)!;
   const sts = () => run().one(STATEFULSET);
-  const container = () => containersOf(sts())[0];
+  // The server container (the init container copies the metrics agent).
+  const container = () => sts().inputs.spec.template.spec.containers[0];
   const props = () => renderedProperties(container().env);
 
   it("runs the configured replicas, with one standby replica of each task's state when there is more than one server", () => {
@@ -141,6 +142,19 @@ describe.each(STACKS)("ksqlDB on the %s stack", (stack) => {
     expect(sts().inputs.spec.template.metadata.labels).toMatchObject(KAFKA_CLIENT_LABEL);
     expect(run().one("kubernetes:policy/v1:PodDisruptionBudget").inputs.spec.maxUnavailable).toBe(1);
     expect(run().one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs.spec.ingress[0].ports[0].port).toBe(8088);
+  });
+
+  it("loads the JMX exporter agent copied from the pinned Strimzi Kafka image, with the rules from its ConfigMap", () => {
+    const pod = sts().inputs.spec.template.spec;
+    expect(pod.initContainers.map((x: { image: string }) => x.image)).toEqual(["quay.io/strimzi/kafka:1.2.0-kafka-4.3.1"]);
+    const opts = container().env.find((e: { name: string }) => e.name === "KSQL_OPTS").value as string;
+    const [, jar, port, rules] = /^-javaagent:(\S+)=(\d+):(\S+)$/.exec(opts) ?? [];
+    expect(pod.initContainers[0].command).toEqual(["cp", "/opt/prometheus-jmx-exporter/jmx_prometheus_javaagent-1.6.0.jar", jar]);
+    expect(container().ports).toContainEqual({ name: "tcp-prometheus", containerPort: Number(port), protocol: "TCP" });
+    const mounted = container().volumeMounts.map((m: { mountPath: string }) => m.mountPath);
+    expect(mounted.some((m: string) => jar!.startsWith(`${m}/`)) && mounted.some((m: string) => rules!.startsWith(`${m}/`))).toBe(true);
+    const cm = run().ofType("kubernetes:core/v1:ConfigMap").find((m) => m.inputs.metadata.name === "ksqldb-metrics");
+    expect(Object.keys(cm!.inputs.data)).toEqual([rules!.split("/").pop()]);
   });
 
   it("protects the StatefulSet (its volumes hold the session state) exactly when the stack protects data", () => {

@@ -12,7 +12,9 @@ import { parse } from "yaml";
 import { alertRuleGroups, RUNBOOKS } from "../components/ops/alertRules";
 import { CONNECT_JMX_EXPORTER_RULES } from "../components/ops/connectMetrics";
 import { dashboardJson, dashboards } from "../components/ops/dashboards";
-import { METRICS, metricNamesIn } from "../components/ops/metrics";
+import { METRICS, metricNamesIn, type MetricSource } from "../components/ops/metrics";
+import { KSQLDB_JMX_EXPORTER_RULES } from "../components/ops/ksqldbMetrics";
+import { SCHEMA_REGISTRY_JMX_EXPORTER_RULES } from "../components/ops/schemaRegistryMetrics";
 import { KAFKA_JMX_EXPORTER_RULES } from "../components/kafka/kafkaMetrics";
 import { KUBE_PROMETHEUS_STACK_VERSION, monitoringValues, PROMETHEUS_IMAGE_TAG, SUBCHART_VALUE_PATHS } from "../operators/monitoringValues";
 import { parseConfig } from "../config";
@@ -46,10 +48,16 @@ describe("metric names", () => {
     expect(Object.keys(METRICS).filter((n) => !queried.includes(n)), "unused catalogue entries").toEqual([]);
   });
 
-  it("broker and Connect names come from our JMX exporter rules (lowercased name templates)", () => {
+  it("broker, Connect, ksqlDB and Schema Registry names come from our JMX exporter rules (lowercased name templates)", () => {
+    const rulesOf: Partial<Record<MetricSource, string>> = {
+      "kafka-broker": KAFKA_JMX_EXPORTER_RULES,
+      "kafka-connect": CONNECT_JMX_EXPORTER_RULES,
+      ksqldb: KSQLDB_JMX_EXPORTER_RULES,
+      "schema-registry": SCHEMA_REGISTRY_JMX_EXPORTER_RULES,
+    };
     for (const [name, info] of Object.entries(METRICS)) {
-      if (info.source !== "kafka-broker" && info.source !== "kafka-connect") continue;
-      const rulesText = info.source === "kafka-broker" ? KAFKA_JMX_EXPORTER_RULES : CONNECT_JMX_EXPORTER_RULES;
+      const rulesText = rulesOf[info.source];
+      if (rulesText === undefined) continue;
       const templates = [...rulesText.matchAll(/name: (\S+)/g)].map((m) => m[1]!);
       const matches = templates.some((t) => new RegExp(`^${t.replace(/\$\d/g, "[a-z_-]+")}$`).test(name.replace(/-/g, "_")));
       expect(matches, `${name}: no ${info.source} JMX rule produces it`).toBe(true);
@@ -135,7 +143,7 @@ describeWithShared("kube-prometheus-stack values and Prometheus Operator CRs", (
 
     it("every PodMonitor and PrometheusRule validates against the Prometheus Operator CRDs", () => {
       const crs = run.resources.filter((r) => r.type.startsWith("kubernetes:monitoring.coreos.com/"));
-      expect(crs.map((r) => r.inputs.kind).sort()).toEqual(["PodMonitor", "PodMonitor", "PodMonitor", "PodMonitor", "PodMonitor", "PodMonitor", "PrometheusRule"]);
+      expect(crs.map((r) => r.inputs.kind).sort()).toEqual([...Array<string>(8).fill("PodMonitor"), "PrometheusRule"]);
       for (const cr of crs) expect(validateCustomResource(cr.inputs), cr.name).toEqual([]);
     });
 
@@ -153,7 +161,7 @@ describeWithShared("kube-prometheus-stack values and Prometheus Operator CRs", (
 
     it("scrape NetworkPolicies admit only Prometheus pods of the monitoring namespace, on metrics ports", () => {
       const nps = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((n) => String(n.inputs.metadata?.name).startsWith("allow-prometheus-to-"));
-      expect(nps.length).toBe(3);
+      expect(nps.length).toBe(5);
       for (const np of nps) {
         const ingress = np.inputs.spec.ingress as { from: unknown[]; ports: { port: number }[] }[];
         expect(ingress).toHaveLength(1);

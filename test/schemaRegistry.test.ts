@@ -10,7 +10,7 @@ import { SCHEMA_COMPATIBILITY, schemaRegistryEnv, schemaRegistryProperties, SR_E
 import { envNameToProperty, KAFKA_CA_FILE } from "../components/stream/streamingSpecs";
 import { SCHEMAS_TOPIC } from "../contract/topics";
 import { validateCustomResource } from "./crdSchema";
-import { type ComponentRun, containersOf, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
+import { type ComponentRun, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
 import { describeWithShared } from "./withShared";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -44,7 +44,8 @@ describe.each(STACKS)("Schema Registry on the %s stack", (stack) => {
   const run = () => runs.get(stack)!;
   const config = stackAppConfig(stack);
   const deployment = () => run().one(DEPLOYMENT);
-  const container = () => containersOf(deployment())[0];
+  // The server container (the init container copies the metrics agent).
+  const container = () => deployment().inputs.spec.template.spec.containers[0];
   const props = () => renderedProperties(container().env);
 
   it("runs the configured number of replicas", () => {
@@ -97,6 +98,17 @@ describe.each(STACKS)("Schema Registry on the %s stack", (stack) => {
   it("has service links off (a Service named schema-registry would inject SCHEMA_REGISTRY_PORT and the image exits)", () => {
     expect(deployment().inputs.spec.template.spec.enableServiceLinks).toBe(false);
     expect(container().env.some((e: { name: string }) => e.name === "SCHEMA_REGISTRY_PORT")).toBe(false);
+  });
+
+  it("loads the JMX exporter agent copied from the pinned Strimzi Kafka image, with the rules from its ConfigMap", () => {
+    const pod = deployment().inputs.spec.template.spec;
+    expect(pod.initContainers.map((x: { image: string }) => x.image)).toEqual(["quay.io/strimzi/kafka:1.2.0-kafka-4.3.1"]);
+    const opts = container().env.find((e: { name: string }) => e.name === "SCHEMA_REGISTRY_OPTS").value as string;
+    const [, jar, port, rules] = /^-javaagent:(\S+)=(\d+):(\S+)$/.exec(opts) ?? [];
+    expect(pod.initContainers[0].command.at(-1)).toBe(jar);
+    expect(container().ports).toContainEqual({ name: "tcp-prometheus", containerPort: Number(port), protocol: "TCP" });
+    const cm = run().ofType("kubernetes:core/v1:ConfigMap").find((m) => m.inputs.metadata.name === "schema-registry-metrics");
+    expect(Object.keys(cm!.inputs.data)).toEqual([rules!.split("/").pop()]);
   });
 
   it("runs a pinned image as non-root with probes, resources and the Kafka client label", () => {

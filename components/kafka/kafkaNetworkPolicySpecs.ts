@@ -7,8 +7,9 @@
 import { KAFKA_CLUSTER_NAME } from "../../contract/clients";
 import { BRIDGE_HTTP_PORT, BRIDGE_MANAGEMENT_PORT, BRIDGE_NAME } from "./kafkaBridgeSpecs";
 
-/** Port Strimzi exposes JMX exporter / Kafka Exporter metrics on. */
+/** Port (and its container-port name) Strimzi exposes JMX exporter / Kafka Exporter metrics on. */
 export const STRIMZI_METRICS_PORT = 9404;
+export const STRIMZI_METRICS_PORT_NAME = "tcp-prometheus";
 /** A namespace carrying this label (e.g. the Prometheus one) may scrape broker and exporter metrics. */
 export const MONITORING_NAMESPACE_LABEL = { "watchpipe.io/monitoring": "true" } as const;
 

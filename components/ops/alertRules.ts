@@ -232,6 +232,18 @@ export function alertRuleGroups(a: AlertRuleArgs): RuleGroup[] {
       },
     },
     {
+      alert: "SchemaRegistryNoLeader",
+      // No instance reports the leader role, or none is scraped at all (all down looks the same to ksqlDB).
+      expr: `(max(schema_registry_leader{namespace="${kns}"}) or vector(0)) < 1`,
+      for: "5m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "No Schema Registry instance is the leader",
+        description: "Schemas can be read but not registered: a new or replaced ksqlDB query, or a migration, that writes a new schema fails. Running queries keep their cached schema ids.",
+        runbook_url: link(RUNBOOKS.ksqldb, "schema-registry-no-leader"),
+      },
+    },
+    {
       alert: "SessionsNotClosing",
       expr: `${topicIn(HEARTBEATS_TOPIC, "15m")} > 0\nand\n(${topicIn(WATCH_SEGMENTS_TOPIC, "15m")} or vector(0)) == 0`,
       for: "5m",

@@ -292,6 +292,19 @@ export function dashboards(a: DashboardArgs): DashboardSpec[] {
         unit: "s",
         queries: [{ expr: lagSeconds(KSQL_QUERY_GROUP_REGEX), legend: "{{consumergroup}} on {{topic}}" }],
       },
+      {
+        title: "Query restarts per 15 min",
+        unit: "short",
+        queries: [{ expr: `sum by (query_id) (increase(ksqldb_query_restart_total{namespace="${kns}"}[15m]))`, legend: "{{query_id}}" }],
+      },
+      {
+        title: "Schema Registry: leader and API failures/s",
+        unit: "short",
+        queries: [
+          { expr: `sum(schema_registry_leader{namespace="${kns}"})`, legend: "leaders" },
+          { expr: `sum by (pod) (rate(schema_registry_api_failure_count_total{namespace="${kns}"}[5m]))`, legend: "failures {{pod}}" },
+        ],
+      },
     ],
   };
 

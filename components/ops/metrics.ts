@@ -16,6 +16,7 @@ export type MetricSource =
   | "kafka-exporter"
   | "strimzi-operator"
   | "ksqldb"
+  | "schema-registry"
   | "yugabyte"
   | "kubelet"
   | "kube-state-metrics";
@@ -32,7 +33,8 @@ export interface MetricInfo {
 const broker = { source: "kafka-broker" } as const;
 const connect = { source: "kafka-connect" } as const;
 const exporter = { source: "kafka-exporter", note: "Strimzi's Kafka Exporter (kafkaExporter in the Kafka CR)" } as const;
-const ksqldb = { source: "ksqldb", note: "ksqlDB's JMX metrics through the JMX exporter agent (components/ops/ksqldbMetrics.ts)" } as const;
+const ksqldb = { source: "ksqldb" } as const;
+const schemaRegistry = { source: "schema-registry" } as const;
 
 export const METRICS: Readonly<Record<string, MetricInfo>> = {
   // Brokers and controllers: components/kafka/kafkaMetrics.ts (JMX exporter rules Strimzi loads).
@@ -68,15 +70,21 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   kafka_connect_task_error_total_record_errors_total: connect,
   kafka_connect_task_error_deadletterqueue_produce_requests_total: connect,
   kafka_consumer_records_lag_max: connect,
+  // ksqlDB and Schema Registry: components/ops/ksqldbMetrics.ts, components/ops/schemaRegistryMetrics.ts (JMX
+  // exporter agent rules). Proven on ksqlDB and Schema Registry 8.3.1 built from source beside the checkout; CI has
+  // no build of them (no Confluent repository), see docs/real-engines.md.
+  ksqldb_queries: ksqldb,
+  ksqldb_persistent_queries: ksqldb,
+  ksqldb_messages_consumed_per_sec: ksqldb,
+  ksqldb_error_rate: ksqldb,
+  ksqldb_query_restart_total: ksqldb,
+  schema_registry_leader: schemaRegistry,
+  schema_registry_api_failure_count_total: schemaRegistry,
   // Prometheus itself.
   up: { source: "prometheus" },
   // Not runnable on the CI machine.
   kafka_consumergroup_lag: exporter,
   strimzi_certificate_expiration_timestamp_ms: { source: "strimzi-operator", note: "Strimzi cluster operator /metrics" },
-  ksqldb_queries: ksqldb,
-  ksqldb_persistent_queries: ksqldb,
-  ksqldb_messages_consumed_per_sec: ksqldb,
-  ksqldb_error_rate: ksqldb,
   kubelet_volume_stats_used_bytes: { source: "kubelet", note: "kubelet /metrics (kube-prometheus-stack scrapes it)" },
   kubelet_volume_stats_capacity_bytes: { source: "kubelet", note: "kubelet /metrics" },
   kube_deployment_status_replicas_available: { source: "kube-state-metrics" },

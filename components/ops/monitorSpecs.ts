@@ -4,11 +4,13 @@
  * the alert rules and dashboards select on (a pod name or a job name would change with the installer).
  */
 import { KAFKA_CLUSTER_NAME } from "../../contract/clients";
+import { STRIMZI_METRICS_PORT, STRIMZI_METRICS_PORT_NAME } from "../kafka/kafkaNetworkPolicySpecs";
+import { KSQLDB_APP } from "../stream/ksqldbSpecs";
+import { SCHEMA_REGISTRY_APP } from "../stream/schemaRegistrySpecs";
+import { selectorLabels } from "../stream/streamingSpecs";
 import { COMPONENT_LABEL, COMPONENTS } from "./alertRules";
+import { JMX_AGENT_PORT, JMX_AGENT_PORT_NAME } from "./jmxAgentSpecs";
 
-/** Port name Strimzi gives the JMX exporter / Kafka Exporter endpoint on brokers, controllers, Connect, exporter. */
-export const STRIMZI_METRICS_PORT_NAME = "tcp-prometheus";
-export const STRIMZI_METRICS_PORT = 9404;
 /** YugabyteDB web servers serve Prometheus text on /prometheus-metrics: master 7000, tserver 9000. */
 export const YB_MASTER_METRICS_PORT = 7000;
 export const YB_TSERVER_METRICS_PORT = 9000;
@@ -100,6 +102,23 @@ export function podMonitorManifests(t: MonitorTargets) {
       selector: { matchLabels: { "strimzi.io/kind": "KafkaConnect" } },
       port: STRIMZI_METRICS_PORT_NAME,
     }),
+    // The Confluent servers run the JMX exporter agent (components/ops/jmxAgentSpecs.ts) in the Kafka namespace.
+    podMonitorManifest({
+      ...base,
+      name: "ksqldb",
+      namespace: t.kafkaNamespace,
+      component: COMPONENTS.ksqldb,
+      selector: { matchLabels: selectorLabels(KSQLDB_APP) },
+      port: JMX_AGENT_PORT_NAME,
+    }),
+    podMonitorManifest({
+      ...base,
+      name: "schema-registry",
+      namespace: t.kafkaNamespace,
+      component: COMPONENTS.schemaRegistry,
+      selector: { matchLabels: selectorLabels(SCHEMA_REGISTRY_APP) },
+      port: JMX_AGENT_PORT_NAME,
+    }),
     podMonitorManifest({
       ...base,
       name: "strimzi-operator",
@@ -148,13 +167,15 @@ export function scrapeIngressPolicy(name: string, namespace: string, monitoringN
 }
 
 /**
- * The scrape paths the namespaces' default-deny policies would otherwise block: Connect's metrics port in the Kafka
- * namespace (the brokers' and the exporter's are let in by components/kafka's metrics-scrape policy) and the
- * YugabyteDB web ports. Only Prometheus pods, only those ports.
+ * The scrape paths the namespaces' default-deny policies would otherwise block: the metrics ports of Connect, ksqlDB
+ * and Schema Registry in the Kafka namespace (the brokers' and the exporter's are let in by components/kafka's
+ * metrics-scrape policy) and the YugabyteDB web ports. Only Prometheus pods, only those ports.
  */
 export function scrapeNetworkPolicies(t: MonitorTargets & { readonly monitoringNamespace: string }) {
   return [
     scrapeIngressPolicy("allow-prometheus-to-connect-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: { "strimzi.io/kind": "KafkaConnect" } }, [STRIMZI_METRICS_PORT]),
+    scrapeIngressPolicy("allow-prometheus-to-ksqldb-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: selectorLabels(KSQLDB_APP) }, [JMX_AGENT_PORT]),
+    scrapeIngressPolicy("allow-prometheus-to-schema-registry-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: selectorLabels(SCHEMA_REGISTRY_APP) }, [JMX_AGENT_PORT]),
     scrapeIngressPolicy("allow-prometheus-to-yb-master-metrics", t.yugabyteNamespace, t.monitoringNamespace, { matchLabels: { "app.kubernetes.io/name": "yb-master" } }, [YB_MASTER_METRICS_PORT]),
     scrapeIngressPolicy("allow-prometheus-to-yb-tserver-metrics", t.yugabyteNamespace, t.monitoringNamespace, { matchLabels: { "app.kubernetes.io/name": "yb-tserver" } }, [YB_TSERVER_METRICS_PORT]),
   ];

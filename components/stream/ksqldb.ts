@@ -13,12 +13,14 @@ import type { KafkaPlatform } from "../kafka/kafkaPlatform";
 import { kafkaTopicManifest } from "../kafka/kafkaTopicSpecs";
 import { KsqlMigrations } from "./ksqlMigrations";
 import type { KubernetesTarget } from "../aws/platform";
+import { KSQLDB_JMX_EXPORTER_RULES, KSQLDB_METRICS_CONFIG_KEY } from "../ops/ksqldbMetrics";
 import { SchemaRegistry } from "./schemaRegistry";
 import { SessionTicker } from "./sessionTicker";
 import {
   KSQL_PROCESSING_LOG_PARTITIONS,
   KSQLDB_APP,
   KSQLDB_HEADLESS_SERVICE,
+  KSQLDB_METRICS_CONFIG_MAP,
   KSQLDB_PORT,
   ksqldbHeadlessServiceSpec,
   ksqldbServiceSpec,
@@ -82,6 +84,12 @@ export class Ksqldb extends pulumi.ComponentResource {
     const headless = new k8s.core.v1.Service(`${name}-headless`, { metadata: metadata(KSQLDB_HEADLESS_SERVICE), spec: ksqldbHeadlessServiceSpec() }, { ...k, dependsOn: args.dependsOn });
     this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: metadata(KSQLDB_APP), spec: ksqldbServiceSpec() }, { ...k, dependsOn: args.dependsOn });
 
+    const metricsRules = new k8s.core.v1.ConfigMap(
+      `${name}-metrics-config`,
+      { metadata: metadata(KSQLDB_METRICS_CONFIG_MAP), data: { [KSQLDB_METRICS_CONFIG_KEY]: KSQLDB_JMX_EXPORTER_RULES } },
+      { ...k, dependsOn: args.dependsOn },
+    );
+
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
       {
@@ -97,7 +105,7 @@ export class Ksqldb extends pulumi.ComponentResource {
           schemaRegistryUrl: args.schemaRegistryUrl,
         }),
       },
-      { ...k, dependsOn: [...args.dependsOn, processingLog, headless], protect: args.protect, customTimeouts: { create: KSQLDB_READY_TIMEOUT, update: KSQLDB_READY_TIMEOUT } },
+      { ...k, dependsOn: [...args.dependsOn, processingLog, headless, metricsRules], protect: args.protect, customTimeouts: { create: KSQLDB_READY_TIMEOUT, update: KSQLDB_READY_TIMEOUT } },
     );
 
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: metadata(KSQLDB_APP), spec: podDisruptionBudgetSpec(KSQLDB_APP) }, { ...k, dependsOn: args.dependsOn });

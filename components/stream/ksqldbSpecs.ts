@@ -28,6 +28,8 @@ import {
   workloadLabels,
   zoneSpread,
 } from "./streamingSpecs";
+import { jmxAgentJavaOption, jmxAgentPodParts } from "../ops/jmxAgentSpecs";
+import { KSQLDB_METRICS_CONFIG_KEY } from "../ops/ksqldbMetrics";
 
 /** App label and StatefulSet name; the ClusterIP Service has the same name. */
 /** Compression of everything ksqlDB's queries produce (changelogs, repartition and sink topics). */
@@ -140,8 +142,13 @@ export function ksqldbProperties(args: KsqldbSpecArgs): Record<string, string> {
     "ksql.functions.collect_set.limit": String(COLLECT_SET_LIMIT),
     // The window store's changelog keeps RETENTION plus this; the one-day default would keep 5x what the store holds.
     "ksql.streams.windowstore.changelog.additional.retention.ms": String(WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS),
+    // No version check: the server would report to version-check.confluent.io from inside the cluster.
+    "confluent.support.metrics.enable": "false",
   };
 }
+
+/** ConfigMap with the JMX exporter rules (components/ops/ksqldbMetrics.ts). */
+export const KSQLDB_METRICS_CONFIG_MAP = "ksqldb-metrics";
 
 /** The container's env: POD_NAME first (the advertised listener refers to it), the properties, the JAAS line. */
 export function ksqldbEnv(args: KsqldbSpecArgs): EnvVar[] {
@@ -151,12 +158,16 @@ export function ksqldbEnv(args: KsqldbSpecArgs): EnvVar[] {
     secretEnv(KSQL_ENV_PREFIX, JAAS_SECRET_KEY, KAFKA_USERS.ksqldb, JAAS_SECRET_KEY),
     // Read by the start script; replaces its -Xmx3g default.
     { name: "KSQL_HEAP_OPTS", value: heapOpts(KSQLDB_HEAP_PERCENT) },
+    // Extra JVM flags for the start script: the metrics agent (like the heap line, it also lands in the properties
+    // file as `opts`, which ksqlDB ignores).
+    { name: "KSQL_OPTS", value: jmxAgentJavaOption(KSQLDB_METRICS_CONFIG_KEY) },
   ];
 }
 
 /** StatefulSet spec: state on a PersistentVolume per server, stable names for the advertised listener. */
 export function ksqldbStatefulSetSpec(args: KsqldbSpecArgs): types.input.apps.v1.StatefulSetSpec {
   const labels = workloadLabels(KSQLDB_APP, true);
+  const agent = jmxAgentPodParts({ rulesConfigMap: KSQLDB_METRICS_CONFIG_MAP, rulesKey: KSQLDB_METRICS_CONFIG_KEY, ...(args.images ? { images: args.images } : {}) });
   return {
     serviceName: KSQLDB_HEADLESS_SERVICE,
     replicas: args.replicas,
@@ -172,22 +183,23 @@ export function ksqldbStatefulSetSpec(args: KsqldbSpecArgs): types.input.apps.v1
         securityContext: podSecurityContext(CP_UID),
         terminationGracePeriodSeconds: KSQLDB_TERMINATION_GRACE_SEC,
         topologySpreadConstraints: [zoneSpread(KSQLDB_APP)],
+        initContainers: [agent.initContainer],
         containers: [
           {
             name: KSQLDB_APP,
             image: mirrorImage(KSQLDB_IMAGE, args.images),
-            ports: [{ name: "http", containerPort: KSQLDB_PORT, protocol: "TCP" }],
+            ports: [{ name: "http", containerPort: KSQLDB_PORT, protocol: "TCP" }, agent.port],
             env: ksqldbEnv(args),
             resources: { requests: { cpu: args.resources.cpu, memory: args.resources.memory }, limits: { memory: args.resources.memory } },
             securityContext: containerSecurityContext(false),
-            volumeMounts: [kafkaCaVolumeMount(), { name: KSQLDB_STATE_VOLUME, mountPath: KSQLDB_STATE_MOUNT }],
+            volumeMounts: [kafkaCaVolumeMount(), { name: KSQLDB_STATE_VOLUME, mountPath: KSQLDB_STATE_MOUNT }, ...agent.volumeMounts],
             // Every endpoint answers 503 until the server has replayed the command topic; allow 15 minutes.
             startupProbe: httpProbe("/info", "http", 10, 90),
             readinessProbe: httpProbe("/healthcheck", "http", 10, 3),
             livenessProbe: httpProbe("/info", "http", 20, 6),
           },
         ],
-        volumes: [kafkaCaVolume()],
+        volumes: [kafkaCaVolume(), ...agent.volumes],
       },
     },
     volumeClaimTemplates: [

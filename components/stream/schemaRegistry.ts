@@ -13,9 +13,11 @@ import {
   schemaRegistryDeploymentSpec,
   schemaRegistryServiceSpec,
   schemaRegistryUrl,
+  SCHEMA_REGISTRY_METRICS_CONFIG_MAP,
 } from "./schemaRegistrySpecs";
 import { podDisruptionBudgetSpec, sameNamespaceIngressPolicySpec, workloadLabels } from "./streamingSpecs";
 import { SCHEMAS_TOPIC } from "../../contract/topics";
+import { SCHEMA_REGISTRY_JMX_EXPORTER_RULES, SCHEMA_REGISTRY_METRICS_CONFIG_KEY } from "../ops/schemaRegistryMetrics";
 
 /** `_schemas` must have exactly one partition: Schema Registry refuses to start otherwise (total order of writes). */
 export const SCHEMAS_TOPIC_PARTITIONS = 1;
@@ -60,10 +62,16 @@ export class SchemaRegistry extends pulumi.ComponentResource {
 
     this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: metadata(), spec: schemaRegistryServiceSpec() }, { ...k, dependsOn: args.dependsOn });
 
+    const metricsRules = new k8s.core.v1.ConfigMap(
+      `${name}-metrics-config`,
+      { metadata: { ...metadata(), name: SCHEMA_REGISTRY_METRICS_CONFIG_MAP }, data: { [SCHEMA_REGISTRY_METRICS_CONFIG_KEY]: SCHEMA_REGISTRY_JMX_EXPORTER_RULES } },
+      { ...k, dependsOn: args.dependsOn },
+    );
+
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       { metadata: metadata(), spec: schemaRegistryDeploymentSpec({ namespace: ns, replicas: args.replicas, ...(args.images ? { images: args.images } : {}) }) },
-      { ...k, dependsOn: [...args.dependsOn, this.schemasTopic] },
+      { ...k, dependsOn: [...args.dependsOn, this.schemasTopic, metricsRules] },
     );
 
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: metadata(), spec: podDisruptionBudgetSpec(SCHEMA_REGISTRY_APP) }, { ...k, dependsOn: args.dependsOn });

@@ -27,6 +27,8 @@ import {
   zoneSpread,
 } from "./streamingSpecs";
 import { SCHEMAS_TOPIC } from "../../contract/topics";
+import { jmxAgentJavaOption, jmxAgentPodParts } from "../ops/jmxAgentSpecs";
+import { SCHEMA_REGISTRY_METRICS_CONFIG_KEY } from "../ops/schemaRegistryMetrics";
 
 /** App label, Deployment and Service name. The Service name is what clients put in their URLs. */
 export const SCHEMA_REGISTRY_APP = "schema-registry";
@@ -95,12 +97,18 @@ export function schemaRegistryEnv(namespace: string): EnvVar[] {
     { name: propertyToEnvName(SR_ENV_PREFIX, "host.name"), valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
     // Read by the start script, not a property (it also lands in the file as `heap.opts`, which SR ignores).
     { name: "SCHEMA_REGISTRY_HEAP_OPTS", value: heapOpts(SCHEMA_REGISTRY_HEAP_PERCENT) },
+    // Extra JVM flags for the start script: the metrics agent (lands in the file as `opts` too, also ignored).
+    { name: "SCHEMA_REGISTRY_OPTS", value: jmxAgentJavaOption(SCHEMA_REGISTRY_METRICS_CONFIG_KEY) },
   ];
 }
 
 /** Deployment spec: stateless (the store is the `_schemas` topic), spread over zones, rolled one pod at a time. */
+/** ConfigMap with the JMX exporter rules (components/ops/schemaRegistryMetrics.ts). */
+export const SCHEMA_REGISTRY_METRICS_CONFIG_MAP = "schema-registry-metrics";
+
 export function schemaRegistryDeploymentSpec(args: SchemaRegistrySpecArgs): types.input.apps.v1.DeploymentSpec {
   const labels = workloadLabels(SCHEMA_REGISTRY_APP, true);
+  const agent = jmxAgentPodParts({ rulesConfigMap: SCHEMA_REGISTRY_METRICS_CONFIG_MAP, rulesKey: SCHEMA_REGISTRY_METRICS_CONFIG_KEY, ...(args.images ? { images: args.images } : {}) });
   return {
     replicas: args.replicas,
     selector: { matchLabels: selectorLabels(SCHEMA_REGISTRY_APP) },
@@ -113,15 +121,16 @@ export function schemaRegistryDeploymentSpec(args: SchemaRegistrySpecArgs): type
         automountServiceAccountToken: false,
         securityContext: podSecurityContext(CP_UID),
         topologySpreadConstraints: [zoneSpread(SCHEMA_REGISTRY_APP)],
+        initContainers: [agent.initContainer],
         containers: [
           {
             name: SCHEMA_REGISTRY_APP,
             image: mirrorImage(SCHEMA_REGISTRY_IMAGE, args.images),
-            ports: [{ name: "http", containerPort: SCHEMA_REGISTRY_PORT, protocol: "TCP" }],
+            ports: [{ name: "http", containerPort: SCHEMA_REGISTRY_PORT, protocol: "TCP" }, agent.port],
             env: schemaRegistryEnv(args.namespace),
             resources: SCHEMA_REGISTRY_RESOURCES,
             securityContext: containerSecurityContext(false),
-            volumeMounts: [kafkaCaVolumeMount()],
+            volumeMounts: [kafkaCaVolumeMount(), ...agent.volumeMounts],
             // Waits for the brokers and reads _schemas before the REST server answers: allow up to 5 minutes.
             startupProbe: httpProbe("/", "http", 5, 60),
             // /subjects needs the store, so a pod that lost Kafka leaves the Service until it recovers.
@@ -129,7 +138,7 @@ export function schemaRegistryDeploymentSpec(args: SchemaRegistrySpecArgs): type
             livenessProbe: httpProbe("/", "http", 20, 3),
           },
         ],
-        volumes: [kafkaCaVolume()],
+        volumes: [kafkaCaVolume(), ...agent.volumes],
       },
     },
   };

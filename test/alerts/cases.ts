@@ -190,6 +190,30 @@ export const ALERT_CASES: readonly AlertCase[] = [
     ],
   },
   {
+    alert: "SchemaRegistryNoLeader",
+    scenarios: [
+      {
+        why: "the leader steps down and no follower takes over",
+        series: [
+          { series: `schema_registry_leader{${K}, pod="schema-registry-a"}`, values: "1 1 0x12" },
+          { series: `schema_registry_leader{${K}, pod="schema-registry-b"}`, values: "0x14" },
+        ],
+        evalMinutes: 10,
+        firing: [{}],
+      },
+      { why: "every instance gone (nothing scraped)", series: [{ series: `schema_registry_leader{${K}, pod="schema-registry-a"}`, values: "1 1" }], evalMinutes: 12, firing: [{}] },
+      {
+        why: "a leader election moves the role within a minute",
+        series: [
+          { series: `schema_registry_leader{${K}, pod="schema-registry-a"}`, values: "1 1 0x12" },
+          { series: `schema_registry_leader{${K}, pod="schema-registry-b"}`, values: "0 0 0 1x11" },
+        ],
+        evalMinutes: 10,
+        firing: [],
+      },
+    ],
+  },
+  {
     alert: "KsqldbQueryNotRunning",
     scenarios: [
       {
