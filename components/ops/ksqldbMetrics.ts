@@ -14,32 +14,32 @@ lowercaseOutputLabelNames: true
 rules:
   # Persistent queries per Kafka Streams state (CREATED, REBALANCING, RUNNING, PENDING_SHUTDOWN, NOT_RUNNING,
   # PENDING_ERROR, ERROR): a query in ERROR stopped validating heartbeats or cutting pieces.
-  - pattern: 'io.confluent.ksql.metrics<type=_confluent-ksql-engine-query-stats, ksql_service_id=(.+)><>([A-Z_]+)-queries'
+  - pattern: 'io.confluent.ksql.metrics<type=_confluent-ksql-engine-query-stats, ksql_service_id=([^,>]+)><>([A-Z_]+)-queries'
     name: ksqldb_queries
     type: GAUGE
     labels:
       service_id: "$1"
       state: "$2"
-  - pattern: 'io.confluent.ksql.metrics<type=_confluent-ksql-engine-query-stats, ksql_service_id=(.+)><>num-(persistent|active|idle)-queries'
+  - pattern: 'io.confluent.ksql.metrics<type=_confluent-ksql-engine-query-stats, ksql_service_id=([^,>]+)><>num-(persistent|active|idle)-queries'
     name: ksqldb_$2_queries
     type: GAUGE
     labels:
       service_id: "$1"
-  - pattern: 'io.confluent.ksql.metrics<type=_confluent-ksql-engine-query-stats, ksql_service_id=(.+)><>(messages-consumed-per-sec|messages-produced-per-sec|error-rate|liveness-indicator)'
+  - pattern: 'io.confluent.ksql.metrics<type=_confluent-ksql-engine-query-stats, ksql_service_id=([^,>]+)><>(messages-consumed-per-sec|messages-produced-per-sec|error-rate|liveness-indicator)'
     name: ksqldb_$2
     type: GAUGE
     labels:
       service_id: "$1"
-  - pattern: 'io.confluent.ksql.metrics<type=_confluent-ksql-engine-query-stats, ksql_service_id=(.+)><>(messages-consumed-total|bytes-consumed-total)'
+  - pattern: 'io.confluent.ksql.metrics<type=_confluent-ksql-engine-query-stats, ksql_service_id=([^,>]+)><>(messages-consumed-total|bytes-consumed-total)'
     name: ksqldb_$2
     type: COUNTER
     labels:
       service_id: "$1"
-  # How often each query's stream threads died and were restarted (ksql.query.retry.backoff).
-  - pattern: 'io.confluent.ksql.metrics<type=ksql-queries, query-id=(.+), ksql_service_id=(.+)><>query-restart-total'
+  # How often each query's stream threads died and were restarted (ksql.query.retry.backoff). This MBean has three
+  # keys (query-id, ksql_service_id, status) in hash order, so only query-id is taken, wherever it stands.
+  - pattern: 'io.confluent.ksql.metrics<type=ksql-queries, (?:[^>]*, )?query-id=([^,>]+)(?:, [^>]*)?><>query-restart-total'
     name: ksqldb_query_restart_total
     type: COUNTER
     labels:
       query_id: "$1"
-      service_id: "$2"
 `;

@@ -28,6 +28,7 @@ import { METRICS } from "../../components/ops/metrics";
 import { DEFAULT_SESSIONIZATION_PARAMS } from "../../contract/sessionization";
 import { HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC, REJECTED_HEARTBEATS_TOPIC, SCHEMAS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../contract/topics";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
+import { KSQL_SERVICE_ID } from "../../contract/clients";
 import { migrationDefines, migrationFiles } from "../../ksql/migrations";
 import { APPLY_SCRIPT, migrationsConfigMapData, MIGRATIONS_MOUNT_DIR } from "../../components/stream/ksqlMigrationsSpecs";
 import { JMX_EXPORTER_AGENT, missingTools, PROMETHEUS } from "../monitoringTools";
@@ -234,6 +235,15 @@ suite("ksqlDB and Schema Registry on real servers (JMX exporter agent + Promethe
     const running = await q('sum(ksqldb_queries{state="RUNNING"})');
     const leader = await q("sum(schema_registry_leader)");
     console.log(`[confluent] ${expected.length} names proven: ${expected.join(", ")}; RUNNING queries ${running[0]?.value[1]}, SR leaders ${leader[0]?.value[1]}`);
+    // The labels the rules extract are clean values, whatever order ksqlDB's MBean names list their keys in.
+    const restarts = await q("ksqldb_query_restart_total");
+    expect(restarts.length).toBeGreaterThan(0);
+    // (The transient push queries of the NUL test have series too.)
+    for (const r of restarts) expect(r.metric, JSON.stringify(r.metric)).toMatchObject({ query_id: expect.stringMatching(/^(C[ST]AS|transient)_[A-Za-z0-9_]+$/) });
+    expect(restarts.map((r) => r.metric.query_id)).toContainEqual(expect.stringMatching(/^CSAS_HEARTBEATS_\d+$/));
+    const states = (await q("ksqldb_queries")).map((r) => r.metric);
+    expect(states.map((m) => m.state).sort()).toEqual(["CREATED", "ERROR", "NOT_RUNNING", "PENDING_ERROR", "PENDING_SHUTDOWN", "REBALANCING", "RUNNING"]);
+    expect(states.every((m) => m.service_id === KSQL_SERVICE_ID)).toBe(true);
     expect(Number(leader[0]?.value[1])).toBe(1);
     expect(Number(running[0]?.value[1])).toBeGreaterThan(0);
   }, 180_000);
