@@ -37,17 +37,18 @@ export interface JmxAgentArgs {
   readonly images?: ImageSourceSettings;
 }
 
-/** What a pod spec adds to run the agent: an init container, two volumes, the main container's mounts, port and JVM flag. */
+/**
+ * What a pod spec adds to run the agent: an init container, two volumes, the main container's mounts and port. The
+ * server's env var gets {@link jmxAgentJavaOption}.
+ */
 export interface JmxAgentPodParts {
   readonly initContainer: types.input.core.v1.Container;
   readonly volumes: types.input.core.v1.Volume[];
   readonly volumeMounts: types.input.core.v1.VolumeMount[];
   readonly port: types.input.core.v1.ContainerPort;
-  /** `-javaagent:<jar>=<port>:<rules>` for the server's `<PREFIX>OPTS` env var. */
-  readonly javaAgentOption: string;
 }
 
-/** The JVM flag that loads the agent with the rules mounted from `rulesKey`, serving on {@link JMX_AGENT_PORT}. */
+/** `-javaagent:<jar>=<port>:<rules>`: loads the agent with the rules mounted from `rulesKey` on {@link JMX_AGENT_PORT}. */
 export function jmxAgentJavaOption(rulesKey: string): string {
   return `-javaagent:${AGENT_JAR}=${JMX_AGENT_PORT}:${RULES_DIR}/${rulesKey}`;
 }
@@ -63,7 +64,7 @@ export function jmxAgentPodParts(a: JmxAgentArgs): JmxAgentPodParts {
       volumeMounts: [{ name: AGENT_VOLUME, mountPath: AGENT_DIR }],
     },
     volumes: [
-      // The jar is 1 MiB; the limit keeps a runaway copy from filling the node.
+      // The jar is about 3 MiB (1.0.1: 2.9 MB); the limit keeps a runaway copy from filling the node.
       { name: AGENT_VOLUME, emptyDir: { sizeLimit: "16Mi" } },
       { name: RULES_VOLUME, configMap: { name: a.rulesConfigMap, items: [{ key: a.rulesKey, path: a.rulesKey }] } },
     ],
@@ -72,6 +73,5 @@ export function jmxAgentPodParts(a: JmxAgentArgs): JmxAgentPodParts {
       { name: RULES_VOLUME, mountPath: RULES_DIR, readOnly: true },
     ],
     port: { name: JMX_AGENT_PORT_NAME, containerPort: JMX_AGENT_PORT, protocol: "TCP" },
-    javaAgentOption: jmxAgentJavaOption(a.rulesKey),
   };
 }
