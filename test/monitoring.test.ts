@@ -143,7 +143,7 @@ describeWithShared("kube-prometheus-stack values and Prometheus Operator CRs", (
 
     it("every PodMonitor and PrometheusRule validates against the Prometheus Operator CRDs", () => {
       const crs = run.resources.filter((r) => r.type.startsWith("kubernetes:monitoring.coreos.com/"));
-      expect(crs.map((r) => r.inputs.kind).sort()).toEqual([...Array<string>(8).fill("PodMonitor"), "PrometheusRule"]);
+      expect(crs.map((r) => r.inputs.kind).sort()).toEqual([...Array<string>(9).fill("PodMonitor"), "PrometheusRule"]);
       for (const cr of crs) expect(validateCustomResource(cr.inputs), cr.name).toEqual([]);
     });
 
@@ -161,13 +161,21 @@ describeWithShared("kube-prometheus-stack values and Prometheus Operator CRs", (
 
     it("scrape NetworkPolicies admit only Prometheus pods of the monitoring namespace, on metrics ports", () => {
       const nps = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((n) => String(n.inputs.metadata?.name).startsWith("allow-prometheus-to-"));
-      expect(nps.length).toBe(5);
+      expect(nps.length).toBe(6);
       for (const np of nps) {
         const ingress = np.inputs.spec.ingress as { from: unknown[]; ports: { port: number }[] }[];
         expect(ingress).toHaveLength(1);
         expect(ingress[0]!.from).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }]);
-        expect(ingress[0]!.ports.map((p) => p.port).every((p) => [9404, 7000, 9000].includes(p))).toBe(true);
+        expect(ingress[0]!.ports.map((p) => p.port).every((p) => [9404, 8081, 7000, 9000].includes(p))).toBe(true);
       }
+    });
+
+    it("the bridge exports its producer metrics on the management port the bridge PodMonitor scrapes", () => {
+      const bridge = run.resources.find((r) => r.inputs.kind === "KafkaBridge")!;
+      expect(bridge.inputs.spec.metricsConfig).toEqual({ type: "strimziMetricsReporter", values: { allowList: ["kafka_producer_producer_metrics.*", "kafka_producer_kafka_metrics_count_count"] } });
+      const pm = run.resources.find((r) => r.inputs.kind === "PodMonitor" && r.inputs.metadata.name === "kafka-bridge")!;
+      expect(pm.inputs.spec.podMetricsEndpoints[0]).toMatchObject({ port: "rest-api-mgmt", path: "/metrics" });
+      expect(pm.inputs.spec.selector.matchLabels).toEqual({ "strimzi.io/kind": "KafkaBridge", "strimzi.io/cluster": "ingest" });
     });
 
     it("Connect exports metrics through the JMX exporter with our rules", () => {

@@ -27,6 +27,16 @@ export const BRIDGE_SERVICE = `${BRIDGE_NAME}-bridge-service`;
 export const BRIDGE_HTTP_PORT = 8080;
 /** The bridge's management port (/healthy, /ready, /metrics since bridge 1.0; Strimzi 1.2.0 runs bridge 1.1.0). */
 export const BRIDGE_MANAGEMENT_PORT = 8081;
+/** Labels Strimzi puts on every pod of the bridge. */
+export const BRIDGE_POD_SELECTOR = { "strimzi.io/kind": "KafkaBridge", "strimzi.io/cluster": BRIDGE_NAME } as const;
+/** Container-port name Strimzi gives the management port; Prometheus scrapes /metrics there. */
+export const BRIDGE_MANAGEMENT_PORT_NAME = "rest-api-mgmt";
+/**
+ * What the bridge's metrics endpoint exports (Strimzi Metrics Reporter allow list): its producer's metrics, the
+ * send rate, errors and latency of what the players post. The consumer side is off, so Strimzi's consumer regex
+ * is left out.
+ */
+export const BRIDGE_METRICS_ALLOW_LIST = ["kafka_producer_producer_metrics.*", "kafka_producer_kafka_metrics_count_count"] as const;
 /** The only path the load balancer forwards: producing to the raw topic. Listing topics or consuming stays internal. */
 export const BRIDGE_PUBLIC_PATH = `/topics/${RAW_HEARTBEATS_TOPIC}`;
 /** A few ms of batching turns 100k single-record POSTs/s into efficient produce requests. */
@@ -65,6 +75,7 @@ export function bridgeManifest(namespace: string, replicas: number) {
       // Ingest only: the bridge user may not read anything, so the consumer endpoints are switched off too.
       consumer: { enabled: false },
       resources: BRIDGE_RESOURCES,
+      metricsConfig: { type: "strimziMetricsReporter", values: { allowList: [...BRIDGE_METRICS_ALLOW_LIST] } },
       livenessProbe: { initialDelaySeconds: 15, periodSeconds: 10 },
       readinessProbe: { initialDelaySeconds: 10, periodSeconds: 5 },
       template: {

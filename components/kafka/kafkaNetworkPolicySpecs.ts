@@ -5,7 +5,7 @@
  * deny, the bridge's HTTP port, and metrics scraping from a monitoring namespace.
  */
 import { KAFKA_CLUSTER_NAME } from "../../contract/clients";
-import { BRIDGE_HTTP_PORT, BRIDGE_MANAGEMENT_PORT, BRIDGE_NAME } from "./kafkaBridgeSpecs";
+import { BRIDGE_HTTP_PORT, BRIDGE_MANAGEMENT_PORT, BRIDGE_POD_SELECTOR } from "./kafkaBridgeSpecs";
 
 /** Port (and its container-port name) Strimzi exposes JMX exporter / Kafka Exporter metrics on. */
 export const STRIMZI_METRICS_PORT = 9404;
@@ -23,7 +23,7 @@ export function defaultDenyIngressSpec() {
  */
 export function bridgeIngressPolicySpec(sourceCidrs: readonly string[]) {
   return {
-    podSelector: { matchLabels: { "strimzi.io/kind": "KafkaBridge", "strimzi.io/cluster": BRIDGE_NAME } },
+    podSelector: { matchLabels: { ...BRIDGE_POD_SELECTOR } },
     policyTypes: ["Ingress"],
     ingress: [
       {

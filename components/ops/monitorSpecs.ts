@@ -4,6 +4,7 @@
  * the alert rules and dashboards select on (a pod name or a job name would change with the installer).
  */
 import { KAFKA_CLUSTER_NAME } from "../../contract/clients";
+import { BRIDGE_MANAGEMENT_PORT, BRIDGE_MANAGEMENT_PORT_NAME, BRIDGE_POD_SELECTOR } from "../kafka/kafkaBridgeSpecs";
 import { STRIMZI_METRICS_PORT, STRIMZI_METRICS_PORT_NAME } from "../kafka/kafkaNetworkPolicySpecs";
 import { KSQLDB_APP } from "../stream/ksqldbSpecs";
 import { SCHEMA_REGISTRY_APP } from "../stream/schemaRegistrySpecs";
@@ -102,6 +103,15 @@ export function podMonitorManifests(t: MonitorTargets) {
       selector: { matchLabels: { "strimzi.io/kind": "KafkaConnect" } },
       port: STRIMZI_METRICS_PORT_NAME,
     }),
+    // The ingest bridge serves its producer's metrics (Strimzi Metrics Reporter) on its management port.
+    podMonitorManifest({
+      ...base,
+      name: "kafka-bridge",
+      namespace: t.kafkaNamespace,
+      component: COMPONENTS.bridge,
+      selector: { matchLabels: { ...BRIDGE_POD_SELECTOR } },
+      port: BRIDGE_MANAGEMENT_PORT_NAME,
+    }),
     // The Confluent servers run the JMX exporter agent (components/ops/jmxAgentSpecs.ts) in the Kafka namespace.
     podMonitorManifest({
       ...base,
@@ -167,13 +177,14 @@ export function scrapeIngressPolicy(name: string, namespace: string, monitoringN
 }
 
 /**
- * The scrape paths the namespaces' default-deny policies would otherwise block: the metrics ports of Connect, ksqlDB
- * and Schema Registry in the Kafka namespace (the brokers' and the exporter's are let in by components/kafka's
+ * The scrape paths the namespaces' default-deny policies would otherwise block: the metrics ports of Connect, the
+ * bridge, ksqlDB and Schema Registry in the Kafka namespace (the brokers' and the exporter's are let in by components/kafka's
  * metrics-scrape policy) and the YugabyteDB web ports. Only Prometheus pods, only those ports.
  */
 export function scrapeNetworkPolicies(t: MonitorTargets & { readonly monitoringNamespace: string }) {
   return [
     scrapeIngressPolicy("allow-prometheus-to-connect-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: { "strimzi.io/kind": "KafkaConnect" } }, [STRIMZI_METRICS_PORT]),
+    scrapeIngressPolicy("allow-prometheus-to-bridge-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: { ...BRIDGE_POD_SELECTOR } }, [BRIDGE_MANAGEMENT_PORT]),
     scrapeIngressPolicy("allow-prometheus-to-ksqldb-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: selectorLabels(KSQLDB_APP) }, [JMX_AGENT_PORT]),
     scrapeIngressPolicy("allow-prometheus-to-schema-registry-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: selectorLabels(SCHEMA_REGISTRY_APP) }, [JMX_AGENT_PORT]),
     scrapeIngressPolicy("allow-prometheus-to-yb-master-metrics", t.yugabyteNamespace, t.monitoringNamespace, { matchLabels: { "app.kubernetes.io/name": "yb-master" } }, [YB_MASTER_METRICS_PORT]),
