@@ -91,9 +91,11 @@ describe("sessionization model properties", () => {
       fc.property(inOrder, fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 10 }), (hbs, dups) => {
         const withDups = [...hbs];
         for (const [which, where] of dups) {
-          const i = which % hbs.length;
-          const at = i + 1 + (where % (withDups.length - i));
-          withDups.splice(Math.min(at, withDups.length), 0, { ...hbs[i], device_id: "dup" });
+          const original = hbs[which % hbs.length]!;
+          // After the original's current place: earlier copies shift it right, so its index in hbs is not enough (a
+          // copy of a late record landing before an earlier one would jump stream time and drop that one as late).
+          const from = withDups.indexOf(original) + 1;
+          withDups.splice(from + (where % (withDups.length - from + 1)), 0, { ...original, device_id: "dup" });
         }
         expect(sessionize(withDups, P)).toEqual(sessionize(hbs, P));
       }),
