@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     process.exitCode = EXIT_CHECK_FAILED;
   }
 
-  const traffic = trafficFor(config);
+  const traffic = trafficFor(config, load);
   // An existing cluster creates nothing billable here; the table's first region stands in for the (empty) estimate.
   let prices: RegionPrices;
   try {

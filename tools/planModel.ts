@@ -234,9 +234,12 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
   return { lines, total: lines.reduce((s, l) => s + l.monthly, 0), unpriced };
 }
 
-/** The traffic assumption for a stack: scaled design volume, every topic's bytes (load plan), the durability RF. */
-export function trafficFor(config: AppConfig): TrafficAssumption {
-  return { eventsPerDay: eventsPerDayFor(config.capacity), leaderBytesPerDay: stackLoadPlan(config).leaderBytesPerDay, replicationFactor: config.kafka.replicationFactor };
+/**
+ * The traffic assumption for a stack: scaled design volume, every topic's bytes (its load plan, passed in when the
+ * caller already has it), the durability RF.
+ */
+export function trafficFor(config: AppConfig, load: LoadPlan = stackLoadPlan(config)): TrafficAssumption {
+  return { eventsPerDay: eventsPerDayFor(config.capacity), leaderBytesPerDay: load.leaderBytesPerDay, replicationFactor: config.kafka.replicationFactor };
 }
 
 /**
