@@ -32,6 +32,7 @@ import { KSQL_SERVICE_ID } from "../../contract/clients";
 import { migrationDefines, migrationFiles } from "../../ksql/migrations";
 import { APPLY_SCRIPT, migrationsConfigMapData, MIGRATIONS_MOUNT_DIR } from "../../components/stream/ksqlMigrationsSpecs";
 import { JMX_EXPORTER_AGENT, missingTools, PROMETHEUS } from "../monitoringTools";
+import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { freePorts, tailLog, waitUntil } from "./kafka/jvm";
 import { missingKafkaJars } from "./kafka/paths";
@@ -110,18 +111,11 @@ suite("ksqlDB and Schema Registry on real servers (JMX exporter agent + Promethe
   beforeAll(async () => {
     const [srPort, ksqlPort, srAgent, ksqlAgent, promPort] = (await freePorts(5)) as [number, number, number, number, number];
     cluster = await startCluster();
-    const kafka = new Kafka({ clientId: "confluent-metrics-test", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING, retry: { retries: 10 } });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        ...TOPICS.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: "min.insync.replicas", value: "2" }] })),
-        { topic: SCHEMAS_TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: "cleanup.policy", value: "compact" }] },
-        { topic: KSQL_PROCESSING_LOG_TOPIC, numPartitions: 3, replicationFactor: 3 },
-      ],
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
+    await createTopicsReady(cluster.brokers, [
+      ...TOPICS.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: "min.insync.replicas", value: "2" }] })),
+      { topic: SCHEMAS_TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: "cleanup.policy", value: "compact" }] },
+      { topic: KSQL_PROCESSING_LOG_TOPIC, numPartitions: 3, replicationFactor: 3 },
+    ]);
 
     const agent = (port: number, rules: string) => `-javaagent:${JMX_EXPORTER_AGENT}=127.0.0.1:${port}:${rules}`;
     const srRules = join(dir, SCHEMA_REGISTRY_METRICS_CONFIG_KEY);

@@ -21,6 +21,7 @@ import { METRICS, SOURCES_PROVEN_HERE } from "../../components/ops/metrics";
 import { KAFKA_JMX_EXPORTER_RULES } from "../../components/kafka/kafkaMetrics";
 import { CASE_ARGS } from "../alerts/cases";
 import { JMX_EXPORTER_AGENT, missingTools, PROMETHEUS } from "../monitoringTools";
+import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { startConnectWorker, type ConnectWorker } from "./kafka/connect";
 import { freePorts, tailLog, waitUntil } from "./kafka/jvm";
@@ -57,10 +58,7 @@ suite("metric names on real brokers and Connect (JMX exporter agent + Prometheus
 
     cluster = await startCluster({ jvmArgsFor: (id) => [agent(brokerPorts[id - 1]!, brokerRules)] });
     const kafka = new Kafka({ clientId: "monitoring-test", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING, retry: { retries: 10 } });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: TOPICS.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 3 })), waitForLeaders: true });
-    await admin.disconnect();
+    await createTopicsReady(cluster.brokers, TOPICS.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 3 })));
     const producer = kafka.producer();
     await producer.connect();
     for (const topic of TOPICS) {

@@ -22,6 +22,7 @@ import { WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchPiece, type W
 import { stitchRows } from "../../ksql/model/pipeline";
 import { YSQL_SINK_USER } from "../../components/sink/yugabyteSpecs";
 import { CONFIG_PROVIDER_WORKER_CONFIG, connectJsonEnvelope, localWatchSegmentsSinkConfig } from "../../connectors/watchSegmentsSink";
+import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { startConnectWorker, type ConnectWorker } from "./kafka/connect";
 import { waitUntil } from "./kafka/jvm";
@@ -102,16 +103,10 @@ describe.skipIf(skip)("watch pieces JDBC sink on a real Connect worker (3 broker
 
     cluster = await startCluster();
     kafka = new Kafka({ clientId: "sink-test", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{
-        topic: WATCH_SEGMENTS_TOPIC, numPartitions: SOURCE_PARTITIONS, replicationFactor: REPLICATION_FACTOR,
-        configEntries: [{ name: "min.insync.replicas", value: String(MIN_INSYNC_REPLICAS) }],
-      }],
-    });
-    await admin.disconnect();
+    await createTopicsReady(cluster.brokers, [{
+      topic: WATCH_SEGMENTS_TOPIC, numPartitions: SOURCE_PARTITIONS, replicationFactor: REPLICATION_FACTOR,
+      configEntries: [{ name: "min.insync.replicas", value: String(MIN_INSYNC_REPLICAS) }],
+    }]);
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
     await producer.connect();
 

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPLICATION_FACTOR } from "../../../contract/durability";
+import { createTopicsReady } from "./admin";
 import { startCluster, type KafkaTestCluster } from "./cluster";
 import { DEFAULT_CONNECT_GROUP_ID, startConnectWorker, type ConnectWorker } from "./connect";
 import { waitUntil } from "./jvm";
@@ -55,10 +56,7 @@ describe.skipIf(skip)("Kafka Connect worker harness (real worker, 3 brokers on 1
 
   it("runs a connector created through the helpers and deletes it", async () => {
     const kafka = new Kafka({ brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: REPLICATION_FACTOR }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopicsReady(cluster.brokers, [{ topic: TOPIC, numPartitions: 1, replicationFactor: REPLICATION_FACTOR }]);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
     await producer.connect();
     await producer.send({ topic: TOPIC, acks: -1, messages: ["a", "b", "c"].map((v) => ({ value: JSON.stringify({ v }) })) });
