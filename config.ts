@@ -39,7 +39,9 @@ import {
   BACKUP_NAME_PREFIX, BACKUP_OBJECT_PATTERN, BACKUP_PREFIX, BACKUP_SUFFIX, DEFAULT_BACKUP_HOUR_UTC, DEFAULT_BACKUP_RETENTION_DAYS,
   DEFAULT_BACKUP_SCRATCH_GIB, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS,
 } from "./contract/backup";
-import { CHART_KEYS, mirrorsImages, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
+import { CHART_KEYS, mirrorsImages, PINNED_CHART_VERSIONS, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
+import { chartPinProblems } from "./contract/chartVersion";
+import { DEFAULT_WAIT_FOR_READY, MAX_RELEASE_TIMEOUT_SEC, MIN_RELEASE_TIMEOUT_SEC } from "./contract/readiness";
 import {
   DEFAULT_GRACE_PERIOD_SEC,
   DEFAULT_MAX_PLAYBACK_RATE,
@@ -336,8 +338,12 @@ const CHART_REPO = /^(oci|https):\/\/[^\s/]+(\/[^\s]*)?$/;
 /** One chart's override: a repository serving the same chart name and version, or a local chart directory/archive. */
 const chartSourceSchema = z.union([
   z.strictObject({ repo: z.string().regex(CHART_REPO, "expected an oci:// registry path or an https:// Helm repository URL, e.g. oci://registry.corp/charts") }),
-  z.strictObject({ path: z.string().min(1, "expected a local chart directory or .tgz path") }),
-], { error: "expected {repo: \"oci://…\" | \"https://…\"} or {path: \"<chart dir or .tgz>\"}" });
+  z.strictObject({
+    path: z.string().min(1, "expected a local chart directory or .tgz path"),
+    // Checked against the chart's Chart.yaml in loadConfig; exact, like the pins it stands in for.
+    acceptVersion: z.string().regex(/^v?\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$/, "expected the exact version string the chart's Chart.yaml carries, e.g. \"0.1.1\"").optional(),
+  }),
+], { error: "expected {repo: \"oci://…\" | \"https://…\"} or {path: \"<chart dir or .tgz>\", acceptVersion?: \"<version>\"}" });
 const chartsSchema = z.strictObject(Object.fromEntries(CHART_KEYS.map((k) => [k, chartSourceSchema.optional()])) as Record<(typeof CHART_KEYS)[number], z.ZodOptional<typeof chartSourceSchema>>);
 const registryPrefix = z.string().regex(REGISTRY_PREFIX, "expected a registry prefix like registry.corp/mirror (host[:port][/path], no scheme, no tag, no trailing slash)");
 const imagesSchema = z.strictObject({
@@ -345,6 +351,13 @@ const imagesSchema = z.strictObject({
   mirror: registryPrefix.optional(),
   /** Per-upstream prefixes (ECR pull-through cache rules); they win over `mirror`. */
   registries: z.partialRecord(z.enum(PUBLIC_REGISTRIES, { error: `expected one of the registries the program pulls from: ${PUBLIC_REGISTRIES.join(", ")}` }), registryPrefix).optional(),
+});
+
+// ---- readiness waits (issue 22) -----------------------------------------------------------------------------------
+
+const deploySchema = z.strictObject({
+  waitForReady: z.boolean().default(DEFAULT_WAIT_FOR_READY),
+  releaseTimeoutSec: z.number().int(`expected whole seconds`).min(MIN_RELEASE_TIMEOUT_SEC).max(MAX_RELEASE_TIMEOUT_SEC).optional(),
 });
 
 // ---- monitoring (issue 14) -----------------------------------------------------------------------------------------
@@ -392,6 +405,7 @@ const rootSchema = z.strictObject({
   yugabyte: yugabyteSchema.prefault({}),
   charts: chartsSchema.prefault({}),
   images: imagesSchema.prefault({}),
+  deploy: deploySchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
   backup: backupSchema.prefault({}),
 });
@@ -896,5 +910,9 @@ export function rawConfigOf(all: Readonly<Record<string, string>>): Record<strin
 export function loadConfig(): AppConfig {
   const raw = rawConfigOf(pulumi.runtime.allConfig());
   const region = new pulumi.Config("aws").get("region") ?? "us-east-1";
-  return parseConfig(raw, pulumi.getStack(), pulumi.getProject(), region);
+  const config = parseConfig(raw, pulumi.getStack(), pulumi.getProject(), region);
+  // A local chart is installed at whatever version its Chart.yaml says: read it now, before any resource exists.
+  const chartProblems = chartPinProblems(config.charts, PINNED_CHART_VERSIONS, undefined, CONFIG_NAMESPACE);
+  if (chartProblems.length) throw new ConfigError(config.stack, chartProblems);
+  return config;
 }

@@ -29,21 +29,28 @@ const connect = kafkaConnectFromConfig(config, target, {
 // Scrapes, alerts and dashboards for all of the above (monitoring.enabled).
 const monitoring = monitoringFromConfig(config, target, [...kafka.ready, yugabyte]);
 
-export const environment = config.environment;
-export const kubeContext = target.context;
-export const vpcId = target.aws?.vpcId;
-export const clusterName = target.aws?.clusterName;
-export const kubeconfig = target.aws?.kubeconfig;
-export const kafkaNamespace = kafka.namespace;
-export const kafkaBootstrapServers = kafka.bootstrapServers;
-export const heartbeatPartitions = kafka.partitions.partitions;
-export const bridgeService = kafka.bridge.serviceName;
-export const bridgeHostname = kafka.bridge.hostname;
-export const schemaRegistryServiceUrl = streaming.schemaRegistry.url;
-export const ksqldbServiceUrl = streaming.ksqldb.url;
-export const ksqlMigrationsJob = streaming.migrations.jobName;
-export const ysqlHost = yugabyte.connection.host;
-export const ysqlDatabase = yugabyte.connection.database;
-export const backupBucket = yugabyte.backupBucket;
-export const connectImage = connect.image;
-export const monitoringNamespace = monitoring?.namespace;
+// Stack outputs. Only those with a value in this stack are exported: an undefined one (vpcId on an existing cluster,
+// backupBucket without backups) would make every preview warn "Undefined value … will not show as a stack output".
+const outputs = {
+  environment: config.environment,
+  kubeContext: target.context,
+  vpcId: target.aws?.vpcId,
+  clusterName: target.aws?.clusterName,
+  kubeconfig: target.aws?.kubeconfig,
+  kafkaNamespace: kafka.namespace,
+  kafkaBootstrapServers: kafka.bootstrapServers,
+  heartbeatPartitions: kafka.partitions.partitions,
+  bridgeService: kafka.bridge.serviceName,
+  bridgeHostname: kafka.bridge.hostname,
+  schemaRegistryServiceUrl: streaming.schemaRegistry.url,
+  ksqldbServiceUrl: streaming.ksqldb.url,
+  ksqlMigrationsJob: streaming.migrations.jobName,
+  ysqlHost: yugabyte.connection.host,
+  ysqlDatabase: yugabyte.connection.database,
+  backupBucket: yugabyte.backupBucket,
+  connectImage: connect.image,
+  monitoringNamespace: monitoring?.namespace,
+};
+
+// A CommonJS export of the defined entries: named ES exports cannot be left out per stack.
+export = Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));

@@ -6,6 +6,7 @@
  */
 
 import type { JwtClaim, WafSettings } from "./ingest";
+import type { DeploySettings } from "./readiness";
 import type { ChartSourceSettings, ImageSourceSettings } from "./sources";
 
 export type Environment = "dev" | "prod" | "local";
@@ -192,6 +193,8 @@ export interface AppSettings extends StackSettings {
   readonly charts: ChartSourceSettings;
   /** `watchpipe:images`: registry mirror for every image the program and its charts deploy (contract/sources.ts). */
   readonly images: ImageSourceSettings;
+  /** `watchpipe:deploy`: readiness waits and Helm release timeouts (contract/readiness.ts). */
+  readonly deploy: DeploySettings;
   readonly monitoring: MonitoringSettings;
   readonly backup: BackupSettings;
 }

@@ -15,12 +15,30 @@ export interface ChartRepoSource {
 /** A chart on disk: an unpacked chart directory or a `.tgz` archive of the pinned version. */
 export interface ChartPathSource {
   readonly path: string;
+  /**
+   * The Chart.yaml version to accept instead of the pin, named explicitly: for a checkout of the pinned release whose
+   * Chart.yaml carries another string (Strimzi's source tree says 0.1.1). Without it, any other version is refused.
+   */
+  readonly acceptVersion?: string | undefined;
 }
 export type ChartSource = ChartRepoSource | ChartPathSource;
 
 /** The charts the program installs, by the key used in `watchpipe:charts`. */
 export const CHART_KEYS = ["strimzi", "yugabyte", "awsLoadBalancerController"] as const;
 export type ChartKey = (typeof CHART_KEYS)[number];
+
+/**
+ * The exact version of each chart the program installs; operators/ and components/ build their pins from these, and
+ * config.ts refuses a local chart (`charts.<key>.path`) whose Chart.yaml says another version.
+ */
+export const PINNED_CHART_VERSIONS: Readonly<Record<ChartKey, string>> = {
+  /** Strimzi 1.2.0: API kafka.strimzi.io/v1 only, Kafka 4.3.1 (KRaft, node pools); upgrades roll every broker. */
+  strimzi: "1.2.0",
+  /** YugabyteDB 2026.1.0: YSQL = PostgreSQL 15; a chart upgrade restarts masters and tservers. */
+  yugabyte: "2026.1.0",
+  /** AWS Load Balancer Controller 3.5.0: the newest release when pinned; supports Kubernetes 1.34. */
+  awsLoadBalancerController: "3.5.0",
+};
 
 /** `watchpipe:charts`: per-chart overrides; a chart not named keeps its publisher's repository. */
 export type ChartSourceSettings = Readonly<Partial<Record<ChartKey, ChartSource>>>;

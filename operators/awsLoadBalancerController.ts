@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaTrustPolicy } from "../contract/irsa";
+import { releaseWait, type DeploySettings } from "../contract/readiness";
 import { releaseChart, type ChartSource, type ImageSourceSettings } from "../contract/sources";
 import {
   LBC_CHART,
@@ -27,7 +28,16 @@ export interface AwsLoadBalancerControllerArgs {
   /** `watchpipe:charts.awsLoadBalancerController`: a mirror repository or local chart. */
   readonly chart?: ChartSource;
   readonly images?: ImageSourceSettings;
+  /** `watchpipe:deploy`: skip or bound the wait for the controller's pods. */
+  readonly deploy?: DeploySettings;
 }
+
+/**
+ * What the release waits for: the controller Deployment's two replicas (a ~100 MB image) and its webhook Service.
+ * A ready node pulls it from public ECR in well under a minute, but the release starts as soon as the cluster exists,
+ * while the managed node groups may still be joining (several minutes): 10 min.
+ */
+export const LBC_RELEASE_TIMEOUT_SEC = 600;
 
 export class AwsLoadBalancerController extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
@@ -59,6 +69,7 @@ export class AwsLoadBalancerController extends pulumi.ComponentResource {
         name: LBC_CHART,
         ...releaseChart(LBC_PINNED_CHART, args.chart),
         namespace: LBC_NAMESPACE,
+        ...releaseWait(LBC_RELEASE_TIMEOUT_SEC, args.deploy),
         // A plain object with Output leaves, not one Output: only the ids are unknown in preview (policy pack).
         values: lbcValues<pulumi.Input<string>>({
           clusterName: args.clusterName,

@@ -8,13 +8,13 @@
  * and associate them with application load balancers. WAF Classic and Shield stay off and get no permissions.
  */
 
-import { mirrorRepository, type ImageSourceSettings, type PinnedChart } from "../contract/sources";
+import { mirrorRepository, PINNED_CHART_VERSIONS, type ImageSourceSettings, type PinnedChart } from "../contract/sources";
 
 /** Chart repository and name (AWS's eks-charts). */
 export const LBC_CHART_REPO = "https://aws.github.io/eks-charts";
 export const LBC_CHART = "aws-load-balancer-controller";
 /** Chart 3.5.0 (controller v3.5.0): the newest release when pinned; supports Kubernetes 1.34. */
-export const LBC_CHART_VERSION = "3.5.0";
+export const LBC_CHART_VERSION = PINNED_CHART_VERSIONS.awsLoadBalancerController;
 /** The same pin for `watchpipe:charts.awsLoadBalancerController` overrides. */
 export const LBC_PINNED_CHART: PinnedChart = { repo: LBC_CHART_REPO, chart: LBC_CHART, version: LBC_CHART_VERSION };
 /** The controller image chart 3.5.0 deploys (values.yaml image.repository / image.tag): set only to mirror it. */

@@ -5,6 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { releaseWait, type DeploySettings } from "../contract/readiness";
 import {
   GRAFANA_ADMIN_SECRET,
   KUBE_PROMETHEUS_STACK_CHART,
@@ -20,7 +21,16 @@ export interface MonitoringStackArgs extends MonitoringValuesArgs {
   readonly namespace: string;
   /** Labels on the namespace (the Kafka namespace's scrape policy admits namespaces labelled so). */
   readonly namespaceLabels: Readonly<Record<string, string>>;
+  /** `watchpipe:deploy`: skip or bound the wait for the stack's pods. */
+  readonly deploy?: DeploySettings;
 }
+
+/**
+ * What the release waits for: the admission-webhook certificate Jobs, the Prometheus Operator, kube-state-metrics,
+ * Grafana (with its volume) and a node-exporter pod on every node, then Prometheus and Alertmanager StatefulSets that
+ * each provision a gp3 volume. A dozen images and three volumes take 5-10 min on fresh nodes: 15 min.
+ */
+export const MONITORING_RELEASE_TIMEOUT_SEC = 900;
 
 export class MonitoringStack extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
@@ -43,7 +53,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       namespace: this.namespace.metadata.name,
       values: monitoringValues(args),
       // CRs (PodMonitors, PrometheusRules) are created once the operator and its CRDs are up.
-      skipAwait: false,
+      ...releaseWait(MONITORING_RELEASE_TIMEOUT_SEC, args.deploy),
     }, { ...k, dependsOn: [secret] });
     this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status });
   }

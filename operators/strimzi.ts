@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { releaseWait, type DeploySettings } from "../contract/readiness";
 import { releaseChart, type ChartSource, type ImageSourceSettings } from "../contract/sources";
 import { STRIMZI_NAMESPACE, STRIMZI_PINNED_CHART, STRIMZI_RELEASE_NAME, strimziValues } from "./strimziValues";
 
@@ -17,7 +18,16 @@ export interface StrimziOperatorArgs {
   readonly chart?: ChartSource;
   /** `watchpipe:images`: the registry mirror the operator and every image it deploys are pulled from. */
   readonly images?: ImageSourceSettings;
+  /** `watchpipe:deploy`: skip or bound the wait for the operator Deployment. */
+  readonly deploy?: DeploySettings;
 }
+
+/**
+ * What the release waits for: one operator Deployment (one replica) and the chart's CRDs and RBAC. Pulling the
+ * ~250 MB operator image on a fresh node and the JVM's start take 1-3 min; the provider's 300 s default left no room
+ * on a slow pull and failed `up` with "context deadline exceeded". Ten minutes covers a cold node and a slow registry.
+ */
+export const STRIMZI_RELEASE_TIMEOUT_SEC = 600;
 
 export class StrimziOperator extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
@@ -34,8 +44,9 @@ export class StrimziOperator extends pulumi.ComponentResource {
         ...releaseChart(STRIMZI_PINNED_CHART, args.chart),
         namespace: this.namespace.metadata.name,
         values: pulumi.output(args.kafkaNamespace).apply((ns) => strimziValues(ns, args.images)),
-        // Wait for the operator Deployment so CRs are only created once something reconciles them.
-        skipAwait: false,
+        // Wait for the operator Deployment so CRs are only created once something reconciles them (unless the stack
+        // turns waits off: the CRs then wait in the API server until the operator starts).
+        ...releaseWait(STRIMZI_RELEASE_TIMEOUT_SEC, args.deploy),
       },
       { ...k, dependsOn: args.dependsOn },
     );

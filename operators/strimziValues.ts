@@ -3,13 +3,12 @@
  * (test/kafkaOperators.test.ts checks it against ../shared/charts/strimzi-kafka-operator-1.2.0/values.yaml).
  */
 
-import { mirrorPrefix, type ImageSourceSettings, type PinnedChart } from "../contract/sources";
+import { mirrorPrefix, PINNED_CHART_VERSIONS, type ImageSourceSettings, type PinnedChart } from "../contract/sources";
 
 /** The operator chart, from Strimzi's OCI registry. */
 export const STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator";
-/** Strimzi 1.2.0: API kafka.strimzi.io/v1 only, supports Kafka 4.3.1 (KRaft, node pools). Pinned: operator upgrades
- *  roll every broker and must be planned. */
-export const STRIMZI_CHART_VERSION = "1.2.0";
+/** Strimzi 1.2.0 (contract/sources.ts says why). Pinned: operator upgrades roll every broker and must be planned. */
+export const STRIMZI_CHART_VERSION = PINNED_CHART_VERSIONS.strimzi;
 /** Namespace the operator runs in; it watches the Kafka namespace only (least privilege across namespaces). */
 export const STRIMZI_NAMESPACE = "strimzi";
 /** Helm release name (fixed: it prefixes the operator's resources). */

@@ -8,6 +8,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { releaseWait, type DeploySettings } from "../contract/readiness";
 
 export interface OperatorChart {
   readonly repo: string;
@@ -20,6 +21,8 @@ export interface YugabyteOperatorArgs {
   /** Namespace the operator runs in (the universe's namespace: it manages resources there). */
   readonly namespace: pulumi.Input<string>;
   readonly provider: k8s.Provider;
+  /** `watchpipe:deploy`: skip or bound the wait for the operator. */
+  readonly deploy?: DeploySettings;
 }
 
 /** The operator's own startup takes a while (it bootstraps YugabyteDB Anywhere); Helm waits this long for it. */
@@ -53,7 +56,7 @@ export class YugabyteOperator extends pulumi.ComponentResource {
       chart: oci ? `${args.chart.repo.replace(/\/$/, "")}/${args.chart.chart}` : args.chart.chart,
       version: args.chart.version,
       ...(oci ? {} : { repositoryOpts: { repo: args.chart.repo } }),
-      timeout: OPERATOR_INSTALL_TIMEOUT_SEC,
+      ...releaseWait(OPERATOR_INSTALL_TIMEOUT_SEC, args.deploy),
       maxHistory: 10,
     }, { parent: this, provider: args.provider });
     this.registerOutputs({ release: this.release.status });

@@ -11,7 +11,7 @@ import { YSQL_ADMIN_USER, YUGABYTE_IMAGE } from "../components/sink/yugabyteSpec
 import { alertRuleGroups } from "../components/ops/alertRules";
 import type { ProgramRun, RecordedResource } from "../tools/mockRun";
 import { CASE_ARGS } from "./alerts/cases";
-import { runProgram } from "./harness";
+import { programRunsTimeout, runProgram } from "./harness";
 
 const args: BackupSpecArgs = {
   namespace: "yugabyte",
@@ -121,7 +121,7 @@ describe("backups in the program (mocks)", () => {
     prod = await runProgram("prod");
     restoring = await runProgram("prod", { "watchpipe:backup": { enabled: true, restoreFrom: OBJECT } });
     local = await runProgram("local");
-  });
+  }, programRunsTimeout(3));
 
   it("prod: the CronJob runs as the ServiceAccount annotated with the bucket's IRSA role", () => {
     const role = prod.one("aws:iam/role:Role", "yugabyte-backup-role");

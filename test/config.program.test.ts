@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_VPC_PREFIX } from "../contract/addresses";
 import { subnetLayout } from "../components/aws/subnets";
-import { ProgramError, runProgram } from "./harness";
+import { PROGRAM_RUN_TIMEOUT_MS, ProgramError, runProgram } from "./harness";
 
 async function failure(stack: string, overrides: Record<string, unknown>): Promise<ProgramError> {
   try {
@@ -40,7 +40,7 @@ describe("invalid config registers 0 resources and names the key", () => {
     expect(err.message).toContain(message);
     expect(err.message).toContain("after registering 0 resources");
     expect(err.resources).toEqual([]);
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 });
 
 describe("the config's VPC bound is the subnet layout's", () => {

@@ -6,7 +6,7 @@ import { ConfigError, parseConfig, rawConfigOf, type RawConfig } from "../config
 import { isIpv4Cidr } from "../contract/cidr";
 
 const ROOT = join(__dirname, "..");
-const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, ingest, sessionization, schemaRegistry, ksqldb, connect, yugabyte, charts, images, monitoring, backup";
+const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, ingest, sessionization, schemaRegistry, ksqldb, connect, yugabyte, charts, images, deploy, monitoring, backup";
 const KAFKA_KEYS =
   "namespace, nodePools, brokers, controllers, brokerStorageGiB, controllerStorageGiB, brokerResources, controllerResources, replicationFactor, minInsyncReplicas, rackAwareness, retentionHours";
 const NODE_M7I_LARGE = "one m7i.large node (2 vCPU, 8 GiB) has 1.77 vCPU / 7.2 GiB allocatable after kube-reserved, eviction threshold and DaemonSets";

@@ -13,6 +13,16 @@ export { ACCOUNT, PROJECT, ProgramError, REGION, ROOT, promiseOf, stackConfig } 
 export type { ProgramRun, RecordedResource } from "../tools/mockRun";
 
 /**
+ * Time budget for ONE whole-program run under mocks; a test or hook that runs the program n times gets
+ * {@link programRunsTimeout}(n). Measured on the 2-core CI machine: 3.7-4.1 s per run at load average 12-14 while
+ * other suites ran, but vitest runs test files in parallel and overlapping files have pushed a single run past vitest's
+ * 30 s default. 90 s is over 20× the measured time, so it fails a hung run, never a busy machine.
+ */
+export const PROGRAM_RUN_TIMEOUT_MS = 90_000;
+/** The budget of a test or hook that runs the program `runs` times in sequence. */
+export const programRunsTimeout = (runs: number): number => runs * PROGRAM_RUN_TIMEOUT_MS;
+
+/**
  * Run index.ts under mocks with the given stack's config (plus overrides). Each call re-imports the program.
  */
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {

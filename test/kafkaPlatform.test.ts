@@ -22,7 +22,7 @@ import {
   WATCH_SEGMENTS_TOPIC,
 } from "../contract/topics";
 import { validateCustomResource } from "./crdSchema";
-import { type ProgramRun, type RecordedResource, runProgram } from "./harness";
+import { programRunsTimeout, type ProgramRun, type RecordedResource, runProgram } from "./harness";
 import { unknownValuePaths } from "./helmValues";
 import { describeWithShared } from "./withShared";
 
@@ -34,7 +34,7 @@ const runs = {} as Record<(typeof STACKS)[number], ProgramRun>;
 
 beforeAll(async () => {
   for (const stack of STACKS) runs[stack] = await runProgram(stack);
-}, 60_000);
+}, programRunsTimeout(STACKS.length));
 
 const strimzi = (run: ProgramRun) => run.resources.filter((r) => strimziKind(r.type) !== undefined);
 const ofKind = (run: ProgramRun, kind: string) => run.resources.filter((r) => strimziKind(r.type) === kind);

@@ -7,14 +7,14 @@ import { KAFKA_CLIENT_LABEL } from "../contract/clients";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../contract/durability";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../contract/acls";
 import { SCHEMAS_TOPIC } from "../contract/topics";
-import { type ProgramRun, runProgram } from "./harness";
+import { programRunsTimeout, type ProgramRun, runProgram } from "./harness";
 import { containersOf, STACKS } from "./ksqldb.mocks";
 
 const runs = new Map<string, ProgramRun>();
 
 beforeAll(async () => {
   for (const stack of STACKS) runs.set(stack, await runProgram(stack));
-}, 120_000);
+}, programRunsTimeout(STACKS.length));
 
 describe.each(STACKS)("stream processing in the %s program", (stack) => {
   const run = () => runs.get(stack)!;
@@ -95,5 +95,5 @@ describe("sessionization.maxPlaybackRate", () => {
       const cm = run.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.inputs.metadata.name === run.outputs.ksqlMigrationsJob);
       expect(cm!.inputs.data["apply-migrations.sh"]).toContain(`--define maxRatePermille=${permille}`);
     }
-  }, 60_000);
+  }, programRunsTimeout(2));
 });

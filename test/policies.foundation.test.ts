@@ -2,7 +2,7 @@
  * Foundation policies over the whole program under mocks, per stack: network layout, EKS hardening, node placement.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { ProgramError, runProgram, type ProgramRun, type RecordedResource } from "./harness";
+import { PROGRAM_RUN_TIMEOUT_MS, ProgramError, runProgram, type ProgramRun, type RecordedResource } from "./harness";
 
 const SUBNET = "aws:ec2/subnet:Subnet";
 const NAT = "aws:ec2/natGateway:NatGateway";
@@ -43,7 +43,7 @@ describe.each(["prod", "dev"])("%s stack on EKS", (stack) => {
   beforeAll(async () => {
     run = await runProgram(stack);
     console.log(`whole program under mocks, ${stack}: ${run.resources.length} resources in ${run.elapsedMs.toFixed(0)} ms`);
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 
   it("spans three AZs with one public and one private subnet in each", () => {
     for (const tier of ["public", "private"]) {
@@ -181,7 +181,7 @@ describe("NAT placement", () => {
       expect(natSubnet?.inputs.availabilityZone, `${privateSubnet.name} egress`).toBe(privateSubnet.inputs.availabilityZone);
       expect(natSubnet?.inputs.tags["watchpipe.io/tier"]).toBe("public");
     }
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 
   it("dev shares one NAT gateway across its AZs", async () => {
     const run = await runProgram("dev");
@@ -190,14 +190,14 @@ describe("NAT placement", () => {
     for (const privateSubnet of subnetsOfTier(run, "private")) {
       expect(privateRouteTableOf(run, privateSubnet).inputs.routes[0].natGatewayId).toBe(natId);
     }
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 });
 
 describe("local stack on an existing cluster", () => {
   let run: ProgramRun;
   beforeAll(async () => {
     run = await runProgram("local");
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 
   it("creates no AWS resource and makes no AWS call", () => {
     expect(run.resources.filter((r) => r.type.startsWith("aws:") || r.type.startsWith("eks:"))).toEqual([]);
@@ -215,7 +215,7 @@ describe("local stack on an existing cluster", () => {
     const withContext = await runProgram("local", { "watchpipe:cluster": { mode: "existing", storageClass: "local-path", kubeconfigContext: "k3d-watchpipe" } });
     expect(withContext.one("pulumi:providers:kubernetes").inputs.context).toBe("k3d-watchpipe");
     expect(withContext.outputs.kubeContext).toBe("k3d-watchpipe");
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 });
 
 describe("invalid config fails before any resource is registered", () => {
@@ -228,5 +228,5 @@ describe("invalid config fails before any resource is registered", () => {
     expect(error).toBeInstanceOf(ProgramError);
     expect((error as ProgramError).message).toMatch(message);
     expect((error as ProgramError).resources).toEqual([]);
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 });

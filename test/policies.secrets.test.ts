@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { CREDENTIALS_SECRET, SINK_CREDENTIALS_SECRET } from "../components/sink/yugabyteSpecs";
-import { runProgram, type ProgramRun } from "./harness";
+import { PROGRAM_RUN_TIMEOUT_MS, runProgram, type ProgramRun } from "./harness";
 
 /** The RandomPassword resources (names are fixed once shipped): the YSQL superuser's and the JDBC sink role's. */
 const SUPERUSER_PASSWORD = "yugabyte-ysql-password";
@@ -18,7 +18,7 @@ describe.each(["prod", "dev", "local"])("%s stack", (stack) => {
   let run: ProgramRun;
   beforeAll(async () => {
     run = await runProgram(stack);
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 
   it("generates the database passwords with @pulumi/random: the superuser's and the sink role's", () => {
     const names = run.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name);

@@ -6,13 +6,13 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { stackViolationsOf, violationsOf, type StackResource } from "../policy/policies";
-import { runProgram, type ProgramRun } from "./harness";
+import { PROGRAM_RUN_TIMEOUT_MS, runProgram, type ProgramRun } from "./harness";
 
 describe.each(["prod", "dev", "local"])("%s stack", (stack) => {
   let run: ProgramRun;
   beforeAll(async () => {
     run = await runProgram(stack);
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 
   it("passes every resource policy of the pack", () => {
     const found = run.resources.flatMap((r) => violationsOf({ type: r.type, props: r.inputs, urn: r.urn, name: r.name }));
@@ -43,7 +43,7 @@ describe("the stack policy sees what the program wires", () => {
       expect(deps.length, `${g.name} subnetIds dependencies`).toBe(1);
       expect(deps[0]).toMatch(/aws:ec2\/subnet:Subnet::network-private-\d$/);
     }
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 
   it("a node group moved into a public subnet is caught", async () => {
     const run = await runProgram("dev");
@@ -56,5 +56,5 @@ describe("the stack policy sees what the program wires", () => {
     expect(stackViolationsOf({ resources })).toEqual([
       "[node-groups-in-private-subnets] node group cluster-nodes-0: subnet network-public-0 is public (its route table network-public routes to an internet gateway); expected private subnets only",
     ]);
-  });
+  }, PROGRAM_RUN_TIMEOUT_MS);
 });

@@ -3,7 +3,10 @@
  * chart, `watchpipe:images` rewrites every image the program sets (and, through chart values, every image the charts
  * render) onto a registry mirror with the pins unchanged. Without them, today's public sources.
  */
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../config";
 import { HELM_RELEASE_TYPE, isObject, k8sType } from "../contract/resourceChecks";
 import {
@@ -14,7 +17,7 @@ import {
   releaseChart,
   type PinnedChart,
 } from "../contract/sources";
-import { LBC_IMAGE } from "../operators/awsLoadBalancerControllerSpecs";
+import { LBC_CHART_VERSION, LBC_IMAGE } from "../operators/awsLoadBalancerControllerSpecs";
 import { STRIMZI_IMAGE_REGISTRY } from "../operators/strimziValues";
 import { unwrapSecret } from "../tools/renderObjects";
 import { runProgram, type RecordedResource } from "./harness";
@@ -23,6 +26,13 @@ const MIRROR = "mirror.corp.example/proxy";
 /** A whole-program run under mocks takes 5-15 s here, more while the 2 cores are shared. */
 const PROGRAM_TIMEOUT_MS = 120_000;
 const CHART_MIRROR = "oci://mirror.corp.example/charts";
+/**
+ * A local copy of the pinned LB controller chart's Chart.yaml: loadConfig reads the version of a `charts.<key>.path`
+ * chart before any resource exists, so the path must hold a chart of the pinned version.
+ */
+const LOCAL_LBC_CHART = mkdtempSync(join(tmpdir(), "watchpipe-lbc-chart-"));
+writeFileSync(join(LOCAL_LBC_CHART, "Chart.yaml"), `apiVersion: v2\nname: aws-load-balancer-controller\nversion: ${LBC_CHART_VERSION}\n`);
+afterAll(() => rmSync(LOCAL_LBC_CHART, { recursive: true, force: true }));
 const MIRRORED = {
   "watchpipe:images": { mirror: MIRROR },
   // The bundled kube-prometheus-stack is not mirrored (config refuses it with a mirror set): use the cluster's own.
@@ -30,7 +40,7 @@ const MIRRORED = {
   "watchpipe:charts": {
     strimzi: { repo: CHART_MIRROR },
     yugabyte: { repo: "https://mirror.corp.example/helm/yugabyte" },
-    awsLoadBalancerController: { path: "/srv/charts/aws-load-balancer-controller-3.5.0.tgz" },
+    awsLoadBalancerController: { path: LOCAL_LBC_CHART },
   },
 };
 /** Hosts that serve charts or images publicly; none may appear in a mirrored stack except behind the mirror. */
@@ -153,7 +163,10 @@ describe.each(["dev", "prod", "local"])("stack %s with a chart and image mirror"
     }
     const releases = resources.filter((r) => r.type === HELM_RELEASE_TYPE);
     expect(releases.length).toBeGreaterThan(0);
-    for (const r of releases) expect(String(r.inputs.chart), r.urn).toMatch(/^(oci:\/\/mirror\.corp\.example\/|\/srv\/charts\/|yugabyte$|strimzi)/);
+    for (const r of releases) {
+      const chart = String(r.inputs.chart);
+      expect(chart === LOCAL_LBC_CHART || /^(oci:\/\/mirror\.corp\.example\/|yugabyte$|strimzi)/.test(chart), `${r.urn}: chart ${chart}`).toBe(true);
+    }
   }, PROGRAM_TIMEOUT_MS);
 });
 

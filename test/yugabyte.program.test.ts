@@ -8,7 +8,7 @@ import { KAFKA_CLIENT_LABEL, SINK_CONNECTOR_NAME } from "../contract/clients";
 import { CREDENTIALS_SECRET, SINK_CREDENTIALS_SECRET, SINK_PASSWORD_KEY, YSQL_ADMIN_USER, YSQL_SINK_USER } from "../components/sink/yugabyteSpecs";
 import { SINK_PASSWORD_ENV } from "../connectors/schema";
 import { WATCH_SEGMENTS_DLQ_TOPIC } from "../contract/topics";
-import { runProgram, type ProgramRun } from "./harness";
+import { programRunsTimeout, runProgram, type ProgramRun } from "./harness";
 import { validateCustomResource } from "./crdSchema";
 import { describeWithShared } from "./withShared";
 
@@ -36,7 +36,7 @@ describe("YugabyteDB + Connect in the whole program", () => {
   beforeAll(async () => {
     for (const stack of ["prod", "dev", "local"]) runs[stack] = await runProgram(stack);
     runs.operator = await runProgram("prod", OPERATOR_OVERRIDE);
-  }, 120_000);
+  }, programRunsTimeout(4));
 
   it("prod runs one yugabyte release per AZ, each pinned to its zone, all protected", () => {
     const releases = ybReleases(runs.prod);

@@ -217,7 +217,9 @@ export async function runProgramWith(
     throw new ProgramError(stack, err, [...resources]);
   }
   const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) {
+  // index.ts assigns module.exports (`export =`); an ES-module loader also hands the same object over as `default`.
+  const exported = program.default !== undefined && typeof program.default === "object" ? (program.default as Record<string, unknown>) : program;
+  for (const [key, value] of Object.entries(exported)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
   }
   await pulumi.runtime.disconnect();

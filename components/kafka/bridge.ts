@@ -6,6 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { withAwait, type DeploySettings } from "../../contract/readiness";
 import { type BridgeExposure, BRIDGE_SERVICE, bridgeIngressSpec, bridgeManifest } from "./kafkaBridgeSpecs";
 
 export interface BridgeArgs {
@@ -16,6 +17,8 @@ export interface BridgeArgs {
   readonly ingress?: BridgeExposure<pulumi.Input<string>> & { readonly controller: pulumi.Resource };
   /** The Kafka CR and the bridge's KafkaUser (its Secret must exist before the pods start). */
   readonly dependsOn: pulumi.Resource[];
+  /** `watchpipe:deploy`: with waitForReady false the Ingress is created without waiting for its ALB (hostname empty until a refresh). */
+  readonly deploy?: DeploySettings;
 }
 
 export class Bridge extends pulumi.ComponentResource {
@@ -29,7 +32,8 @@ export class Bridge extends pulumi.ComponentResource {
     const k = { parent: this, provider: args.provider };
     this.bridge = new k8s.apiextensions.CustomResource(`${name}-bridge`, bridgeManifest(args.namespace, args.replicas), { ...k, dependsOn: args.dependsOn });
     if (args.ingress) {
-      const ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, bridgeIngressSpec(args.namespace, args.ingress), {
+      const spec = bridgeIngressSpec(args.namespace, args.ingress);
+      const ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, { ...spec, metadata: withAwait(spec.metadata, args.deploy) }, {
         ...k,
         dependsOn: [this.bridge, args.ingress.controller],
       });

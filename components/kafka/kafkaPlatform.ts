@@ -35,12 +35,14 @@ export interface KafkaPlatform {
 }
 
 /** The config slice the Kafka platform reads. */
-export type KafkaPlatformSettings = Pick<AppSettings, "kafka" | "capacity" | "bridge" | "ingest" | "network" | "protectData" | "region" | "project" | "stack" | "owner" | "charts" | "images">;
+export type KafkaPlatformSettings = Pick<AppSettings, "kafka" | "capacity" | "bridge" | "ingest" | "network" | "protectData" | "region" | "project" | "stack" | "owner" | "charts" | "images"> & Partial<Pick<AppSettings, "deploy">>;
 
 export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesTarget): KafkaPlatform {
   const provider = target.provider;
   const ns = config.kafka.namespace;
   const protect = config.protectData;
+  // `watchpipe:deploy`: readiness waits of the operator releases, the Ingress and the Kafka UI.
+  const deploy = config.deploy ? { deploy: config.deploy } : {};
 
   const namespace = new k8s.core.v1.Namespace("kafka-namespace", { metadata: { name: ns } }, { provider });
   const strimzi = new StrimziOperator("strimzi", {
@@ -49,6 +51,7 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     dependsOn: [namespace],
     ...(config.charts.strimzi ? { chart: config.charts.strimzi } : {}),
     images: config.images,
+    ...deploy,
   });
   const operatorReady = [namespace, strimzi.release];
 
@@ -84,6 +87,7 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
       tags: baseTags(config),
       ...(config.charts.awsLoadBalancerController ? { chart: config.charts.awsLoadBalancerController } : {}),
       images: config.images,
+      ...deploy,
     })
     : undefined;
 
@@ -111,9 +115,10 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
       }
       : undefined,
     dependsOn: [...afterCluster, users.users.bridge, topics.topics[RAW_HEARTBEATS_TOPIC]],
+    ...deploy,
   });
 
-  new KafkaUi("kafka-ui", { provider, namespace: ns, dependsOn: [...afterCluster, users.users.kafkaUi], images: config.images });
+  new KafkaUi("kafka-ui", { provider, namespace: ns, dependsOn: [...afterCluster, users.users.kafkaUi], images: config.images, ...deploy });
 
   new KafkaNetworkPolicies("kafka-network-policies", {
     provider,

@@ -26,6 +26,8 @@ export interface MonitoringArgs {
   readonly rules: Omit<AlertRuleArgs, "kafkaNamespace" | "yugabyteNamespace" | "runbookBaseUrl">;
   /** The workloads' namespaces must exist before monitors go into them. */
   readonly dependsOn: pulumi.Resource[];
+  /** `watchpipe:deploy`: skip or bound the kube-prometheus-stack release's wait. */
+  readonly deploy?: AppSettings["deploy"];
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -47,6 +49,7 @@ export class Monitoring extends pulumi.ComponentResource {
         alertmanagerStorageGiB: s.alertmanagerStorageGiB,
         grafanaStorageGiB: s.grafanaStorageGiB,
         storageClassName: args.storageClassName,
+        ...(args.deploy ? { deploy: args.deploy } : {}),
       }, { parent: this });
     }
     // Custom resources need the operator's CRDs: wait for the release when we install it.
@@ -74,7 +77,7 @@ export class Monitoring extends pulumi.ComponentResource {
   }
 }
 
-export type MonitoringSettingsSlice = Pick<AppSettings, "monitoring" | "kafka" | "yugabyte" | "sessionization">;
+export type MonitoringSettingsSlice = Pick<AppSettings, "monitoring" | "kafka" | "yugabyte" | "sessionization"> & Partial<Pick<AppSettings, "deploy">>;
 
 /** Monitoring as the stack configures it, or nothing when `monitoring.enabled` is false. */
 export function monitoringFromConfig(config: MonitoringSettingsSlice, target: KubernetesTarget, dependsOn: pulumi.Resource[]): Monitoring | undefined {
@@ -94,5 +97,6 @@ export function monitoringFromConfig(config: MonitoringSettingsSlice, target: Ku
       lagBudgetSec: config.sessionization.sessionGapSec,
     },
     dependsOn,
+    ...(config.deploy ? { deploy: config.deploy } : {}),
   });
 }

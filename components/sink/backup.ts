@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { withAwait, type DeploySettings } from "../../contract/readiness";
 import { backupSpecs, restoreJobSpec, type BackupSpecArgs } from "./backupSpecs";
 
 export interface YugabyteBackupsArgs extends BackupSpecArgs<pulumi.Output<string>> {
@@ -13,6 +14,8 @@ export interface YugabyteBackupsArgs extends BackupSpecArgs<pulumi.Output<string
   readonly provider: k8s.Provider;
   /** The universe, the superuser's password Secret and the CA: both pods log in as the superuser. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** `watchpipe:deploy`: with waitForReady false `up` does not wait for a restore Job to finish. */
+  readonly deploy?: DeploySettings;
 }
 
 export class YugabyteBackups extends pulumi.ComponentResource {
@@ -22,7 +25,7 @@ export class YugabyteBackups extends pulumi.ComponentResource {
 
   constructor(name: string, args: YugabyteBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("watchpipe:yugabyte:Backups", name, {}, opts);
-    const { provider, dependsOn, restoreFrom, ...specArgs } = args;
+    const { provider, dependsOn, restoreFrom, deploy, ...specArgs } = args;
     const k = { parent: this, provider };
     const specs = backupSpecs(specArgs);
     const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, specs.serviceAccount, { ...k, dependsOn });
@@ -31,7 +34,8 @@ export class YugabyteBackups extends pulumi.ComponentResource {
     this.cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, specs.cronJob, { ...k, dependsOn: podNeeds });
     if (restoreFrom !== undefined) {
       // Pulumi waits for the Job to complete: a refused restore fails `pulumi up` before the schema Job runs.
-      this.restoreJob = new k8s.batch.v1.Job(`${name}-restore`, restoreJobSpec(specArgs, restoreFrom), { ...k, dependsOn: podNeeds });
+      const restore = restoreJobSpec(specArgs, restoreFrom);
+      this.restoreJob = new k8s.batch.v1.Job(`${name}-restore`, { ...restore, metadata: withAwait(restore.metadata, deploy) }, { ...k, dependsOn: podNeeds });
     }
     this.registerOutputs({});
   }

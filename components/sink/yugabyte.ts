@@ -11,6 +11,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import type { AppSettings } from "../../contract/settings";
 import type { OperatorChart } from "../../operators/yugabyte";
+import { withAwait, type DeploySettings } from "../../contract/readiness";
 import type { ChartSource, ImageSourceSettings } from "../../contract/sources";
 import { BackupBucket } from "../aws/backupBucket";
 import { baseTags, type KubernetesTarget } from "../aws/platform";
@@ -81,6 +82,8 @@ export interface YugabyteDatabaseArgs {
   readonly images?: ImageSourceSettings;
   /** Daily backups to this bucket (EKS), and the backup to restore before the schema Job runs. */
   readonly backup?: YugabyteBackupTarget;
+  /** `watchpipe:deploy`: readiness waits of the releases, the YSQL Service and the Jobs. */
+  readonly deploy?: DeploySettings;
 }
 
 export interface YugabyteBackupTarget {
@@ -184,6 +187,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
         dependsOn: [namespace, credentials],
         ...(args.chart ? { chart: args.chart } : {}),
         ...(args.images ? { images: args.images } : {}),
+        ...(args.deploy ? { deploy: args.deploy } : {}),
       }, { parent: this });
       universe = helm.releases;
       // Node certificates name the pods, not our service, so clients verify the CA chain but not the host name.
@@ -201,12 +205,14 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
         protect: args.protect,
         credentials,
         namespaceResource: namespace,
+        ...(args.deploy ? { deploy: args.deploy } : {}),
       }, { parent: this });
       universe = [op.universe];
       tlsSettings = { sslMode: "require" };
     }
 
-    new k8s.core.v1.Service(`${name}-ysql`, ysqlServiceSpec(ns), { ...k, dependsOn: [namespace] });
+    const ysql = ysqlServiceSpec(ns);
+    new k8s.core.v1.Service(`${name}-ysql`, { ...ysql, metadata: withAwait(ysql.metadata, args.deploy) }, { ...k, dependsOn: [namespace] });
     podDisruptionBudgetSpecs(ns).forEach((spec, i) =>
       new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb-${i === 0 ? "master" : "tserver"}`, spec, { ...k, dependsOn: [namespace] }));
     for (const spec of networkPolicySpecs(ns, args.kafkaNamespace)) {
@@ -243,6 +249,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       storageClassName: args.backup.storageClassName,
       restoreFrom: args.backup.restoreFrom,
       provider,
+      ...(args.deploy ? { deploy: args.deploy } : {}),
       ...(args.images ? { images: args.images } : {}),
       dependsOn: [...universe, credentials, ...caMaps],
     }, { parent: this });
@@ -257,6 +264,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       sinkPassword: { secretName: SINK_CREDENTIALS_SECRET, passwordKey: SINK_PASSWORD_KEY },
       tls: tlsArgs,
       provider,
+      ...(args.deploy ? { deploy: args.deploy } : {}),
       ...(args.images ? { images: args.images } : {}),
       // After a restore: the dump has no roles or grants, the schema Job re-applies them.
       dependsOn: [...universe, credentials, sinkCredentials, ...caMaps, ...(backups?.restoreJob ? [backups.restoreJob] : [])],
@@ -284,7 +292,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
 
 /** The component as index.ts creates it: arguments from the validated config and the Kubernetes target. */
 export function yugabyteFromConfig(
-  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData" | "charts" | "images" | "backup" | "project" | "stack" | "owner">,
+  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData" | "charts" | "images" | "backup" | "project" | "stack" | "owner"> & Partial<Pick<AppSettings, "deploy">>,
   target: KubernetesTarget,
   opts: { readonly kafkaNamespaceDependsOn?: pulumi.Resource[] } = {},
 ): YugabyteDatabase {
@@ -314,6 +322,7 @@ export function yugabyteFromConfig(
     ...(config.charts.yugabyte ? { chart: config.charts.yugabyte } : {}),
     images: config.images,
     ...(backup ? { backup } : {}),
+    ...(config.deploy ? { deploy: config.deploy } : {}),
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { DeploySettings } from "../../contract/readiness";
 import { YugabyteOperator, type OperatorChart } from "../../operators/yugabyte";
 import { ybUniverseSpec, type UniverseSizing } from "./yugabyteSpecs";
 
@@ -23,6 +24,8 @@ export interface OperatorUniverseArgs {
   readonly credentials: pulumi.Resource;
   /** The namespace both live in. */
   readonly namespaceResource: pulumi.Resource;
+  /** `watchpipe:deploy`: skip or bound the operator release's wait. */
+  readonly deploy?: DeploySettings;
 }
 
 export class OperatorUniverse extends pulumi.ComponentResource {
@@ -34,6 +37,7 @@ export class OperatorUniverse extends pulumi.ComponentResource {
       chart: args.chart,
       namespace: args.namespace,
       provider: args.provider,
+      ...(args.deploy ? { deploy: args.deploy } : {}),
     }, { parent: this, dependsOn: [args.namespaceResource] });
     const spec = pulumi.all([...args.zones]).apply((zones: string[]) =>
       ybUniverseSpec({ sizing: args.sizing, zones: args.sizing.topology === "multi-zone" ? zones : [] }),

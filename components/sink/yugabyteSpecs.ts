@@ -3,10 +3,10 @@
  * spec, and the Kubernetes objects both installers share (YSQL service, PodDisruptionBudgets, NetworkPolicies).
  * No Pulumi resources here: tests, the policy pack and the render tool call these directly.
  */
-import { mirrorRepository, type ImageSourceSettings } from "../../contract/sources";
+import { mirrorRepository, PINNED_CHART_VERSIONS, type ImageSourceSettings } from "../../contract/sources";
 
 /** Chart repository, name and version (pinned: a chart bump changes StatefulSets and must be a reviewed change). */
-export const YUGABYTE_CHART = { repo: "https://charts.yugabyte.com", chart: "yugabyte", version: "2026.1.0" } as const;
+export const YUGABYTE_CHART = { repo: "https://charts.yugabyte.com", chart: "yugabyte", version: PINNED_CHART_VERSIONS.yugabyte } as const;
 /** The image the 2026.1.0 chart ships with (its appVersion); the schema Job uses the same image for `ysqlsh`. */
 export const YUGABYTE_IMAGE = { repository: "yugabytedb/yugabyte", tag: "2026.1.0.1-b1" } as const;
 /** YSQL (PostgreSQL wire protocol) port. */

@@ -7,6 +7,7 @@
 import type { ImageSourceSettings } from "../../contract/sources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { withAwait, type DeploySettings } from "../../contract/readiness";
 import { migrationDefines, migrationFiles } from "../../ksql/migrations";
 import type { SessionizationParams } from "../../contract/sessionization";
 import {
@@ -30,6 +31,8 @@ export interface KsqlMigrationsArgs {
   readonly provider: k8s.Provider;
   /** ksqlDB (its StatefulSet), Schema Registry and the pipeline topics the SQL reads and writes. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** `watchpipe:deploy`: with waitForReady false the provider creates these objects without awaiting them. */
+  readonly deploy?: DeploySettings;
 }
 
 /** The spec inputs for a stack: the migration files as they are in the repo and the defines for its config. */
@@ -60,7 +63,7 @@ export class KsqlMigrations extends pulumi.ComponentResource {
     const timeout = `${Math.ceil(MIGRATIONS_DEADLINE_SEC / 60) + 1}m`;
     this.job = new k8s.batch.v1.Job(
       `${name}-job`,
-      { metadata: { ...metadata, annotations: { "pulumi.com/replaceUnready": "true" } }, spec: migrationsJobSpec({ ...specArgs, ...(args.images ? { images: args.images } : {}) }, this.jobName) },
+      { metadata: withAwait({ ...metadata, annotations: { "pulumi.com/replaceUnready": "true" } }, args.deploy), spec: migrationsJobSpec({ ...specArgs, ...(args.images ? { images: args.images } : {}) }, this.jobName) },
       { ...k, dependsOn: [...args.dependsOn, configMap], customTimeouts: { create: timeout, update: timeout } },
     );
     this.registerOutputs({ jobName: this.jobName });

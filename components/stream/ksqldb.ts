@@ -6,6 +6,7 @@
 import type { ImageSourceSettings } from "../../contract/sources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { withAwait, type DeploySettings } from "../../contract/readiness";
 import type { AppSettings } from "../../contract/settings";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import { BRIDGE_HTTP_PORT } from "../kafka/kafkaBridgeSpecs";
@@ -54,6 +55,8 @@ export interface KsqldbArgs {
   readonly protect: boolean;
   /** The Strimzi release (CRDs), the Kafka cluster, the `ksqldb` KafkaUser, the pipeline topics, Schema Registry. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** `watchpipe:deploy`: with waitForReady false the provider creates these objects without awaiting them. */
+  readonly deploy?: DeploySettings;
 }
 
 export class Ksqldb extends pulumi.ComponentResource {
@@ -81,8 +84,8 @@ export class Ksqldb extends pulumi.ComponentResource {
       { ...k, dependsOn: args.dependsOn, protect: args.protect },
     );
 
-    const headless = new k8s.core.v1.Service(`${name}-headless`, { metadata: metadata(KSQLDB_HEADLESS_SERVICE), spec: ksqldbHeadlessServiceSpec() }, { ...k, dependsOn: args.dependsOn });
-    this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: metadata(KSQLDB_APP), spec: ksqldbServiceSpec() }, { ...k, dependsOn: args.dependsOn });
+    const headless = new k8s.core.v1.Service(`${name}-headless`, { metadata: withAwait(metadata(KSQLDB_HEADLESS_SERVICE), args.deploy), spec: ksqldbHeadlessServiceSpec() }, { ...k, dependsOn: args.dependsOn });
+    this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: withAwait(metadata(KSQLDB_APP), args.deploy), spec: ksqldbServiceSpec() }, { ...k, dependsOn: args.dependsOn });
 
     const metricsRules = new k8s.core.v1.ConfigMap(
       `${name}-metrics-config`,
@@ -93,7 +96,7 @@ export class Ksqldb extends pulumi.ComponentResource {
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
       {
-        metadata: metadata(KSQLDB_APP),
+        metadata: withAwait(metadata(KSQLDB_APP), args.deploy),
         spec: ksqldbStatefulSetSpec({
           namespace: ns,
           ...(args.images ? { images: args.images } : {}),
@@ -137,13 +140,14 @@ export interface StreamProcessing {
  * The migrations Job runs on every `pulumi up` whose SQL, defines or scripts changed, after ksqlDB is up.
  */
 /** The config slice stream processing reads. */
-export type StreamProcessingSettings = Pick<AppSettings, "schemaRegistry" | "ksqldb" | "capacity" | "sessionization" | "protectData" | "images">;
+export type StreamProcessingSettings = Pick<AppSettings, "schemaRegistry" | "ksqldb" | "capacity" | "sessionization" | "protectData" | "images"> & Partial<Pick<AppSettings, "deploy">>;
 
 export function streamProcessingFromConfig(config: StreamProcessingSettings, target: KubernetesTarget, kafka: KafkaPlatform): StreamProcessing {
   const provider = target.provider;
   const namespace = kafka.namespace;
   const afterKafka: pulumi.Resource[] = [kafka.strimzi.release, ...kafka.ready];
   const heartbeatPartitions = kafka.partitions.partitions;
+  const deploy = config.deploy ? { deploy: config.deploy } : {};
 
   const schemaRegistry = new SchemaRegistry("schema-registry", {
     namespace,
@@ -152,6 +156,7 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
     protect: config.protectData,
     dependsOn: afterKafka,
     images: config.images,
+    ...deploy,
   });
   const ksqldb = new Ksqldb("ksqldb", {
     namespace,
@@ -165,6 +170,7 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
     protect: config.protectData,
     dependsOn: [...afterKafka, schemaRegistry.deployment],
     images: config.images,
+    ...deploy,
   });
   const migrations = new KsqlMigrations("ksql-migrations", {
     namespace,
@@ -174,6 +180,7 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
     provider,
     dependsOn: [...afterKafka, schemaRegistry.deployment, ksqldb.statefulSet],
     images: config.images,
+    ...deploy,
   });
   const ticker = new SessionTicker("session-ticker", {
     namespace,
@@ -183,6 +190,7 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
     provider,
     dependsOn: [kafka.bridge, migrations.job],
     images: config.images,
+    ...deploy,
   });
   return { schemaRegistry, ksqldb, migrations, ticker, ready: [schemaRegistry.deployment, migrations.job] };
 }

@@ -6,6 +6,7 @@
 import type { ImageSourceSettings } from "../../contract/sources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { withAwait, type DeploySettings } from "../../contract/readiness";
 import { kafkaTopicManifest } from "../kafka/kafkaTopicSpecs";
 import {
   SCHEMA_REGISTRY_APP,
@@ -36,6 +37,8 @@ export interface SchemaRegistryArgs {
    * KafkaUser (its Secret) and the namespace.
    */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** `watchpipe:deploy`: with waitForReady false the provider creates these objects without awaiting them. */
+  readonly deploy?: DeploySettings;
 }
 
 export class SchemaRegistry extends pulumi.ComponentResource {
@@ -50,6 +53,7 @@ export class SchemaRegistry extends pulumi.ComponentResource {
     const k = { parent: this, provider: args.provider };
     const ns = args.namespace;
     const metadata = (suffix = "") => ({ name: `${SCHEMA_REGISTRY_APP}${suffix}`, namespace: ns, labels: workloadLabels(SCHEMA_REGISTRY_APP, false) });
+    const awaited = withAwait(metadata(), args.deploy);
 
     this.schemasTopic = new k8s.apiextensions.CustomResource(
       `${name}-schemas-topic`,
@@ -60,7 +64,7 @@ export class SchemaRegistry extends pulumi.ComponentResource {
       { ...k, dependsOn: args.dependsOn, protect: args.protect },
     );
 
-    this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: metadata(), spec: schemaRegistryServiceSpec() }, { ...k, dependsOn: args.dependsOn });
+    this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: awaited, spec: schemaRegistryServiceSpec() }, { ...k, dependsOn: args.dependsOn });
 
     const metricsRules = new k8s.core.v1.ConfigMap(
       `${name}-metrics-config`,
@@ -70,7 +74,7 @@ export class SchemaRegistry extends pulumi.ComponentResource {
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
-      { metadata: metadata(), spec: schemaRegistryDeploymentSpec({ namespace: ns, replicas: args.replicas, ...(args.images ? { images: args.images } : {}) }) },
+      { metadata: awaited, spec: schemaRegistryDeploymentSpec({ namespace: ns, replicas: args.replicas, ...(args.images ? { images: args.images } : {}) }) },
       { ...k, dependsOn: [...args.dependsOn, this.schemasTopic, metricsRules] },
     );
 

@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { withAwait, type DeploySettings } from "../../contract/readiness";
 import { contentHash } from "./ksqlMigrationsSpecs";
 import { SESSION_TICKER_APP, sessionTickerDeploymentSpec, type SessionTickerSpecArgs, tickerConfigMapData } from "./sessionTickerSpecs";
 import { workloadLabels } from "./streamingSpecs";
@@ -14,6 +15,8 @@ export interface SessionTickerArgs extends SessionTickerSpecArgs {
   readonly provider: k8s.Provider;
   /** The Kafka Bridge (and through it the raw topic) should exist first; ksqlDB too, or ticks only queue up. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** `watchpipe:deploy`: with waitForReady false the provider creates these objects without awaiting them. */
+  readonly deploy?: DeploySettings;
 }
 
 export class SessionTicker extends pulumi.ComponentResource {
@@ -33,7 +36,7 @@ export class SessionTicker extends pulumi.ComponentResource {
     );
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
-      { metadata: { name: SESSION_TICKER_APP, namespace: args.namespace, labels }, spec: sessionTickerDeploymentSpec(args, configMapName) },
+      { metadata: withAwait({ name: SESSION_TICKER_APP, namespace: args.namespace, labels }, args.deploy), spec: sessionTickerDeploymentSpec(args, configMapName) },
       { ...k, dependsOn: [...args.dependsOn, configMap] },
     );
     this.registerOutputs({});
