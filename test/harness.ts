@@ -14,9 +14,9 @@ export type { ProgramRun, RecordedResource } from "../tools/mockRun";
 
 /**
  * Time budget for ONE whole-program run under mocks; a test or hook that runs the program n times gets
- * {@link programRunsTimeout}(n). Measured on the 2-core CI machine: 3.7-4.1 s per run at load average 12-14 while
- * other suites ran, but vitest runs test files in parallel and overlapping files have pushed a single run past vitest's
- * 30 s default. 90 s is over 20× the measured time, so it fails a hung run, never a busy machine.
+ * {@link programRunsTimeout}(n). Measured on the 2-core CI machine while other work ran: 3.7-4.1 s per run at load
+ * average 12-14 (one file), 10.9-16.8 s at load 32-37 (13 files in parallel workers); vitest's 30 s default is then
+ * less than 2× a run. 90 s is over 5× the slowest measured run: it fails a hung run, not a busy machine.
  */
 export const PROGRAM_RUN_TIMEOUT_MS = 90_000;
 /** The budget of a test or hook that runs the program `runs` times in sequence. */
