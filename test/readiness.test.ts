@@ -30,18 +30,24 @@ const OPERATOR_INSTALLER = {
   topology: "multi-zone",
 };
 const NO_WAIT = { waitForReady: false };
+/** What a release without `timeout` waits (@pulumi/kubernetes Release docs): too short for any release here. */
+const PROVIDER_DEFAULT_TIMEOUT_SEC = 300;
 
 const releases = (run: ProgramRun) => run.ofType(HELM_RELEASE_TYPE);
 const awaited = (run: ProgramRun) => run.resources.filter((r) => AWAITED.includes(r.type));
 const skipAnnotation = (r: RecordedResource): unknown => (r.inputs.metadata?.annotations as Record<string, unknown> | undefined)?.[SKIP_AWAIT_ANNOTATION];
-/** Each release's own default, by release name (YugabyteDB's per-AZ releases are yb-<zone>). */
-function defaultTimeoutOf(name: string): number {
-  if (name === "strimzi") return STRIMZI_RELEASE_TIMEOUT_SEC;
-  if (name === "aws-load-balancer-controller") return LBC_RELEASE_TIMEOUT_SEC;
-  if (name === "watchpipe-monitoring") return MONITORING_RELEASE_TIMEOUT_SEC;
-  if (name === "yugabyte-operator") return OPERATOR_INSTALL_TIMEOUT_SEC;
-  return YUGABYTE_RELEASE_TIMEOUT_SEC;
-}
+/**
+ * Each release's own named default, by release name (YugabyteDB: `yugabyte`, or `yugabyte-az<i>` per AZ). A release
+ * added without one fails the test below by name: give it a constant sized from what it waits on.
+ */
+const DEFAULT_TIMEOUTS: Readonly<Record<string, number>> = {
+  strimzi: STRIMZI_RELEASE_TIMEOUT_SEC,
+  "aws-load-balancer-controller": LBC_RELEASE_TIMEOUT_SEC,
+  "watchpipe-monitoring": MONITORING_RELEASE_TIMEOUT_SEC,
+  "yugabyte-operator": OPERATOR_INSTALL_TIMEOUT_SEC,
+  yugabyte: YUGABYTE_RELEASE_TIMEOUT_SEC,
+};
+const defaultTimeoutOf = (name: string): number | undefined => DEFAULT_TIMEOUTS[name.replace(/^yugabyte-az\d+$/, "yugabyte")];
 
 describe("Helm release waits (whole program under mocks)", () => {
   let prod: ProgramRun;
@@ -52,18 +58,17 @@ describe("Helm release waits (whole program under mocks)", () => {
     prod = await runProgram("prod");
     prodNoWait = await runProgram("prod", { "watchpipe:deploy": NO_WAIT });
     prodBounded = await runProgram("prod", { "watchpipe:deploy": { releaseTimeoutSec: 1200 } });
-    operatorNoWait = await runProgram("prod", { "watchpipe:yugabyte": OPERATOR_INSTALLER, "watchpipe:deploy": { ...NO_WAIT, releaseTimeoutSec: 600 } });
+    operatorNoWait = await runProgram("prod", { "watchpipe:yugabyte": OPERATOR_INSTALLER, "watchpipe:deploy": NO_WAIT });
   }, programRunsTimeout(4));
 
   it("by default every release waits, each with its own named timeout (none left at the provider's 300 s)", () => {
     const names = releases(prod).map((r) => String(r.inputs.name)).sort();
     expect(names).toEqual(expect.arrayContaining(["aws-load-balancer-controller", "strimzi", "watchpipe-monitoring"]));
     for (const r of releases(prod)) {
-      expect({ name: r.inputs.name, timeout: r.inputs.timeout, skipAwait: r.inputs.skipAwait }).toEqual({
-        name: r.inputs.name,
-        timeout: defaultTimeoutOf(String(r.inputs.name)),
-        skipAwait: false,
-      });
+      const own = defaultTimeoutOf(String(r.inputs.name));
+      expect(own, `release ${String(r.inputs.name)} has no named default timeout in this test`).toBeDefined();
+      expect({ name: r.inputs.name, timeout: r.inputs.timeout, skipAwait: r.inputs.skipAwait }).toEqual({ name: r.inputs.name, timeout: own, skipAwait: false });
+      expect(own).toBeGreaterThan(PROVIDER_DEFAULT_TIMEOUT_SEC);
     }
     for (const r of awaited(prod)) expect(skipAnnotation(r), r.urn).toBeUndefined();
   });
@@ -84,9 +89,10 @@ describe("Helm release waits (whole program under mocks)", () => {
     for (const r of releases(prodBounded)) expect({ timeout: r.inputs.timeout, skipAwait: r.inputs.skipAwait }, r.urn).toEqual({ timeout: 1200, skipAwait: false });
   });
 
-  it("the YugabyteDB operator installer's release follows the same settings", () => {
+  it("the YugabyteDB operator installer's release has its own timeout and follows waitForReady", () => {
     const operator = releases(operatorNoWait).find((r) => r.inputs.name === "yugabyte-operator");
-    expect(operator?.inputs).toMatchObject({ timeout: 600, skipAwait: true });
+    expect(operator?.inputs).toMatchObject({ timeout: OPERATOR_INSTALL_TIMEOUT_SEC, skipAwait: true });
+    for (const r of releases(operatorNoWait)) expect(defaultTimeoutOf(String(r.inputs.name)), r.urn).toBe(r.inputs.timeout);
   });
 });
 
