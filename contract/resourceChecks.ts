@@ -57,6 +57,21 @@ export function k8sType(type: string): K8sType | undefined {
 export const STRIMZI_GROUP = "kafka.strimzi.io";
 /** Pulumi's type token for a Helm release (values are in `values`; chart templates are expanded by the provider). */
 export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+/** What a Release without `timeout` waits for its resources (@pulumi/kubernetes): one slow image pull exceeds it. */
+export const PROVIDER_RELEASE_TIMEOUT_SEC = 300;
+
+/**
+ * A Helm release that waits must say how long: without `timeout` it gets the provider's 300 s, which a cold node or a
+ * slow registry exceeds ("context deadline exceeded" on a real cluster, and every dependant skipped).
+ */
+export function releaseWaitProblems(props: Props): string[] {
+  if (props.skipAwait === true) return [];
+  const timeout = props.timeout;
+  if (typeof timeout === "number" && Number.isInteger(timeout) && timeout > 0) return [];
+  return [
+    `waits for its resources with no timeout of its own (got ${JSON.stringify(timeout)}): Helm then gives up after the provider's ${PROVIDER_RELEASE_TIMEOUT_SEC} s. Set timeout (seconds) sized from what the release starts, or skipAwait (watchpipe:deploy.waitForReady false).`,
+  ];
+}
 
 /** Kinds that are objects the API server keeps as-is but a cluster operator treats as workloads. */
 const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"]);

@@ -46,6 +46,7 @@ import {
   nestedImageProblems,
   nestedSecretProblems,
   openIngressProblems,
+  releaseWaitProblems,
   type Props,
   STRIMZI_GROUP,
   workloadKafkaProblems,
@@ -399,6 +400,16 @@ export function failClosedStack(policy: WatchpipeStackPolicy): WatchpipeStackPol
   };
 }
 
+export const helmReleaseBoundedWait: WatchpipeResourcePolicy = {
+  name: "helm-release-bounded-wait",
+  description: "Every Helm release that waits for its resources sets its own timeout (the provider's 300 s default fails on a cold node or slow registry).",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (args.type !== HELM_RELEASE_TYPE) return;
+    reportAll(report, `Helm release ${args.name}`, releaseWaitProblems(args.props));
+  },
+};
+
 export const resourcePolicies: WatchpipeResourcePolicy[] = ([
   kafkaTopicDurability,
   kafkaBrokerDurability,
@@ -408,6 +419,7 @@ export const resourcePolicies: WatchpipeResourcePolicy[] = ([
   kafkaClientDurability,
   imagesPinned,
   noPlaintextSecrets,
+  helmReleaseBoundedWait,
   eksSecretsEncrypted,
   eksEndpointRestricted,
   kmsKeyRotation,

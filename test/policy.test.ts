@@ -9,6 +9,7 @@ import { k8sType, kafkaPropertyProblem } from "../contract/resourceChecks";
 import {
   eksEndpointRestricted,
   eksSecretsEncrypted,
+  helmReleaseBoundedWait,
   imagesPinned,
   kafkaAclsLeastPrivilege,
   kafkaBrokerDurability,
@@ -208,6 +209,28 @@ describe("kafka-client-durability", () => {
     expect.soft(kafkaPropertyProblem("config.storage.replication.factor", -1)).toBeUndefined();
     expect.soft(kafkaPropertyProblem("KSQL_SASL_MECHANISM", "PLAIN")).toMatch(/expected SCRAM-SHA-512/);
     expect.soft(kafkaPropertyProblem("partitions", 1)).toBeUndefined();
+  });
+});
+
+describe("helm-release-bounded-wait", () => {
+  const release = (props: Props) => resource(RELEASE, { name: "strimzi", chart: "oci://quay.io/strimzi-helm/strimzi-kafka-operator", ...props }, "strimzi-release");
+  it("passes a release with its own timeout, and one that does not wait", () => {
+    expect(violations(helmReleaseBoundedWait, release({ timeout: 600, skipAwait: false }))).toEqual([]);
+    expect(violations(helmReleaseBoundedWait, release({ skipAwait: true }))).toEqual([]);
+  });
+  it.each([
+    ["no timeout (the provider's 300 s)", {}, "got undefined"],
+    ["a zero timeout", { timeout: 0 }, "got 0"],
+    ["a fractional timeout", { timeout: 90.5, skipAwait: false }, "got 90.5"],
+  ])("refuses %s, naming the release, the value and both fixes", (_why, props, got) => {
+    const [message, ...rest] = violations(helmReleaseBoundedWait, release(props));
+    expect(rest).toEqual([]);
+    expect(message).toContain("Helm release strimzi-release: waits for its resources with no timeout of its own");
+    expect(message).toContain(got);
+    expect(message).toContain("watchpipe:deploy.waitForReady false");
+  });
+  it("ignores everything that is not a Helm release", () => {
+    expect(violations(helmReleaseBoundedWait, resource(DEPLOYMENT, goodKsql))).toEqual([]);
   });
 });
 

@@ -8,6 +8,9 @@ import { describe, expect, it } from "vitest";
 import { helmValues, releasePlan, type UniverseSizing } from "../components/sink/yugabyteSpecs";
 import { lbcValues } from "../operators/awsLoadBalancerControllerSpecs";
 import { HELM_RELEASE_TYPE } from "../contract/resourceChecks";
+import { releaseWait } from "../contract/readiness";
+import { RELEASE_TIMEOUT_SEC } from "../components/sink/yugabyteHelm";
+import { LBC_RELEASE_TIMEOUT_SEC } from "../operators/awsLoadBalancerController";
 import { resourcePolicies, stackPolicies, type ResourceArgs } from "../policy/policies";
 import { UNKNOWN } from "../policy/unknowns";
 
@@ -34,6 +37,7 @@ const CHECKED_UNKNOWN: readonly [policy: string, type: string, props: Record<str
   ["images-pinned", HELM_RELEASE_TYPE, { name: "yb", chart: "yugabyte", values: UNKNOWN }],
   ["no-plaintext-secrets", HELM_RELEASE_TYPE, { name: "yb", chart: "yugabyte", values: UNKNOWN }],
   ["no-plaintext-secrets", K("core/v1", "ConfigMap"), { metadata: meta, data: { "db.password": UNKNOWN } }],
+  ["helm-release-bounded-wait", HELM_RELEASE_TYPE, { name: "strimzi", chart: "strimzi-kafka-operator", skipAwait: false, timeout: UNKNOWN }],
   ["eks-secrets-encrypted", "aws:eks/cluster:Cluster", { encryptionConfig: UNKNOWN, vpcConfig: { endpointPublicAccess: false } }],
   ["eks-endpoint-restricted", "aws:eks/cluster:Cluster", { encryptionConfig: { provider: { keyArn: "arn:aws:kms:us-east-1:1:key/k" }, resources: ["secrets"] }, vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: UNKNOWN } }],
   ["kms-key-rotation", "aws:kms/key:Key", { enableKeyRotation: UNKNOWN }],
@@ -95,7 +99,7 @@ describe("unknowns the program leaves in preview are in fields no mandatory poli
   });
 
   it("the YugabyteDB Release: a generated CA as two unknown leaves of known values passes every policy", () => {
-    expect(previewViolations(HELM_RELEASE_TYPE, { name: "yb", chart: "yugabyte", version: "2026.1.0", values: ybValues() })).toEqual([]);
+    expect(previewViolations(HELM_RELEASE_TYPE, { name: "yb", chart: "yugabyte", version: "2026.1.0", ...releaseWait(RELEASE_TIMEOUT_SEC, undefined), values: ybValues() })).toEqual([]);
   });
 
   it("…and the policies still run on the known rest: an unpinned image next to the unknown CA is reported", () => {
@@ -105,7 +109,7 @@ describe("unknowns the program leaves in preview are in fields no mandatory poli
 
   it("the AWS Load Balancer Controller Release: unknown cluster name, VPC and role ARN pass", () => {
     const values = lbcValues({ clusterName: UNKNOWN, vpcId: UNKNOWN, roleArn: UNKNOWN, region: "us-east-1" });
-    expect(previewViolations(HELM_RELEASE_TYPE, { name: "aws-load-balancer-controller", chart: "aws-load-balancer-controller", values })).toEqual([]);
+    expect(previewViolations(HELM_RELEASE_TYPE, { name: "aws-load-balancer-controller", chart: "aws-load-balancer-controller", ...releaseWait(LBC_RELEASE_TIMEOUT_SEC, undefined), values })).toEqual([]);
   });
 
   it("the CA copies are Secrets whose generated data no policy reads", () => {
