@@ -5,7 +5,8 @@
  * transient series. promtool comes from .ci/install-monitoring-tools.sh (Go module proxy, Prometheus v3.14.0, the
  * version kube-prometheus-stack 88.5.3 runs); without it these tests skip locally and fail under CI=true.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,16 @@ import { alertRuleGroups, type AlertRule } from "../components/ops/alertRules";
 import { ALERT_CASES, CASE_ARGS, type AlertCase } from "./alerts/cases";
 import { missingTools, PROMTOOL } from "./monitoringTools";
 import { isCi } from "./sharedRefs";
+
+/**
+ * One `promtool test rules` run (one alert's scenarios, evaluated minute by minute: up to 1,800 steps for the backup
+ * and certificate cases). The issue saw such a case pass vitest's 30 s default on a loaded 2-core machine, so each
+ * gets 4× that; promtool is killed at this bound and the test names the alert, so a hang fails with a reason.
+ */
+const PROMTOOL_CASE_TIMEOUT_MS = 120_000;
+/** Room for vitest after promtool is killed, so the test's own message (not a bare timeout) is what fails. */
+const KILL_MARGIN_MS = 10_000;
+const execFileAsync = promisify(execFile);
 
 const groups = alertRuleGroups(CASE_ARGS);
 const rules = groups.flatMap((g) => g.rules);
@@ -80,14 +91,17 @@ suite("promtool (Prometheus v3.14.0 rule engine)", () => {
     expect(out).toContain(`${rules.length} rules found`);
   });
 
-  it.each(ALERT_CASES.map((c) => [c.alert, c] as const))("%s fires on its failure and stays silent otherwise", (alert, c) => {
+  it.each(ALERT_CASES.map((c) => [c.alert, c] as const))("%s fires on its failure and stays silent otherwise", async (alert, c) => {
     const file = join(dir, `${alert}.test.yaml`);
     writeFileSync(file, stringify(promtoolTests(ruleByName.get(alert)!, c, rulesFile)));
+    // Asynchronous: a synchronous child blocks the event loop, so vitest could not even report the timeout.
+    const started = performance.now();
     try {
-      execFileSync(PROMTOOL, ["test", "rules", file], { encoding: "utf8", stdio: "pipe" });
+      await execFileAsync(PROMTOOL, ["test", "rules", file], { encoding: "utf8", timeout: PROMTOOL_CASE_TIMEOUT_MS });
     } catch (err) {
-      const e = err as { stdout?: string; stderr?: string };
-      throw new Error(`promtool test rules failed for ${alert}:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+      const e = err as { stdout?: string; stderr?: string; killed?: boolean };
+      const why = e.killed ? `did not finish within ${PROMTOOL_CASE_TIMEOUT_MS / 1000} s (killed)` : "failed";
+      throw new Error(`promtool test rules ${why} for ${alert} after ${((performance.now() - started) / 1000).toFixed(1)} s:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
     }
-  });
+  }, PROMTOOL_CASE_TIMEOUT_MS + KILL_MARGIN_MS);
 });
