@@ -150,7 +150,13 @@ const instanceType = z.string().refine(isKnownInstanceType, {
 const quantity = z.string().regex(QUANTITY, "expected a Kubernetes quantity like 2, 500m, 8Gi");
 const positiveInt = z.number().int().min(1);
 
-const resources = z.strictObject({ cpu: quantity, memory: quantity });
+/**
+ * Memory in bytes with an optional binary suffix. The general quantity's `m` (thousandths) is refused: "500m" of memory
+ * is half a byte, and the heap sizes derived from memory (kafkaSpecs quantityToMiB) cannot read it.
+ */
+const MEMORY_QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)?$/;
+const memoryQuantity = z.string().regex(MEMORY_QUANTITY, "expected a memory size like 512Mi, 4Gi or 1.5Gi (Ki, Mi, Gi, Ti or plain bytes; not 500m, which is thousandths of a byte)");
+const resources = z.strictObject({ cpu: quantity, memory: memoryQuantity });
 
 const vpcCidr = cidr
   .refine((v) => !isIpv4Cidr(v) || isPrivateCidr(v), {

@@ -64,6 +64,15 @@ export const STRING_SAMPLES: Readonly<Record<string, readonly string[]>> = {
   "images.mirror": ["registry.example.com/mirror", "registry.example.com:5000"],
   "monitoring.runbookBaseUrl": ["https://wiki.example.com/runbooks", "http://runbooks.internal"],
   "backup.restoreFrom": ["watchpipe-20261202T031700Z.sql.gz"],
+  "yugabyte.operatorChart.repo": ["oci://registry.example.com/charts", "https://charts.yugabyte.com"],
+  "yugabyte.operatorChart.version": ["2026.1.0", "v2.25.1-b1"],
+  ...Object.fromEntries(
+    ["kafka.brokerResources", "kafka.controllerResources", "ksqldb.resources", "connect.resources", "yugabyte.masterResources", "yugabyte.tserverResources"].flatMap((k) => [
+      // Every form a Kubernetes quantity takes: millicores, whole and fractional cores; binary suffixes, plain bytes.
+      [`${k}.cpu`, ["250m", "1", "2.5", "16"]],
+      [`${k}.memory`, ["4Gi", "512Mi", "1.5Gi", "1Ti", "4194304Ki", "8589934592"]],
+    ]),
+  ),
 };
 
 /** String keys any non-empty text is valid for (within their length bounds): walked at their length bounds. */
@@ -78,9 +87,7 @@ export const FREE_TEXT_KEYS: readonly string[] = [
   "ingest.jwt.claims.*.values.*",
   "connect.imageRegistry",
   "yugabyte.namespace",
-  "yugabyte.operatorChart.repo",
   "yugabyte.operatorChart.chart",
-  "yugabyte.operatorChart.version",
   "charts.*.path",
   "monitoring.namespace",
 ];

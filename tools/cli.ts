@@ -8,7 +8,7 @@
  * - any other failure is exit 1 with one line (set WATCHPIPE_DEBUG=1 to see the stack).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE_OR_CONNECTION, exitCodeOf, UsageError } from "./exitCodes";
+import { ConnectionError, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE_OR_CONNECTION, exitCodeOf, UsageError } from "./exitCodes";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -62,7 +62,10 @@ const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHO
  */
 export function refusedEndpoint(err: unknown, depth = 0): string | undefined {
   if (err === null || typeof err !== "object" || depth > 5) return undefined;
-  const e = err as { code?: unknown; address?: unknown; hostname?: unknown; port?: unknown; cause?: unknown; errors?: unknown };
+  if (err instanceof ConnectionError) return err.endpoint;
+  const e = err as { code?: unknown; address?: unknown; hostname?: unknown; port?: unknown; broker?: unknown; cause?: unknown; errors?: unknown };
+  // kafkajs's connection errors name the broker (host:port) and carry the socket's code.
+  if (typeof e.code === "string" && CONNECTION_CODES.has(e.code) && typeof e.broker === "string") return e.broker;
   if (typeof e.code === "string" && CONNECTION_CODES.has(e.code)) {
     const host = typeof e.address === "string" ? e.address : typeof e.hostname === "string" ? e.hostname : undefined;
     if (host !== undefined) return e.port !== undefined ? `${host}:${String(e.port)}` : host;
@@ -84,6 +87,7 @@ export function toolExitCode(err: unknown): number {
 export function toolErrorLine(name: string, err: unknown): string {
   const endpoint = refusedEndpoint(err);
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ConnectionError) return `${name}: ${message}`;
   if (endpoint !== undefined) return `${name}: cannot connect to ${endpoint}: ${message}. Is the service running and is the address right?`;
   return `${name}: ${message}`;
 }
