@@ -109,6 +109,23 @@ describe("exit codes of thrown errors (tools/cli.ts)", () => {
   });
 });
 
+describe("runTool never lets a stack trace out (plan and render run through it)", () => {
+  const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+  const cli = join(ROOT, "tools", "cli.ts");
+  it.each([
+    ["a throw in main", "throw new Error('the program failed under mocks after registering 97 resources: boom')", 1],
+    ["a rejection nobody awaits (a throw inside a Pulumi apply)", "Promise.reject(new Error('inside an apply')); return new Promise(() => undefined)", 1],
+    ["a refused socket", "throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9 })", 2],
+  ])("%s: one line, no stack trace", (_, body, code) => {
+    const script = `const { runTool } = require(${JSON.stringify(cli)}); runTool("t", async () => { ${body} });`;
+    const r = spawnSync(TSX, ["-e", script], { cwd: ROOT, encoding: "utf8", timeout: SPAWN_TIMEOUT_MS });
+    expect(r.status, r.stderr).toBe(code);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^t: /);
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+  }, SPAWN_TIMEOUT_MS);
+});
+
 describe("--json for CI", () => {
   it("loadgen's summary is one object with the counts, the rate and the errors", () => {
     const j = summaryJson(
