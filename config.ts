@@ -66,6 +66,11 @@ export const DEFAULT_AZ_COUNT = 3;
 export const DEFAULT_VPC_CIDR = "10.40.0.0/16";
 /** Flow logs are for incident forensics; 30 days covers a monthly review. */
 export const DEFAULT_FLOW_LOG_RETENTION_DAYS = 30;
+/**
+ * The only retention periods CloudWatch Logs accepts (PutRetentionPolicy): any other number passes a preview and
+ * fails the log group's create at deploy time, after the VPC and its subnets exist.
+ */
+export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 /** EKS versions are pinned: an unplanned control-plane upgrade is an outage risk. 1.34 is in standard support. */
 export const DEFAULT_KUBERNETES_VERSION = "1.34";
 /** 8 vCPU / 32 GiB fits one Kafka broker or one YugabyteDB tserver per node with room for the rest. */
@@ -177,7 +182,11 @@ const networkSchema = z.strictObject({
   /** Shape only; "at least 2" and prod's "exactly 3" are cross-field rules so each gets its own message. */
   azCount: z.number().int().min(1).max(MAX_AZ_COUNT).default(DEFAULT_AZ_COUNT),
   natGatewayPerAz: z.boolean().default(true),
-  flowLogRetentionDays: positiveInt.default(DEFAULT_FLOW_LOG_RETENTION_DAYS),
+  flowLogRetentionDays: positiveInt
+    .refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), {
+      message: `expected a retention CloudWatch Logs accepts: ${CLOUDWATCH_RETENTION_DAYS.join(", ")} (days)`,
+    })
+    .default(DEFAULT_FLOW_LOG_RETENTION_DAYS),
 });
 
 const eksSchema = z.strictObject({

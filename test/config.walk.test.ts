@@ -47,12 +47,17 @@ function overridesOf(base: Readonly<Record<string, unknown>>, raw: Readonly<Reco
   return out;
 }
 
-/** Greedy packing: each accepted probe joins the first config without its key that still validates with it. */
+/**
+ * Greedy packing: each accepted probe joins the first config without its key that still validates with it,
+ * preferring one with nothing else from its section: values of one section interact most (capacity's smallest peak
+ * would hide its smallest partition budget), so they are kept apart where the number of configs allows.
+ */
 function pack(stack: string, base: Readonly<Record<string, unknown>>, region: string, accepted: readonly Probe[]): { raw: Record<string, unknown>; probes: Probe[] }[] {
   const packs: { raw: Record<string, unknown>; probes: Probe[] }[] = [];
   for (const probe of accepted) {
     let placed = false;
-    for (const p of packs) {
+    const sameSectionLast = [...packs].sort((a, b) => Number(a.probes.some((q) => q.path[0] === probe.path[0])) - Number(b.probes.some((q) => q.path[0] === probe.path[0])));
+    for (const p of sameSectionLast) {
       if (p.probes.some((q) => q.key === probe.key || q.key.startsWith(`${probe.key}.`) || probe.key.startsWith(`${q.key}.`))) continue;
       const raw = withValue(SCHEMA, p.raw, probe.path, probe.value);
       try {
@@ -101,7 +106,10 @@ describe("the config walk covers every key", () => {
     // The lists name only keys that exist (a renamed key must not leave a stale entry that walks nothing).
     const keys = new Set(probes.map((p) => p.path.map((s, i) => (typeof s === "number" || (i === 1 && p.path[0] === "charts") ? "*" : s)).join(".")));
     for (const k of [...Object.keys(STRING_SAMPLES), ...FREE_TEXT_KEYS]) expect(keys.has(k), `${k} is listed but not in the schema`).toBe(true);
-    expect(Object.keys(NOT_WALKED).length).toBe(3);
+    for (const k of Object.keys(NOT_WALKED)) {
+      const found = k.split(".").reduce<JsonSchema[]>((nodes, seg) => nodes.flatMap((n) => [n, ...(n.oneOf ?? n.anyOf ?? [])]).flatMap((n) => (n.properties?.[seg] ? [n.properties[seg]] : [])), [SCHEMA]);
+      expect(found.length, `${k} is listed in NOT_WALKED but is not in the schema`).toBeGreaterThan(0);
+    }
   });
 });
 
