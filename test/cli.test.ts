@@ -5,10 +5,10 @@
  * trace. The only server involved is a closed port on 127.0.0.1.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import packageJson from "../package.json";
 import { refusedEndpoint, toolExitCode } from "../tools/cli";
 import { ConnectionError, EXIT_CODES_HELP, UsageError } from "../tools/exitCodes";
 import { summaryJson } from "../tools/loadgen/run";
@@ -26,7 +26,7 @@ const NOT_TOOLS: Readonly<Record<string, string>> = {
 /** Starting a tsx process on a loaded 2-core machine takes seconds; one that takes a minute is stuck. */
 const SPAWN_TIMEOUT_MS = 60_000;
 
-const scripts = packageJson.scripts as Record<string, string>;
+const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
 const tools = Object.keys(scripts).filter((s) => !(s in NOT_TOOLS));
 
 /** Runs a script's command the way npm does (its bin directory first on PATH), with extra arguments. */
