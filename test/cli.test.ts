@@ -4,7 +4,7 @@
  * nothing; an unknown flag is exit 2 naming it; a refused connection is exit 2 naming the endpoint, with no stack
  * trace. The only server involved is a closed port on 127.0.0.1.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -29,17 +29,37 @@ const SPAWN_TIMEOUT_MS = 60_000;
 const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
 const tools = Object.keys(scripts).filter((s) => !(s in NOT_TOOLS));
 
-/** Runs a script's command the way npm does (its bin directory first on PATH), with extra arguments. */
-function runScript(script: string, args: readonly string[], env: Record<string, string> = {}) {
-  const [bin, ...rest] = scripts[script].split(" ");
-  const r = spawnSync(join(ROOT, "node_modules", ".bin", bin), [...rest, ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: SPAWN_TIMEOUT_MS,
-    // No database or broker from the environment: a tool that tries to reach one fails fast and visibly.
-    env: { ...process.env, PGHOST: "", PGUSER: "", LOADGEN_BOOTSTRAP_SERVERS: "", LOADGEN_BRIDGE_URL: "", CI: "", ...env },
+interface Ran {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a command to its end without blocking the test worker (a blocking spawn starves vitest's own messages on a
+ * loaded machine and it reports "Timeout calling onTaskUpdate").
+ */
+function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), SPAWN_TIMEOUT_MS);
+    child.once("error", reject);
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
   });
-  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/** Runs a script's command the way npm does (its bin directory first on PATH), with extra arguments. */
+function runScript(script: string, args: readonly string[]): Promise<Ran> {
+  const [bin, ...rest] = scripts[script].split(" ");
+  // No database or broker from the environment: a tool that tries to reach one fails fast and visibly.
+  return run(join(ROOT, "node_modules", ".bin", bin), [...rest, ...args], { ...process.env, PGHOST: "", PGUSER: "", LOADGEN_BOOTSTRAP_SERVERS: "", LOADGEN_BRIDGE_URL: "", CI: "" });
 }
 
 /** A port on 127.0.0.1 that nothing listens on: bound, then released. */
@@ -62,8 +82,8 @@ describe("the tools are the npm scripts that run a file", () => {
 });
 
 describe.each(tools)("npm run %s", (tool) => {
-  it("--help prints the usage and the exit codes, exits 0 and starts nothing", () => {
-    const r = runScript(tool, ["--help"]);
+  it("--help prints the usage and the exit codes, exits 0 and starts nothing", async () => {
+    const r = await runScript(tool, ["--help"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^usage:/im);
     expect(r.stdout.replace(/\s+/g, " ")).toContain(EXIT_CODES_HELP);
@@ -72,8 +92,8 @@ describe.each(tools)("npm run %s", (tool) => {
     expect(r.stdout).not.toMatch(/generating|starting|run 1\/|loaded \d|PostgreSQL \d|heartbeat's own encoded size|\$ mvn/i);
   }, SPAWN_TIMEOUT_MS);
 
-  it("an unknown flag is exit 2 and names the flag", () => {
-    const r = runScript(tool, ["--no-such-flag"]);
+  it("an unknown flag is exit 2 and names the flag", async () => {
+    const r = await runScript(tool, ["--no-such-flag"]);
     expect(r.status, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toContain("--no-such-flag");
     expect(r.stderr).not.toMatch(STACK_TRACE);
@@ -88,7 +108,7 @@ describe("a refused connection is exit 2 naming the endpoint, never a stack trac
     ["loadgen", (p: number) => ["--client", "kafkajs", "--bootstrap", `127.0.0.1:${p}`, "--count", "10", "--send-timeout-ms", "1000", "--retries", "0"]],
   ])("%s %#", async (tool, args) => {
     const port = await closedPort();
-    const r = runScript(tool, args(port));
+    const r = await runScript(tool, args(port));
     const out = r.stdout + r.stderr;
     expect(r.status, out).toBe(2);
     expect(out).toContain(`127.0.0.1:${port}`);
@@ -116,9 +136,9 @@ describe("runTool never lets a stack trace out (plan and render run through it)"
     ["a throw in main", "throw new Error('the program failed under mocks after registering 97 resources: boom')", 1],
     ["a rejection nobody awaits (a throw inside a Pulumi apply)", "Promise.reject(new Error('inside an apply')); return new Promise(() => undefined)", 1],
     ["a refused socket", "throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9 })", 2],
-  ])("%s: one line, no stack trace", (_, body, code) => {
+  ])("%s: one line, no stack trace", async (_, body, code) => {
     const script = `const { runTool } = require(${JSON.stringify(cli)}); runTool("t", async () => { ${body} });`;
-    const r = spawnSync(TSX, ["-e", script], { cwd: ROOT, encoding: "utf8", timeout: SPAWN_TIMEOUT_MS });
+    const r = await run(TSX, ["-e", script]);
     expect(r.status, r.stderr).toBe(code);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^t: /);
