@@ -50,7 +50,9 @@ import {
   DEFAULT_TICK_INTERVAL_SEC,
   MAX_MAX_PLAYBACK_RATE,
   MIN_MAX_PLAYBACK_RATE,
+  SQL_GRACE_PERIOD_SEC,
 } from "./contract/sessionization";
+import { partitionPlan } from "./contract/capacity";
 
 /** Config namespace: keys are `watchpipe:<section>` in Pulumi.<stack>.yaml. */
 export const CONFIG_NAMESPACE = "watchpipe";
@@ -66,6 +68,11 @@ export const DEFAULT_AZ_COUNT = 3;
 export const DEFAULT_VPC_CIDR = "10.40.0.0/16";
 /** Flow logs are for incident forensics; 30 days covers a monthly review. */
 export const DEFAULT_FLOW_LOG_RETENTION_DAYS = 30;
+/**
+ * The only retention periods CloudWatch Logs accepts (PutRetentionPolicy): any other number passes a preview and
+ * fails the log group's create at deploy time, after the VPC and its subnets exist.
+ */
+export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 /** EKS versions are pinned: an unplanned control-plane upgrade is an outage risk. 1.34 is in standard support. */
 export const DEFAULT_KUBERNETES_VERSION = "1.34";
 /** 8 vCPU / 32 GiB fits one Kafka broker or one YugabyteDB tserver per node with room for the rest. */
@@ -150,7 +157,13 @@ const instanceType = z.string().refine(isKnownInstanceType, {
 const quantity = z.string().regex(QUANTITY, "expected a Kubernetes quantity like 2, 500m, 8Gi");
 const positiveInt = z.number().int().min(1);
 
-const resources = z.strictObject({ cpu: quantity, memory: quantity });
+/**
+ * Memory in bytes with an optional binary suffix. The general quantity's `m` (thousandths) is refused: "500m" of memory
+ * is half a byte, and the heap sizes derived from memory (kafkaSpecs quantityToMiB) cannot read it.
+ */
+const MEMORY_QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)?$/;
+const memoryQuantity = z.string().regex(MEMORY_QUANTITY, "expected a memory size like 512Mi, 4Gi or 1.5Gi (Ki, Mi, Gi, Ti or plain bytes; not 500m, which is thousandths of a byte)");
+const resources = z.strictObject({ cpu: quantity, memory: memoryQuantity });
 
 const vpcCidr = cidr
   .refine((v) => !isIpv4Cidr(v) || isPrivateCidr(v), {
@@ -171,7 +184,11 @@ const networkSchema = z.strictObject({
   /** Shape only; "at least 2" and prod's "exactly 3" are cross-field rules so each gets its own message. */
   azCount: z.number().int().min(1).max(MAX_AZ_COUNT).default(DEFAULT_AZ_COUNT),
   natGatewayPerAz: z.boolean().default(true),
-  flowLogRetentionDays: positiveInt.default(DEFAULT_FLOW_LOG_RETENTION_DAYS),
+  flowLogRetentionDays: positiveInt
+    .refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), {
+      message: `expected a retention CloudWatch Logs accepts: ${CLOUDWATCH_RETENTION_DAYS.join(", ")} (days)`,
+    })
+    .default(DEFAULT_FLOW_LOG_RETENTION_DAYS),
 });
 
 const eksSchema = z.strictObject({
@@ -284,9 +301,21 @@ const ingestSchema = z.strictObject({
   waf: wafSchema.prefault({}),
 });
 
+const GRACE_MESSAGE =
+  `expected ${SQL_GRACE_PERIOD_SEC}: the SQL's GRACE PERIOD is that literal (ksql/migrations/V000002; ksqlDB takes no variables in a WINDOW clause), so another grace period needs a new ksqlDB migration first`;
+
 const sessionizationSchema = z.strictObject({
   sessionGapSec: positiveInt.default(DEFAULT_SESSION_GAP_SEC),
-  gracePeriodSec: z.number().int().min(0).default(DEFAULT_GRACE_PERIOD_SEC),
+  /**
+   * The GRACE PERIOD is a literal in ksql/migrations/V000002 (ksqlDB takes no variables in a WINDOW clause): any
+   * other value would only fail later, at the ksqlDB migration, so it is refused here until a migration carries it.
+   */
+  gracePeriodSec: z
+    .number()
+    .int()
+    .min(SQL_GRACE_PERIOD_SEC, GRACE_MESSAGE)
+    .max(SQL_GRACE_PERIOD_SEC, GRACE_MESSAGE)
+    .default(DEFAULT_GRACE_PERIOD_SEC),
   seekToleranceSec: z.number().positive().default(DEFAULT_SEEK_TOLERANCE_SEC),
   tickIntervalSec: positiveInt.default(DEFAULT_TICK_INTERVAL_SEC),
   /** Fastest playback that is still one continuous segment (playhead seconds per second); 1 to 16. */
@@ -309,11 +338,21 @@ const connectSchema = z.strictObject({
   imageRegistry: z.string().min(1).optional(),
 });
 
+/** The operator chart's location and pin, as operators/yugabyte.ts validateOperatorChart checks them at install. */
+const OPERATOR_CHART_REPO = /^(https|oci):\/\/\S+$/;
+const EXACT_CHART_VERSION = /^v?\d+\.\d+\.\d+([-.][0-9A-Za-z.-]+)?$/;
+
 const yugabyteSchema = z.strictObject({
   namespace: z.string().min(1).default("yugabyte"),
   installer: z.enum(["helm", "operator"]).default("helm"),
   /** Where the YugabyteDB Kubernetes Operator chart lives (it is not published in a Helm repository). */
-  operatorChart: z.strictObject({ repo: z.string().min(1), chart: z.string().min(1), version: z.string().min(1) }).optional(),
+  operatorChart: z
+    .strictObject({
+      repo: z.string().regex(OPERATOR_CHART_REPO, "expected an https:// or oci:// chart location"),
+      chart: z.string().min(1),
+      version: z.string().regex(EXACT_CHART_VERSION, "expected an exact chart version like 2026.1.0 (a range would let `pulumi up` move the operator)"),
+    })
+    .optional(),
   replicationFactor: z
     .literal([1, 3], { error: "expected 1 (one copy: dev and local only) or 3 (one replica per AZ, survives losing a zone)" })
     .default(DEFAULT_YUGABYTE_REPLICATION_FACTOR),
@@ -764,6 +803,18 @@ const RULES: readonly Rule[] = [
         : undefined,
   },
   {
+    // The partition plan refuses a topic of more than MAX_PARTITIONS_PER_TOPIC partitions; say so before any resource.
+    reads: ["capacity"],
+    check: ({ capacity }) => {
+      try {
+        partitionPlan(capacity);
+        return undefined;
+      } catch (err) {
+        return `${ns}:capacity.partitionBudgetMBps: ${(err as Error).message} Got ${JSON.stringify(capacity)}.`;
+      }
+    },
+  },
+  {
     reads: ["sessionization"],
     check: ({ sessionization: s }) =>
       s.seekToleranceSec >= s.sessionGapSec ? `${ns}:sessionization.seekToleranceSec: must be smaller than sessionGapSec (${s.sessionGapSec}); got ${s.seekToleranceSec}.` : undefined,
@@ -843,6 +894,14 @@ export function parseConfig(raw: RawConfig, stack: string, project = "watchpipe"
 
 /** Every top-level key `parseConfig` accepts. */
 export const CONFIG_KEYS = Object.keys(rootSchema.shape);
+
+/**
+ * The schema as JSON Schema (input side: keys with defaults are optional), for tools and tests that walk every key's
+ * bounds and enum members without reading zod internals. Cross-key rules and `refine` checks are not in it.
+ */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(rootSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}
 
 /** One documented key: `owner` or `kafka.brokers`, its allowed values when it is an enum, its default if any. */
 export interface KeyDoc {

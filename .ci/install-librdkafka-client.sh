@@ -9,8 +9,9 @@
 # -dev packages below, CKJS_LINKING=dynamic (link those system libraries; without it its configure downloads
 # zlib/OpenSSL sources and fails) and npm_config_build_from_source=true (skip the download attempt, which otherwise
 # waits out its network timeouts first). ~5 min on a busy 2-core machine. If the build still fails, npm drops the
-# optional package and the load generator falls back to kafkajs with one line; under CI=true the librdkafka
-# durability tests then fail, so a CI run cannot silently lose the client.
+# optional package (saying so only in its debug log); the project's postinstall (`npm run check:librdkafka`) then
+# prints one line with the reason and the log's path, and under CI=true (.ci/run's default) it fails `npm ci`, so a
+# CI run cannot silently lose the client.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   echo "install-librdkafka-client.sh must be sourced so npm ci sees its variables: . .ci/install-librdkafka-client.sh" >&2
   exit 2

@@ -31,6 +31,23 @@ describe("invalid config registers 0 resources and names the key", () => {
       message: 'watchpipe:network.cidr: expected a /22 or larger: each AZ gets an eighth of the VPC for nodes and pods (one VPC address per pod). Use e.g. 10.40.0.0/16; got "10.50.0.0/24".',
     },
     {
+      // Issue 22: the README said "int ≥ 0" and the program failed after 97 resources at the SQL's grace literal.
+      name: "a grace period the ksqlDB SQL does not carry",
+      overrides: { "watchpipe:sessionization": { gracePeriodSec: 90 } },
+      message: "watchpipe:sessionization.gracePeriodSec: expected 60: the SQL's GRACE PERIOD is that literal (ksql/migrations/V000002; ksqlDB takes no variables in a WINDOW clause), so another grace period needs a new ksqlDB migration first; got 90.",
+    },
+    {
+      // Found by test/config.walk.test.ts: the broker heap is derived from memory, which could not read "500m".
+      name: "a memory size in thousandths of a byte",
+      overrides: { "watchpipe:kafka": { nodePools: "dual-role", brokers: 3, brokerStorageGiB: 200, brokerResources: { cpu: "1", memory: "500m" } } },
+      message: 'watchpipe:kafka.brokerResources.memory: expected a memory size like 512Mi, 4Gi or 1.5Gi (Ki, Mi, Gi, Ti or plain bytes; not 500m, which is thousandths of a byte); got "500m".',
+    },
+    {
+      name: "a partition budget so small one topic would need more than 600 partitions",
+      overrides: { "watchpipe:capacity": { peakEventsPerSec: 5000, partitionBudgetMBps: 0.001 } },
+      message: "watchpipe:capacity.partitionBudgetMBps: capacity: 5000 events/s × 250 B at 0.001 MB/s per partition needs",
+    },
+    {
       name: "a region that is not one",
       overrides: { "aws:region": "us-east1" },
       message: 'aws:region: expected an AWS region code like us-east-1 or eu-west-1 (area-direction-number); got "us-east1".',

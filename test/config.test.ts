@@ -268,7 +268,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
       name: "a negative grace period",
       stack: "dev",
       raw: () => withSection("dev", "sessionization", { gracePeriodSec: -5 }),
-      problem: "watchpipe:sessionization.gracePeriodSec: Too small: expected number to be >=0; got -5.",
+      problem: "watchpipe:sessionization.gracePeriodSec: expected 60: the SQL's GRACE PERIOD is that literal (ksql/migrations/V000002; ksqlDB takes no variables in a WINDOW clause), so another grace period needs a new ksqlDB migration first; got -5.",
     },
     {
       name: "a max playback rate below normal speed",

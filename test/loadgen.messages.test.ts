@@ -38,8 +38,10 @@ describe("loadgen connection messages", () => {
   it("a first connection that fails says what failed and adds the hint", async () => {
     const cfg = { bootstrap: ["b1:9093"], tls: true, saslUsername: "loadgen" };
     await expect(withConnectionHint(cfg, () => Promise.reject(new Error("Broker not connected")))).rejects.toThrowError(
-      `cannot reach Kafka (Broker not connected). ${connectionHint(cfg)}`,
+      `cannot reach Kafka at b1:9093 (Broker not connected). ${connectionHint(cfg)}`,
     );
+    // A connection failure, not a failed check: the tools exit 2 naming the endpoint (tools/cli.ts).
+    await expect(withConnectionHint(cfg, () => Promise.reject(new Error("x")))).rejects.toMatchObject({ name: "ConnectionError", endpoint: "b1:9093" });
     await expect(withConnectionHint(cfg, () => Promise.resolve(7))).resolves.toBe(7);
   });
 });

@@ -20,6 +20,8 @@ import { userId, videoId } from "./loadgen/simulate";
 import { COLLECT_SET_LIMIT, PIECE_WINDOW_SEC, WINDOW_RETENTION_SEC } from "../contract/sessionization";
 import { encodePoint } from "../ksql/model/encoding";
 import { HEARTBEAT_INTERVAL_SEC } from "../contract/topics";
+import { parseCommandLine, runTool } from "./cli";
+import { EXIT_CODES_HELP } from "./exitCodes";
 
 /** v1's `ksql.functions.collect_list.limit` (6 h of points; the list stopped growing there). */
 const V1_COLLECT_LIST_LIMIT = 4320;
@@ -106,31 +108,47 @@ function v2(sessionSec: number, windowSec = PIECE_WINDOW_SEC): Cost {
 const kb = (b: number): string => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} KB` : `${Math.round(b)} B`);
 const pad = (s: string, n: number): string => s.padEnd(n);
 
-console.log(`heartbeat's own encoded size (Avro value + key on \`heartbeats\`): ${heartbeatBytes} B; point ${POINT} characters`);
-console.log(`v1 = SESSION window (gap 30 s) + COLLECT_LIST (limit ${V1_COLLECT_LIST_LIMIT}), retention ${V1_RETENTION_SEC} s`);
-console.log(`v2 = TUMBLING ${PIECE_WINDOW_SEC} s + COLLECT_SET, retention ${WINDOW_RETENTION_SEC / 3600} h\n`);
-console.log(
-  `${pad("session", 8)} ${pad("v1 B/hb", 10)} ${pad("(x hb)", 8)} ${pad("v2 B/hb", 9)} ${pad("(x hb)", 7)} ${pad("v1 peak/session", 16)} ${pad("v2 peak/session", 24)}`,
-);
-for (const [name, sec] of SESSION_LENGTHS) {
-  const a = v1(sec);
-  const b = v2(sec);
+const HELP = `Usage: npm run bench:state
+
+Replays one viewer's state-store and changelog writes for the v1 (SESSION window + COLLECT_LIST) and v2 (${PIECE_WINDOW_SEC} s
+TUMBLING window + COLLECT_SET) sessionization designs and prints bytes written per heartbeat and peak state per open
+session for 1 min, 20 min, 2 h and 24 h sessions, then the window-size trade-off. A byte model: no server is started.
+
+${EXIT_CODES_HELP}`;
+
+function printFigures(): void {
+  console.log(`heartbeat's own encoded size (Avro value + key on \`heartbeats\`): ${heartbeatBytes} B; point ${POINT} characters`);
+  console.log(`v1 = SESSION window (gap 30 s) + COLLECT_LIST (limit ${V1_COLLECT_LIST_LIMIT}), retention ${V1_RETENTION_SEC} s`);
+  console.log(`v2 = TUMBLING ${PIECE_WINDOW_SEC} s + COLLECT_SET, retention ${WINDOW_RETENTION_SEC / 3600} h\n`);
   console.log(
-    `${pad(name, 8)} ${pad(Math.round(a.writtenPerHeartbeat).toString(), 10)} ${pad(`${(a.writtenPerHeartbeat / heartbeatBytes).toFixed(1)}x`, 8)} ` +
-      `${pad(Math.round(b.writtenPerHeartbeat).toString(), 9)} ${pad(`${(b.writtenPerHeartbeat / heartbeatBytes).toFixed(1)}x`, 7)} ` +
-      `${pad(kb(a.peakStateBytes), 16)} ${pad(`${kb(b.peakStateBytes)} (${b.peakEntries} windows)`, 24)}`,
+    `${pad("session", 8)} ${pad("v1 B/hb", 10)} ${pad("(x hb)", 8)} ${pad("v2 B/hb", 9)} ${pad("(x hb)", 7)} ${pad("v1 peak/session", 16)} ${pad("v2 peak/session", 24)}`,
   );
+  for (const [name, sec] of SESSION_LENGTHS) {
+    const a = v1(sec);
+    const b = v2(sec);
+    console.log(
+      `${pad(name, 8)} ${pad(Math.round(a.writtenPerHeartbeat).toString(), 10)} ${pad(`${(a.writtenPerHeartbeat / heartbeatBytes).toFixed(1)}x`, 8)} ` +
+        `${pad(Math.round(b.writtenPerHeartbeat).toString(), 9)} ${pad(`${(b.writtenPerHeartbeat / heartbeatBytes).toFixed(1)}x`, 7)} ` +
+        `${pad(kb(a.peakStateBytes), 16)} ${pad(`${kb(b.peakStateBytes)} (${b.peakEntries} windows)`, 24)}`,
+    );
+  }
+
+  console.log(`\nwindow size trade-off (v2, 2 h session; pieces = rows into the database at ${PLATFORM_HEARTBEATS_PER_SEC.toLocaleString("en")} heartbeats/s):`);
+  console.log(`${pad("window", 8)} ${pad("B/hb", 6)} ${pad("(x hb)", 7)} ${pad("store+changelog MB/s", 21)} ${pad("pieces/s", 9)} pieces/day`);
+  for (const w of [20, 30, 60]) {
+    const c = v2(7200, w);
+    const piecesPerSec = PLATFORM_HEARTBEATS_PER_SEC / (w / HEARTBEAT_INTERVAL_SEC);
+    console.log(
+      `${pad(`${w} s`, 8)} ${pad(Math.round(c.writtenPerHeartbeat).toString(), 6)} ${pad(`${(c.writtenPerHeartbeat / heartbeatBytes).toFixed(1)}x`, 7)} ` +
+        `${pad(((c.writtenPerHeartbeat * PLATFORM_HEARTBEATS_PER_SEC) / 1e6).toFixed(1), 21)} ${pad(Math.round(piecesPerSec).toString(), 9)} ${(piecesPerSec * 86400 / 1e9).toFixed(2)} billion`,
+    );
+  }
+  const v1At = (sec: number): string => ((v1(sec).writtenPerHeartbeat * PLATFORM_HEARTBEATS_PER_SEC) / 1e6).toFixed(0);
+  console.log(`\nv1 at ${PLATFORM_HEARTBEATS_PER_SEC.toLocaleString("en")} heartbeats/s: ${v1At(1200)} MB/s (20 min sessions), ${v1At(7200)} MB/s (2 h sessions) of store+changelog writes`);
 }
 
-console.log(`\nwindow size trade-off (v2, 2 h session; pieces = rows into the database at ${PLATFORM_HEARTBEATS_PER_SEC.toLocaleString("en")} heartbeats/s):`);
-console.log(`${pad("window", 8)} ${pad("B/hb", 6)} ${pad("(x hb)", 7)} ${pad("store+changelog MB/s", 21)} ${pad("pieces/s", 9)} pieces/day`);
-for (const w of [20, 30, 60]) {
-  const c = v2(7200, w);
-  const piecesPerSec = PLATFORM_HEARTBEATS_PER_SEC / (w / HEARTBEAT_INTERVAL_SEC);
-  console.log(
-    `${pad(`${w} s`, 8)} ${pad(Math.round(c.writtenPerHeartbeat).toString(), 6)} ${pad(`${(c.writtenPerHeartbeat / heartbeatBytes).toFixed(1)}x`, 7)} ` +
-      `${pad(((c.writtenPerHeartbeat * PLATFORM_HEARTBEATS_PER_SEC) / 1e6).toFixed(1), 21)} ${pad(Math.round(piecesPerSec).toString(), 9)} ${(piecesPerSec * 86400 / 1e9).toFixed(2)} billion`,
-  );
-}
-const v1At = (sec: number): string => ((v1(sec).writtenPerHeartbeat * PLATFORM_HEARTBEATS_PER_SEC) / 1e6).toFixed(0);
-console.log(`\nv1 at ${PLATFORM_HEARTBEATS_PER_SEC.toLocaleString("en")} heartbeats/s: ${v1At(1200)} MB/s (20 min sessions), ${v1At(7200)} MB/s (2 h sessions) of store+changelog writes`);
+runTool("bench-state", () => {
+  // Flags first: --help or a typo must never print figures as if the run had been asked for.
+  if (parseCommandLine({ name: "bench-state", help: HELP, options: {} }, process.argv.slice(2)) === undefined) return;
+  printFigures();
+});

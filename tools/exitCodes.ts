@@ -21,9 +21,20 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A service the tool needs could not be reached: the tool prints the message (which names `endpoint`) and exits
+ * {@link EXIT_USAGE_OR_CONNECTION}. Throw it where the tool first connects, with the underlying error as `cause`.
+ */
+export class ConnectionError extends Error {
+  constructor(readonly endpoint: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ConnectionError";
+  }
+}
+
 /** The exit code for an error a tool's main() threw: usage (UsageError, a node:util parseArgs error) or a failure. */
 export function exitCodeOf(err: unknown): number {
   const code = (err as { code?: unknown } | null)?.code;
-  if (err instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) return EXIT_USAGE_OR_CONNECTION;
+  if (err instanceof UsageError || err instanceof ConnectionError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) return EXIT_USAGE_OR_CONNECTION;
   return EXIT_CHECK_FAILED;
 }

@@ -116,7 +116,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
 function mockInvoke(token: string, inputs: Record<string, any>): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- invoke results are untyped
   switch (token) {
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
-      return { names: [`${REGION}a`, `${REGION}b`, `${REGION}c`, `${REGION}d`], zoneIds: ["use1-az1", "use1-az2", "use1-az4", "use1-az6"], state: inputs.state };
+      // us-east-1 has six zones: every azCount the config accepts (network.azCount ≤ 6) has zones to use.
+      return {
+        names: ["a", "b", "c", "d", "e", "f"].map((z) => `${REGION}${z}`),
+        zoneIds: ["use1-az1", "use1-az2", "use1-az4", "use1-az6", "use1-az3", "use1-az5"],
+        state: inputs.state,
+      };
     case "aws:eks/getAddonVersion:getAddonVersion":
       return { ...inputs, version: "v1.50.1-eksbuild.1" };
     default:
@@ -258,7 +263,12 @@ export async function runProgramOnce(stack: string): Promise<ProgramRun> {
   return runProgramWith(stack, {}, async () => (await import("..")) as Record<string, unknown>);
 }
 
-/** Resolve an Output (including secret or unknown-free outputs under mocks). */
+/**
+ * Resolve an Output (including secret or unknown-free outputs under mocks). Rejects when the Output does (a throw in
+ * an `apply` upstream): resolving through `apply` alone would wait forever for a value that never comes.
+ */
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+  // `promise()` is the Output's own (internal, stable since 1.x) settled value; the public API offers only apply.
+  const settled = (output as unknown as { promise(): Promise<T> }).promise();
+  return settled;
 }

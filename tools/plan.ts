@@ -9,7 +9,8 @@ import { loadConfig } from "../config";
 import { knownStacks, runProgramOnce } from "./mockRun";
 import { designHeadroom, DESIGN_PEAK_EVENTS_PER_SEC, estimateCost, resourceCounts, stackLoadPlan, trafficFor } from "./planModel";
 import { LOAD_BUDGET, overBudget } from "../contract/loadPlan";
-import { EXIT_CHECK_FAILED, EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
+import { EXIT_CHECK_FAILED, EXIT_CODES_HELP, UsageError } from "./exitCodes";
+import { runTool } from "./cli";
 import { HOURS_PER_MONTH, NOT_ESTIMATED, pricesFor, PRICES_AS_OF, PRICES_RECORDED_ON, REGION_PRICES, type RegionPrices } from "./prices";
 import { describeTally, tallyResources } from "./renderObjects";
 
@@ -100,7 +101,5 @@ async function main(): Promise<void> {
   console.log(`  not included: ${NOT_ESTIMATED.join("; ")}.`);
 }
 
-main().catch((err: unknown) => {
-  console.error(`plan failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = exitCodeOf(err);
-});
+// One convention for every tool (tools/cli.ts): one line per failure, no stack trace, exit 2 for usage.
+runTool("plan failed", main);

@@ -10,7 +10,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
+import { EXIT_CODES_HELP, UsageError } from "./exitCodes";
+import { runTool } from "./cli";
 import { expandHelmReleases } from "./helmExpand";
 import { knownStacks, ROOT, runProgramOnce } from "./mockRun";
 import { describeTally, renderObjects, tallyResources, writeRender } from "./renderObjects";
@@ -73,7 +74,5 @@ async function main(): Promise<void> {
   console.log(`Helm: ${expansions.filter((e) => e.expanded).length} of ${expansions.length} releases expanded (${chartObjects.length} chart objects, in addition to the count above).`);
 }
 
-main().catch((err: unknown) => {
-  console.error(`render failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = exitCodeOf(err);
-});
+// One convention for every tool (tools/cli.ts): one line per failure, no stack trace, exit 2 for usage.
+runTool("render failed", main);

@@ -30,6 +30,11 @@ function main(argv: readonly string[]): number {
     process.stdout.write(HELP + "\n");
     return 0;
   }
+  const flag = argv.find((a) => a.startsWith("-") && a !== "-");
+  if (flag !== undefined) {
+    process.stderr.write(`sessionize: unknown flag ${flag}; see --help\n`);
+    return EXIT_INVALID_INPUT;
+  }
   if (argv.length !== 1) {
     process.stderr.write(`sessionize: expected exactly one input file, got ${argv.length} arguments; see --help\n`);
     return EXIT_INVALID_INPUT;

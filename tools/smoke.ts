@@ -7,21 +7,29 @@ import { randomBytes } from "node:crypto";
 import { BridgeLane } from "./loadgen/bridgeSender";
 import { connectionHint, readCaFile } from "./loadgen/config";
 import { createKafkaLanes } from "./loadgen/kafkaSender";
+import { runTool } from "./cli";
 import { EXIT_USAGE_OR_CONNECTION } from "./exitCodes";
 import type { Lane } from "./loadgen/run";
 import { HELP, parseSmokeArgs, type SmokeConfig } from "./smoke/config";
 import { connectSegmentReader } from "./smoke/db";
-import { runSmoke } from "./smoke/run";
+import { runSmoke, smokeResultJson } from "./smoke/run";
 import { smokeScenario } from "./smoke/scenario";
 
 /** 4 random bytes: 8 hex characters, unique enough per deploy check and short enough to read in a diff. */
 const RUN_ID_BYTES = 4;
 
+/** `--json`: the result as one JSON object on stdout for CI; the progress log goes to stderr. */
+let json = false;
+
 function log(line: string): void {
-  console.log(`[smoke ${new Date().toISOString()}] ${line}`);
+  const text = `[smoke ${new Date().toISOString()}] ${line}\n`;
+  (json ? process.stderr : process.stdout).write(text);
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+async function main(args: readonly string[]): Promise<number> {
+  // --json is the output format, not a smoke setting: taken off before the (pure, shared) argument parser.
+  json = args.includes("--json");
+  const argv = args.filter((a) => a !== "--json");
   let cfg: SmokeConfig;
   try {
     const parsed = parseSmokeArgs(argv, process.env);
@@ -53,12 +61,19 @@ async function main(argv: readonly string[]): Promise<number> {
       `in ${cfg.db.user}@${cfg.db.host}:${cfg.db.port}/${cfg.db.database} (sslmode=${cfg.db.sslMode})`,
   );
 
+  const started = Date.now();
+  const report = (code: number, reason: string | null): number => {
+    if (json) {
+      process.stdout.write(`${JSON.stringify(smokeResultJson({ runId, code, reason, elapsedMs: Date.now() - started, expectedSegments: scenario.expected.length, heartbeats: scenario.heartbeats.length, target, database: `${cfg.db.host}:${cfg.db.port}/${cfg.db.database}` }))}\n`);
+    }
+    return code;
+  };
   let reader: Awaited<ReturnType<typeof connectSegmentReader>>;
   try {
     reader = await connectSegmentReader(cfg.db);
   } catch (err) {
     log(`ERROR: cannot connect to ${cfg.db.host}:${cfg.db.port}/${cfg.db.database}: ${(err as Error).message}. Check --pg-host/--pg-port (YSQL: 5433), the password and TLS (--pg-sslmode, --pg-sslrootcert).`);
-    return EXIT_USAGE_OR_CONNECTION;
+    return report(EXIT_USAGE_OR_CONNECTION, "database");
   }
   const lane: Lane = s.mode === "kafka" ? createKafkaLanes(s, runId)[0]! : new BridgeLane(s.bridgeUrl!, s.topic, runId, s.sendTimeoutMs);
   try {
@@ -70,17 +85,11 @@ async function main(argv: readonly string[]): Promise<number> {
       log,
       sendHint: s.mode === "kafka" ? connectionHint(s) : `check --bridge-url ${s.bridgeUrl ?? ""} answers (the bridge Service, or a port-forward to it).`,
     });
-    return outcome.code;
+    return report(outcome.code, outcome.code === 0 ? null : outcome.reason);
   } finally {
     await lane.close().catch(() => undefined);
     await reader.close().catch(() => undefined);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`smoke: unexpected failure: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runTool("smoke", () => main(process.argv.slice(2)));

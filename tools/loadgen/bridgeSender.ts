@@ -7,6 +7,7 @@
  */
 import { SEQ_HEADER, type LoadRecord } from "./records";
 import type { SendResult } from "./kafkaSender";
+import { ConnectionError } from "../exitCodes";
 
 export const BRIDGE_JSON_CONTENT_TYPE = "application/vnd.kafka.json.v2+json";
 export const BRIDGE_ACCEPT = "application/vnd.kafka.v2+json";
@@ -95,4 +96,23 @@ export class BridgeLane {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A bridge that does not answer this fast is not there (its health endpoint answers in milliseconds). */
+export const BRIDGE_PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * Checks the bridge answers at all before a run: any HTTP answer will do (the base path may be 404); no answer (refused,
+ * unknown host, timeout) is a ConnectionError naming host:port, so the tool exits 2 instead of counting every record
+ * as failed.
+ */
+export async function probeBridge(baseUrl: string, fetchImpl: typeof fetch = fetch): Promise<void> {
+  const url = new URL(baseUrl);
+  const endpoint = `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
+  try {
+    await fetchImpl(`${baseUrl.replace(/\/+$/, "")}/healthy`, { signal: AbortSignal.timeout(BRIDGE_PROBE_TIMEOUT_MS) });
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
+    throw new ConnectionError(endpoint, `cannot reach the Kafka Bridge at ${endpoint} (${cause}); check --bridge-url ${baseUrl} (the bridge Service, or a port-forward to it).`, { cause: err });
+  }
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
+import { ConnectionError, EXIT_CODES_HELP } from "../exitCodes";
 
 /** Env vars the load generator reads (flags win over env). */
 export const ENV = {
@@ -101,8 +102,9 @@ export const HELP = `Usage: npm run loadgen -- [options]
 
 Produces realistic video heartbeats (JSON, key = user_id) to Kafka with librdkafka or kafkajs (acks=all,
 idempotent), or POSTs them to the Strimzi Kafka Bridge. Prints progress, rate and latency percentiles every few seconds and
-acknowledged / failed counts on exit. Exit codes: 0 every record acknowledged, 1 a record failed, 2 usage error or
-Kafka / the bridge could not be reached.
+acknowledged / failed counts on exit.
+${EXIT_CODES_HELP} Here: 0 every record acknowledged, 1 a record failed, 2 usage error or Kafka / the bridge could
+not be reached.
 
 Target
   --mode kafka|bridge        kafka (default): a Kafka producer; bridge: HTTP POST /topics/<topic>
@@ -136,6 +138,7 @@ Producer
                              failure bound (its message timeout), within which it retries as needed
   --progress-interval SEC    (default ${DEFAULT_PROGRESS_INTERVAL_SEC})
   --client-id ID             (default watchpipe-loadgen)
+  --json                     print the final summary as one JSON object on stdout (progress goes to stderr), for CI
   --help
 `;
 
@@ -303,6 +306,6 @@ export async function withConnectionHint<T>(cfg: Pick<LoadgenConfig, "bootstrap"
   try {
     return await connect();
   } catch (err) {
-    throw new Error(`cannot reach Kafka (${err instanceof Error ? err.message : String(err)}). ${connectionHint(cfg)}`);
+    throw new ConnectionError(cfg.bootstrap.join(","), `cannot reach Kafka at ${cfg.bootstrap.join(",")} (${err instanceof Error ? err.message : String(err)}). ${connectionHint(cfg)}`, { cause: err });
   }
 }

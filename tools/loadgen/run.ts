@@ -130,6 +130,30 @@ export function formatSummary(s: RunSummary): string {
   return lines.join("\n");
 }
 
+/** What a run was pointed at, for {@link summaryJson}. */
+export interface RunTarget {
+  readonly runId: string;
+  readonly mode: "kafka" | "bridge";
+  readonly client: "librdkafka" | "kafkajs" | null;
+  readonly target: string;
+  readonly topic: string;
+  readonly exitCode: number;
+}
+
+/** Pure: the final summary as one JSON-ready object (`loadgen --json`), the same figures {@link formatSummary} prints. */
+export function summaryJson(s: RunSummary, t: RunTarget): Record<string, unknown> {
+  return {
+    ...t,
+    generated: s.generated,
+    acked: s.acked,
+    failed: s.failed,
+    malformedAcked: s.malformedAcked,
+    elapsedMs: Math.round(s.elapsedMs),
+    recordsPerSec: s.elapsedMs > 0 ? Math.round((s.acked * 1000) / s.elapsedMs) : 0,
+    errors: Object.fromEntries(s.errors),
+  };
+}
+
 export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks: RunHooks = {}): Promise<RunSummary> {
   if (lanes.length === 0) throw new Error("runLoad needs at least one lane, got 0");
   const log = hooks.log ?? ((l: string) => console.log(l));

@@ -88,6 +88,7 @@ Waiting
   --poll-interval-sec N      default ${DEFAULT_POLL_INTERVAL_SEC}
   --progress-interval-sec N  default ${DEFAULT_PROGRESS_INTERVAL_SEC}
   --run-id ID                default: random; ids become smoke-<ID>-u1 ... (rows stay in the table)
+  --json                     print the result as one JSON object on stdout (the log goes to stderr), for CI
   -h, --help
 `;
 

@@ -76,6 +76,25 @@ export function scenarioRecords(s: SmokeScenario): LoadRecord[] {
   return s.heartbeats.map((h, seq) => ({ key: h.user_id, value: JSON.stringify(h), seq, malformed: false }));
 }
 
+/** What `smoke --json` prints: the run, its verdict and where it looked. */
+export interface SmokeResult {
+  readonly runId: string;
+  readonly code: number;
+  /** null when the segments matched; else mismatch, send or database (SmokeOutcome's reason). */
+  readonly reason: string | null;
+  readonly elapsedMs: number;
+  readonly expectedSegments: number;
+  readonly heartbeats: number;
+  readonly target: string;
+  readonly database: string;
+}
+
+/** Pure: the result object, with `result` spelled out so a CI step can test one field. */
+export function smokeResultJson(r: SmokeResult): Record<string, unknown> {
+  const result = r.code === 0 ? "match" : r.reason === "mismatch" ? "mismatch" : r.code === 2 ? "unreachable" : "failed";
+  return { result, ...r };
+}
+
 export async function runSmoke(s: SmokeScenario, t: SmokeTiming, deps: SmokeDeps): Promise<SmokeOutcome> {
   const { log } = deps;
   const started = deps.now();

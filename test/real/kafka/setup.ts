@@ -11,6 +11,16 @@ import { mkdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import * as path from "node:path";
 import { CONNECT_PLUGINS_DIR, HARNESS_POM, KAFKA_CACHE_DIR, KAFKA_LIBS_DIR } from "./paths";
 import { DEBEZIUM_JDBC_PLUGIN_SHA512, DEBEZIUM_JDBC_PLUGIN_URL, DEBEZIUM_JDBC_VERSION } from "./plugins";
+import { parseCommandLine, runTool } from "../../../tools/cli";
+import { EXIT_CODES_HELP } from "../../../tools/exitCodes";
+
+const HELP = `Usage: npm run real:setup
+
+Fetches what the real-server tests run into .cache/kafka: the Apache Kafka jars (Maven, test/real/kafka/pom.xml)
+and the Debezium JDBC sink plugin (Maven Central, SHA-512 checked). Needs mvn and network access; re-running
+replaces both.
+
+${EXIT_CODES_HELP}`;
 
 function run(cmd: string, args: readonly string[]): void {
   const started = Date.now();
@@ -67,7 +77,7 @@ async function main(): Promise<void> {
   console.log(`real:setup complete: jars in ${KAFKA_LIBS_DIR}, Connect plugins in ${CONNECT_PLUGINS_DIR}`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
+runTool("real:setup", async () => {
+  if (parseCommandLine({ name: "real:setup", help: HELP, options: {} }, process.argv.slice(2)) === undefined) return;
+  await main();
 });
