@@ -12,6 +12,7 @@ import {
   DEFAULT_RATE_LIMIT_PER_IP,
   DEFAULT_RATE_LIMIT_PER_TOKEN,
   DEFAULT_WAF_SETTINGS,
+  ingestNeedsWebAcl,
   requestsPerPlayer,
   WAF_ALB_BODY_INSPECTION_BYTES,
 } from "../contract/ingest";
@@ -70,10 +71,15 @@ describe("ALB annotations of the ingest Ingress", () => {
     }
   });
 
-  it("internal without a web ACL or token carries neither annotation", () => {
+  it("internal without a web ACL or token: no token validation, and the ALB is told to carry no web ACL (`none` detaches one attached earlier)", () => {
     const a = albAnnotations({ exposure: "internal" });
-    expect(a[A("wafv2-acl-arn")]).toBeUndefined();
+    expect(a[A("wafv2-acl-arn")]).toBe("none");
     expect(a[A("jwt-validation")]).toBeUndefined();
+  });
+
+  it("the web ACL is wanted only where the internet reaches the ALB", () => {
+    expect(ingestNeedsWebAcl("internet-facing")).toBe(true);
+    expect(ingestNeedsWebAcl("internal")).toBe(false);
   });
 
   it("refuses internet-facing without token validation, and token validation without a certificate", () => {

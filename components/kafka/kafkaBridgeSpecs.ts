@@ -15,6 +15,7 @@ import {
   ALB_SSL_POLICY_ANNOTATION,
   ALB_SSL_REDIRECT,
   ALB_WAFV2_ACL_ARN,
+  ALB_WAFV2_NONE,
   INGEST_METHOD,
   jwtValidationAnnotation,
   type JwtValidationSettings,
@@ -125,7 +126,8 @@ export function albAnnotations<Arn = string>(e: BridgeExposure<Arn>): Record<str
     // ALB's default 404, as does every other path.
     [`${ALB_CONDITIONS_PREFIX}${BRIDGE_SERVICE}`]: JSON.stringify([{ field: "http-request-method", httpRequestMethodConfig: { values: [INGEST_METHOD] } }]),
   };
-  if (e.wafAclArn !== undefined) base[ALB_WAFV2_ACL_ARN] = e.wafAclArn;
+  // Without an ACL of this stack the ALB is told to carry none (an absent annotation would keep an earlier one).
+  base[ALB_WAFV2_ACL_ARN] = e.wafAclArn ?? ALB_WAFV2_NONE;
   if (!e.certificateArn) {
     return { ...base, [ALB_LISTEN_PORTS]: JSON.stringify([{ HTTP: 80 }]) };
   }
