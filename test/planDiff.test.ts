@@ -1,10 +1,9 @@
 /**
- * tools/planDiff.ts: the PR cost table compares a head plan with its base line by line, and shows the head alone
+ * tools/planDiff.ts (planDiffMarkdown in tools/planReport.ts): the PR cost table compares a head plan with its base line by line, and shows the head alone
  * when there is no base.
  */
 import { describe, expect, it } from "vitest";
-import { planDiffMarkdown } from "../tools/planDiff";
-import type { PlanCost, PlanReport } from "../tools/planReport";
+import { planDiffMarkdown, type PlanCost, type PlanReport } from "../tools/planReport";
 
 const line = (item: string, monthly: number) => ({ item, quantity: 1, unit: "x", unitPrice: monthly, monthly });
 
@@ -25,6 +24,12 @@ describe("plan cost diff", () => {
     expect(md).toContain("| WAFv2 requests inspected | $5,475.60 | — | −$5,475.60 |");
     expect(md).toContain("| **total** | $5,548.60 | **$129.36** | −$5,419.24 |");
     expect(md.at(-1)).toBe("Per million heartbeats: $0.01 (300 M heartbeats/day). Verdict: ok.");
+  });
+
+  it("matches a line whose parenthesised detail changed (6 → 7 volume sets) and shows the head's wording", () => {
+    const md = planDiffMarkdown(plan([line("EBS gp3 persistent volumes (7 sets)", 780)]), plan([line("EBS gp3 persistent volumes (6 sets)", 767.2)]));
+    expect(md).toContain("| EBS gp3 persistent volumes (7 sets) | $767.20 | $780.00 | +$12.80 |");
+    expect(md).not.toContain("6 sets");
   });
 
   it("without a base shows the head alone, and says so", () => {

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
-import type { PlanReport } from "./planReport";
+import { planDiffMarkdown, PLAN_JSON_VERSION, type PlanReport } from "./planReport";
 
 const HELP = `Compare two \`npm run plan -- --json\` documents of one stack as a Markdown cost table.
 
@@ -18,30 +18,9 @@ Usage: tsx tools/planDiff.ts --head <head.json> [--base <base.json>]
 
 ${EXIT_CODES_HELP} The head's own verdict is not checked here: \`plan\` exits 1 for it.`;
 
-const usd = (n: number) => `${n < 0 ? "−" : ""}$${Math.abs(n).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-const signed = (n: number) => (Math.abs(n) < 0.005 ? "" : `${n > 0 ? "+" : ""}${usd(n)}`);
-
-/** The Markdown table of head's cost lines against base's (pure). */
-export function planDiffMarkdown(head: PlanReport, base?: PlanReport): string {
-  const out = [`### Monthly cost: stack ${head.stack}${base ? "" : " (no base plan to compare)"}`, ""];
-  if (!head.cost) return [...out, `No estimate: ${head.verdict.costUnavailable ?? "no price table"}.`].join("\n");
-  const before = new Map((base?.cost?.lines ?? []).map((l) => [l.item, l.monthly]));
-  const after = new Map(head.cost.lines.map((l) => [l.item, l.monthly]));
-  out.push("| Item | Base | Head | Change |", "|---|---:|---:|---:|");
-  for (const item of new Set([...after.keys(), ...before.keys()])) {
-    const b = before.get(item);
-    const a = after.get(item);
-    out.push(`| ${item} | ${b === undefined ? "—" : usd(b)} | ${a === undefined ? "—" : usd(a)} | ${signed((a ?? 0) - (b ?? 0))} |`);
-  }
-  const baseTotal = base?.cost?.total;
-  out.push(`| **total** | ${baseTotal === undefined ? "—" : usd(baseTotal)} | **${usd(head.cost.total)}** | ${baseTotal === undefined ? "" : signed(head.cost.total - baseTotal)} |`);
-  out.push("", `Per million heartbeats: ${usd(head.cost.perMillionHeartbeats)} (${Math.round(head.cost.heartbeatsPerDay / 1e6)} M heartbeats/day). Verdict: ${head.verdict.ok ? "ok" : "FAILED"}.`);
-  return out.join("\n");
-}
-
 function readPlan(file: string): PlanReport {
   const doc = JSON.parse(readFileSync(file, "utf8")) as PlanReport;
-  if (doc.version !== 1) throw new Error(`${file}: plan JSON version ${String(doc.version)}; this tool reads version 1`);
+  if (doc.version !== PLAN_JSON_VERSION) throw new Error(`${file}: plan JSON version ${String(doc.version)}; this tool reads version ${PLAN_JSON_VERSION}`);
   return doc;
 }
 

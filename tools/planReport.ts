@@ -283,3 +283,28 @@ export function batchProblems(batch: number, config: AppConfig, maxPerBody: numb
   }
   return problems;
 }
+
+/** Money with a real minus sign for the cost diff (a removed line is negative). */
+const signedUsd = (n: number) => `${n < 0 ? "−" : ""}$${Math.abs(n).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const change = (n: number) => (Math.abs(n) < 0.005 ? "" : `${n > 0 ? "+" : ""}${signedUsd(n)}`);
+
+/** The Markdown table of head's cost lines against base's (pure). */
+export function planDiffMarkdown(head: PlanReport, base?: PlanReport): string {
+  const out = [`### Monthly cost: stack ${head.stack}${base ? "" : " (no base plan to compare)"}`, ""];
+  if (!head.cost) return [...out, `No estimate: ${head.verdict.costUnavailable ?? "no price table"}.`].join("\n");
+  // Lines match on their item without the parenthesised detail ("EBS gp3 persistent volumes (6 sets)" is the same
+  // line as "(7 sets)"); the head's wording is shown.
+  const key = (item: string) => item.replace(/\s*\([^)]*\)/g, "");
+  const before = new Map((base?.cost?.lines ?? []).map((l) => [key(l.item), l]));
+  const after = new Map(head.cost.lines.map((l) => [key(l.item), l]));
+  out.push("| Item | Base | Head | Change |", "|---|---:|---:|---:|");
+  for (const k of new Set([...after.keys(), ...before.keys()])) {
+    const b = before.get(k);
+    const a = after.get(k);
+    out.push(`| ${(a ?? b)!.item} | ${b === undefined ? "—" : signedUsd(b.monthly)} | ${a === undefined ? "—" : signedUsd(a.monthly)} | ${change((a?.monthly ?? 0) - (b?.monthly ?? 0))} |`);
+  }
+  const baseTotal = base?.cost?.total;
+  out.push(`| **total** | ${baseTotal === undefined ? "—" : signedUsd(baseTotal)} | **${signedUsd(head.cost.total)}** | ${baseTotal === undefined ? "" : change(head.cost.total - baseTotal)} |`);
+  out.push("", `Per million heartbeats: ${signedUsd(head.cost.perMillionHeartbeats)} (${Math.round(head.cost.heartbeatsPerDay / 1e6)} M heartbeats/day). Verdict: ${head.verdict.ok ? "ok" : "FAILED"}.`);
+  return out.join("\n");
+}

@@ -102,7 +102,8 @@ const HTTPS_ONLY = JSON.stringify([{ HTTPS: 443 }]);
 /**
  * ALB annotations. Internal without a certificate: HTTP inside the VPC. With a certificate: HTTPS (80 redirects to
  * 443, where nothing is forwarded). With token validation: HTTPS only, every forwarded request carries a valid JWT.
- * Always: only POST reaches the bridge, health checks go to its management port, and the web ACL when given.
+ * Always: only POST reaches the bridge, health checks go to its management port, and the web ACL when given (`none`
+ * otherwise, which detaches one attached earlier).
  */
 export function albAnnotations<Arn = string>(e: BridgeExposure<Arn>): Record<string, string | Arn> {
   if (e.exposure === "internet-facing" && !e.certificateArn) {
