@@ -250,7 +250,8 @@ export function ingestCost(resources: readonly RecordedResource[], traffic: Traf
   const base = { heartbeatsPerRequest, eventBytes: traffic.eventBytes ?? DEFAULT_EVENT_BYTES, withToken };
   const average = ingestRequests({ ...base, heartbeatsPerSec: traffic.eventsPerDay / SECONDS_PER_DAY });
   const peak = ingestRequests({ ...base, heartbeatsPerSec: peakHeartbeatsPerSec });
-  const millions = (traffic.eventsPerDay * DAYS_PER_MONTH) / 1e6 / heartbeatsPerRequest;
+  // Whole millions of requests and LCUs to two decimals, as the cost lines print and price them.
+  const millions = Math.round((traffic.eventsPerDay * DAYS_PER_MONTH) / 1e6 / heartbeatsPerRequest);
   const wafMonthlyIfAttached = millions * prices.wafPerMillionRequests;
   const hasAcl = resources.some((r) => r.type === "aws:wafv2/webAcl:WebAcl");
   const averageLcu = albLcus(average, rules);
@@ -266,7 +267,7 @@ export function ingestCost(resources: readonly RecordedResource[], traffic: Traf
     wafMonthlyIfAttached,
     averageLcu,
     peakLcu: albLcus(peak, rules),
-    albLcuMonthly: albs * averageLcu.lcus * HOURS_PER_MONTH * prices.albPerLcuHour,
+    albLcuMonthly: Number((albs * averageLcu.lcus).toFixed(2)) * HOURS_PER_MONTH * prices.albPerLcuHour,
   };
 }
 
@@ -344,9 +345,8 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
     const albs = k8s.filter((r) => k8sType(r.type)?.kind === "Ingress").length;
     if (albs) {
       lines.push(hourly("Application Load Balancers (Ingress)", albs, "ALB", prices.albPerHour));
-      const lcu = ingestCost(resources, traffic, traffic.eventsPerDay / SECONDS_PER_DAY, batch, prices);
-      const l = lcu.averageLcu;
-      if (l.lcus > 0) lines.push(hourly(`ALB LCUs (${l.dimension}, day's average, ${batch}/POST)`, Number((albs * l.lcus).toFixed(2)), "LCU", prices.albPerLcuHour));
+      const { averageLcu, albLcuMonthly } = ingestCost(resources, traffic, traffic.eventsPerDay / SECONDS_PER_DAY, batch, prices);
+      if (albLcuMonthly > 0) lines.push(hourly(`ALB LCUs (${averageLcu.dimension}, day's average, ${batch}/POST)`, Number((albs * averageLcu.lcus).toFixed(2)), "LCU", prices.albPerLcuHour));
     }
     const nlbs = k8s.filter((r) => k8sType(r.type)?.kind === "Service" && obj(r.inputs.spec).type === "LoadBalancer").length;
     if (nlbs) lines.push(hourly("Network Load Balancers (Service type LoadBalancer)", nlbs, "NLB", prices.nlbPerHour));
@@ -364,7 +364,7 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
     const rules = acls.reduce((n, a) => n + (Array.isArray(a.inputs.rules) ? a.inputs.rules.length : 0), 0);
     if (rules) lines.push(monthlyLine("WAFv2 rules (a managed rule group is one)", rules, "rule", prices.wafRulePerMonth));
     // Every POST through the ALB is one request the web ACL inspects: a heartbeat each at one record per POST.
-    const millions = Math.round((traffic.eventsPerDay * DAYS_PER_MONTH) / 1e6 / batch);
+    const millions = ingestCost(resources, traffic, traffic.eventsPerDay / SECONDS_PER_DAY, batch, prices).wafMillionRequestsPerMonth;
     if (millions) lines.push(monthlyLine(`WAFv2 requests inspected (${(traffic.eventsPerDay / 1e6).toFixed(0)} M heartbeats/day, ${batch}/POST)`, millions, "M requests", prices.wafPerMillionRequests));
   }
   const keptDays = backupKeptDays(resources);
