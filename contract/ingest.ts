@@ -20,6 +20,12 @@ export const ALB_SSL_POLICY_ANNOTATION = `${ALB_ANNOTATION_PREFIX}/ssl-policy`;
 export const ALB_JWT_VALIDATION = `${ALB_ANNOTATION_PREFIX}/jwt-validation`;
 /** A regional WAFv2 web ACL ARN; absent or empty leaves the ALB's WAF as it is, `none` detaches it. */
 export const ALB_WAFV2_ACL_ARN = `${ALB_ANNOTATION_PREFIX}/wafv2-acl-arn`;
+/**
+ * The annotation value that detaches any web ACL. An ALB without its own ACL says so explicitly: leaving the
+ * annotation out would keep an ACL attached earlier (an ALB that was internet-facing, or one attached by hand) and
+ * keep billing every request it inspects.
+ */
+export const ALB_WAFV2_NONE = "none";
 /** `conditions.<serviceName>`: extra match conditions (here: the HTTP method) for that backend's rules. */
 export const ALB_CONDITIONS_PREFIX = `${ALB_ANNOTATION_PREFIX}/conditions.`;
 
@@ -139,5 +145,112 @@ export const WAF_RULE_NAMES = {
   commonRuleSet: "aws-common-rule-set",
 } as const;
 
+/**
+ * Whether the ingest ALB gets the WAFv2 web ACL: only when it is internet-facing. An internal ALB is reached from
+ * the VPC alone, by a front tier that runs its own WAF or by our own services; WAF bills every request it inspects
+ * (the largest line of the plan at the design volume), so an ACL there would cost the most and stop nothing.
+ */
+export function ingestNeedsWebAcl(exposure: "internal" | "internet-facing"): boolean {
+  return exposure === "internet-facing";
+}
+
 /** The only HTTP method the ALB forwards to the bridge. */
 export const INGEST_METHOD = "POST";
+
+// ---- Requests on the wire: what one POST carries, and what batching changes ------------------------------------------
+
+/** `{"records":[]}`: the bridge's produce body around its records. */
+export const BRIDGE_BODY_ENVELOPE_BYTES = 14;
+/** `{"value":…},` around each heartbeat in that body (no key: the validation step keys by session). */
+export const BRIDGE_RECORD_ENVELOPE_BYTES = 12;
+/**
+ * Request line and headers of a player's POST without a token: path, Host, Content-Type
+ * `application/vnd.kafka.json.v2+json`, Content-Length, a browser-sized User-Agent (the common rule set refuses
+ * requests without one). An estimate from those header values, not a capture.
+ */
+export const REQUEST_HEADER_BYTES = 300;
+/** `Authorization: Bearer <JWT>`: an RS256 token with a handful of claims is ~800 characters. An estimate. */
+export const BEARER_TOKEN_HEADER_BYTES = 850;
+/** Status line and headers of the bridge's 200 answer (through the ALB). An estimate. */
+export const RESPONSE_HEADER_BYTES = 150;
+/** `{"offsets":[]}` plus one `{"partition":N,"offset":N},` per record in the bridge's answer. */
+export const RESPONSE_BODY_ENVELOPE_BYTES = 14;
+export const RESPONSE_OFFSET_BYTES = 32;
+/**
+ * The ALB's idle timeout (the AWS default; the program sets no `idle_timeout.timeout_seconds` attribute). A player
+ * that POSTs less often than this loses its keep-alive connection between requests and opens a new one each time.
+ */
+export const ALB_IDLE_TIMEOUT_SEC = 60;
+/**
+ * How long a player's keep-alive connection lasts before it is replaced anyway (app backgrounded, network change,
+ * browser pool recycling, playback ending). An assumption, not a measurement: it sets the ALB's new-connection rate.
+ */
+export const ASSUMED_CONNECTION_LIFETIME_SEC = 300;
+/**
+ * Heartbeats per POST the plan shows beside one per POST: six (30 s of viewing). The oldest waits 25 s, well within
+ * the 60 s grace period sessionization allows late heartbeats, the request interval stays under the ALB's idle
+ * timeout (connections are reused), and the body (~1.6 KiB) stays far below the WAF's 4 KiB limit.
+ */
+export const PLAN_BATCH_HEARTBEATS = 6;
+
+export interface IngestRequestInputs {
+  /** Heartbeats per second arriving at the ALB. */
+  readonly heartbeatsPerSec: number;
+  /** Heartbeats per POST (1 = today's players). */
+  readonly heartbeatsPerRequest: number;
+  /** One heartbeat's JSON, bytes (capacity.avgEventBytes). */
+  readonly eventBytes: number;
+  /** The request carries a bearer token (the ALB validates JWTs). */
+  readonly withToken: boolean;
+}
+
+export interface IngestRequests {
+  readonly heartbeatsPerRequest: number;
+  readonly requestsPerSec: number;
+  /** The POST body: envelope + records. */
+  readonly bodyBytes: number;
+  /** Request (line, headers, body) plus response (headers, body): what the ALB processes per request. */
+  readonly bytesPerRequest: number;
+  /** What the ALB processes per second, both directions. */
+  readonly processedBytesPerSec: number;
+  /** Players online (one heartbeat every {@link HEARTBEAT_INTERVAL_SEC} s each): one keep-alive connection each. */
+  readonly players: number;
+  /** Seconds between one player's POSTs. */
+  readonly requestIntervalSec: number;
+  /** Connections open at once, and opened per second (every request when the interval exceeds the idle timeout). */
+  readonly activeConnections: number;
+  readonly newConnectionsPerSec: number;
+  /** Seconds the oldest heartbeat of a batch waits in the player before it is sent. */
+  readonly oldestHeartbeatWaitSec: number;
+}
+
+/** Request rate, bytes and connections of the ingest ALB for a heartbeat rate and batch size. Pure arithmetic. */
+export function ingestRequests(i: IngestRequestInputs): IngestRequests {
+  const n = i.heartbeatsPerRequest;
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`ingestRequests: heartbeatsPerRequest must be an integer >= 1; got ${String(n)}`);
+  const requestsPerSec = i.heartbeatsPerSec / n;
+  const bodyBytes = BRIDGE_BODY_ENVELOPE_BYTES + n * (i.eventBytes + BRIDGE_RECORD_ENVELOPE_BYTES);
+  const requestBytes = REQUEST_HEADER_BYTES + (i.withToken ? BEARER_TOKEN_HEADER_BYTES : 0) + bodyBytes;
+  const responseBytes = RESPONSE_HEADER_BYTES + RESPONSE_BODY_ENVELOPE_BYTES + n * RESPONSE_OFFSET_BYTES;
+  const players = i.heartbeatsPerSec * HEARTBEAT_INTERVAL_SEC;
+  const requestIntervalSec = n * HEARTBEAT_INTERVAL_SEC;
+  const keptAlive = requestIntervalSec < ALB_IDLE_TIMEOUT_SEC;
+  return {
+    heartbeatsPerRequest: n,
+    requestsPerSec,
+    bodyBytes,
+    bytesPerRequest: requestBytes + responseBytes,
+    processedBytesPerSec: requestsPerSec * (requestBytes + responseBytes),
+    players,
+    requestIntervalSec,
+    // Without keep-alive a connection lives for about one request; one second is a generous bound for TLS + POST.
+    activeConnections: keptAlive ? players : requestsPerSec,
+    newConnectionsPerSec: keptAlive ? players / ASSUMED_CONNECTION_LIFETIME_SEC : requestsPerSec,
+    oldestHeartbeatWaitSec: (n - 1) * HEARTBEAT_INTERVAL_SEC,
+  };
+}
+
+/** The most heartbeats one POST may carry under a body limit (the WAF's maxBodyBytes). */
+export function maxHeartbeatsPerRequest(maxBodyBytes: number, eventBytes: number): number {
+  return Math.floor((maxBodyBytes - BRIDGE_BODY_ENVELOPE_BYTES) / (eventBytes + BRIDGE_RECORD_ENVELOPE_BYTES));
+}

@@ -51,6 +51,16 @@ export const ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC = 2000;
 export function standbyCopies(replicas: number): number {
   return replicas > 1 ? 1 : 0;
 }
+/**
+ * One stored piece row in the daily gzipped dump (connectors/backup.ts), measured by test/real/backup.test.ts on
+ * PostgreSQL 15 (docs/runbooks/yugabyte.md): ~47 bytes. Each dump holds the whole table, so it grows with history.
+ */
+export const BACKUP_DUMP_BYTES_PER_PIECE = 47;
+/**
+ * History the backup estimate prices: a year of pieces in the table (nothing deletes pieces, so every dump grows by a
+ * day's pieces each day; after two years the storage line doubles).
+ */
+export const BACKUP_PLAN_HISTORY_DAYS = 365;
 /** A rejected heartbeat: the raw JSON plus the reason and the validation columns. */
 export const REJECT_OVERHEAD_BYTES = 80;
 /** Error-context headers the sink adds to a dead-lettered piece (exception class, message, topic, offset). */
@@ -132,6 +142,8 @@ export interface LoadPlan {
   /** Leader bytes per day over every topic (inter-AZ traffic is this × (RF − 1) with one replica per zone). */
   readonly leaderBytesPerDay: number;
   readonly piecesPerSec: number;
+  /** Pieces the sink writes per day at the daily volume (rows the database gains each day). */
+  readonly piecesPerDay: number;
 }
 
 function topicLoad(topic: string, bytesPerHeartbeat: number, i: LoadPlanInputs, retention: { hours: number } | { bytes: number }, consumed = true): TopicLoad {
@@ -186,7 +198,7 @@ export function loadPlan(i: LoadPlanInputs): LoadPlan {
     use("sink upserts", piecesPerSec, i.sink.tasks * i.sink.upsertsPerTaskPerSec, "rows/s"),
   ];
   const dayFactor = i.heartbeatsPerDay / i.peakHeartbeatsPerSec;
-  return { topics, resources, leaderBytesPerSec: leaderPerSec, leaderBytesPerDay: leaderPerSec * dayFactor, piecesPerSec };
+  return { topics, resources, leaderBytesPerSec: leaderPerSec, leaderBytesPerDay: leaderPerSec * dayFactor, piecesPerSec, piecesPerDay: piecesPerSec * dayFactor };
 }
 
 /** The resources above {@link LOAD_BUDGET}, for messages. */

@@ -12,6 +12,10 @@ import {
   DEFAULT_RATE_LIMIT_PER_IP,
   DEFAULT_RATE_LIMIT_PER_TOKEN,
   DEFAULT_WAF_SETTINGS,
+  ingestNeedsWebAcl,
+  ingestRequests,
+  maxHeartbeatsPerRequest,
+  PLAN_BATCH_HEARTBEATS,
   requestsPerPlayer,
   WAF_ALB_BODY_INSPECTION_BYTES,
 } from "../contract/ingest";
@@ -36,6 +40,45 @@ describe("design-load sizing of the WAF limits", () => {
     expect(DEFAULT_MAX_BODY_BYTES).toBe(4096);
     expect(DEFAULT_MAX_BODY_BYTES).toBeLessThanOrEqual(WAF_ALB_BODY_INSPECTION_BYTES);
     expect(DEFAULT_WAF_SETTINGS.rateWindowSec).toBe(300);
+  });
+});
+
+describe("requests on the wire at 1 and N heartbeats per POST", () => {
+  const at = (n: number, withToken = false) => ingestRequests({ heartbeatsPerSec: 100_000, heartbeatsPerRequest: n, eventBytes: 250, withToken });
+
+  it.each([
+    // N, requests/s, body B, request+response B, oldest waits s
+    [1, 100_000, 14 + 262, 300 + 276 + 150 + 14 + 32, 0],
+    [6, 100_000 / 6, 14 + 6 * 262, 300 + 14 + 6 * 262 + 150 + 14 + 6 * 32, 25],
+    [12, 100_000 / 12, 14 + 12 * 262, 300 + 14 + 12 * 262 + 150 + 14 + 12 * 32, 55],
+  ])("%d per POST: %d requests/s, a %d B body, %d B through the ALB each, the oldest heartbeat %d s old", (n, rps, body, bytes, wait) => {
+    const r = at(n);
+    expect(r.requestsPerSec).toBeCloseTo(rps, 9);
+    expect(r.bodyBytes).toBe(body);
+    expect(r.bytesPerRequest).toBe(bytes);
+    expect(r.processedBytesPerSec).toBeCloseTo(rps * bytes, 6);
+    expect(r.oldestHeartbeatWaitSec).toBe(wait);
+  });
+
+  it("a bearer token adds its header to every request", () => {
+    expect(at(1, true).bytesPerRequest - at(1).bytesPerRequest).toBe(850);
+  });
+
+  it("players keep one connection while they POST more often than the ALB's 60 s idle timeout, and open one per POST after", () => {
+    expect(at(6)).toMatchObject({ players: 500_000, activeConnections: 500_000, newConnectionsPerSec: 500_000 / 300 });
+    expect(at(12)).toMatchObject({ requestIntervalSec: 60, activeConnections: 100_000 / 12, newConnectionsPerSec: 100_000 / 12 });
+  });
+
+  it("the default 4 KiB body limit takes 15 heartbeats of 250 B, 8 KiB 31", () => {
+    expect(maxHeartbeatsPerRequest(4096, 250)).toBe(15);
+    expect(at(15).bodyBytes).toBeLessThanOrEqual(4096);
+    expect(at(16).bodyBytes).toBeGreaterThan(4096);
+    expect(maxHeartbeatsPerRequest(8192, 250)).toBe(31);
+    expect(at(PLAN_BATCH_HEARTBEATS).bodyBytes).toBeLessThanOrEqual(DEFAULT_MAX_BODY_BYTES);
+  });
+
+  it("refuses a batch of less than one heartbeat", () => {
+    expect(() => at(0)).toThrowError("ingestRequests: heartbeatsPerRequest must be an integer >= 1; got 0");
   });
 });
 
@@ -70,10 +113,15 @@ describe("ALB annotations of the ingest Ingress", () => {
     }
   });
 
-  it("internal without a web ACL or token carries neither annotation", () => {
+  it("internal without a web ACL or token: no token validation, and the ALB is told to carry no web ACL (`none` detaches one attached earlier)", () => {
     const a = albAnnotations({ exposure: "internal" });
-    expect(a[A("wafv2-acl-arn")]).toBeUndefined();
+    expect(a[A("wafv2-acl-arn")]).toBe("none");
     expect(a[A("jwt-validation")]).toBeUndefined();
+  });
+
+  it("the web ACL is wanted only where the internet reaches the ALB", () => {
+    expect(ingestNeedsWebAcl("internet-facing")).toBe(true);
+    expect(ingestNeedsWebAcl("internal")).toBe(false);
   });
 
   it("refuses internet-facing without token validation, and token validation without a certificate", () => {

@@ -62,6 +62,11 @@ describe("every byte written, per heartbeat", () => {
     const sum = plan.topics.reduce((s, t) => s + t.bytesPerHeartbeat, 0);
     expect(plan.leaderBytesPerDay).toBeCloseTo(sum * 300e6, -3);
   });
+  it("pieces per day (what the database and each backup dump gain) are the peak's pieces per heartbeat × 300 M", () => {
+    // 16,500 pieces/s at 100,000 heartbeats/s: 0.165 per heartbeat, 49.5 M a day.
+    expect(plan.piecesPerDay).toBeCloseTo((plan.piecesPerSec / 100_000) * 300e6, 0);
+    expect(plan.piecesPerDay).toBeCloseTo(49.5e6, -5);
+  });
 });
 
 describe("what breaks the budget, and by name", () => {

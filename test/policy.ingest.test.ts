@@ -212,17 +212,27 @@ describe("the whole program, internet-facing (dev with a certificate and a JWT i
 });
 
 describe("the committed prod stack (internal ALB)", () => {
-  it("still puts the web ACL in front of its ALB, has no token validation, and the LB controller honours WAFv2", async () => {
-    const prod = await runProgram("prod");
+  let prod: ProgramRun;
+  beforeAll(async () => {
+    prod = await runProgram("prod");
+  }, 120_000);
+
+  it("creates no web ACL (nothing from the internet reaches an internal ALB, and WAF bills every request), detaches any with `none`, and passes the pack", () => {
     const ing = prod.one(INGRESS, "ingest-ingress");
     const annotations = ing.inputs.metadata.annotations as Record<string, string>;
     expect(annotations[A("scheme")]).toBe("internal");
     expect(annotations[A("jwt-validation")]).toBeUndefined();
-    const acl = prod.one(WEB_ACL, "ingest-waf-acl");
-    expect(ing.propertyDependencies.metadata).toContain(acl.urn);
-    expect(annotations[A("wafv2-acl-arn")]).toMatch(/regional\/webacl\/ingest-waf-acl\//);
-    // Internal: no per-token rule (there are no tokens to key on).
-    expect((acl.inputs.rules as Props[]).map((r) => r.name)).toEqual(["ingest-body-size", "ingest-rate-per-ip", "aws-common-rule-set"]);
+    expect(prod.ofType(WEB_ACL)).toEqual([]);
+    expect(annotations[A("wafv2-acl-arn")]).toBe("none");
+    expect(violationsOf({ type: ing.type, props: ing.inputs, urn: ing.urn, name: ing.name })).toEqual([]);
+    // The controller still honours WAFv2, so switching the stack to internet-facing attaches the ACL it then creates.
     expect(prod.one("kubernetes:helm.sh/v3:Release", "aws-load-balancer-controller-release").inputs.values.enableWafv2).toBe(true);
-  }, 120_000);
+  });
+
+  it("an internet-facing Ingress that says `none` fails the pack (the ACL is required there)", () => {
+    const ing = prod.one(INGRESS, "ingest-ingress");
+    const annotations = { ...(ing.inputs.metadata.annotations as Record<string, string>), [A("scheme")]: "internet-facing" };
+    const found = violationsOf({ type: ing.type, props: { ...ing.inputs, metadata: { ...ing.inputs.metadata, annotations } }, urn: ing.urn, name: ing.name });
+    expect(found.some((v) => v.includes(`${A("wafv2-acl-arn")}: expected a regional WAFv2 web ACL ARN`) && v.includes('got "none"'))).toBe(true);
+  });
 });

@@ -43,7 +43,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
  * benchmarks start the same throwaway servers the real-service tests use.
  */
 const TOOL_EXCEPTIONS: readonly { readonly files: RegExp; readonly may: RegExp; readonly why: string }[] = [
-  { files: /^tools\/(mockRun|plan|planModel|render|renderObjects)\.ts$/, may: /^(config|index)\.ts$/, why: "evaluators run the program under mocks" },
+  { files: /^tools\/(mockRun|plan|planModel|planReport|render|renderObjects)\.ts$/, may: /^(config|index)\.ts$/, why: "evaluators run the program under mocks" },
   { files: /^tools\/bench-[\w-]+\.ts$/, may: /^test\/real\/(kafka|pg)\//, why: "benchmarks start the real-service harness" },
 ];
 

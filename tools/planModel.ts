@@ -3,11 +3,14 @@
  * estimate, all computed from what the program registers under mocks (so new components are counted and priced
  * without a list to update) and the stack's validated config. Pure: tools/plan.ts prints, tests check the math.
  */
-import { type AppConfig, DEFAULT_NODE_INSTANCE_TYPE, DEFAULT_PEAK_EVENTS_PER_SEC } from "../config";
+import { type AppConfig, DEFAULT_AVG_EVENT_BYTES, DEFAULT_NODE_INSTANCE_TYPE, DEFAULT_PEAK_EVENTS_PER_SEC } from "../config";
 import { partitionPlan } from "../contract/capacity";
 import { GP3_BASELINE_IOPS, GP3_BASELINE_THROUGHPUT_MIBPS, INSTANCE_TYPES } from "../contract/instanceTypes";
+import { ALB_JWT_VALIDATION, ingestRequests, type IngestRequests } from "../contract/ingest";
 import {
   ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC,
+  BACKUP_DUMP_BYTES_PER_PIECE,
+  BACKUP_PLAN_HISTORY_DAYS,
   DESIGN_REJECT_SHARE,
   KAFKA_DEFAULT_RETENTION_HOURS,
   loadPlan,
@@ -21,7 +24,17 @@ import { HEARTBEAT_INTERVAL_SEC } from "../contract/topics";
 import { isObject, k8sType } from "../contract/resourceChecks";
 import type { RecordedResource } from "./mockRun";
 import { unwrapSecret } from "./renderObjects";
-import { DAYS_PER_MONTH, HOURS_PER_MONTH, REGION_PRICES, type RegionPrices } from "./prices";
+import {
+  ALB_FREE_RULES,
+  DAYS_PER_MONTH,
+  HOURS_PER_MONTH,
+  LCU_ACTIVE_CONNECTIONS,
+  LCU_NEW_CONNECTIONS_PER_SEC,
+  LCU_PROCESSED_GB_PER_HOUR,
+  LCU_RULE_EVALUATIONS_PER_SEC,
+  REGION_PRICES,
+  type RegionPrices,
+} from "./prices";
 
 /** The product's design peak, heartbeats per second (the config default is that number). */
 export const DESIGN_PEAK_EVENTS_PER_SEC = DEFAULT_PEAK_EVENTS_PER_SEC;
@@ -103,6 +116,8 @@ export function gibOf(size: unknown): number {
 }
 
 const obj = (v: unknown): Json => (isObject(v) ? v : {});
+/** The value at a path of nested objects, undefined where one is missing. */
+const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((cur, key) => (isObject(cur) ? cur[key] : undefined), v);
 const num = (v: unknown, fallback = 0): number => (typeof v === "number" ? v : Number.isFinite(Number(v)) && v !== "" && v !== undefined ? Number(v) : fallback);
 
 /** Persistent volume GiB one Kubernetes object asks for (Strimzi node pools, StatefulSets, PVCs, YugabyteDB chart). */
@@ -138,6 +153,22 @@ export function volumeGiB(resource: RecordedResource): { gib: number; volumes: n
     const count = roles.reduce((sum, { s, pods }) => sum + pods * num(s.count, 1), 0);
     return { gib, volumes: count, what: `YugabyteDB release ${String(inputs.name ?? resource.name)}` };
   }
+  if (resource.type === "kubernetes:helm.sh/v3:Release" && String(inputs.chart ?? "").endsWith("kube-prometheus-stack")) {
+    // The monitoring install: Prometheus and Alertmanager volume claim templates (× their replicas, the chart's
+    // default 1), Grafana's persistence when enabled.
+    const inner = obj(unwrapSecret(inputs.values));
+    const claim = (storage: unknown) => gibOf(at(storage, "volumeClaimTemplate", "spec", "resources", "requests", "storage"));
+    const prom = obj(obj(inner.prometheus).prometheusSpec);
+    const am = obj(obj(inner.alertmanager).alertmanagerSpec);
+    const grafana = obj(obj(inner.grafana).persistence);
+    const parts = [
+      { gib: claim(prom.storageSpec), pods: num(prom.replicas, 1) },
+      { gib: claim(am.storage), pods: num(am.replicas, 1) },
+      { gib: grafana.enabled === true ? gibOf(grafana.size) : 0, pods: 1 },
+    ].filter((p) => p.gib > 0);
+    const gib = parts.reduce((sum, p) => sum + p.gib * p.pods, 0);
+    return gib ? { gib, volumes: parts.reduce((n, p) => n + p.pods, 0), what: `monitoring release ${String(inputs.name ?? resource.name)}: Prometheus, Alertmanager, Grafana` } : undefined;
+  }
   return undefined;
 }
 
@@ -146,11 +177,114 @@ export interface TrafficAssumption {
   /** Bytes the Kafka leaders take per day over every topic the pipeline writes (contract/loadPlan.ts). */
   readonly leaderBytesPerDay: number;
   readonly replicationFactor: number;
+  /** One heartbeat's JSON, bytes (capacity.avgEventBytes); defaults to {@link DEFAULT_EVENT_BYTES}. */
+  readonly eventBytes?: number;
+  /** Heartbeats per POST the estimate prices (1: one record per request, today's players). */
+  readonly heartbeatsPerRequest?: number;
+  /** Pieces the database gains per day (the load plan's piecesPerDay), for the backup storage line. */
+  readonly piecesPerDay?: number;
 }
+
+/** The heartbeat size the estimate assumes when a traffic assumption names none (the config default). */
+export const DEFAULT_EVENT_BYTES = DEFAULT_AVG_EVENT_BYTES;
+const SECONDS_PER_DAY = 86_400;
 
 /** GB per month copied between AZs by Kafka replication: every leader byte goes to RF - 1 brokers in other zones. */
 export function interAzGbPerMonth(t: TrafficAssumption): number {
   return (t.leaderBytesPerDay * (t.replicationFactor - 1) * DAYS_PER_MONTH) / 1e9;
+}
+
+/** The four LCU dimensions at one request rate, each in LCUs, and the billed one (the largest). */
+export interface LcuEstimate {
+  readonly newConnections: number;
+  readonly activeConnections: number;
+  readonly processedBytes: number;
+  readonly ruleEvaluations: number;
+  readonly lcus: number;
+  readonly dimension: string;
+}
+
+/** LCUs of one ALB carrying these requests; `rules` is the listener rules a request is evaluated against. */
+export function albLcus(req: IngestRequests, rules: number): LcuEstimate {
+  const dims = {
+    "new connections": req.newConnectionsPerSec / LCU_NEW_CONNECTIONS_PER_SEC,
+    "active connections": req.activeConnections / LCU_ACTIVE_CONNECTIONS,
+    "processed bytes": (req.processedBytesPerSec * 3600) / 1e9 / LCU_PROCESSED_GB_PER_HOUR,
+    "rule evaluations": (req.requestsPerSec * Math.max(0, rules - ALB_FREE_RULES)) / LCU_RULE_EVALUATIONS_PER_SEC,
+  };
+  const [dimension, lcus] = Object.entries(dims).sort((a, b) => b[1] - a[1])[0]!;
+  return { newConnections: dims["new connections"], activeConnections: dims["active connections"], processedBytes: dims["processed bytes"], ruleEvaluations: dims["rule evaluations"], lcus, dimension };
+}
+
+/** What the ingest costs at one batch size: requests, the WAF's request fee and the ALB's LCUs, per month. */
+export interface IngestCost {
+  readonly heartbeatsPerRequest: number;
+  /** At the stack's configured peak, and averaged over the day (the daily volume / 86,400 s). */
+  readonly peakRequestsPerSec: number;
+  readonly averageRequestsPerSec: number;
+  readonly bodyBytes: number;
+  readonly bytesPerRequest: number;
+  readonly oldestHeartbeatWaitSec: number;
+  readonly wafMillionRequestsPerMonth: number;
+  /** The WAF request fee; 0 where the stack has no web ACL. */
+  readonly wafMonthly: number;
+  /** The WAF request fee the same traffic would cost behind a web ACL (an internet-facing ALB). */
+  readonly wafMonthlyIfAttached: number;
+  /** LCUs at the day's average rate (billed hourly; busier hours cost more) and at the stack's peak. */
+  readonly averageLcu: LcuEstimate;
+  readonly peakLcu: LcuEstimate;
+  readonly albLcuMonthly: number;
+}
+
+/** The ALB Ingresses of a run: their count, listener rules, and whether any validates tokens (bigger requests). */
+export function ingestAlbs(resources: readonly RecordedResource[]): { albs: number; rules: number; withToken: boolean } {
+  const ingresses = resources.filter((r) => k8sType(r.type)?.kind === "Ingress");
+  const rules = ingresses.reduce((n, r) => n + (Array.isArray(at(r.inputs, "spec", "rules")) ? (at(r.inputs, "spec", "rules") as unknown[]).map((rule) => at(rule, "http", "paths")).flat().length : 0), 0);
+  const withToken = ingresses.some((r) => at(r.inputs, "metadata", "annotations", ALB_JWT_VALIDATION) !== undefined);
+  return { albs: ingresses.length, rules, withToken };
+}
+
+/** The ingest's cost at `heartbeatsPerRequest` for a stack's run, daily volume and peak. */
+export function ingestCost(resources: readonly RecordedResource[], traffic: TrafficAssumption, peakHeartbeatsPerSec: number, heartbeatsPerRequest: number, prices: RegionPrices): IngestCost {
+  const { albs, rules, withToken } = ingestAlbs(resources);
+  const base = { heartbeatsPerRequest, eventBytes: traffic.eventBytes ?? DEFAULT_EVENT_BYTES, withToken };
+  const average = ingestRequests({ ...base, heartbeatsPerSec: traffic.eventsPerDay / SECONDS_PER_DAY });
+  const peak = ingestRequests({ ...base, heartbeatsPerSec: peakHeartbeatsPerSec });
+  // Whole millions of requests and LCUs to two decimals, as the cost lines print and price them.
+  const millions = Math.round((traffic.eventsPerDay * DAYS_PER_MONTH) / 1e6 / heartbeatsPerRequest);
+  const wafMonthlyIfAttached = millions * prices.wafPerMillionRequests;
+  const hasAcl = resources.some((r) => r.type === "aws:wafv2/webAcl:WebAcl");
+  const averageLcu = albLcus(average, rules);
+  return {
+    heartbeatsPerRequest,
+    peakRequestsPerSec: peak.requestsPerSec,
+    averageRequestsPerSec: average.requestsPerSec,
+    bodyBytes: average.bodyBytes,
+    bytesPerRequest: average.bytesPerRequest,
+    oldestHeartbeatWaitSec: average.oldestHeartbeatWaitSec,
+    wafMillionRequestsPerMonth: millions,
+    wafMonthly: hasAcl ? wafMonthlyIfAttached : 0,
+    wafMonthlyIfAttached,
+    averageLcu,
+    peakLcu: albLcus(peak, rules),
+    albLcuMonthly: Number((albs * averageLcu.lcus).toFixed(2)) * HOURS_PER_MONTH * prices.albPerLcuHour,
+  };
+}
+
+/** Days a backup stays in the bucket: until its expiration, then as a noncurrent version (the bucket's lifecycle). */
+export function backupKeptDays(resources: readonly RecordedResource[]): number | undefined {
+  const lifecycle = resources.find((r) => r.type === "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
+  if (!lifecycle) return undefined;
+  const rules = Array.isArray(lifecycle.inputs.rules) ? lifecycle.inputs.rules.map(obj) : [];
+  const expire = rules.map((r) => num(at(r, "expiration", "days"), 0)).find((d) => d > 0);
+  if (expire === undefined) return undefined;
+  const noncurrent = rules.map((r) => num(at(r, "noncurrentVersionExpiration", "noncurrentDays"), 0)).find((d) => d > 0) ?? 0;
+  return expire + noncurrent;
+}
+
+/** GB the backup bucket holds: every kept daily dump, each the whole table after {@link BACKUP_PLAN_HISTORY_DAYS}. */
+export function backupStoredGb(piecesPerDay: number, keptDays: number): number {
+  return (piecesPerDay * BACKUP_PLAN_HISTORY_DAYS * BACKUP_DUMP_BYTES_PER_PIECE * keptDays) / 1e9;
 }
 
 /** gp3 throughput and IOPS of the default StorageClass the program registers (gp3 baseline without one). */
@@ -172,6 +306,7 @@ export function eventsPerDayFor(capacity: AppConfig["capacity"]): number {
 export function estimateCost(resources: readonly RecordedResource[], traffic: TrafficAssumption, prices: RegionPrices = REGION_PRICES["us-east-1"]): CostEstimate {
   const lines: CostLine[] = [];
   const unpriced: string[] = [];
+  const batch = traffic.heartbeatsPerRequest ?? 1;
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   const onAws = ofType("eks:index:Cluster").length + ofType("aws:eks/cluster:Cluster").length > 0;
@@ -208,7 +343,11 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
     if (extraIops > 0) lines.push(monthlyLine(`EBS gp3 IOPS above ${GP3_BASELINE_IOPS.toLocaleString("en-US")} (${count} volumes)`, extraIops, "IOPS-month", prices.ebsGp3PerIopsMonth));
     const k8s = resources.filter((r) => k8sType(r.type));
     const albs = k8s.filter((r) => k8sType(r.type)?.kind === "Ingress").length;
-    if (albs) lines.push(hourly("Application Load Balancers (Ingress)", albs, "ALB", prices.albPerHour));
+    if (albs) {
+      lines.push(hourly("Application Load Balancers (Ingress)", albs, "ALB", prices.albPerHour));
+      const { averageLcu, albLcuMonthly } = ingestCost(resources, traffic, traffic.eventsPerDay / SECONDS_PER_DAY, batch, prices);
+      if (albLcuMonthly > 0) lines.push(hourly(`ALB LCUs (${averageLcu.dimension}, day's average, ${batch}/POST)`, Number((albs * averageLcu.lcus).toFixed(2)), "LCU", prices.albPerLcuHour));
+    }
     const nlbs = k8s.filter((r) => k8sType(r.type)?.kind === "Service" && obj(r.inputs.spec).type === "LoadBalancer").length;
     if (nlbs) lines.push(hourly("Network Load Balancers (Service type LoadBalancer)", nlbs, "NLB", prices.nlbPerHour));
     const gb = interAzGbPerMonth(traffic);
@@ -224,9 +363,14 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
     lines.push(monthlyLine("WAFv2 web ACLs", acls.length, "web ACL", prices.wafWebAclPerMonth));
     const rules = acls.reduce((n, a) => n + (Array.isArray(a.inputs.rules) ? a.inputs.rules.length : 0), 0);
     if (rules) lines.push(monthlyLine("WAFv2 rules (a managed rule group is one)", rules, "rule", prices.wafRulePerMonth));
-    // Every heartbeat is one HTTP request through the ALB and its web ACL (one record per POST).
-    const millions = Math.round((traffic.eventsPerDay * DAYS_PER_MONTH) / 1e6);
-    if (millions) lines.push(monthlyLine(`WAFv2 requests inspected (${(traffic.eventsPerDay / 1e6).toFixed(0)} M heartbeats/day)`, millions, "M requests", prices.wafPerMillionRequests));
+    // Every POST through the ALB is one request the web ACL inspects: a heartbeat each at one record per POST.
+    const millions = ingestCost(resources, traffic, traffic.eventsPerDay / SECONDS_PER_DAY, batch, prices).wafMillionRequestsPerMonth;
+    if (millions) lines.push(monthlyLine(`WAFv2 requests inspected (${(traffic.eventsPerDay / 1e6).toFixed(0)} M heartbeats/day, ${batch}/POST)`, millions, "M requests", prices.wafPerMillionRequests));
+  }
+  const keptDays = backupKeptDays(resources);
+  if (keptDays !== undefined && traffic.piecesPerDay) {
+    const gb = backupStoredGb(traffic.piecesPerDay, keptDays);
+    lines.push(monthlyLine(`S3 backups (${keptDays} daily dumps kept, table after ${BACKUP_PLAN_HISTORY_DAYS} days)`, Math.round(gb), "GB-month", prices.s3StandardPerGbMonth));
   }
   const keys = ofType("aws:kms/key:Key").length;
   if (keys) lines.push(monthlyLine("KMS keys", keys, "key", prices.kmsKeyPerMonth));
@@ -239,7 +383,14 @@ export function estimateCost(resources: readonly RecordedResource[], traffic: Tr
  * caller already has it), the durability RF.
  */
 export function trafficFor(config: AppConfig, load: LoadPlan = stackLoadPlan(config)): TrafficAssumption {
-  return { eventsPerDay: eventsPerDayFor(config.capacity), leaderBytesPerDay: load.leaderBytesPerDay, replicationFactor: config.kafka.replicationFactor };
+  return {
+    eventsPerDay: eventsPerDayFor(config.capacity),
+    leaderBytesPerDay: load.leaderBytesPerDay,
+    replicationFactor: config.kafka.replicationFactor,
+    eventBytes: config.capacity.avgEventBytes,
+    heartbeatsPerRequest: 1,
+    piecesPerDay: load.piecesPerDay,
+  };
 }
 
 /**

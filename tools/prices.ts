@@ -51,8 +51,20 @@ export const NAT_GATEWAY_PER_HOUR = 0.045;
 export const PUBLIC_IPV4_PER_HOUR = 0.005;
 /** KMS customer-managed key, per key-month (requests beyond the free tier are not estimated). */
 export const KMS_KEY_PER_MONTH = 1.0;
-/** Application Load Balancer, per ALB-hour (LCU charges, $0.008 per LCU-hour, are not estimated). */
+/** Application Load Balancer, per ALB-hour. */
 export const ALB_PER_HOUR = 0.0225;
+/** Application Load Balancer capacity units, per LCU-hour (the ALB pricing page, same source and date as above). */
+export const ALB_PER_LCU_HOUR = 0.008;
+/**
+ * What one LCU covers per hour; AWS bills the largest of the four dimensions (ALB pricing page): 25 new connections
+ * per second, 3,000 active connections (sampled per minute), 1 GB processed per hour for instance and IP targets
+ * (the ingest uses IP targets), 1,000 rule evaluations per second beyond the first 10 rules, which are free.
+ */
+export const LCU_NEW_CONNECTIONS_PER_SEC = 25;
+export const LCU_ACTIVE_CONNECTIONS = 3000;
+export const LCU_PROCESSED_GB_PER_HOUR = 1;
+export const LCU_RULE_EVALUATIONS_PER_SEC = 1000;
+export const ALB_FREE_RULES = 10;
 /** Network Load Balancer, per NLB-hour (NLCU charges are not estimated). */
 export const NLB_PER_HOUR = 0.0225;
 /**
@@ -64,6 +76,12 @@ export const WAF_RULE_PER_MONTH = 1.0;
 export const WAF_PER_MILLION_REQUESTS = 0.6;
 /** Data between AZs in one region: $0.01/GB out of one AZ plus $0.01/GB into the other. */
 export const INTER_AZ_PER_GB = 0.02;
+/**
+ * S3 Standard storage, per GB-month, first 50 TB of the month (the next 450 TB are $0.022): the backup bucket's class
+ * (it has no transition rule). PUT requests ($0.005 per 1,000; one dump a day in a few multipart parts) are not
+ * estimated. Same source and date as above.
+ */
+export const S3_STANDARD_PER_GB_MONTH = 0.023;
 
 /** One region's prices: every number the estimate multiplies by. */
 export interface RegionPrices {
@@ -78,8 +96,10 @@ export interface RegionPrices {
   readonly publicIpv4PerHour: number;
   readonly kmsKeyPerMonth: number;
   readonly albPerHour: number;
+  readonly albPerLcuHour: number;
   readonly nlbPerHour: number;
   readonly interAzPerGb: number;
+  readonly s3StandardPerGbMonth: number;
   readonly wafWebAclPerMonth: number;
   readonly wafRulePerMonth: number;
   readonly wafPerMillionRequests: number;
@@ -97,8 +117,10 @@ const US_EAST_1: RegionPrices = {
   publicIpv4PerHour: PUBLIC_IPV4_PER_HOUR,
   kmsKeyPerMonth: KMS_KEY_PER_MONTH,
   albPerHour: ALB_PER_HOUR,
+  albPerLcuHour: ALB_PER_LCU_HOUR,
   nlbPerHour: NLB_PER_HOUR,
   interAzPerGb: INTER_AZ_PER_GB,
+  s3StandardPerGbMonth: S3_STANDARD_PER_GB_MONTH,
   wafWebAclPerMonth: WAF_WEB_ACL_PER_MONTH,
   wafRulePerMonth: WAF_RULE_PER_MONTH,
   wafPerMillionRequests: WAF_PER_MILLION_REQUESTS,
@@ -124,7 +146,7 @@ export function pricesFor(region: string): RegionPrices {
 /** What the estimate leaves out, printed under it. */
 export const NOT_ESTIMATED = [
   "NAT gateway data processing and internet egress",
-  "ALB LCUs, CloudWatch Logs ingestion/storage (control-plane and VPC flow logs), KMS requests",
-  "Kafka producer and consumer traffic across AZs (brokers have rack-aware follower fetching; clients without client.rack still cross), EBS snapshots, ECR storage, S3 storage of the YugabyteDB backups (each daily dump ≈ 47 B per stored piece row, kept backup.retentionDays; docs/runbooks/yugabyte.md)",
+  "CloudWatch Logs ingestion/storage (control-plane and VPC flow logs), WAF logging (not configured), KMS requests, S3 requests",
+  "Kafka producer and consumer traffic across AZs (brokers have rack-aware follower fetching; clients without client.rack still cross), ALB traffic across AZs to bridge pods, EBS snapshots, ECR storage, the backup job's scratch volume (exists only while the job runs)",
   "Savings Plans / Reserved Instances discounts, tax, AWS support plan",
 ];

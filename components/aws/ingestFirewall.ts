@@ -1,6 +1,7 @@
 /**
- * The WAFv2 web ACL in front of the ingest ALB (EKS stacks only: local has no load balancer). The Ingress attaches
- * it with `alb.ingress.kubernetes.io/wafv2-acl-arn`; the AWS Load Balancer Controller associates it with the ALB.
+ * The WAFv2 web ACL in front of an internet-facing ingest ALB (EKS stacks only: local has no load balancer; internal
+ * ALBs get none, contract/ingest.ts ingestNeedsWebAcl). The Ingress attaches it with
+ * `alb.ingress.kubernetes.io/wafv2-acl-arn`; the AWS Load Balancer Controller associates it with the ALB.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

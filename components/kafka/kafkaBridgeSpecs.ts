@@ -15,6 +15,7 @@ import {
   ALB_SSL_POLICY_ANNOTATION,
   ALB_SSL_REDIRECT,
   ALB_WAFV2_ACL_ARN,
+  ALB_WAFV2_NONE,
   INGEST_METHOD,
   jwtValidationAnnotation,
   type JwtValidationSettings,
@@ -101,7 +102,8 @@ const HTTPS_ONLY = JSON.stringify([{ HTTPS: 443 }]);
 /**
  * ALB annotations. Internal without a certificate: HTTP inside the VPC. With a certificate: HTTPS (80 redirects to
  * 443, where nothing is forwarded). With token validation: HTTPS only, every forwarded request carries a valid JWT.
- * Always: only POST reaches the bridge, health checks go to its management port, and the web ACL when given.
+ * Always: only POST reaches the bridge, health checks go to its management port, and the web ACL when given (`none`
+ * otherwise, which detaches one attached earlier).
  */
 export function albAnnotations<Arn = string>(e: BridgeExposure<Arn>): Record<string, string | Arn> {
   if (e.exposure === "internet-facing" && !e.certificateArn) {
@@ -125,7 +127,8 @@ export function albAnnotations<Arn = string>(e: BridgeExposure<Arn>): Record<str
     // ALB's default 404, as does every other path.
     [`${ALB_CONDITIONS_PREFIX}${BRIDGE_SERVICE}`]: JSON.stringify([{ field: "http-request-method", httpRequestMethodConfig: { values: [INGEST_METHOD] } }]),
   };
-  if (e.wafAclArn !== undefined) base[ALB_WAFV2_ACL_ARN] = e.wafAclArn;
+  // Without an ACL of this stack the ALB is told to carry none (an absent annotation would keep an earlier one).
+  base[ALB_WAFV2_ACL_ARN] = e.wafAclArn ?? ALB_WAFV2_NONE;
   if (!e.certificateArn) {
     return { ...base, [ALB_LISTEN_PORTS]: JSON.stringify([{ HTTP: 80 }]) };
   }

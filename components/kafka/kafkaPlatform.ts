@@ -19,6 +19,7 @@ import { KafkaNetworkPolicies } from "./networkPolicies";
 import { IngestFirewall } from "../aws/ingestFirewall";
 import { baseTags, type KubernetesTarget } from "../aws/platform";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
+import { ingestNeedsWebAcl } from "../../contract/ingest";
 
 export interface KafkaPlatform {
   readonly namespace: string;
@@ -91,8 +92,11 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     })
     : undefined;
 
-  // Every ALB gets the web ACL, internal ones too: a flood from inside the VPC is as costly as one from outside.
-  const firewall = aws
+  // The web ACL only where the internet reaches the ALB. An internal ALB answers the VPC (and what is routed into
+  // it) alone: the callers there are a front tier (CDN, API gateway, proxy) that carries its own WAF, or our own
+  // services, and inspecting every heartbeat again would cost $0.60 per million requests for no one to stop
+  // (docs/ingest.md "Cost"). The internal ALB keeps the POST-only rule and the VPC-only NetworkPolicy.
+  const firewall = aws && ingestNeedsWebAcl(config.bridge.exposure)
     ? new IngestFirewall("ingest-waf", {
       waf: config.ingest.waf,
       perTokenRate: config.ingest.jwt !== undefined,
@@ -105,12 +109,12 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     provider,
     namespace: ns,
     replicas: config.bridge.replicas,
-    ingress: controller && firewall
+    ingress: controller
       ? {
         exposure: config.bridge.exposure,
         certificateArn: config.bridge.certificateArn,
         jwt: config.ingest.jwt,
-        wafAclArn: firewall.webAclArn,
+        wafAclArn: firewall?.webAclArn,
         controller: controller.release,
       }
       : undefined,
