@@ -4,7 +4,7 @@
  * to run the README's command lines as written.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Word } from "./shellWords";
 
@@ -28,7 +28,9 @@ export function npmInvocation(root: string, words: readonly Word[]): NpmInvocati
   const rest = t.slice(i + 1);
   const args = rest[0] === "--" ? rest.slice(1) : rest;
   const [bin, ...binArgs] = command.split(/\s+/);
-  return { script, argv: [join(root, "node_modules", ".bin", bin), ...binArgs, ...args] };
+  // npm runs scripts in the package root; the caller may pick another directory for the documented arguments.
+  const own = binArgs.map((a) => (existsSync(join(root, a)) ? join(root, a) : a));
+  return { script, argv: [join(root, "node_modules", ".bin", bin), ...own, ...args] };
 }
 
 export interface Ran {
