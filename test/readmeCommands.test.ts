@@ -6,7 +6,9 @@
  * - marked: its line ends in a comment saying what it `needs`, or the block sits under `<!-- needs … -->`;
  * - run by a real-server test the block's `<!-- runs in <test file> … -->` comment names (that file reads it);
  * - an entry point of this very suite (ENTRY_POINTS), which `.ci/run` runs.
- * Inline `npm run <tool> -- --help` spans run too: the help of every tool the docs point at must print.
+ * Inline `npm run <tool> -- --help` spans run too: the help of every tool the docs point at must print. And every
+ * flag the docs or the workflows pass to a tool (`npm run smoke -- --pg-host …` in deploy.yml) is one that tool's
+ * --help names, so a renamed flag breaks this test instead of the deploy.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +19,7 @@ import { knownStacks } from "../tools/mockRun";
 import { smokeScenario } from "../tools/smoke/scenario";
 import { DEFAULT_SESSIONIZATION_PARAMS } from "../contract/sessionization";
 import { npmInvocation, runInvocation } from "./docs/npmCommand";
-import { markdownFiles, markdownSnippets, type ShellSnippet } from "./docs/shellText";
+import { allSnippets, markdownFiles, markdownSnippets, type ShellSnippet } from "./docs/shellText";
 import { commandsOf, newScope } from "./docs/shellWords";
 import { runProgram } from "./harness";
 
@@ -94,6 +96,35 @@ const helpSpans = [...new Set(markdownFiles(ROOT).flatMap((f) => markdownSnippet
 const scratch = mkdtempSync(join(tmpdir(), "watchpipe-readme-commands-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+/** Every `--flag` passed to each npm tool script anywhere in the docs and workflows, with where. */
+function flagsByScript(): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const s of allSnippets(ROOT)) {
+    for (const c of commandsOf(s.text, newScope(), () => undefined)) {
+      const inv = npmInvocation(ROOT, c.words);
+      if (inv === undefined) continue;
+      const dd = c.words.findIndex((w) => w.text === "--");
+      for (const w of dd < 0 ? [] : c.words.slice(dd + 1)) {
+        const flag = /^--[a-z][\w-]*/.exec(w.text)?.[0];
+        if (flag === undefined) continue;
+        const flags = out.get(inv.script) ?? new Map<string, string>();
+        flags.set(flag, flags.get(flag) ?? `${s.file}:${s.line}`);
+        out.set(inv.script, flags);
+      }
+    }
+  }
+  return out;
+}
+const documentedFlags = flagsByScript();
+
+/** One `--help` run per tool, shared by the checks that need it. */
+const helpRuns = new Map<string, ReturnType<typeof runAsWritten>>();
+function helpOf(script: string): ReturnType<typeof runAsWritten> {
+  const run = helpRuns.get(script) ?? runAsWritten(`npm run ${script} -- --help`);
+  helpRuns.set(script, run);
+  return run;
+}
+
 async function runAsWritten(command: string) {
   const words = commandsOf(command, newScope(), () => undefined)[0]!.words;
   const inv = npmInvocation(ROOT, words)!;
@@ -118,9 +149,16 @@ describe("README and docs command blocks run here or say why not", () => {
   }, COMMAND_TIMEOUT_MS + 10_000);
 
   it.each(helpSpans)("`%s` prints its usage and exits 0", async (command) => {
-    const res = await runAsWritten(command);
+    const res = await helpOf(/^npm run ([\w:-]+)/.exec(command)![1]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/usage/i);
+  }, COMMAND_TIMEOUT_MS + 10_000);
+
+  it.each([...documentedFlags.keys()])("every flag the docs and workflows pass to `npm run %s` is one its --help names", async (script) => {
+    const res = await helpOf(script);
+    expect(res.code, res.stderr).toBe(0);
+    const unknown = [...documentedFlags.get(script)!].filter(([flag]) => !new RegExp(`${flag}(?![\\w-])`).test(res.stdout)).map(([flag, where]) => `${flag} (${where})`);
+    expect(unknown, `flags --help of ${script} does not name`).toEqual([]);
   }, COMMAND_TIMEOUT_MS + 10_000);
 });
 

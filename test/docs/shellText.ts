@@ -105,7 +105,8 @@ export function workflowSnippets(root: string, file: string): ShellSnippet[] {
   for (const [jobName, job] of Object.entries(wf.jobs ?? {})) {
     for (const step of job.steps ?? []) {
       if (typeof step.run !== "string") continue;
-      const first = step.run.split("\n")[0].trim();
+      // A folded (`>-`) step joins its lines: look for the start of its first line only.
+      const first = step.run.split("\n")[0].trim().slice(0, 16);
       const at = text.indexOf(first, searchFrom);
       if (at >= 0) searchFrom = at + first.length;
       const env = { ...stringMap(wf.env), ...stringMap(job.env), ...stringMap(step.env) };
