@@ -95,8 +95,7 @@ export function checkRef(r: KubectlRef, view: StackView): string | undefined {
     return `no ${describeRef(r)}: it has ${[...new Set(matches.flatMap((o) => o.containers))].join(", ")}`;
   }
   if (r.what === "port") {
-    const pods = r.kind === "Service" ? matches : matches;
-    if (!pods.some((o) => o.ports.includes(r.port))) return `no ${describeRef(r)}: it has ${[...new Set(matches.flatMap((o) => o.ports))].join(", ") || "no ports"}`;
+    if (!matches.some((o) => o.ports.includes(r.port))) return `no ${describeRef(r)}: it has ${[...new Set(matches.flatMap((o) => o.ports))].join(", ") || "no ports"}`;
   }
   if (r.what === "dataKey" && !matches.some((o) => o.dataKeys.includes(r.key))) {
     return `no ${describeRef(r)}: it has ${[...new Set(matches.flatMap((o) => o.dataKeys))].join(", ")}`;

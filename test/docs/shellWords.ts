@@ -72,7 +72,7 @@ export function tokenize(script: string): Token[] {
     const start = i;
     let lit = "";
     const flush = () => { if (lit) parts.push({ lit }); lit = ""; };
-    const dollar = (inQuotes: boolean): void => {
+    const dollar = (): void => {
       if (s.startsWith("$(", i) && !s.startsWith("$((", i)) {
         const end = closeParen(s, i + 2);
         flush();
@@ -87,7 +87,6 @@ export function tokenize(script: string): Token[] {
         const m = /^\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!])/.exec(s.slice(i));
         if (m) { flush(); parts.push({ param: m[1], raw: m[0] }); i += m[0].length; } else { lit += "$"; i++; }
       }
-      void inQuotes;
     };
     while (i < s.length) {
       const ch = s[i];
@@ -102,7 +101,7 @@ export function tokenize(script: string): Token[] {
         i++;
         while (i < s.length && s[i] !== '"') {
           if (s[i] === "\\" && i + 1 < s.length && '"\\$`'.includes(s[i + 1])) { lit += s[i + 1]; i += 2; }
-          else if (s[i] === "$") dollar(true);
+          else if (s[i] === "$") dollar();
           else { lit += s[i]; i++; }
         }
         i++;
@@ -110,7 +109,7 @@ export function tokenize(script: string): Token[] {
         lit += s[i + 1] ?? "";
         i += 2;
       } else if (ch === "$") {
-        dollar(false);
+        dollar();
       } else {
         lit += ch;
         i++;
