@@ -2,7 +2,7 @@
  * Every reference to a cluster object in the docs and workflows, checked against one stack's inventory: the kubectl
  * commands (namespace, kind + name, selectors, containers, forwarded ports, jsonpath data keys) and the prose that
  * names an object by kind (`the Secret \`x\``, `\`x\` ConfigMap`, `namespace \`x\``, `svc:port`). Variables a
- * script sets itself are resolved (tests/docs/shellWords.ts), `pulumi stack output X` from the stack's outputs.
+ * script sets itself are resolved (test/docs/shellWords.ts), `pulumi stack output X` from the stack's outputs.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -104,10 +104,8 @@ export function checkRef(r: KubectlRef, view: StackView): string | undefined {
 }
 
 /** Problems of the kubectl commands in one snippet, evaluated for one stack (`env`: the step's resolved env). */
-export function kubectlProblems(snippet: ShellSnippet, view: StackView, env: Readonly<Record<string, string>>, scopeOut?: (s: ReturnType<typeof newScope>) => void): Problem[] {
-  const scope = newScope(env);
-  const commands = commandsOf(snippet.text, scope, stackOutputResolver(view));
-  scopeOut?.(scope);
+export function kubectlProblems(snippet: ShellSnippet, view: StackView, env: Readonly<Record<string, string>>): Problem[] {
+  const commands = commandsOf(snippet.text, newScope(env), stackOutputResolver(view));
   const problems: Problem[] = [];
   for (const c of commands) {
     let words = c.words;

@@ -261,9 +261,3 @@ function stripName(parts: readonly Part[], name: string): Part[] {
   if (first && "lit" in first) return [{ lit: first.lit.slice(name.length + 1) }, ...rest];
   return rest;
 }
-
-/** The words after `--` in a command (kubectl exec's remote command), or none. */
-export function afterDoubleDash(words: readonly Word[]): readonly Word[] {
-  const i = words.findIndex((w) => w.text === "--");
-  return i < 0 ? [] : words.slice(i + 1);
-}
