@@ -10,6 +10,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
+/**
+ * The database the schema lives in: the helm installer creates it (`authCredentials.ysql.database`), the sink, the
+ * schema Job and the backups use it, and the smoke and report tools default to it. One name for all of them.
+ */
+export const PIPELINE_DATABASE = "watchpipe";
 /** Where the SQL files live in the repo. */
 export const SCHEMA_DIR = join(__dirname, "schema");
 /** `V001__watch_segments.sql`: three-digit version (sorts as text too), lower-case snake name. */

@@ -17,7 +17,7 @@ describe("report CLI parsing", () => {
     const inv = parseCli(["resume", "--user-id", "u-1", "--video", "v-2", "--limit", "3"], ENV);
     if (inv === "help") throw new Error("unexpected help");
     expect(inv.query.values).toEqual(["u-1", "v-2", 3]);
-    expect(inv.connection).toMatchObject({ host: "yb.example.internal", port: 5433, database: "yugabyte", user: "reporter", sslMode: "disable", password: null });
+    expect(inv.connection).toMatchObject({ host: "yb.example.internal", port: 5433, database: "watchpipe", user: "reporter", sslMode: "disable", password: null });
     const flags = parseCli(["resume", "--user-id", "u-1", "--host", "h", "--port", "5432", "--dbname", "d", "--username", "me"], ENV);
     if (flags === "help") throw new Error("unexpected help");
     expect(flags.connection).toMatchObject({ host: "h", port: 5432, database: "d", user: "me" });

@@ -145,7 +145,7 @@ describe("smoke flags", () => {
     expect(c.params).toEqual(P);
     expect(c.timeoutSec).toBe(Math.ceil(worstCaseCloseDelaySec(P) + SINK_MARGIN_SEC));
     expect(c.timeoutSec).toBe(201);
-    expect(c.db).toEqual({ host: "yb.example", port: 5433, database: "yugabyte", user: "smoke", password: null, sslMode: "disable" });
+    expect(c.db).toEqual({ host: "yb.example", port: 5433, database: "watchpipe", user: "smoke", password: null, sslMode: "disable" });
     expect(c.sender).toMatchObject({ mode: "kafka", bootstrap: ["b1:9093", "b2:9093"], topic: "heartbeats_raw", producers: 1, tls: false, clientId: "watchpipe-smoke" });
     expect(c.runId).toBeNull();
   });

@@ -13,12 +13,13 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Client, ClientConfig } from "pg";
 import { dailyWatchQuery, hourlyReachQuery, ReportQuery, resumePositionsQuery } from "../connectors/reports";
+import { PIPELINE_DATABASE } from "../connectors/schema";
 import { EXIT_CHECK_FAILED, EXIT_CODES_HELP, EXIT_USAGE_OR_CONNECTION } from "./exitCodes";
 
 /** YSQL's port: the tool is for YugabyteDB first (PostgreSQL users pass --port 5432 or PGPORT). */
 export const DEFAULT_PORT = 5433;
-/** YugabyteDB's default YSQL database. */
-export const DEFAULT_DATABASE = "yugabyte";
+/** The database every stack puts the schema in (connectors/schema.ts), not YSQL's built-in `yugabyte`. */
+export const DEFAULT_DATABASE = PIPELINE_DATABASE;
 /** Fail fast on a wrong host instead of hanging on a black-holed address. */
 const CONNECT_TIMEOUT_MS = 10_000;
 /** A report that runs longer than this is a missing index or a too-wide range; stop rather than load the cluster. */

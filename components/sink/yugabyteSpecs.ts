@@ -3,6 +3,7 @@
  * spec, and the Kubernetes objects both installers share (YSQL service, PodDisruptionBudgets, NetworkPolicies).
  * No Pulumi resources here: tests, the policy pack and the render tool call these directly.
  */
+import { PIPELINE_DATABASE } from "../../connectors/schema";
 import { mirrorRepository, PINNED_CHART_VERSIONS, type ImageSourceSettings } from "../../contract/sources";
 
 /** Chart repository, name and version (pinned: a chart bump changes StatefulSets and must be a reviewed change). */
@@ -19,7 +20,7 @@ export const YSQL_ADMIN_USER = "yugabyte";
  */
 export const YSQL_SINK_USER = "watchpipe_sink";
 /** Database the helm installer creates for the pipeline (the operator has no such field: it uses `yugabyte`). */
-export const PIPELINE_DATABASE = "watchpipe";
+export { PIPELINE_DATABASE } from "../../connectors/schema";
 /** The operator's universe always has the default database only. */
 export const DEFAULT_YSQL_DATABASE = "yugabyte";
 /** Secret (yugabyte namespace only) holding the YSQL superuser's password. */

@@ -72,6 +72,8 @@ export interface StartOptions {
   readonly database?: string;
   /** Extra server settings (`-c key=value`), e.g. work_mem for the benchmark. */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Serve TLS with this certificate and key (PEM), as YSQL does; plain connections keep working. */
+  readonly tls?: { readonly certPem: string; readonly keyPem: string };
 }
 
 /** Returns the directory with initdb/pg_ctl, or throws naming the package to install. */
@@ -192,7 +194,20 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgServer> 
       "--encoding=UTF8", "--locale=C", "--no-sync",
     ]);
     const port = await freePort();
-    const settings = { ...SERVER_SETTINGS, ...opts.settings, port: String(port), unix_socket_directories: root };
+    const tlsSettings: Record<string, string> = {};
+    if (opts.tls !== undefined) {
+      // The server refuses a key readable by others or owned by another user.
+      const [cert, key] = [join(root, "server.crt"), join(root, "server.key")];
+      writeFileSync(cert, opts.tls.certPem, { mode: 0o644 });
+      writeFileSync(key, opts.tls.keyPem, { mode: 0o600 });
+      if (osUser !== undefined) {
+        const { uid, gid } = uidGid(osUser);
+        chownSync(cert, uid, gid);
+        chownSync(key, uid, gid);
+      }
+      Object.assign(tlsSettings, { ssl: "on", ssl_cert_file: cert, ssl_key_file: key });
+    }
+    const settings = { ...SERVER_SETTINGS, ...opts.settings, ...tlsSettings, port: String(port), unix_socket_directories: root };
     const serverArgs = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(" ");
     const pgCtlStart = (): void => {
       started = true;
