@@ -157,7 +157,7 @@ suite("ksqlDB and Schema Registry on real servers (JMX exporter agent + Promethe
     const data = migrationsConfigMapData({
       ksqldbUrl: ksqlUrl,
       files: migrationFiles(),
-      defines: migrationDefines(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: PIPELINE.heartbeatPartitions }),
+      defines: migrationDefines(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: PIPELINE.heartbeatPartitions, sinkTopics: PIPELINE.sinkTopics }),
     });
     for (const [name, text] of Object.entries(data)) {
       writeFileSync(join(mount, name.endsWith(".sql") ? `migrations/${name}` : name), text.split(MIGRATIONS_MOUNT_DIR).join(mount));

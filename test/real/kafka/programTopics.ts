@@ -7,7 +7,8 @@
 import { Kafka, logLevel } from "kafkajs";
 import { parseConfig, rawConfigOf } from "../../../config";
 import { partitionPlan } from "../../../contract/capacity";
-import { kafkaTopicManifest, pipelineTopicPlans, topicDurability } from "../../../components/kafka/kafkaTopicSpecs";
+import { kafkaTopicManifest, ksqlSinkTopics, pipelineTopicPlans, topicDurability } from "../../../components/kafka/kafkaTopicSpecs";
+import type { SinkTopics } from "../../../ksql/migrations";
 import { stackConfig } from "../../../tools/mockRun";
 import { waitUntil } from "./jvm";
 
@@ -25,13 +26,16 @@ export interface ProgramTopics {
   readonly topics: ProgramTopic[];
   /** Partitions of the heartbeat topics: the `sessionsPartitions` the migrations Job defines for this stack. */
   readonly heartbeatPartitions: number;
+  /** What the migrations Job defines for the topics the SQL writes into (the same plans). */
+  readonly sinkTopics: SinkTopics;
 }
 
 /** The stack's pipeline topics as its KafkaTopic resources declare them. */
 export function programTopics(stack: string): ProgramTopics {
   const cfg = parseConfig(rawConfigOf(stackConfig(stack)), stack);
   const durability = topicDurability(cfg);
-  const topics = pipelineTopicPlans(cfg).map((plan) => {
+  const plans = pipelineTopicPlans(cfg);
+  const topics = plans.map((plan) => {
     const { spec } = kafkaTopicManifest(plan, "kafka", durability);
     return {
       topic: spec.topicName,
@@ -40,7 +44,7 @@ export function programTopics(stack: string): ProgramTopics {
       configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value: String(value) })),
     };
   });
-  return { topics, heartbeatPartitions: partitionPlan(cfg.capacity).partitions };
+  return { topics, heartbeatPartitions: partitionPlan(cfg.capacity).partitions, sinkTopics: ksqlSinkTopics(plans) };
 }
 
 /**
