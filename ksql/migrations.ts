@@ -35,12 +35,37 @@ export function migrationFiles(dir: string = MIGRATIONS_DIR): MigrationFile[] {
   return files;
 }
 
+/** Partitions and retention of a topic the program creates and a CREATE … AS SELECT writes into. */
+export interface SinkTopicShape {
+  readonly partitions: number;
+  readonly retentionMs: number;
+}
+
+/**
+ * The program-made topics the SQL writes into. ksqlDB refuses a CREATE … AS SELECT into an existing topic whose
+ * partitions or retention differ from what it would choose (the source topic's, unless the WITH clause names them),
+ * so every such statement names the KafkaTopic's own values.
+ */
+export interface SinkTopics {
+  readonly heartbeats: SinkTopicShape;
+  readonly rejected: SinkTopicShape;
+  readonly segments: SinkTopicShape;
+}
+
 /** Topology inputs the SQL needs besides the sessionization parameters. */
 export interface MigrationTopology {
   /** Partitions of the `heartbeats` topic; heartbeat_sessions gets the same. */
   readonly heartbeatPartitions: number;
   /** Replicas of topics the SQL creates itself. */
   readonly replicas?: number;
+  /** Shapes of heartbeats, heartbeats_rejected and watch_segments as the stack's KafkaTopics declare them. */
+  readonly sinkTopics: SinkTopics;
+}
+
+function requireShape(name: string, s: SinkTopicShape): void {
+  if (!Number.isInteger(s.partitions) || s.partitions < 1 || !Number.isInteger(s.retentionMs) || s.retentionMs < 1) {
+    throw new Error(`migration topology: topic ${name} needs whole partitions >= 1 and retentionMs >= 1, got ${JSON.stringify(s)}`);
+  }
 }
 
 /**
@@ -55,12 +80,19 @@ export function migrationDefines(p: SessionizationParams, t: MigrationTopology):
         `got ${p.gracePeriodSec}; ksqlDB takes no variables in a WINDOW clause, so another grace needs a new migration`,
     );
   }
+  for (const [name, shape] of Object.entries(t.sinkTopics)) requireShape(name, shape);
   return {
     sessionGapMs: String(secToMs(p.sessionGapSec)),
     seekToleranceMs: String(secToMs(p.seekToleranceSec)),
     maxRatePermille: String(maxRatePermille(p)),
     sessionsPartitions: String(t.heartbeatPartitions),
     replicas: String(t.replicas ?? REPLICATION_FACTOR),
+    heartbeatsPartitions: String(t.sinkTopics.heartbeats.partitions),
+    heartbeatsRetentionMs: String(t.sinkTopics.heartbeats.retentionMs),
+    rejectedPartitions: String(t.sinkTopics.rejected.partitions),
+    rejectedRetentionMs: String(t.sinkTopics.rejected.retentionMs),
+    segmentsPartitions: String(t.sinkTopics.segments.partitions),
+    segmentsRetentionMs: String(t.sinkTopics.segments.retentionMs),
   };
 }
 

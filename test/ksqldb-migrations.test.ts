@@ -26,7 +26,8 @@ import {
   waitScript,
 } from "../components/stream/ksqlMigrationsSpecs";
 import { CURL_IMAGE, KSQLDB_IMAGE } from "../components/stream/streamingSpecs";
-import { migrationDefines, migrationFiles } from "../ksql/migrations";
+import { migrationDefines, migrationFiles, renderStatements } from "../ksql/migrations";
+import { ksqlSinkTopics, pipelineTopicPlans } from "../components/kafka/kafkaTopicSpecs";
 import { DEFAULT_SESSIONIZATION_PARAMS } from "../contract/sessionization";
 import { containersOf, describeWithCurl, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
 import { ROOT } from "./harness";
@@ -65,7 +66,8 @@ describe("applied ksql migrations never change (ksql/migrations.sha256)", () => 
 });
 
 describe("ksql-migrations Job spec", () => {
-  const args = ksqlMigrationsSpecArgs(URL, DEFAULT_SESSIONIZATION_PARAMS, 12);
+  const SINK = ksqlSinkTopics(pipelineTopicPlans(stackAppConfig("prod")));
+  const args = ksqlMigrationsSpecArgs(URL, DEFAULT_SESSIONIZATION_PARAMS, 12, SINK);
   const data = migrationsConfigMapData(args);
 
   it("configures the metadata stream/table we own, 3 replicas for its topics and the mounted migrations dir", () => {
@@ -87,7 +89,7 @@ describe("ksql-migrations Job spec", () => {
   });
 
   it("passes every define of the stack to apply", () => {
-    const defines = migrationDefines(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 12 });
+    const defines = migrationDefines(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 12, sinkTopics: SINK });
     for (const [k, v] of Object.entries(defines)) expect(data["apply-migrations.sh"]).toContain(`--define ${k}=${v}`);
     expect(() => defineArguments({ bad: "1; rm -rf /" })).toThrow(/plain value/);
   });
@@ -95,17 +97,17 @@ describe("ksql-migrations Job spec", () => {
   it("gets a new name whenever a migration is added or a define changes, and keeps it otherwise", () => {
     const name = migrationsResourceName(data);
     expect(name).toMatch(/^ksql-migrations-[0-9a-f]{10}$/);
-    expect(migrationsResourceName(migrationsConfigMapData(ksqlMigrationsSpecArgs(URL, DEFAULT_SESSIONIZATION_PARAMS, 12)))).toBe(name);
+    expect(migrationsResourceName(migrationsConfigMapData(ksqlMigrationsSpecArgs(URL, DEFAULT_SESSIONIZATION_PARAMS, 12, SINK)))).toBe(name);
     const added = migrationsConfigMapData({ ...args, files: [...args.files, { name: "V999999__later.sql", content: "SELECT 1;" }] });
     expect(migrationsResourceName(added)).not.toBe(name);
-    const otherGap = migrationsConfigMapData(ksqlMigrationsSpecArgs(URL, { ...DEFAULT_SESSIONIZATION_PARAMS, sessionGapSec: 45 }, 12));
+    const otherGap = migrationsConfigMapData(ksqlMigrationsSpecArgs(URL, { ...DEFAULT_SESSIONIZATION_PARAMS, sessionGapSec: 45 }, 12, SINK));
     expect(contentHash(otherGap)).not.toBe(contentHash(data));
   });
 
   it.each(STACKS)("on %s: a Job and ConfigMap of the same hashed name; pinned images; non-root; bounded", async (stack) => {
     const c = stackAppConfig(stack);
     const run = await runComponents((provider) => {
-      new KsqlMigrations("ksql-migrations", { namespace: c.kafka.namespace, ksqldbUrl: URL, sessionization: c.sessionization, heartbeatPartitions: 12, provider, dependsOn: [] });
+      new KsqlMigrations("ksql-migrations", { namespace: c.kafka.namespace, ksqldbUrl: URL, sessionization: c.sessionization, heartbeatPartitions: 12, sinkTopics: SINK, provider, dependsOn: [] });
     });
     const job = run.one("kubernetes:batch/v1:Job");
     const cm = run.one("kubernetes:core/v1:ConfigMap");
@@ -231,5 +233,34 @@ describeWithCurl("the wait script (sh + real curl against a loopback stand-in fo
     expect(r.code).toBe(1);
     expect(r.out).toContain(`ERROR: ksqlDB at ${url}/healthcheck not healthy`);
     expect(r.out).toContain("kubectl");
+  });
+});
+
+describe("the migrations write into the program's topics exactly as their KafkaTopics declare them", () => {
+  // ksqlDB refuses a CREATE … AS SELECT into an existing topic whose partitions or retention differ from what it
+  // would choose (the source topic's unless the WITH clause names them): the migrations Job would fail on the first
+  // deploy. So every such statement must state the KafkaTopic's own partitions and retention.ms, for every stack.
+  const asSelect = /CREATE\s+(?:OR\s+REPLACE\s+)?(?:STREAM|TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?\w+\s+WITH\s*\(([^)]*)\)\s*AS\s+SELECT/gi;
+  const prop = (withClause: string, name: string) => new RegExp(`\\b${name}\\s*=\\s*'?([^',\\s]+)'?`, "i").exec(withClause)?.[1];
+
+  it.each(STACKS)("on %s", (stack) => {
+    const cfg = stackAppConfig(stack);
+    const plans = pipelineTopicPlans(cfg);
+    const sql = renderStatements(cfg.sessionization, { heartbeatPartitions: plans[0].partitions, sinkTopics: ksqlSinkTopics(plans) });
+    const checked: string[] = [];
+    for (const m of sql.matchAll(asSelect)) {
+      const topic = prop(m[1], "KAFKA_TOPIC");
+      const plan = plans.find((p) => p.topicName === topic);
+      if (plan === undefined) continue; // a topic the SQL creates itself
+      checked.push(topic!);
+      expect({ topic, partitions: prop(m[1], "PARTITIONS"), retentionMs: prop(m[1], "RETENTION_MS") }).toEqual({
+        topic,
+        partitions: String(plan.partitions),
+        retentionMs: String(plan.config?.["retention.ms"]),
+      });
+    }
+    // V000001 and V000003 write heartbeats and heartbeats_rejected (twice each), V000002 writes watch_segments.
+    expect([...new Set(checked)].sort()).toEqual(["heartbeats", "heartbeats_rejected", "watch_segments"]);
+    expect(checked).toHaveLength(5);
   });
 });

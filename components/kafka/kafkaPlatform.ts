@@ -12,7 +12,7 @@ import { Bridge } from "./bridge";
 import { partitionPlan, type PartitionPlan } from "../../contract/capacity";
 import { KafkaCluster } from "./kafka";
 import { KafkaTopics } from "./kafkaTopics";
-import { pipelineTopicPlans, topicDurability } from "./kafkaTopicSpecs";
+import { pipelineTopicPlans, topicDurability, type TopicPlan } from "./kafkaTopicSpecs";
 import { KafkaUi } from "./kafkaUi";
 import { KafkaUsers } from "./kafkaUsers";
 import { KafkaNetworkPolicies } from "./networkPolicies";
@@ -31,6 +31,8 @@ export interface KafkaPlatform {
   readonly bridge: Bridge;
   /** The partition plan the pipeline topics use (ksqlDB output topics must match it). */
   readonly partitions: PartitionPlan;
+  /** The pipeline topics as their KafkaTopics declare them (the ksqlDB migrations state the shapes they write into). */
+  readonly topicPlans: TopicPlan[];
   /** Depend on these before creating a Kafka client: the cluster, its users (Secrets) and the pipeline topics. */
   readonly ready: pulumi.Resource[];
 }
@@ -66,10 +68,11 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
   });
   const afterCluster = [...operatorReady, cluster.kafka];
 
+  const topicPlans = pipelineTopicPlans(config);
   const topics = new KafkaTopics("kafka-topics", {
     provider,
     namespace: ns,
-    topics: pipelineTopicPlans(config),
+    topics: topicPlans,
     durability: topicDurability(config),
     protect,
     dependsOn: afterCluster,
@@ -140,6 +143,7 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     users,
     bridge,
     partitions: partitionPlan(config.capacity),
+    topicPlans,
     ready: [...afterCluster, ...Object.values(users.users), ...Object.values(topics.topics)],
   };
 }

@@ -7,6 +7,7 @@ import type { AppSettings } from "../../contract/settings";
 import { partitionPlan, LOW_VOLUME_PARTITIONS } from "../../contract/capacity";
 import { KAFKA_CLUSTER_NAME } from "../../contract/clients";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, TOPIC_DURABILITY_CONFIG } from "../../contract/durability";
+import type { SinkTopics } from "../../ksql/migrations";
 import { STRIMZI_API_VERSION } from "./kafkaSpecs";
 import {
   HEARTBEATS_TOPIC,
@@ -76,6 +77,23 @@ export function pipelineTopicPlans(config: Pick<AppSettings, "kafka" | "capacity
     { topicName: WATCH_SEGMENTS_TOPIC, partitions, config: deleteAfter(r.segments) },
     { topicName: WATCH_SEGMENTS_DLQ_TOPIC, partitions: LOW_VOLUME_PARTITIONS, config: deleteAfter(r.rejected) },
   ];
+}
+
+/**
+ * The topics the sessionization SQL writes into, with the partitions and retention their KafkaTopics declare: the
+ * migrations state exactly these (ksqlDB refuses a CREATE … AS SELECT into a topic whose shape differs). Throws
+ * naming the topic when a plan is missing or has no numeric retention.ms.
+ */
+export function ksqlSinkTopics(plans: readonly TopicPlan[]): SinkTopics {
+  const shape = (topicName: string) => {
+    const plan = plans.find((p) => p.topicName === topicName);
+    const retention = plan?.config?.["retention.ms"];
+    if (plan === undefined || typeof retention !== "number") {
+      throw new Error(`topic plans: ${topicName} needs a plan with a numeric retention.ms (the ksqlDB migrations state it), got ${JSON.stringify(plan)}`);
+    }
+    return { partitions: plan.partitions, retentionMs: retention };
+  };
+  return { heartbeats: shape(HEARTBEATS_TOPIC), rejected: shape(REJECTED_HEARTBEATS_TOPIC), segments: shape(WATCH_SEGMENTS_TOPIC) };
 }
 
 /** Durability the stack configures for its topics. */

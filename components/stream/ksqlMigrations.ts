@@ -8,7 +8,7 @@ import type { ImageSourceSettings } from "../../contract/sources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { withAwait, type DeploySettings } from "../../contract/readiness";
-import { migrationDefines, migrationFiles } from "../../ksql/migrations";
+import { migrationDefines, migrationFiles, type SinkTopics } from "../../ksql/migrations";
 import type { SessionizationParams } from "../../contract/sessionization";
 import {
   KSQL_MIGRATIONS_APP,
@@ -28,6 +28,8 @@ export interface KsqlMigrationsArgs {
   readonly sessionization: SessionizationParams;
   /** Partitions of the `heartbeats` topic; the session table gets the same. */
   readonly heartbeatPartitions: number;
+  /** The program-made topics the SQL writes into, as their KafkaTopics declare them. */
+  readonly sinkTopics: SinkTopics;
   readonly provider: k8s.Provider;
   /** ksqlDB (its StatefulSet), Schema Registry and the pipeline topics the SQL reads and writes. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
@@ -36,11 +38,11 @@ export interface KsqlMigrationsArgs {
 }
 
 /** The spec inputs for a stack: the migration files as they are in the repo and the defines for its config. */
-export function ksqlMigrationsSpecArgs(ksqldbUrl: string, params: SessionizationParams, heartbeatPartitions: number): KsqlMigrationsSpecArgs {
+export function ksqlMigrationsSpecArgs(ksqldbUrl: string, params: SessionizationParams, heartbeatPartitions: number, sinkTopics: SinkTopics): KsqlMigrationsSpecArgs {
   return {
     ksqldbUrl,
     files: migrationFiles().map((f) => ({ name: f.name, content: f.content })),
-    defines: migrationDefines(params, { heartbeatPartitions }),
+    defines: migrationDefines(params, { heartbeatPartitions, sinkTopics }),
   };
 }
 
@@ -52,7 +54,7 @@ export class KsqlMigrations extends pulumi.ComponentResource {
   constructor(name: string, args: KsqlMigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("watchpipe:ksqlMigrations:KsqlMigrations", name, {}, opts);
     const k = { parent: this, provider: args.provider };
-    const specArgs = ksqlMigrationsSpecArgs(args.ksqldbUrl, args.sessionization, args.heartbeatPartitions);
+    const specArgs = ksqlMigrationsSpecArgs(args.ksqldbUrl, args.sessionization, args.heartbeatPartitions, args.sinkTopics);
     const data = migrationsConfigMapData(specArgs);
     this.jobName = migrationsResourceName(data);
     const metadata = { name: this.jobName, namespace: args.namespace, labels: workloadLabels(KSQL_MIGRATIONS_APP, false) };

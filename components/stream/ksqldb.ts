@@ -11,7 +11,7 @@ import type { AppSettings } from "../../contract/settings";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import { BRIDGE_HTTP_PORT } from "../kafka/kafkaBridgeSpecs";
 import type { KafkaPlatform } from "../kafka/kafkaPlatform";
-import { kafkaTopicManifest } from "../kafka/kafkaTopicSpecs";
+import { kafkaTopicManifest, ksqlSinkTopics } from "../kafka/kafkaTopicSpecs";
 import { KsqlMigrations } from "./ksqlMigrations";
 import type { KubernetesTarget } from "../aws/platform";
 import { KSQLDB_JMX_EXPORTER_RULES, KSQLDB_METRICS_CONFIG_KEY } from "../ops/ksqldbMetrics";
@@ -177,6 +177,7 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
     ksqldbUrl: ksqldb.url,
     sessionization: config.sessionization,
     heartbeatPartitions,
+    sinkTopics: ksqlSinkTopics(kafka.topicPlans),
     provider,
     dependsOn: [...afterKafka, schemaRegistry.deployment, ksqldb.statefulSet],
     images: config.images,

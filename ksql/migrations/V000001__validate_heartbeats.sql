@@ -1,8 +1,11 @@
 -- V000001: validate raw JSON heartbeats into the Avro stream `heartbeats`, rejects into `heartbeats_rejected`.
 --
--- Relies on: topics heartbeats_raw, heartbeats, heartbeats_rejected existing (Strimzi KafkaTopics; no PARTITIONS here,
--- ksqlDB uses them as they are); Schema Registry (the `heartbeats` value schema is registered under the subject
--- `heartbeats-value`, compatibility BACKWARD so fields can be added with defaults); records the JSON deserializer
+-- Relies on: topics heartbeats_raw, heartbeats, heartbeats_rejected existing (Strimzi KafkaTopics). ksqlDB checks a
+-- CREATE … AS SELECT into an existing topic against the partitions and retention it would choose (the source topic's
+-- unless the WITH clause names them), so each one below states the KafkaTopic's own values (--define, from the same
+-- topic plans the program creates the topics from: components/stream/ksqlMigrationsSpecs.ts). Also relies on Schema
+-- Registry (the `heartbeats` value schema is registered under the subject `heartbeats-value`, compatibility BACKWARD
+-- so fields can be added with defaults); records the JSON deserializer
 -- cannot decode (not JSON, wrong types that cannot be coerced) are skipped and logged to the processing log
 -- (ksql.logging.processing.stream.auto.create / topic.replication.factor=3 are server config).
 -- The reject rules and reason texts below are mirrored one to one by ksql/model/validate.ts.
@@ -24,7 +27,9 @@ CREATE STREAM IF NOT EXISTS heartbeats WITH (
   KEY_FORMAT = 'KAFKA',
   VALUE_FORMAT = 'AVRO',
   VALUE_AVRO_SCHEMA_FULL_NAME = 'watchpipe.Heartbeat',
-  TIMESTAMP = 'event_ts'
+  TIMESTAMP = 'event_ts',
+  PARTITIONS = ${heartbeatsPartitions},
+  RETENTION_MS = ${heartbeatsRetentionMs}
 ) AS SELECT
   CONCAT(user_id, '|', video_id) AS session_key,
   user_id,
@@ -57,7 +62,9 @@ EMIT CHANGES;
 CREATE STREAM IF NOT EXISTS heartbeats_rejected WITH (
   KAFKA_TOPIC = 'heartbeats_rejected',
   KEY_FORMAT = 'KAFKA',
-  VALUE_FORMAT = 'JSON'
+  VALUE_FORMAT = 'JSON',
+  PARTITIONS = ${rejectedPartitions},
+  RETENTION_MS = ${rejectedRetentionMs}
 ) AS SELECT
   user_id AS `user_id`,
   video_id AS `video_id`,

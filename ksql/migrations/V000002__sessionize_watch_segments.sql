@@ -97,7 +97,9 @@ CREATE STREAM IF NOT EXISTS watch_pieces WITH (
   KAFKA_TOPIC = 'watch_segments',
   KEY_FORMAT = 'KAFKA',
   VALUE_FORMAT = 'AVRO',
-  VALUE_AVRO_SCHEMA_FULL_NAME = 'watchpipe.WatchPiece'
+  VALUE_AVRO_SCHEMA_FULL_NAME = 'watchpipe.WatchPiece',
+  PARTITIONS = ${segmentsPartitions},
+  RETENTION_MS = ${segmentsRetentionMs}
 ) AS SELECT
   session_key,
   SPLIT(session_key, '|')[1] AS `user_id`,

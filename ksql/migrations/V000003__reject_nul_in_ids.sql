@@ -15,7 +15,9 @@ CREATE OR REPLACE STREAM heartbeats WITH (
   KEY_FORMAT = 'KAFKA',
   VALUE_FORMAT = 'AVRO',
   VALUE_AVRO_SCHEMA_FULL_NAME = 'watchpipe.Heartbeat',
-  TIMESTAMP = 'event_ts'
+  TIMESTAMP = 'event_ts',
+  PARTITIONS = ${heartbeatsPartitions},
+  RETENTION_MS = ${heartbeatsRetentionMs}
 ) AS SELECT
   CONCAT(user_id, '|', video_id) AS session_key,
   user_id,
@@ -50,7 +52,9 @@ EMIT CHANGES;
 CREATE OR REPLACE STREAM heartbeats_rejected WITH (
   KAFKA_TOPIC = 'heartbeats_rejected',
   KEY_FORMAT = 'KAFKA',
-  VALUE_FORMAT = 'JSON'
+  VALUE_FORMAT = 'JSON',
+  PARTITIONS = ${rejectedPartitions},
+  RETENTION_MS = ${rejectedRetentionMs}
 ) AS SELECT
   user_id AS `user_id`,
   video_id AS `video_id`,

@@ -26,7 +26,7 @@ import { KSQLDB_JMX_EXPORTER_RULES, KSQLDB_METRICS_CONFIG_KEY } from "../../comp
 import { SCHEMA_REGISTRY_JMX_EXPORTER_RULES, SCHEMA_REGISTRY_METRICS_CONFIG_KEY } from "../../components/ops/schemaRegistryMetrics";
 import { METRICS } from "../../components/ops/metrics";
 import { DEFAULT_SESSIONIZATION_PARAMS } from "../../contract/sessionization";
-import { HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC, REJECTED_HEARTBEATS_TOPIC, SCHEMAS_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../contract/topics";
+import { RAW_HEARTBEATS_TOPIC, SCHEMAS_TOPIC } from "../../contract/topics";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import { KSQL_SERVICE_ID } from "../../contract/clients";
 import { migrationDefines, migrationFiles } from "../../ksql/migrations";
@@ -36,6 +36,7 @@ import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { freePorts, tailLog, waitUntil } from "./kafka/jvm";
 import { missingKafkaJars } from "./kafka/paths";
+import { programTopics } from "./kafka/programTopics";
 
 const KSQL_START = process.env.KSQL_SERVER_START;
 const SR_START = process.env.SCHEMA_REGISTRY_START;
@@ -46,9 +47,12 @@ const missing = !KSQL_START || !SR_START || !MIGRATIONS_TOOL
 if (missing) console.warn(`[skipped] ksqlDB and Schema Registry on real servers: ${missing}`);
 const suite = missing ? describe.skip : describe;
 
-/** Pipeline topics the migrations expect to exist (Strimzi KafkaTopics in the cluster). */
-const TOPICS = [RAW_HEARTBEATS_TOPIC, HEARTBEATS_TOPIC, REJECTED_HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC];
-const PARTITIONS = 3;
+/**
+ * Pipeline topics the migrations expect to exist, made exactly as the local stack's KafkaTopic specs make them
+ * (partitions, retention, configs): ksqlDB checks a CREATE … AS SELECT into an existing topic against them.
+ */
+const STACK = "local";
+const PIPELINE = programTopics(STACK);
 /** Client security keys of the production properties: the loopback cluster is plaintext. */
 const CLIENT_SECURITY = /(^|\.)(security\.protocol|sasl\.[a-z.]+|ssl\.[a-z.]+)$/;
 
@@ -112,9 +116,9 @@ suite("ksqlDB and Schema Registry on real servers (JMX exporter agent + Promethe
     const [srPort, ksqlPort, srAgent, ksqlAgent, promPort] = (await freePorts(5)) as [number, number, number, number, number];
     cluster = await startCluster();
     await createTopicsReady(cluster.brokers, [
-      ...TOPICS.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: "min.insync.replicas", value: "2" }] })),
+      ...PIPELINE.topics,
       { topic: SCHEMAS_TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: "cleanup.policy", value: "compact" }] },
-      { topic: KSQL_PROCESSING_LOG_TOPIC, numPartitions: 3, replicationFactor: 3 },
+      { topic: KSQL_PROCESSING_LOG_TOPIC, numPartitions: 3, replicationFactor: 3, configEntries: [] },
     ]);
 
     const agent = (port: number, rules: string) => `-javaagent:${JMX_EXPORTER_AGENT}=127.0.0.1:${port}:${rules}`;
@@ -154,7 +158,7 @@ suite("ksqlDB and Schema Registry on real servers (JMX exporter agent + Promethe
     const data = migrationsConfigMapData({
       ksqldbUrl: ksqlUrl,
       files: migrationFiles(),
-      defines: migrationDefines(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: PARTITIONS }),
+      defines: migrationDefines(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: PIPELINE.heartbeatPartitions, sinkTopics: PIPELINE.sinkTopics }),
     });
     for (const [name, text] of Object.entries(data)) {
       writeFileSync(join(mount, name.endsWith(".sql") ? `migrations/${name}` : name), text.split(MIGRATIONS_MOUNT_DIR).join(mount));
