@@ -49,8 +49,11 @@ BEGIN
         SELECT a.attname INTO key_col
           FROM pg_partitioned_table pt JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
          WHERE pt.partrelid = parent;
-        EXECUTE format('CREATE TEMP TABLE IF NOT EXISTS %I (LIKE %s) ON COMMIT DROP', 'watch_move_' || parent::oid, parent);
-        EXECUTE format('TRUNCATE %I', 'watch_move_' || parent::oid);
+        IF to_regclass('pg_temp.watch_move_' || parent::oid) IS NULL THEN
+            EXECUTE format('CREATE TEMP TABLE %I (LIKE %s) ON COMMIT DROP', 'watch_move_' || parent::oid, parent);
+        ELSE
+            EXECUTE format('TRUNCATE %I', 'watch_move_' || parent::oid);
+        END IF;
         EXECUTE format('WITH m AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) '
                        'INSERT INTO %I SELECT * FROM m', def, key_col, lo, key_col, hi, 'watch_move_' || parent::oid);
         GET DIAGNOSTICS moved = ROW_COUNT;
@@ -187,8 +190,8 @@ CREATE TABLE IF NOT EXISTS watch_rollup_hourly (
     CONSTRAINT watch_rollup_hourly_pkey PRIMARY KEY (video_id, hour_utc)
 ) PARTITION BY RANGE (hour_utc);
 
--- The job's watermark: segments ending before closed_until are in watch_segments_closed; last_run_at is the start
--- of the last run (pieces written after it, less a commit slack, are the next run's input).
+-- The job's watermark: segments ending before closed_until are in watch_segments_closed; pieces stamped at or after
+-- last_run_at (the last run's start, or an older transaction still open then) are the next run's input.
 CREATE TABLE IF NOT EXISTS watch_maintenance_state (
     id           boolean     NOT NULL DEFAULT true,
     closed_until timestamptz NOT NULL,
@@ -366,7 +369,7 @@ $$;
 --   1. serialize: a transaction-level advisory lock, so two overlapping runs take turns (the second finds the work
 --      done and changes nothing but the watermark);
 --   2. partitions: today .. today + partitions_ahead_days for every day-partitioned table;
---   3. input, bounded by time: the pieces written since the last run (updated_at, less a commit slack) and the keys
+--   3. input, bounded by time: the pieces written since the last run (updated_at, see last_run_at) and the keys
 --      whose segment was open at the last run. For each such key the re-stitch starts at its open segment, or, for a
 --      piece earlier than that (late, or new next to a closed segment), at the closed segment it falls in or follows
 --      (looked up only within piece_retention_days: older pieces are gone and cannot be re-stitched anyway);
@@ -383,10 +386,10 @@ RETURNS TABLE (segments_closed bigint, segments_amended bigint, pieces_read bigi
 LANGUAGE plpgsql SET search_path = pg_catalog, public SET TimeZone = 'UTC' AS $$
 #variable_conflict use_column
 DECLARE
-    -- A sink transaction stamps updated_at with its start time and may commit after a run has read the index:
-    -- re-reading the last 2 minutes of writes catches it (a sink batch of a few hundred upserts commits in
-    -- milliseconds; re-reading is harmless, the re-stitch is idempotent).
-    commit_slack   constant interval := interval '2 minutes';
+    -- Clock step between two servers stamping updated_at (YugabyteDB's hybrid clock bounds skew to 500 ms by
+    -- default); re-reading this much more is harmless, the re-stitch is idempotent.
+    commit_slack   constant interval := interval '1 second';
+    next_from      timestamptz;
     -- pg_advisory_xact_lock key: "watchpipe maintain" as a stable 64-bit number, shared by every run.
     lock_key       constant bigint   := 7716033260934512945;
     prev_closed    timestamptz;
@@ -438,9 +441,18 @@ BEGIN
     END LOOP;
 
     -- 3. input keys and where each one's re-stitch starts.
+    -- A writer stamps updated_at with its transaction's start (now()) and may commit after this run has read the
+    -- index, so the next run starts from the oldest transaction still open now (read before the pieces are: any
+    -- transaction this run cannot see was open at this point or started after it), never later than this run.
+    -- Assumption for YugabyteDB: pg_stat_activity lists one node's sessions only; there, the sink's longest
+    -- transaction (a batch, milliseconds) is what commit_slack would have to cover instead.
+    SELECT least(now(), min(a.xact_start)) INTO next_from
+      FROM pg_stat_activity a
+     WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL;
+    next_from := coalesce(next_from, now());
     CREATE TEMP TABLE watch_m_changed ON COMMIT DROP AS
     SELECT p.user_id, p.video_id, min(p.start_ts) AS first_start, count(*) AS pieces,
-           count(*) FILTER (WHERE p.start_ts < prev_closed AND p.updated_at >= prev_run) AS late
+           count(*) FILTER (WHERE p.start_ts < prev_closed AND p.updated_at > prev_run) AS late
       FROM watch_pieces p
      WHERE prev_run IS NULL OR p.updated_at >= prev_run - commit_slack
      GROUP BY p.user_id, p.video_id;
@@ -615,7 +627,7 @@ BEGIN
     SELECT m.user_id, m.video_id, min(m.start_ts) FROM watch_m_segments m WHERE m.end_ts >= cutoff
      GROUP BY m.user_id, m.video_id;
 
-    INSERT INTO watch_maintenance_state AS s (id, closed_until, last_run_at) VALUES (true, cutoff, now())
+    INSERT INTO watch_maintenance_state AS s (id, closed_until, last_run_at) VALUES (true, cutoff, next_from)
     ON CONFLICT (id) DO UPDATE SET closed_until = excluded.closed_until, last_run_at = excluded.last_run_at;
 
     -- 6. retention. A piece partition goes only once its whole day is older than the retention AND closed.
