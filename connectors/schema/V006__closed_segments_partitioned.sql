@@ -461,7 +461,8 @@ BEGIN
     CREATE TEMP TABLE watch_m_keys ON COMMIT DROP AS
     SELECT coalesce(c.user_id, o.user_id) AS user_id, coalesce(c.video_id, o.video_id) AS video_id,
            least(o.from_ts,
-                 CASE WHEN c.user_id IS NULL OR prev_run IS NULL THEN NULL
+                 -- A new piece at or after the open segment's start cannot touch the closed segments before it.
+                 CASE WHEN c.user_id IS NULL OR prev_run IS NULL OR c.first_start >= o.from_ts THEN NULL
                       ELSE coalesce((SELECT max(s.start_ts) FROM watch_segments_closed s
                                       WHERE s.user_id = c.user_id AND s.video_id = c.video_id
                                         AND s.start_ts <= c.first_start AND s.start_ts >= lookback_from),

@@ -301,6 +301,26 @@ describe("late pieces, midnight, retention, the open tail", () => {
     }
   });
 
+  it("a session growing across runs stays open (re-stitched from its open start), then closes once, equal to the view", async () => {
+    const t0 = Date.now() - 30 * 60_000;
+    const pieces = modelPieces(Array.from({ length: 300 }, (_, k) => ({ user_id: "grow-u", video_id: "grow-v", position_sec: k * 5, event_ts: t0 + k * 5000, device_id: null })));
+    const upTo = (min: number): WatchPiece[] => pieces.filter((p) => p.end_ts < t0 + min * 60_000 && p.end_ts >= t0 + (min - 10) * 60_000);
+    const open = { ...KEEP, closeDelayMs: 25 * 60_000 };
+    await sinkAll(upTo(10));
+    expect((await maintain(db, open)).segments_closed).toBe(0);
+    await sinkAll(upTo(20));
+    const second = await maintain(db, open);
+    expect(second.segments_closed).toBe(0);
+    expect(second.pieces_read).toBe(upTo(10).length + upTo(20).length);
+    expect((await db.query("SELECT from_ts FROM watch_open_keys")).rows).toEqual([{ from_ts: new Date(pieces[0].start_ts) }]);
+    await sinkAll(upTo(30));
+    const last = await maintain(db, { ...KEEP, closeDelayMs: 60_000 });
+    expect(last).toMatchObject({ segments_closed: 1, segments_amended: 0 });
+    expect((await db.query("SELECT count(*)::int AS n FROM watch_open_keys")).rows[0].n).toBe(0);
+    expect(await rows("watch_segments_closed")).toEqual(await rows("watch_segments_v2"));
+    await expectConsistent();
+  });
+
   it("open segments stay visible: resume and today's reports include the session still playing, once, before and after runs", async () => {
     const t0 = Date.now() - 20 * 60_000;
     const hbs = Array.from({ length: 200 }, (_, k) => ({ user_id: "live-u", video_id: "live-v", position_sec: k * 5, event_ts: t0 + k * 5000, device_id: null }));
