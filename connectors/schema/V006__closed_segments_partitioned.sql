@@ -19,8 +19,11 @@
 --     table funnels the current day's writes into one tablet. The one exception is watch_pieces_changed_idx
 --     (updated_at), the job's change feed: range on a rising timestamp. In YSQL it would be declared
 --     (yb_hash_code(user_id) % 16 ASC, updated_at ASC) or hash-bucketed the same way; PostgreSQL takes it as is.
---   Source: the YugabyteDB docs' YSQL "Table partitioning" and "Primary keys" pages (docs.yugabyte.com), as cited in
---   ../shared/GUIDE.md ("first PK column hash-sharded by default"). Not verified on a YugabyteDB server here.
+--   Sources: docs.yugabyte.com, "Table partitioning" (explore/ysql-language-features/advanced-features/partitions:
+--   RANGE, LIST and HASH declarative partitioning in YSQL) and "Partition data by time" (develop/data-modeling/
+--   common-patterns/timeseries/partitioning-by-time: time-range partitions with a DEFAULT one, each partition its own
+--   table, old ones dropped rather than deleted; the example key is hash on the entity, range on the time); the
+--   hash-sharded first key column is the project guide's note for the 2026.1 chart. Not run on a YugabyteDB server here.
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- Partition management.
