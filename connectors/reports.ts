@@ -1,5 +1,8 @@
 /**
- * The report queries over the V002 views, as pure builders returning parameterised SQL. The report CLI, the
+ * The report queries, as pure builders returning parameterised SQL. Resume reads watch_resume_positions (closed
+ * segments by primary key plus the open tail, V006); daily and hourly reports call V006's watch_daily_report /
+ * watch_hourly_report, which read the per-day / per-hour rollups and add the open tail only when the range reaches a
+ * day not closed yet, so their cost follows the videos and days asked for, not the history kept. The report CLI, the
  * benchmark and the real-database tests all use these, so what is measured and tested is what operators run.
  */
 
@@ -88,16 +91,16 @@ export function dailyWatchQuery(p: DailyWatchParams): ReportQuery {
     throw new Error(`date range ${p.from}..${p.to} spans ${days} days; at most ${MAX_REPORT_DAYS} per report, split it`);
   }
   const values: unknown[] = [p.from, p.to];
-  let where = "day_utc BETWEEN $1::date AND $2::date";
+  let videos = "NULL";
   if (p.videoIds !== undefined && p.videoIds.length > 0) {
     p.videoIds.forEach((v) => requireId("video id", v));
     values.push([...p.videoIds]);
-    where += " AND video_id = ANY($3::text[])";
+    videos = "$3::text[]";
   }
   return {
     text:
-      "SELECT day_utc::text AS day_utc, video_id, watched_sec, viewers, segments FROM video_daily_watch " +
-      `WHERE ${where} ORDER BY day_utc, watched_sec DESC, video_id`,
+      "SELECT day_utc::text AS day_utc, video_id, watched_sec, viewers, segments " +
+      `FROM watch_daily_report($1::date, $2::date, ${videos}) ORDER BY day_utc, watched_sec DESC, video_id`,
     values,
   };
 }
@@ -122,8 +125,8 @@ export function hourlyReachQuery(p: HourlyReachParams): ReportQuery {
   }
   return {
     text:
-      "SELECT to_char(hour_utc, 'YYYY-MM-DD\"T\"HH24:00\"Z\"') AS hour_utc, segments, viewers FROM video_hourly_reach " +
-      "WHERE video_id = $1 AND hour_utc >= $2::date AND hour_utc < $3::date + 1 ORDER BY hour_utc",
+      "SELECT to_char(hour_utc, 'YYYY-MM-DD\"T\"HH24:00\"Z\"') AS hour_utc, segments, viewers " +
+      "FROM watch_hourly_report($1, $2::date, $3::date) ORDER BY hour_utc",
     values: [p.videoId, p.from, p.to],
   };
 }

@@ -8,6 +8,7 @@ import { Client } from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WatchSegment } from "../../contract/topics";
 import { YSQL_SINK_USER } from "../../components/sink/yugabyteSpecs";
+import { closeDelayMs, maintenanceSql } from "../../connectors/maintenance";
 import { DEFAULT_SESSIONIZATION_PARAMS, type SessionizationParams } from "../../contract/sessionization";
 import { type PieceRecord, SegmentModel, sinkPieces, stitchRows, type WatchPiece } from "../../ksql/model/pipeline";
 import type { ValidHeartbeat } from "../../ksql/model/validate";
@@ -141,6 +142,8 @@ describe("watch_segments_v2 stitches pieces exactly like the reference model", (
        VALUES ('u2', 'v1', $1, $2, 0, 30, 7, 30)`,
       [new Date(Date.UTC(2026, 0, 2, 11)), new Date(Date.UTC(2026, 0, 2, 11, 0, 30))],
     );
+    // The reports read what the maintenance job (V006) materialized; its first run takes in the v1 rows too.
+    await db.query(maintenanceSql({ closeDelayMs: closeDelayMs(DEFAULT_SESSIONIZATION_PARAMS), pieceRetentionDays: 1000, segmentRetentionDays: 1000, partitionsAheadDays: 2 }));
     const daily = await db.query("SELECT watched_sec, viewers::int, segments::int FROM video_daily_watch WHERE video_id = 'v1' AND day_utc = '2026-01-02'");
     expect(daily.rows).toEqual([{ watched_sec: 150, viewers: 2, segments: 2 }]);
     const resume = await db.query("SELECT resume_position_sec FROM watch_resume_positions WHERE user_id = 'u1' AND video_id = 'v1'");

@@ -26,6 +26,8 @@ export interface JobEnv {
   /** Extra or overriding environment (e.g. an unreachable PGPORT). */
   readonly env?: Readonly<Record<string, string>>;
   readonly waitForDbSec?: number;
+  /** Apply only the first N files (a database as an older release left it); default every file. */
+  readonly upToVersion?: number;
 }
 
 /** A fresh 32-character alphanumeric sink password, like the RandomPassword the program generates. */
@@ -35,7 +37,7 @@ export function newSinkPassword(): string {
 
 /** Runs the Job's script against `server` as its superuser and returns what the Job pod would log. */
 export function runSchemaJob(server: PgServer, opts: JobEnv = {}): JobRun {
-  const files = loadMigrations().map((m) => m.file);
+  const files = loadMigrations().filter((m) => opts.upToVersion === undefined || m.version <= opts.upToVersion).map((m) => m.file);
   const script = migrationJobScript({
     files, mountDir: SCHEMA_DIR, client: join(findPgBin(), "psql"), waitForDbSec: opts.waitForDbSec ?? TEST_WAIT_FOR_DB_SEC,
   });
