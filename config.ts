@@ -39,6 +39,10 @@ import {
   BACKUP_NAME_PREFIX, BACKUP_OBJECT_PATTERN, BACKUP_PREFIX, BACKUP_SUFFIX, DEFAULT_BACKUP_HOUR_UTC, DEFAULT_BACKUP_RETENTION_DAYS,
   DEFAULT_BACKUP_SCRATCH_GIB, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS,
 } from "./contract/backup";
+import {
+  DEFAULT_MAINTENANCE_EVERY_MIN, DEFAULT_PIECE_RETENTION_DAYS, DEFAULT_SEGMENT_RETENTION_DAYS, MAINTENANCE_EVERY_MIN_CHOICES,
+  MAX_PIECE_RETENTION_DAYS, MAX_SEGMENT_RETENTION_DAYS, MIN_PIECE_RETENTION_DAYS, pieceRetentionCoversReplay,
+} from "./contract/database";
 import { CHART_KEYS, mirrorsImages, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
 import {
   DEFAULT_GRACE_PERIOD_SEC,
@@ -374,6 +378,20 @@ const backupSchema = z.strictObject({
   restoreFrom: z.string().regex(BACKUP_OBJECT_PATTERN, `expected a backup's file name like ${BACKUP_NAME_PREFIX}20261202T031700Z${BACKUP_SUFFIX} (list them with aws s3 ls s3://<backupBucket output>/${BACKUP_PREFIX})`).optional(),
 });
 
+// ---- database retention and maintenance (issue 23) ------------------------------------------------------------------
+
+const databaseSchema = z.strictObject({
+  pieceRetentionDays: z.number().int().min(MIN_PIECE_RETENTION_DAYS).max(MAX_PIECE_RETENTION_DAYS).default(DEFAULT_PIECE_RETENTION_DAYS),
+  segmentRetentionDays: z.number().int().min(MIN_PIECE_RETENTION_DAYS).max(MAX_SEGMENT_RETENTION_DAYS).default(DEFAULT_SEGMENT_RETENTION_DAYS),
+  maintenanceEveryMinutes: z
+    .number()
+    .int()
+    .refine((v) => (MAINTENANCE_EVERY_MIN_CHOICES as readonly number[]).includes(v), {
+      message: `expected one of ${MAINTENANCE_EVERY_MIN_CHOICES.join(", ")} (a divisor of 60, so the cron schedule fires evenly)`,
+    })
+    .default(DEFAULT_MAINTENANCE_EVERY_MIN),
+});
+
 const rootSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   owner: z.string().min(1, "name the owning team, e.g. platform-team"),
@@ -394,6 +412,7 @@ const rootSchema = z.strictObject({
   images: imagesSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
   backup: backupSchema.prefault({}),
+  database: databaseSchema.prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof rootSchema>;
@@ -732,6 +751,21 @@ const RULES: readonly Rule[] = [
   {
     reads: ["environment", "cluster", "monitoring", "backup"],
     check: (c) => operationsProblems(c),
+  },
+  {
+    reads: ["database", "kafka"],
+    check: ({ database: d, kafka: k }) => {
+      const out: string[] = [];
+      // A segment is built from its pieces and amended by late ones: dropping it while its pieces stay would leave
+      // pieces no report counts and make a late piece re-open a segment that no longer exists.
+      if (d.segmentRetentionDays < d.pieceRetentionDays) {
+        out.push(`${ns}:database.segmentRetentionDays: must be at least database.pieceRetentionDays (${d.pieceRetentionDays}); segments are built from pieces and must outlive them; got ${d.segmentRetentionDays}. Raise it or lower pieceRetentionDays.`);
+      }
+      if (!pieceRetentionCoversReplay(d.pieceRetentionDays, k.retentionHours.segments)) {
+        out.push(`${ns}:database.pieceRetentionDays: a replay of watch_segments re-sends pieces up to kafka.retentionHours.segments (${k.retentionHours.segments} h) old, which need their day partition; expected at least ${Math.ceil(k.retentionHours.segments / 24)} days; got ${d.pieceRetentionDays}. Raise it or lower kafka.retentionHours.segments.`);
+      }
+      return out;
+    },
   },
   {
     // The kube-prometheus-stack chart and its images have no mirror wiring yet: refuse the combination rather than

@@ -74,7 +74,7 @@ export class Monitoring extends pulumi.ComponentResource {
   }
 }
 
-export type MonitoringSettingsSlice = Pick<AppSettings, "monitoring" | "kafka" | "yugabyte" | "sessionization">;
+export type MonitoringSettingsSlice = Pick<AppSettings, "monitoring" | "kafka" | "yugabyte" | "sessionization" | "database">;
 
 /** Monitoring as the stack configures it, or nothing when `monitoring.enabled` is false. */
 export function monitoringFromConfig(config: MonitoringSettingsSlice, target: KubernetesTarget, dependsOn: pulumi.Resource[]): Monitoring | undefined {
@@ -92,6 +92,7 @@ export function monitoringFromConfig(config: MonitoringSettingsSlice, target: Ku
       // A session closes gap + grace after its last heartbeat; ksqlDB or the sink more than one more gap behind
       // doubles that delay, which is what the close-delay budget allows.
       lagBudgetSec: config.sessionization.sessionGapSec,
+      maintenanceEveryMinutes: config.database.maintenanceEveryMinutes,
     },
     dependsOn,
   });

@@ -17,6 +17,8 @@ import { baseTags, type KubernetesTarget } from "../aws/platform";
 import { YugabyteBackups } from "./backup";
 import { DbSchemaJob } from "./dbSchemaJob";
 import { RejectsCheck } from "./rejectsCheck";
+import { MaintenanceJob } from "./maintenanceJob";
+import { closeDelayMs, DEFAULT_PARTITIONS_AHEAD_DAYS, type MaintenanceParams } from "../../connectors/maintenance";
 import { HelmUniverse } from "./yugabyteHelm";
 import { OperatorUniverse } from "./yugabyteOperator";
 import {
@@ -81,6 +83,8 @@ export interface YugabyteDatabaseArgs {
   readonly images?: ImageSourceSettings;
   /** Daily backups to this bucket (EKS), and the backup to restore before the schema Job runs. */
   readonly backup?: YugabyteBackupTarget;
+  /** The maintenance CronJob's interval and what a run closes, keeps and drops (`watchpipe:database`). */
+  readonly maintenance?: { readonly everyMinutes: number; readonly params: MaintenanceParams };
 }
 
 export interface YugabyteBackupTarget {
@@ -278,13 +282,33 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       dependsOn: [this.schemaJob],
     }, { parent: this });
 
+    // Closes segments, keeps day partitions ahead and drops expired ones; as the schema owner, who owns the tables.
+    if (args.maintenance) {
+      new MaintenanceJob(`${name}-maintenance`, {
+        namespace: ns,
+        connection: {
+          host: this.connection.host,
+          port: this.connection.port,
+          database: this.connection.database,
+          user: YSQL_ADMIN_USER,
+          password: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
+          tls: tlsArgs,
+        },
+        everyMinutes: args.maintenance.everyMinutes,
+        params: args.maintenance.params,
+        provider,
+        ...(args.images ? { images: args.images } : {}),
+        dependsOn: [this.schemaJob],
+      }, { parent: this });
+    }
+
     this.registerOutputs({ host: this.connection.host, database: this.connection.database, kafkaSinkCredentials: kafkaSinkCredentials.metadata.name });
   }
 }
 
 /** The component as index.ts creates it: arguments from the validated config and the Kubernetes target. */
 export function yugabyteFromConfig(
-  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData" | "charts" | "images" | "backup" | "project" | "stack" | "owner">,
+  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData" | "charts" | "images" | "backup" | "project" | "stack" | "owner" | "database" | "sessionization">,
   target: KubernetesTarget,
   opts: { readonly kafkaNamespaceDependsOn?: pulumi.Resource[] } = {},
 ): YugabyteDatabase {
@@ -314,6 +338,15 @@ export function yugabyteFromConfig(
     ...(config.charts.yugabyte ? { chart: config.charts.yugabyte } : {}),
     images: config.images,
     ...(backup ? { backup } : {}),
+    maintenance: {
+      everyMinutes: config.database.maintenanceEveryMinutes,
+      params: {
+        closeDelayMs: closeDelayMs(config.sessionization, config.sessionization.tickIntervalSec),
+        pieceRetentionDays: config.database.pieceRetentionDays,
+        segmentRetentionDays: config.database.segmentRetentionDays,
+        partitionsAheadDays: DEFAULT_PARTITIONS_AHEAD_DAYS,
+      },
+    },
   });
 }
 
