@@ -7,8 +7,8 @@
  * windows, encoded pieces, pieces, sink upserts) and per day (retained bytes = daily bytes × retention). Nothing
  * here grows with session length (ksql/README.md "Costs").
  *
- * Not modelled: CPU (brokers, ksqlDB, Connect), page-cache misses (consumers that fall behind read from disk),
- * YugabyteDB itself, Kafka record compression (ksqlDB's zstd, the Bridge's none) — every size is uncompressed, so
+ * Not modelled: CPU (brokers, ksqlDB, Connect, YugabyteDB), page-cache misses (consumers that fall behind read from
+ * disk), the space of the rollup tables (it follows the video catalogue, not the viewings), Kafka record compression (ksqlDB's zstd, the Bridge's none) — every size is uncompressed, so
  * the broker figures are upper bounds.
  */
 import { sessionStatePlan, type SessionStateInputs } from "./capacity";
@@ -47,6 +47,34 @@ export const KAFKA_DEFAULT_RETENTION_HOURS = 168;
  * measured: YugabyteDB cannot run on the build machine (PostgreSQL stands in for YSQL there and is far faster).
  */
 export const ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC = 2000;
+/**
+ * Bytes one piece row takes in PostgreSQL 15 with its indexes (heap + primary key), measured on the schema Job's own
+ * files (V001-V005) with realistic sessions (issue 23: ≈ 205 B a piece, ≈ 295 GB for 1.44 B pieces).
+ */
+export const PIECE_ROW_BYTES = 205;
+/**
+ * Bytes one closed segment row takes with its indexes. NOT yet measured: taken equal to a piece, because a segment
+ * row carries the same ids and timestamps, fewer numbers (two positions instead of four, no rule columns), and one
+ * more index (per video and time, which the reports read). Replace with the measured figure of the segments table.
+ */
+export const SEGMENT_ROW_BYTES = 205;
+/** Pieces stitched into one segment on average, measured with 10-120 min sessions (issue 23: 39.8). */
+export const PIECES_PER_SEGMENT = 39.8;
+/**
+ * Rollup rows the maintenance job writes per closed segment, an upper bound: one per-day row per video plus the
+ * per-hour rows its time span touches (a 20-min average segment touches 1 + 20/60 hours). Segments of one video in
+ * the same day or hour share their rollup row, so the real rate is lower; it depends on the catalogue, not modelled.
+ */
+export const ROLLUP_ROWS_PER_SEGMENT = 1 + 1 + 20 / 60;
+/**
+ * YugabyteDB bytes on disk (per replica) per byte of the same rows in PostgreSQL. An ASSUMPTION, not a measurement
+ * (YugabyteDB cannot run here): YSQL stores each row as one DocDB key-value pair ("packed rows", the default since
+ * v2.20: https://docs.yugabyte.com/stable/architecture/docdb/packed-rows) in RocksDB SST files, which are compressed
+ * (Snappy by default), and each secondary index is its own LSM table. Compression gains and LSM space amplification
+ * (obsolete versions awaiting compaction), plus each tablet's Raft WAL, are taken to cancel out: 1.0.
+ */
+export const YSQL_BYTES_PER_POSTGRES_BYTE = 1.0;
+
 /** Standby copies of each ksqlDB task's state (one when there is another server to hold it). */
 export function standbyCopies(replicas: number): number {
   return replicas > 1 ? 1 : 0;
@@ -102,6 +130,34 @@ export interface LoadPlanInputs {
   readonly session: Omit<SessionStateInputs, "heartbeatsPerSec" | "replicationFactor">;
   readonly ksqldb: { readonly replicas: number; readonly standbys: number; readonly volume: VolumeSpec };
   readonly sink: { readonly tasks: number; readonly upsertsPerTaskPerSec: number };
+  /** YugabyteDB: what it keeps (`watchpipe:database`) on what volumes (`watchpipe:yugabyte`). */
+  readonly database: DatabaseInputs;
+}
+
+export interface DatabaseInputs {
+  readonly pieceRetentionDays: number;
+  readonly segmentRetentionDays: number;
+  readonly maintenanceEveryMinutes: number;
+  readonly replicationFactor: number;
+  readonly tservers: number;
+  /** Volume per tserver. */
+  readonly storageGiB: number;
+}
+
+/** The database's share of the plan: rows, bytes and writes. */
+export interface DatabasePlan {
+  readonly piecesPerDay: number;
+  readonly segmentsPerDay: number;
+  /** Bytes per day of new rows, one replica (PostgreSQL-measured bytes × the YSQL factor). */
+  readonly bytesPerDay: number;
+  /** Bytes held once both retentions are full, all replicas. */
+  readonly retainedBytes: number;
+  /** Write rates at peak: the sink's pieces, and the maintenance job's segments and rollup rows. */
+  readonly pieceWritesPerSec: number;
+  readonly segmentWritesPerSec: number;
+  readonly rollupWritesPerSec: number;
+  /** Pieces one maintenance run closes when the whole interval runs at peak. */
+  readonly piecesPerRunAtPeak: number;
 }
 
 export interface TopicLoad {
@@ -132,6 +188,33 @@ export interface LoadPlan {
   /** Leader bytes per day over every topic (inter-AZ traffic is this × (RF − 1) with one replica per zone). */
   readonly leaderBytesPerDay: number;
   readonly piecesPerSec: number;
+  readonly database: DatabasePlan;
+}
+
+/**
+ * The database at a stack's load: pieces a day from the plan's daily volume, segments from {@link PIECES_PER_SEGMENT},
+ * bytes from the measured row sizes, kept for each retention on every replica.
+ */
+export function databasePlan(d: DatabaseInputs, piecesPerSec: number, dayFactor: number): DatabasePlan {
+  for (const [name, value] of Object.entries(d)) {
+    if (!(Number.isFinite(value) && value > 0)) throw new Error(`loadPlan: database.${name} must be a positive number; got ${String(value)}`);
+  }
+  const piecesPerDay = piecesPerSec * dayFactor;
+  const segmentsPerDay = piecesPerDay / PIECES_PER_SEGMENT;
+  const f = YSQL_BYTES_PER_POSTGRES_BYTE;
+  const pieceBytesPerDay = piecesPerDay * PIECE_ROW_BYTES * f;
+  const segmentBytesPerDay = segmentsPerDay * SEGMENT_ROW_BYTES * f;
+  const segmentWritesPerSec = piecesPerSec / PIECES_PER_SEGMENT;
+  return {
+    piecesPerDay,
+    segmentsPerDay,
+    bytesPerDay: pieceBytesPerDay + segmentBytesPerDay,
+    retainedBytes: (pieceBytesPerDay * d.pieceRetentionDays + segmentBytesPerDay * d.segmentRetentionDays) * d.replicationFactor,
+    pieceWritesPerSec: piecesPerSec,
+    segmentWritesPerSec,
+    rollupWritesPerSec: segmentWritesPerSec * ROLLUP_ROWS_PER_SEGMENT,
+    piecesPerRunAtPeak: piecesPerSec * d.maintenanceEveryMinutes * 60,
+  };
 }
 
 function topicLoad(topic: string, bytesPerHeartbeat: number, i: LoadPlanInputs, retention: { hours: number } | { bytes: number }, consumed = true): TopicLoad {
@@ -186,7 +269,10 @@ export function loadPlan(i: LoadPlanInputs): LoadPlan {
     use("sink upserts", piecesPerSec, i.sink.tasks * i.sink.upsertsPerTaskPerSec, "rows/s"),
   ];
   const dayFactor = i.heartbeatsPerDay / i.peakHeartbeatsPerSec;
-  return { topics, resources, leaderBytesPerSec: leaderPerSec, leaderBytesPerDay: leaderPerSec * dayFactor, piecesPerSec };
+  const database = databasePlan(i.database, piecesPerSec, dayFactor);
+  // Tablets spread evenly over the tservers (hash sharding), so each holds its share of every replica.
+  resources.push(use("YugabyteDB volume space (retention full)", database.retainedBytes / i.database.tservers / GIB, i.database.storageGiB, "GiB"));
+  return { topics, resources, leaderBytesPerSec: leaderPerSec, leaderBytesPerDay: leaderPerSec * dayFactor, piecesPerSec, database };
 }
 
 /** The resources above {@link LOAD_BUDGET}, for messages. */

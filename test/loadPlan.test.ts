@@ -4,7 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { type AppConfig, parseConfig } from "../config";
-import { LOAD_BUDGET, loadPlan, type LoadPlanInputs, overBudget } from "../contract/loadPlan";
+import {
+  databasePlan, LOAD_BUDGET, loadPlan, type LoadPlanInputs, overBudget, PIECE_ROW_BYTES, PIECES_PER_SEGMENT, ROLLUP_ROWS_PER_SEGMENT,
+  SEGMENT_ROW_BYTES, YSQL_BYTES_PER_POSTGRES_BYTE,
+} from "../contract/loadPlan";
 import { loadInputsFor, stackLoadPlan } from "../tools/planModel";
 import { stackConfig } from "./harness";
 
@@ -82,5 +85,42 @@ describe("what breaks the budget, and by name", () => {
   });
   it("refuses a plan without brokers or servers", () => {
     expect(() => loadPlan({ ...prod, brokers: 0 })).toThrow("loadPlan: brokers must be a positive number; got 0");
+  });
+});
+
+describe("the database: rows, bytes at retention and writes, from the measured row sizes", () => {
+  const prod = loadInputsFor(stack("prod"));
+  const plan = loadPlan(prod);
+  const db = plan.database;
+  it("pieces a day are the sink's pieces/s over the plan's day (300 M heartbeats), segments 39.8 pieces each", () => {
+    expect(db.piecesPerDay).toBeCloseTo(plan.piecesPerSec * 3000, 0);
+    expect(db.segmentsPerDay).toBeCloseTo(db.piecesPerDay / PIECES_PER_SEGMENT, 3);
+  });
+  it("space at retention = (pieces × B × piece days + segments × B × segment days) × RF, spread over the tservers", () => {
+    const f = YSQL_BYTES_PER_POSTGRES_BYTE;
+    const expected = (db.piecesPerDay * PIECE_ROW_BYTES * f * 7 + db.segmentsPerDay * SEGMENT_ROW_BYTES * f * 400) * 3;
+    expect(db.retainedBytes).toBeCloseTo(expected, -3);
+    const space = plan.resources.find((r) => r.resource === "YugabyteDB volume space (retention full)")!;
+    expect(space.used).toBeCloseTo(expected / 3 / 2 ** 30, 3);
+    expect(space.capacity).toBe(prod.database.storageGiB);
+  });
+  it("writes at peak: every piece once (the sink), a segment per 39.8 pieces and at most 2.33 rollup rows per segment (the job)", () => {
+    expect(db.pieceWritesPerSec).toBe(plan.piecesPerSec);
+    expect(db.segmentWritesPerSec).toBeCloseTo(plan.piecesPerSec / PIECES_PER_SEGMENT, 6);
+    expect(db.rollupWritesPerSec).toBeCloseTo(db.segmentWritesPerSec * ROLLUP_ROWS_PER_SEGMENT, 6);
+    expect(db.piecesPerRunAtPeak).toBeCloseTo(plan.piecesPerSec * 300, 3);
+  });
+  it.each([
+    { name: "a year of pieces", database: { pieceRetentionDays: 365 }, over: true },
+    { name: "segments for three years on the same volumes", database: { segmentRetentionDays: 1100 }, over: true },
+    { name: "100 GiB per tserver", database: { storageGiB: 100 }, over: true },
+    { name: "one tserver holding all three replicas' share alone", database: { tservers: 1 }, over: true },
+    { name: "the configured retention", database: {}, over: false },
+  ])("$name: over budget $over", ({ database, over }) => {
+    const names = overBudget(loadPlan({ ...prod, database: { ...prod.database, ...database } })).map((r) => r.resource);
+    expect(names.includes("YugabyteDB volume space (retention full)")).toBe(over);
+  });
+  it("refuses a database without tservers, naming the field", () => {
+    expect(() => databasePlan({ ...prod.database, tservers: 0 }, 1, 1)).toThrow("loadPlan: database.tservers must be a positive number; got 0");
   });
 });

@@ -67,6 +67,12 @@ async function main(): Promise<void> {
   }
   const total = load.leaderBytesPerSec;
   console.log(`  ${"total".padEnd(24)} ${(total / config.capacity.peakEventsPerSec).toFixed(1).padStart(7)} B/heartbeat ${(total / 1e6).toFixed(2).padStart(7)} MB/s; ${Math.round(load.piecesPerSec).toLocaleString("en-US")} pieces/s to the sink`);
+  const db = load.database;
+  const dbRf = config.yugabyte.replicationFactor;
+  console.log(`\nDatabase (YugabyteDB, RF ${dbRf}, ${config.yugabyte.tservers} tservers × ${config.yugabyte.storageGiB} GiB; row sizes in contract/loadPlan.ts)`);
+  console.log(`  per day: ${(db.piecesPerDay / 1e6).toFixed(1)} M pieces + ${(db.segmentsPerDay / 1e6).toFixed(2)} M segments = ${(db.bytesPerDay / 1e9).toFixed(1)} GB (one replica), ${((db.bytesPerDay * dbRf) / 1e9).toFixed(1)} GB on disk`);
+  console.log(`  at retention (pieces ${config.database.pieceRetentionDays} d, segments ${config.database.segmentRetentionDays} d): ${(db.retainedBytes / 1e9).toFixed(0)} GB on disk, ${(db.retainedBytes / config.yugabyte.tservers / 2 ** 30).toFixed(0)} GiB per tserver`);
+  console.log(`  writes at peak: ${Math.round(db.pieceWritesPerSec).toLocaleString("en-US")} pieces/s (sink) + ${Math.round(db.segmentWritesPerSec).toLocaleString("en-US")} segments/s + ≤ ${Math.round(db.rollupWritesPerSec).toLocaleString("en-US")} rollup rows/s (maintenance job, every ${config.database.maintenanceEveryMinutes} min: ≤ ${(db.piecesPerRunAtPeak / 1e6).toFixed(1)} M pieces a run)`);
   console.log(`\nResources at this stack's peak (budget ${LOAD_BUDGET * 100} % each; assumptions in contract/loadPlan.ts)`);
   if (config.cluster.mode !== "eks") console.log("  existing cluster: its volumes and nodes are its own; the figures assume gp3 at baseline and the default node type's network");
   for (const r of load.resources) {

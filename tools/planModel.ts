@@ -271,6 +271,14 @@ export function loadInputsFor(config: AppConfig): LoadPlanInputs {
     },
     ksqldb: { replicas: config.ksqldb.replicas, standbys: standbyCopies(config.ksqldb.replicas), volume: { sizeGiB: config.ksqldb.storageGiB, ...perf } },
     sink: { tasks: config.connect.tasksMax, upsertsPerTaskPerSec: ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC },
+    database: {
+      pieceRetentionDays: config.database.pieceRetentionDays,
+      segmentRetentionDays: config.database.segmentRetentionDays,
+      maintenanceEveryMinutes: config.database.maintenanceEveryMinutes,
+      replicationFactor: config.yugabyte.replicationFactor,
+      tservers: config.yugabyte.tservers,
+      storageGiB: config.yugabyte.storageGiB,
+    },
   };
 }
 
