@@ -6,14 +6,15 @@
  * times, in rotated order, after one unmeasured warm-up load) empties `watch_pieces`, creates the connector with the program's own sink settings
  * (connectors/watchSegmentsSink.ts: batch size, upsert, transforms, the sink role) and times the rows landing.
  * Prints every run, the median rows/s in total and per task, each against the one-task median of the same run and
- * against the load plan's figure, and the load average sampled during the runs. Needs `npm run real:setup`.
+ * against the load plan's figure, the CPU time per row of the Connect worker and of PostgreSQL (read from /proc:
+ * unlike the rates, it does not shrink when other work shares the cores), and the load average during the runs. Needs `npm run real:setup`.
  *
  * What it is not: YugabyteDB. PostgreSQL stands in for YSQL here; the load plan divides the figure by a named factor.
  * The table is whatever the schema files in connectors/schema create (unpartitioned V004 + the V005 triggers today).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import type { Client } from "pg";
@@ -134,11 +135,52 @@ interface RunResult {
   readonly rowsPerSec: number;
   readonly seconds: number;
   readonly rowsTimed: number;
+  /** CPU time per row landed (user + system), of the Connect worker JVM and of PostgreSQL's processes. */
+  readonly connectCpuUsPerRow: number;
+  readonly pgCpuUsPerRow: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on Linux for every architecture). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) a process has used; 0 for one that is gone. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): state is the 1st, utime the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pid of this bench's Connect worker: the JVM whose command line names the worker's own properties file. */
+function connectPid(worker: ConnectWorker): number {
+  const props = join(dirname(worker.logFile), "connect-distributed.properties");
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").includes(props)) return Number(entry);
+    } catch {
+      // a process that ended while the list was read
+    }
+  }
+  throw new Error(`no process runs the Connect worker with ${props}; its log is ${worker.logFile}`);
+}
+
+/** CPU seconds of every process of the PostgreSQL server (backends and background workers), as it lists them. */
+async function pgCpuSeconds(db: Client): Promise<Map<number, number>> {
+  const r = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity");
+  return new Map(r.rows.map((row) => [row.pid, cpuSecondsOf(row.pid)]));
 }
 
 /** One timed load: rows landed between the first poll that sees rows and the poll that sees all of them. */
 async function timedLoad(db: Client, worker: ConnectWorker, name: string, config: Record<string, string>, tasks: number, pieces: number): Promise<RunResult> {
   await db.query("TRUNCATE watch_pieces");
+  const jvm = connectPid(worker);
+  const connectCpu0 = cpuSecondsOf(jvm);
+  const pgCpu0 = await pgCpuSeconds(db);
   await worker.createConnector(name, config);
   await worker.waitForConnectorRunning(name, { minTasks: tasks, timeoutMs: CLUSTER_READY_MS });
   const count = async () => Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM watch_pieces")).rows[0]!.n);
@@ -156,10 +198,14 @@ async function timedLoad(db: Client, worker: ConnectWorker, name: string, config
     }
     await sleep(POLL_MS);
   }
+  // CPU before the connector goes: its database sessions end with it, and their CPU time with them.
+  const connectCpu = cpuSecondsOf(jvm) - connectCpu0;
+  let pgCpu = 0;
+  for (const [pid, sec] of await pgCpuSeconds(db)) pgCpu += sec - (pgCpu0.get(pid) ?? 0);
   await worker.deleteConnector(name);
   const seconds = (last.t - first!.t) / 1000;
   const rowsTimed = pieces - first!.n;
-  return { tasks, seconds, rowsTimed, rowsPerSec: rowsTimed / seconds };
+  return { tasks, seconds, rowsTimed, rowsPerSec: rowsTimed / seconds, connectCpuUsPerRow: (connectCpu * 1e6) / pieces, pgCpuUsPerRow: (pgCpu * 1e6) / pieces };
 }
 
 async function main(): Promise<void> {
@@ -254,7 +300,7 @@ async function main(): Promise<void> {
         });
         const r = await timedLoad(db, worker, `bench-sink-${run}-${tasks}`, config, tasks, pieces);
         results.push(r);
-        console.log(`  run ${run}, ${tasks} task(s): ${fmt(r.rowsTimed)} rows in ${r.seconds.toFixed(1)} s = ${fmt(r.rowsPerSec)} rows/s (${fmt(r.rowsPerSec / tasks)} per task); load average ${os.loadavg()[0]!.toFixed(2)}`);
+        console.log(`  run ${run}, ${tasks} task(s): ${fmt(r.rowsTimed)} rows in ${r.seconds.toFixed(1)} s = ${fmt(r.rowsPerSec)} rows/s (${fmt(r.rowsPerSec / tasks)} per task); CPU per row: Connect ${r.connectCpuUsPerRow.toFixed(0)} µs, PostgreSQL ${r.pgCpuUsPerRow.toFixed(0)} µs; load average ${os.loadavg()[0]!.toFixed(2)}`);
       }
     }
     const loadLine = load.stop();
@@ -263,8 +309,12 @@ async function main(): Promise<void> {
     const base = median(results.filter((r) => r.tasks === Math.min(...taskCounts)).map((r) => r.rowsPerSec));
     for (const tasks of taskCounts) {
       const m = median(results.filter((r) => r.tasks === tasks).map((r) => r.rowsPerSec));
-      console.log(`  ${String(tasks).padStart(2)} task(s): ${fmt(m).padStart(7)} rows/s total, ${fmt(m / tasks).padStart(7)} per task, ${(m / base).toFixed(2)}× the ${Math.min(...taskCounts)}-task total`);
+      const mine = results.filter((r) => r.tasks === tasks);
+      const cpuC = median(mine.map((r) => r.connectCpuUsPerRow));
+      const cpuP = median(mine.map((r) => r.pgCpuUsPerRow));
+      console.log(`  ${String(tasks).padStart(2)} task(s): ${fmt(m).padStart(7)} rows/s total, ${fmt(m / tasks).padStart(7)} per task, ${(m / base).toFixed(2)}× the ${Math.min(...taskCounts)}-task total; CPU per row: Connect ${cpuC.toFixed(0)} µs, PostgreSQL ${cpuP.toFixed(0)} µs → ${fmt(1e6 / (cpuC + cpuP))} rows/s per core of both`);
     }
+    console.log("  (CPU per row does not depend on how loaded the machine is; the wall-clock rates do. A task thread and its database session work in turn, so one task on an idle core each tops out near 1e6 / (Connect + PostgreSQL µs) rows/s.)");
     console.log(`load average during the runs: ${loadLine}`);
   } finally {
     await worker?.stop().catch(() => undefined);
