@@ -41,7 +41,7 @@ import {
 } from "./contract/backup";
 import {
   DEFAULT_MAINTENANCE_EVERY_MIN, DEFAULT_PIECE_RETENTION_DAYS, DEFAULT_SEGMENT_RETENTION_DAYS, MAINTENANCE_EVERY_MIN_CHOICES,
-  MAX_PIECE_RETENTION_DAYS, MAX_SEGMENT_RETENTION_DAYS, MIN_PIECE_RETENTION_DAYS, pieceRetentionCoversReplay,
+  MAX_PIECE_RETENTION_DAYS, MAX_SEGMENT_RETENTION_DAYS, MIN_PIECE_RETENTION_DAYS,
 } from "./contract/database";
 import { CHART_KEYS, mirrorsImages, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
 import {
@@ -753,19 +753,13 @@ const RULES: readonly Rule[] = [
     check: (c) => operationsProblems(c),
   },
   {
-    reads: ["database", "kafka"],
-    check: ({ database: d, kafka: k }) => {
-      const out: string[] = [];
-      // A segment is built from its pieces and amended by late ones: dropping it while its pieces stay would leave
-      // pieces no report counts and make a late piece re-open a segment that no longer exists.
-      if (d.segmentRetentionDays < d.pieceRetentionDays) {
-        out.push(`${ns}:database.segmentRetentionDays: must be at least database.pieceRetentionDays (${d.pieceRetentionDays}); segments are built from pieces and must outlive them; got ${d.segmentRetentionDays}. Raise it or lower pieceRetentionDays.`);
-      }
-      if (!pieceRetentionCoversReplay(d.pieceRetentionDays, k.retentionHours.segments)) {
-        out.push(`${ns}:database.pieceRetentionDays: a replay of watch_segments re-sends pieces up to kafka.retentionHours.segments (${k.retentionHours.segments} h) old, which need their day partition; expected at least ${Math.ceil(k.retentionHours.segments / 24)} days; got ${d.pieceRetentionDays}. Raise it or lower kafka.retentionHours.segments.`);
-      }
-      return out;
-    },
+    // A segment is built from its pieces and amended by late ones: dropping it while its pieces stay would leave
+    // pieces no report counts and make a late piece re-open a segment that no longer exists.
+    reads: ["database"],
+    check: ({ database: d }) =>
+      d.segmentRetentionDays < d.pieceRetentionDays
+        ? `${ns}:database.segmentRetentionDays: must be at least database.pieceRetentionDays (${d.pieceRetentionDays}); segments are built from pieces and must outlive them; got ${d.segmentRetentionDays}. Raise it or lower pieceRetentionDays.`
+        : undefined,
   },
   {
     // The kube-prometheus-stack chart and its images have no mirror wiring yet: refuse the combination rather than

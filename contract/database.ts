@@ -5,11 +5,10 @@
  */
 
 /**
- * Pieces are what segments are stitched from: a week lets a fix of the stitching be re-run over the pieces, and it
- * equals the default retention of the `watch_segments` topic a replay re-sends (see
- * {@link pieceRetentionCoversReplay}).
+ * Pieces are needed until their segments are closed and late pieces have been folded in; two whole days more leave
+ * room to re-run a fixed job over yesterday. They are the bulk of the database, so every extra day is expensive.
  */
-export const DEFAULT_PIECE_RETENTION_DAYS = 7;
+export const DEFAULT_PIECE_RETENTION_DAYS = 2;
 /** Royalties are paid from segments: a year and a month spans an annual statement and its disputes. */
 export const DEFAULT_SEGMENT_RETENTION_DAYS = 400;
 /**
@@ -26,10 +25,10 @@ export const MIN_PIECE_RETENTION_DAYS = 1;
  */
 export const MAX_PIECE_RETENTION_DAYS = 90;
 /**
- * One partition per day, and each partition is a YugabyteDB table with its own tablets on every tserver: three
- * years keeps the tablet count (and the masters' catalog) bounded. Older segments belong in the backups.
+ * One partition per day, and each partition is a table with its own tablets on every tserver; planning over more
+ * than ~1,000 partitions slows down: about three years. Older segments belong in the backups.
  */
-export const MAX_SEGMENT_RETENTION_DAYS = 1100;
+export const MAX_SEGMENT_RETENTION_DAYS = 1000;
 /** cron's `*\/N` fires evenly only for divisors of 60; these are the intervals a schedule can hold. */
 export const MAINTENANCE_EVERY_MIN_CHOICES = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60] as const;
 
@@ -64,13 +63,4 @@ export function maintenanceSchedule(everyMin: number): string {
     throw new Error(`database.maintenanceEveryMinutes: expected one of ${MAINTENANCE_EVERY_MIN_CHOICES.join(", ")} (a divisor of 60, so cron fires evenly); got ${everyMin}. Pick the nearest of those.`);
   }
   return everyMin === 60 ? "0 * * * *" : `*/${everyMin} * * * *`;
-}
-
-/**
- * A replay of the `watch_segments` topic (after a restore, or to re-run the sink) re-sends pieces as old as the
- * topic's retention; pieces older than pieceRetentionDays have no partition left to land in. True when the piece
- * retention covers the topic's.
- */
-export function pieceRetentionCoversReplay(pieceRetentionDays: number, segmentsTopicRetentionHours: number): boolean {
-  return pieceRetentionDays * 24 >= segmentsTopicRetentionHours;
 }

@@ -329,18 +329,12 @@ describe("invalid configuration fails with the key, the expected and the actual 
       problem: "watchpipe:database.segmentRetentionDays: must be at least database.pieceRetentionDays (14); segments are built from pieces and must outlive them; got 10. Raise it or lower pieceRetentionDays.",
     },
     {
-      name: "pieces dropped before the watch_segments topic a replay re-sends them from",
-      stack: "dev",
-      raw: () => withSection("dev", "database", { pieceRetentionDays: 3 }),
-      problem: "watchpipe:database.pieceRetentionDays: a replay of watch_segments re-sends pieces up to kafka.retentionHours.segments (168 h) old, which need their day partition; expected at least 7 days; got 3. Raise it or lower kafka.retentionHours.segments.",
-    },
-    {
       name: "database retention out of bounds and an interval cron cannot fire evenly",
       stack: "dev",
-      raw: () => withSection("dev", "database", { pieceRetentionDays: 91, segmentRetentionDays: 1101, maintenanceEveryMinutes: 7 }),
+      raw: () => withSection("dev", "database", { pieceRetentionDays: 91, segmentRetentionDays: 1001, maintenanceEveryMinutes: 7 }),
       problem: [
         "watchpipe:database.pieceRetentionDays: Too big: expected number to be <=90; got 91.",
-        "watchpipe:database.segmentRetentionDays: Too big: expected number to be <=1100; got 1101.",
+        "watchpipe:database.segmentRetentionDays: Too big: expected number to be <=1000; got 1001.",
         "watchpipe:database.maintenanceEveryMinutes: expected one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60 (a divisor of 60, so the cron schedule fires evenly); got 7.",
       ],
     },

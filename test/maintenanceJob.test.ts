@@ -91,7 +91,13 @@ describe("database maintenance CronJob", () => {
   });
 });
 
-describe("watchpipe:database defaults", () => {
+describe("watchpipe:database defaults and bounds", () => {
+  it("every retention config accepts is one the maintenance statement accepts (a bad value fails at preview, not in the job)", async () => {
+    const c = await import("../contract/database");
+    for (const [piece, segment] of [[c.MIN_PIECE_RETENTION_DAYS, c.MIN_PIECE_RETENTION_DAYS], [c.MAX_PIECE_RETENTION_DAYS, c.MAX_SEGMENT_RETENTION_DAYS], [c.DEFAULT_PIECE_RETENTION_DAYS, c.DEFAULT_SEGMENT_RETENTION_DAYS]]) {
+      expect(() => maintenanceSql({ ...params, pieceRetentionDays: piece!, segmentRetentionDays: segment! })).not.toThrow();
+    }
+  });
   it("are the maintenance statement's own defaults (config.ts may read only contract/, the SQL side lives in connectors/)", async () => {
     const sqlSide = await import("../connectors/maintenance");
     const contract = await import("../contract/database");
