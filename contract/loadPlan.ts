@@ -209,7 +209,8 @@ export function databasePlan(d: DatabaseInputs, piecesPerSec: number, dayFactor:
     piecesPerDay,
     segmentsPerDay,
     bytesPerDay: pieceBytesPerDay + segmentBytesPerDay,
-    retainedBytes: (pieceBytesPerDay * d.pieceRetentionDays + segmentBytesPerDay * d.segmentRetentionDays) * d.replicationFactor,
+    // Day partitions: the retained days plus the one being written (whole days are dropped, never part of one).
+    retainedBytes: (pieceBytesPerDay * (d.pieceRetentionDays + 1) + segmentBytesPerDay * (d.segmentRetentionDays + 1)) * d.replicationFactor,
     pieceWritesPerSec: piecesPerSec,
     segmentWritesPerSec,
     rollupWritesPerSec: segmentWritesPerSec * ROLLUP_ROWS_PER_SEGMENT,

@@ -96,10 +96,11 @@ describe("the database: rows, bytes at retention and writes, from the measured r
     expect(db.piecesPerDay).toBeCloseTo(plan.piecesPerSec * 3000, 0);
     expect(db.segmentsPerDay).toBeCloseTo(db.piecesPerDay / PIECES_PER_SEGMENT, 3);
   });
-  it("space at retention = (pieces × B × piece days + segments × B × segment days) × RF, spread over the tservers", () => {
+  it("space at retention = (pieces × B × (piece days + 1) + segments × B × (segment days + 1)) × RF, spread over the tservers", () => {
     const f = YSQL_BYTES_PER_POSTGRES_BYTE;
     const d = prod.database;
-    const expected = (db.piecesPerDay * PIECE_ROW_BYTES * f * d.pieceRetentionDays + db.segmentsPerDay * SEGMENT_ROW_BYTES * f * d.segmentRetentionDays) * 3;
+    // Each retention plus the day partition being written.
+    const expected = (db.piecesPerDay * PIECE_ROW_BYTES * f * (d.pieceRetentionDays + 1) + db.segmentsPerDay * SEGMENT_ROW_BYTES * f * (d.segmentRetentionDays + 1)) * 3;
     expect(db.retainedBytes).toBeCloseTo(expected, -3);
     const space = plan.resources.find((r) => r.resource === "YugabyteDB volume space (retention full)")!;
     expect(space.used).toBeCloseTo(expected / 3 / 2 ** 30, 3);
