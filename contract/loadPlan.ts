@@ -43,10 +43,32 @@ export const SESSION_KEY_BYTES = 14;
 /** Retention of the topics ksqlDB creates itself (the broker default, log.retention.hours). */
 export const KAFKA_DEFAULT_RETENTION_HOURS = 168;
 /**
- * YSQL upserts one sink task sustains (batches of 250, one connection, a 3-node universe). An assumption, NOT
- * measured: YugabyteDB cannot run on the build machine (PostgreSQL stands in for YSQL there and is far faster).
+ * CPU time the Kafka Connect worker spends per piece it sinks (consume, convert, transform, bind, batch), measured by
+ * `npm run bench:sink` on 2026-12-07: median of 9 loads of 100,000 pieces (1, 2 and 4 tasks, 3 each; 43-61 µs, and
+ * 134 µs in the first load, whose JIT was still warming), load average 34-51 on 2 cores. Values were JSON with an
+ * embedded schema (~1.1 KB a piece); the cluster's Avro values are smaller and cheaper to decode, so this is an upper
+ * bound for them.
  */
-export const ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC = 2000;
+export const SINK_CONNECT_CPU_US_PER_ROW = 52;
+/**
+ * PostgreSQL 15 CPU time per piece upserted (batches of 250, the unpartitioned V004 table with the V005 triggers on),
+ * same loads: median 79 µs (75-91).
+ */
+export const SINK_POSTGRES_CPU_US_PER_ROW = 79;
+/**
+ * A sink task and its database session work in turn (the task waits for each batch's commit), so one task with a
+ * core for each tops out near 1e6 / (Connect + database µs per row): the PostgreSQL figure, from the CPU times above.
+ * (The wall-clock rates bench:sink prints are lower: the 2-core machine ran everything else at a load average > 30.)
+ */
+export const SINK_ROWS_PER_TASK_ON_POSTGRES = Math.floor(1e6 / (SINK_CONNECT_CPU_US_PER_ROW + SINK_POSTGRES_CPU_US_PER_ROW));
+/**
+ * How much slower a YSQL upsert is than PostgreSQL's, per task. An ASSUMPTION (YugabyteDB cannot run here): each
+ * row is a read of its conflict key and a Raft-replicated write on its tablet leader, mostly on another node, where
+ * PostgreSQL changes local pages; a batch commits as a distributed transaction over the tablets it touched.
+ */
+export const YSQL_SINK_SLOWDOWN = 3;
+/** Upserts per second the plan counts per sink task: the PostgreSQL figure over {@link YSQL_SINK_SLOWDOWN}. */
+export const SINK_UPSERTS_PER_TASK_PER_SEC = Math.floor(SINK_ROWS_PER_TASK_ON_POSTGRES / YSQL_SINK_SLOWDOWN);
 /**
  * Bytes one piece row takes in PostgreSQL 15 with its indexes (heap + primary key), measured on the schema Job's own
  * files (V001-V005) with realistic sessions (issue 23: ≈ 205 B a piece, ≈ 295 GB for 1.44 B pieces).
@@ -129,7 +151,16 @@ export interface LoadPlanInputs {
   };
   readonly session: Omit<SessionStateInputs, "heartbeatsPerSec" | "replicationFactor">;
   readonly ksqldb: { readonly replicas: number; readonly standbys: number; readonly volume: VolumeSpec };
-  readonly sink: { readonly tasks: number; readonly upsertsPerTaskPerSec: number };
+  readonly sink: {
+    readonly tasks: number;
+    readonly upsertsPerTaskPerSec: number;
+    /** Partitions of `watch_segments`: a task beyond them gets none and idles. */
+    readonly sourcePartitions: number;
+    /** Connect workers and the CPU (cores) each may use. */
+    readonly workers: number;
+    readonly cpuPerWorker: number;
+    readonly cpuUsPerRow: number;
+  };
   /** YugabyteDB: what it keeps (`watchpipe:database`) on what volumes (`watchpipe:yugabyte`). */
   readonly database: DatabaseInputs;
 }
@@ -226,7 +257,7 @@ function topicLoad(topic: string, bytesPerHeartbeat: number, i: LoadPlanInputs, 
 const use = (resource: string, used: number, capacity: number, unit: string): ResourceLoad => ({ resource, used, capacity, unit, utilization: used / capacity });
 
 export function loadPlan(i: LoadPlanInputs): LoadPlan {
-  for (const [name, value] of Object.entries({ peakHeartbeatsPerSec: i.peakHeartbeatsPerSec, brokers: i.brokers, replicationFactor: i.replicationFactor, ksqldbReplicas: i.ksqldb.replicas, sinkTasks: i.sink.tasks })) {
+  for (const [name, value] of Object.entries({ peakHeartbeatsPerSec: i.peakHeartbeatsPerSec, brokers: i.brokers, replicationFactor: i.replicationFactor, ksqldbReplicas: i.ksqldb.replicas, sinkTasks: i.sink.tasks, connectWorkers: i.sink.workers, connectCpuPerWorker: i.sink.cpuPerWorker })) {
     if (!(Number.isFinite(value) && value > 0)) throw new Error(`loadPlan: ${name} must be a positive number; got ${String(value)}`);
   }
   const state = sessionStatePlan({ ...i.session, heartbeatsPerSec: i.peakHeartbeatsPerSec, replicationFactor: i.replicationFactor });
@@ -267,7 +298,8 @@ export function loadPlan(i: LoadPlanInputs): LoadPlan {
     use("ksqlDB volume write throughput", ksqlDiskWrites / MIB, i.ksqldb.volume.throughputMiBps, "MiB/s"),
     use("ksqlDB volume write IOPS", ksqlDiskWrites / WRITE_IO_BYTES, i.ksqldb.volume.iops, "IOPS"),
     use("ksqlDB volume space (state)", ksqlState / GIB, i.ksqldb.volume.sizeGiB, "GiB"),
-    use("sink upserts", piecesPerSec, i.sink.tasks * i.sink.upsertsPerTaskPerSec, "rows/s"),
+    use("sink upserts", piecesPerSec, Math.min(i.sink.tasks, i.sink.sourcePartitions) * i.sink.upsertsPerTaskPerSec, "rows/s"),
+    use("Connect worker CPU (sink)", (piecesPerSec * i.sink.cpuUsPerRow) / 1e6, i.sink.workers * i.sink.cpuPerWorker, "cores"),
   ];
   const dayFactor = i.heartbeatsPerDay / i.peakHeartbeatsPerSec;
   const database = databasePlan(i.database, piecesPerSec, dayFactor);

@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { type AppConfig, parseConfig } from "../config";
 import {
   databasePlan, LOAD_BUDGET, loadPlan, type LoadPlanInputs, overBudget, PIECE_ROW_BYTES, PIECES_PER_SEGMENT, ROLLUP_ROWS_PER_SEGMENT,
-  SEGMENT_ROW_BYTES, YSQL_BYTES_PER_POSTGRES_BYTE,
+  SEGMENT_ROW_BYTES, SINK_CONNECT_CPU_US_PER_ROW, SINK_POSTGRES_CPU_US_PER_ROW, SINK_ROWS_PER_TASK_ON_POSTGRES, SINK_UPSERTS_PER_TASK_PER_SEC,
+  YSQL_BYTES_PER_POSTGRES_BYTE, YSQL_SINK_SLOWDOWN,
 } from "../contract/loadPlan";
 import { loadInputsFor, stackLoadPlan } from "../tools/planModel";
 import { stackConfig } from "./harness";
@@ -124,5 +125,30 @@ describe("the database: rows, bytes at retention and writes, from the measured r
   });
   it("refuses a database without tservers, naming the field", () => {
     expect(() => databasePlan({ ...prod.database, tservers: 0 }, 1, 1)).toThrow("loadPlan: database.tservers must be a positive number; got 0");
+  });
+});
+
+describe("the sink, sized from the measured rate (npm run bench:sink)", () => {
+  const prod = loadInputsFor(stack("prod"));
+  const sinkUse = (inputs: LoadPlanInputs) => loadPlan(inputs).resources.find((r) => r.resource === "sink upserts")!;
+  it("counts per task the PostgreSQL rate from CPU per row, over the YSQL factor", () => {
+    expect(SINK_ROWS_PER_TASK_ON_POSTGRES).toBe(Math.floor(1e6 / (SINK_CONNECT_CPU_US_PER_ROW + SINK_POSTGRES_CPU_US_PER_ROW)));
+    expect(SINK_UPSERTS_PER_TASK_PER_SEC).toBe(Math.floor(SINK_ROWS_PER_TASK_ON_POSTGRES / YSQL_SINK_SLOWDOWN));
+    expect(prod.sink.upsertsPerTaskPerSec).toBe(SINK_UPSERTS_PER_TASK_PER_SEC);
+  });
+  it("prod's tasks all own a partition of watch_segments, and carry the design peak at <= 50 %", () => {
+    expect(prod.sink.tasks).toBeLessThanOrEqual(prod.sink.sourcePartitions);
+    expect(sinkUse(prod).capacity).toBe(prod.sink.tasks * SINK_UPSERTS_PER_TASK_PER_SEC);
+    expect(sinkUse(prod).utilization).toBeLessThanOrEqual(LOAD_BUDGET);
+  });
+  it("tasks beyond the topic's partitions add nothing (they get no partition)", () => {
+    const more = { ...prod, sink: { ...prod.sink, tasks: prod.sink.sourcePartitions * 2 } };
+    expect(sinkUse(more).capacity).toBe(prod.sink.sourcePartitions * SINK_UPSERTS_PER_TASK_PER_SEC);
+  });
+  it("Connect's CPU is pieces/s × the measured µs per row over workers × cores", () => {
+    const cpu = loadPlan(prod).resources.find((r) => r.resource === "Connect worker CPU (sink)")!;
+    expect(cpu.used).toBeCloseTo((loadPlan(prod).piecesPerSec * SINK_CONNECT_CPU_US_PER_ROW) / 1e6, 6);
+    expect(cpu.capacity).toBe(prod.sink.workers * prod.sink.cpuPerWorker);
+    expect(prod.sink.cpuPerWorker).toBe(2);
   });
 });

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import type { Client } from "pg";
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../contract/durability";
-import { ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC } from "../contract/loadPlan";
+import { SINK_ROWS_PER_TASK_ON_POSTGRES } from "../contract/loadPlan";
 import { DEFAULT_SESSIONIZATION_PARAMS, maxRatePermille, PIECE_WINDOW_SEC, secToMs } from "../contract/sessionization";
 import { WATCH_SEGMENTS_TOPIC, type WatchPiece } from "../contract/topics";
 import {
@@ -30,6 +30,9 @@ import { startConnectWorker, type ConnectWorker } from "../test/real/kafka/conne
 import { missingKafkaJars } from "../test/real/kafka/paths";
 import { startPostgres, type PgServer } from "../test/real/pg/harness";
 import { newSinkPassword, runSchemaJob } from "../test/real/pg/schemaJob";
+import {
+  closeDelayMs, DEFAULT_PARTITIONS_AHEAD_DAYS, DEFAULT_PIECE_RETENTION_DAYS, DEFAULT_SEGMENT_RETENTION_DAYS, maintenanceSql,
+} from "../connectors/maintenance";
 import { EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
 
 const HELP = `Usage: npm run bench:sink -- [--pieces N] [--runs N] [--tasks 1,2,4] [--partitions N]
@@ -63,7 +66,8 @@ const CLUSTER_READY_MS = 300_000;
 /** Realistic sessions: 10 to 120 min of continuous playback, one piece per 30 s window. */
 const MIN_SESSION_WINDOWS = 20;
 const MAX_SESSION_WINDOWS = 240;
-const DAY0_MS = Date.UTC(2026, 11, 1);
+/** Today (UTC midnight): the pieces land in the day partitions a partitioned table has for today and tomorrow. */
+const DAY0_MS = Math.floor(Date.now() / 86_400_000) * 86_400_000;
 /** The sink's least-privilege role (connectors/schema/V003 creates it; components/sink/yugabyteSpecs.ts names it). */
 const SINK_ROLE = "watchpipe_sink";
 
@@ -245,7 +249,17 @@ async function main(): Promise<void> {
     if (job.status !== 0) throw new Error(`schema Job failed:\n${job.stdout}\n${job.stderr}`);
     db = await pg.connect();
     const tables = await db.query<{ relname: string; relkind: string }>("SELECT relname, relkind FROM pg_class WHERE relname = 'watch_pieces'");
-    console.log(`PostgreSQL 15 on ${pg.host}:${pg.port}; schema files applied by the schema Job's script; watch_pieces is ${tables.rows[0]?.relkind === "p" ? "PARTITIONED" : "a plain (unpartitioned) table"}`);
+    const partitioned = tables.rows[0]?.relkind === "p";
+    console.log(`PostgreSQL 15 on ${pg.host}:${pg.port}; schema files applied by the schema Job's script; watch_pieces is ${partitioned ? "PARTITIONED" : "a plain (unpartitioned) table"}`);
+    if (partitioned) {
+      // The maintenance CronJob's own statement creates the day partitions ahead, as it does in the cluster.
+      await db.query(maintenanceSql({
+        closeDelayMs: closeDelayMs(DEFAULT_SESSIONIZATION_PARAMS), pieceRetentionDays: DEFAULT_PIECE_RETENTION_DAYS,
+        segmentRetentionDays: DEFAULT_SEGMENT_RETENTION_DAYS, partitionsAheadDays: DEFAULT_PARTITIONS_AHEAD_DAYS,
+      }));
+      const parts = await db.query<{ n: string }>("SELECT count(*) AS n FROM pg_inherits WHERE inhparent = 'watch_pieces'::regclass");
+      console.log(`  the maintenance statement ran once: watch_pieces has ${parts.rows[0]!.n} partitions`);
+    }
 
     cluster = await startCluster({ readyTimeoutMs: CLUSTER_READY_MS });
     const kafka = new Kafka({ clientId: "bench-sink", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
@@ -305,7 +319,7 @@ async function main(): Promise<void> {
     }
     const loadLine = load.stop();
 
-    console.log(`\nMedians over ${runs} run(s) (baseline: 1 task in the same run; the load plan assumed ${fmt(ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC)} rows/s per task):`);
+    console.log(`\nMedians over ${runs} run(s) (baseline: 1 task in the same run; the load plan counts ${fmt(SINK_ROWS_PER_TASK_ON_POSTGRES)} rows/s per task on PostgreSQL, from CPU per row, before its YSQL factor):`);
     const base = median(results.filter((r) => r.tasks === Math.min(...taskCounts)).map((r) => r.rowsPerSec));
     for (const tasks of taskCounts) {
       const m = median(results.filter((r) => r.tasks === tasks).map((r) => r.rowsPerSec));

@@ -7,15 +7,17 @@ import { type AppConfig, DEFAULT_NODE_INSTANCE_TYPE, DEFAULT_PEAK_EVENTS_PER_SEC
 import { partitionPlan } from "../contract/capacity";
 import { GP3_BASELINE_IOPS, GP3_BASELINE_THROUGHPUT_MIBPS, INSTANCE_TYPES } from "../contract/instanceTypes";
 import {
-  ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC,
   DESIGN_REJECT_SHARE,
   KAFKA_DEFAULT_RETENTION_HOURS,
   loadPlan,
   type LoadPlan,
   type LoadPlanInputs,
   SESSION_KEY_BYTES,
+  SINK_CONNECT_CPU_US_PER_ROW,
+  SINK_UPSERTS_PER_TASK_PER_SEC,
   standbyCopies,
 } from "../contract/loadPlan";
+import { cpuMillis } from "../contract/nodeCapacity";
 import { PIECE_WINDOW_SEC, WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS, WINDOW_RETENTION_SEC } from "../contract/sessionization";
 import { HEARTBEAT_INTERVAL_SEC } from "../contract/topics";
 import { isObject, k8sType } from "../contract/resourceChecks";
@@ -270,7 +272,15 @@ export function loadInputsFor(config: AppConfig): LoadPlanInputs {
       sessionKeyBytes: SESSION_KEY_BYTES,
     },
     ksqldb: { replicas: config.ksqldb.replicas, standbys: standbyCopies(config.ksqldb.replicas), volume: { sizeGiB: config.ksqldb.storageGiB, ...perf } },
-    sink: { tasks: config.connect.tasksMax, upsertsPerTaskPerSec: ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC },
+    sink: {
+      tasks: config.connect.tasksMax,
+      upsertsPerTaskPerSec: SINK_UPSERTS_PER_TASK_PER_SEC,
+      sourcePartitions: partitionPlan(config.capacity).partitions,
+      workers: config.connect.replicas,
+      // Config validation accepts only Kubernetes quantities, which cpuMillis reads.
+      cpuPerWorker: (cpuMillis(config.connect.resources.cpu) ?? 0) / 1000,
+      cpuUsPerRow: SINK_CONNECT_CPU_US_PER_ROW,
+    },
     database: {
       pieceRetentionDays: config.database.pieceRetentionDays,
       segmentRetentionDays: config.database.segmentRetentionDays,
