@@ -55,6 +55,10 @@ export const SINK_CONNECT_CPU_US_PER_ROW = 52;
  * same loads: median 79 µs (75-91).
  */
 export const SINK_POSTGRES_CPU_US_PER_ROW = 79;
+// Into the day-partitioned watch_pieces of the maintenance schema (V006, measured once per task count on 2026-12-07
+// from the database half's files, load average 35-46), PostgreSQL took 111-156 µs a row and Connect 76-142 µs: about
+// 1,540 upserts/s per task after the YSQL factor, which would put prod's 18 tasks at 59 % and needs more than the 21
+// partitions watch_segments has. Re-measure with that schema in place and resize (tasks and partitions) on it.
 /**
  * A sink task and its database session work in turn (the task waits for each batch's commit), so one task with a
  * core for each tops out near 1e6 / (Connect + database µs per row): the PostgreSQL figure, from the CPU times above.
