@@ -389,7 +389,7 @@ export function alertRuleGroups(a: AlertRuleArgs): RuleGroup[] {
       labels: { severity: "critical" },
       annotations: {
         summary: "The database maintenance job has not succeeded for several intervals",
-        description: `The ${MAINTENANCE_CRONJOB_NAME} CronJob (every ${a.maintenanceEveryMinutes} min) has not completed for ${maintenanceAlertAfterSec(a.maintenanceEveryMinutes) / 60} min: reports miss the segments closed since, and the day partitions ahead run out after database partitions-ahead days.`,
+        description: `The ${MAINTENANCE_CRONJOB_NAME} CronJob (every ${a.maintenanceEveryMinutes} min) has not completed for ${maintenanceAlertAfterSec(a.maintenanceEveryMinutes) / 60} min: reports miss the segments closed since, expired partitions stay, and once the day partitions created ahead run out, new pieces pile up in the default partition.`,
         runbook_url: link(RUNBOOKS.yugabyte, "maintenance-stale"),
       },
     },
