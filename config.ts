@@ -39,6 +39,10 @@ import {
   BACKUP_NAME_PREFIX, BACKUP_OBJECT_PATTERN, BACKUP_PREFIX, BACKUP_SUFFIX, DEFAULT_BACKUP_HOUR_UTC, DEFAULT_BACKUP_RETENTION_DAYS,
   DEFAULT_BACKUP_SCRATCH_GIB, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS,
 } from "./contract/backup";
+import {
+  DEFAULT_MAINTENANCE_EVERY_MIN, DEFAULT_PIECE_RETENTION_DAYS, DEFAULT_SEGMENT_RETENTION_DAYS, MAINTENANCE_EVERY_MIN_CHOICES,
+  MAX_PIECE_RETENTION_DAYS, MAX_SEGMENT_RETENTION_DAYS, MIN_PIECE_RETENTION_DAYS,
+} from "./contract/database";
 import { CHART_KEYS, mirrorsImages, PINNED_CHART_VERSIONS, PUBLIC_REGISTRIES, REGISTRY_PREFIX, unmirroredRegistries } from "./contract/sources";
 import { chartPinProblems } from "./contract/chartVersion";
 import { DEFAULT_WAIT_FOR_READY, MAX_RELEASE_TIMEOUT_SEC, MIN_RELEASE_TIMEOUT_SEC } from "./contract/readiness";
@@ -426,6 +430,20 @@ const backupSchema = z.strictObject({
   restoreFrom: z.string().regex(BACKUP_OBJECT_PATTERN, `expected a backup's file name like ${BACKUP_NAME_PREFIX}20261202T031700Z${BACKUP_SUFFIX} (list them with aws s3 ls s3://<backupBucket output>/${BACKUP_PREFIX})`).optional(),
 });
 
+// ---- database retention and maintenance (issue 23) ------------------------------------------------------------------
+
+const databaseSchema = z.strictObject({
+  pieceRetentionDays: z.number().int().min(MIN_PIECE_RETENTION_DAYS).max(MAX_PIECE_RETENTION_DAYS).default(DEFAULT_PIECE_RETENTION_DAYS),
+  segmentRetentionDays: z.number().int().min(MIN_PIECE_RETENTION_DAYS).max(MAX_SEGMENT_RETENTION_DAYS).default(DEFAULT_SEGMENT_RETENTION_DAYS),
+  maintenanceEveryMinutes: z
+    .number()
+    .int()
+    .refine((v) => (MAINTENANCE_EVERY_MIN_CHOICES as readonly number[]).includes(v), {
+      message: `expected one of ${MAINTENANCE_EVERY_MIN_CHOICES.join(", ")} (a divisor of 60, so the cron schedule fires evenly)`,
+    })
+    .default(DEFAULT_MAINTENANCE_EVERY_MIN),
+});
+
 const rootSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   owner: z.string().min(1, "name the owning team, e.g. platform-team"),
@@ -447,6 +465,7 @@ const rootSchema = z.strictObject({
   deploy: deploySchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
   backup: backupSchema.prefault({}),
+  database: databaseSchema.prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof rootSchema>;
@@ -785,6 +804,15 @@ const RULES: readonly Rule[] = [
   {
     reads: ["environment", "cluster", "monitoring", "backup"],
     check: (c) => operationsProblems(c),
+  },
+  {
+    // A segment is built from its pieces and amended by late ones: dropping it while its pieces stay would leave
+    // pieces no report counts and make a late piece re-open a segment that no longer exists.
+    reads: ["database"],
+    check: ({ database: d }) =>
+      d.segmentRetentionDays < d.pieceRetentionDays
+        ? `${ns}:database.segmentRetentionDays: must be at least database.pieceRetentionDays (${d.pieceRetentionDays}); segments are built from pieces and must outlive them; got ${d.segmentRetentionDays}. Raise it or lower pieceRetentionDays.`
+        : undefined,
   },
   {
     // The kube-prometheus-stack chart and its images have no mirror wiring yet: refuse the combination rather than

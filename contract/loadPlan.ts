@@ -7,8 +7,8 @@
  * windows, encoded pieces, pieces, sink upserts) and per day (retained bytes = daily bytes × retention). Nothing
  * here grows with session length (ksql/README.md "Costs").
  *
- * Not modelled: CPU (brokers, ksqlDB, Connect), page-cache misses (consumers that fall behind read from disk),
- * YugabyteDB itself, Kafka record compression (ksqlDB's zstd, the Bridge's none) — every size is uncompressed, so
+ * Not modelled: CPU (brokers, ksqlDB, Connect, YugabyteDB), page-cache misses (consumers that fall behind read from
+ * disk), the space of the rollup tables (it follows the video catalogue, not the viewings), Kafka record compression (ksqlDB's zstd, the Bridge's none) — every size is uncompressed, so
  * the broker figures are upper bounds.
  */
 import { sessionStatePlan, type SessionStateInputs } from "./capacity";
@@ -43,10 +43,64 @@ export const SESSION_KEY_BYTES = 14;
 /** Retention of the topics ksqlDB creates itself (the broker default, log.retention.hours). */
 export const KAFKA_DEFAULT_RETENTION_HOURS = 168;
 /**
- * YSQL upserts one sink task sustains (batches of 250, one connection, a 3-node universe). An assumption, NOT
- * measured: YugabyteDB cannot run on the build machine (PostgreSQL stands in for YSQL there and is far faster).
+ * CPU time the Kafka Connect worker spends per piece it sinks (consume, convert, transform, bind, batch), measured by
+ * `npm run bench:sink` on 2026-12-07: median of 9 loads of 100,000 pieces (1, 2 and 4 tasks, 3 each; 43-61 µs, and
+ * 134 µs in the first load, whose JIT was still warming), load average 34-51 on 2 cores. Values were JSON with an
+ * embedded schema (~1.1 KB a piece); the cluster's Avro values are smaller and cheaper to decode, so this is an upper
+ * bound for them.
  */
-export const ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC = 2000;
+export const SINK_CONNECT_CPU_US_PER_ROW = 52;
+/**
+ * PostgreSQL 15 CPU time per piece upserted (batches of 250, the unpartitioned V004 table with the V005 triggers on),
+ * same loads: median 79 µs (75-91).
+ */
+export const SINK_POSTGRES_CPU_US_PER_ROW = 79;
+// Into the day-partitioned watch_pieces of the maintenance schema (V006, measured once per task count on 2026-12-07
+// from the database half's files, load average 35-46), PostgreSQL took 111-156 µs a row and Connect 76-142 µs: about
+// 1,540 upserts/s per task after the YSQL factor, which would put prod's 18 tasks at 59 % and needs more than the 21
+// partitions watch_segments has. Re-measure with that schema in place and resize (tasks and partitions) on it.
+/**
+ * A sink task and its database session work in turn (the task waits for each batch's commit), so one task with a
+ * core for each tops out near 1e6 / (Connect + database µs per row): the PostgreSQL figure, from the CPU times above.
+ * (The wall-clock rates bench:sink prints are lower: the 2-core machine ran everything else at a load average > 30.)
+ */
+export const SINK_ROWS_PER_TASK_ON_POSTGRES = Math.floor(1e6 / (SINK_CONNECT_CPU_US_PER_ROW + SINK_POSTGRES_CPU_US_PER_ROW));
+/**
+ * How much slower a YSQL upsert is than PostgreSQL's, per task. An ASSUMPTION (YugabyteDB cannot run here): each
+ * row is a read of its conflict key and a Raft-replicated write on its tablet leader, mostly on another node, where
+ * PostgreSQL changes local pages; a batch commits as a distributed transaction over the tablets it touched.
+ */
+export const YSQL_SINK_SLOWDOWN = 3;
+/** Upserts per second the plan counts per sink task: the PostgreSQL figure over {@link YSQL_SINK_SLOWDOWN}. */
+export const SINK_UPSERTS_PER_TASK_PER_SEC = Math.floor(SINK_ROWS_PER_TASK_ON_POSTGRES / YSQL_SINK_SLOWDOWN);
+/**
+ * Bytes one piece row takes in PostgreSQL 15 with its indexes (heap + primary key), measured on the schema Job's own
+ * files (V001-V005) with realistic sessions (issue 23: ≈ 205 B a piece, ≈ 295 GB for 1.44 B pieces).
+ */
+export const PIECE_ROW_BYTES = 205;
+/**
+ * Bytes one closed segment row takes with its indexes. NOT yet measured: taken equal to a piece, because a segment
+ * row carries the same ids and timestamps, fewer numbers (two positions instead of four, no rule columns), and one
+ * more index (per video and time, which the reports read). Replace with the measured figure of the segments table.
+ */
+export const SEGMENT_ROW_BYTES = 205;
+/** Pieces stitched into one segment on average, measured with 10-120 min sessions (issue 23: 39.8). */
+export const PIECES_PER_SEGMENT = 39.8;
+/**
+ * Rollup rows the maintenance job writes per closed segment, an upper bound: one per-day row per video plus the
+ * per-hour rows its time span touches (a 20-min average segment touches 1 + 20/60 hours). Segments of one video in
+ * the same day or hour share their rollup row, so the real rate is lower; it depends on the catalogue, not modelled.
+ */
+export const ROLLUP_ROWS_PER_SEGMENT = 1 + 1 + 20 / 60;
+/**
+ * YugabyteDB bytes on disk (per replica) per byte of the same rows in PostgreSQL. An ASSUMPTION, not a measurement
+ * (YugabyteDB cannot run here): YSQL stores each row as one DocDB key-value pair ("packed rows", the default since
+ * v2.20: https://docs.yugabyte.com/stable/architecture/docdb/packed-rows) in RocksDB SST files, which are compressed
+ * (Snappy by default), and each secondary index is its own LSM table. Compression gains and LSM space amplification
+ * (obsolete versions awaiting compaction), plus each tablet's Raft WAL, are taken to cancel out: 1.0.
+ */
+export const YSQL_BYTES_PER_POSTGRES_BYTE = 1.0;
+
 /** Standby copies of each ksqlDB task's state (one when there is another server to hold it). */
 export function standbyCopies(replicas: number): number {
   return replicas > 1 ? 1 : 0;
@@ -111,7 +165,44 @@ export interface LoadPlanInputs {
   };
   readonly session: Omit<SessionStateInputs, "heartbeatsPerSec" | "replicationFactor">;
   readonly ksqldb: { readonly replicas: number; readonly standbys: number; readonly volume: VolumeSpec };
-  readonly sink: { readonly tasks: number; readonly upsertsPerTaskPerSec: number };
+  readonly sink: {
+    readonly tasks: number;
+    readonly upsertsPerTaskPerSec: number;
+    /** Partitions of `watch_segments`: a task beyond them gets none and idles. */
+    readonly sourcePartitions: number;
+    /** Connect workers and the CPU (cores) each may use. */
+    readonly workers: number;
+    readonly cpuPerWorker: number;
+    readonly cpuUsPerRow: number;
+  };
+  /** YugabyteDB: what it keeps (`watchpipe:database`) on what volumes (`watchpipe:yugabyte`). */
+  readonly database: DatabaseInputs;
+}
+
+export interface DatabaseInputs {
+  readonly pieceRetentionDays: number;
+  readonly segmentRetentionDays: number;
+  readonly maintenanceEveryMinutes: number;
+  readonly replicationFactor: number;
+  readonly tservers: number;
+  /** Volume per tserver. */
+  readonly storageGiB: number;
+}
+
+/** The database's share of the plan: rows, bytes and writes. */
+export interface DatabasePlan {
+  readonly piecesPerDay: number;
+  readonly segmentsPerDay: number;
+  /** Bytes per day of new rows, one replica (PostgreSQL-measured bytes × the YSQL factor). */
+  readonly bytesPerDay: number;
+  /** Bytes held once both retentions are full, all replicas. */
+  readonly retainedBytes: number;
+  /** Write rates at peak: the sink's pieces, and the maintenance job's segments and rollup rows. */
+  readonly pieceWritesPerSec: number;
+  readonly segmentWritesPerSec: number;
+  readonly rollupWritesPerSec: number;
+  /** Pieces one maintenance run closes when the whole interval runs at peak. */
+  readonly piecesPerRunAtPeak: number;
 }
 
 export interface TopicLoad {
@@ -144,6 +235,34 @@ export interface LoadPlan {
   readonly piecesPerSec: number;
   /** Pieces the sink writes per day at the daily volume (rows the database gains each day). */
   readonly piecesPerDay: number;
+  readonly database: DatabasePlan;
+}
+
+/**
+ * The database at a stack's load: pieces a day from the plan's daily volume, segments from {@link PIECES_PER_SEGMENT},
+ * bytes from the measured row sizes, kept for each retention on every replica.
+ */
+export function databasePlan(d: DatabaseInputs, piecesPerSec: number, dayFactor: number): DatabasePlan {
+  for (const [name, value] of Object.entries(d)) {
+    if (!(Number.isFinite(value) && value > 0)) throw new Error(`loadPlan: database.${name} must be a positive number; got ${String(value)}`);
+  }
+  const piecesPerDay = piecesPerSec * dayFactor;
+  const segmentsPerDay = piecesPerDay / PIECES_PER_SEGMENT;
+  const f = YSQL_BYTES_PER_POSTGRES_BYTE;
+  const pieceBytesPerDay = piecesPerDay * PIECE_ROW_BYTES * f;
+  const segmentBytesPerDay = segmentsPerDay * SEGMENT_ROW_BYTES * f;
+  const segmentWritesPerSec = piecesPerSec / PIECES_PER_SEGMENT;
+  return {
+    piecesPerDay,
+    segmentsPerDay,
+    bytesPerDay: pieceBytesPerDay + segmentBytesPerDay,
+    // Day partitions: the retained days plus the one being written (whole days are dropped, never part of one).
+    retainedBytes: (pieceBytesPerDay * (d.pieceRetentionDays + 1) + segmentBytesPerDay * (d.segmentRetentionDays + 1)) * d.replicationFactor,
+    pieceWritesPerSec: piecesPerSec,
+    segmentWritesPerSec,
+    rollupWritesPerSec: segmentWritesPerSec * ROLLUP_ROWS_PER_SEGMENT,
+    piecesPerRunAtPeak: piecesPerSec * d.maintenanceEveryMinutes * 60,
+  };
 }
 
 function topicLoad(topic: string, bytesPerHeartbeat: number, i: LoadPlanInputs, retention: { hours: number } | { bytes: number }, consumed = true): TopicLoad {
@@ -154,7 +273,7 @@ function topicLoad(topic: string, bytesPerHeartbeat: number, i: LoadPlanInputs, 
 const use = (resource: string, used: number, capacity: number, unit: string): ResourceLoad => ({ resource, used, capacity, unit, utilization: used / capacity });
 
 export function loadPlan(i: LoadPlanInputs): LoadPlan {
-  for (const [name, value] of Object.entries({ peakHeartbeatsPerSec: i.peakHeartbeatsPerSec, brokers: i.brokers, replicationFactor: i.replicationFactor, ksqldbReplicas: i.ksqldb.replicas, sinkTasks: i.sink.tasks })) {
+  for (const [name, value] of Object.entries({ peakHeartbeatsPerSec: i.peakHeartbeatsPerSec, brokers: i.brokers, replicationFactor: i.replicationFactor, ksqldbReplicas: i.ksqldb.replicas, sinkTasks: i.sink.tasks, connectWorkers: i.sink.workers, connectCpuPerWorker: i.sink.cpuPerWorker })) {
     if (!(Number.isFinite(value) && value > 0)) throw new Error(`loadPlan: ${name} must be a positive number; got ${String(value)}`);
   }
   const state = sessionStatePlan({ ...i.session, heartbeatsPerSec: i.peakHeartbeatsPerSec, replicationFactor: i.replicationFactor });
@@ -195,10 +314,14 @@ export function loadPlan(i: LoadPlanInputs): LoadPlan {
     use("ksqlDB volume write throughput", ksqlDiskWrites / MIB, i.ksqldb.volume.throughputMiBps, "MiB/s"),
     use("ksqlDB volume write IOPS", ksqlDiskWrites / WRITE_IO_BYTES, i.ksqldb.volume.iops, "IOPS"),
     use("ksqlDB volume space (state)", ksqlState / GIB, i.ksqldb.volume.sizeGiB, "GiB"),
-    use("sink upserts", piecesPerSec, i.sink.tasks * i.sink.upsertsPerTaskPerSec, "rows/s"),
+    use("sink upserts", piecesPerSec, Math.min(i.sink.tasks, i.sink.sourcePartitions) * i.sink.upsertsPerTaskPerSec, "rows/s"),
+    use("Connect worker CPU (sink)", (piecesPerSec * i.sink.cpuUsPerRow) / 1e6, i.sink.workers * i.sink.cpuPerWorker, "cores"),
   ];
   const dayFactor = i.heartbeatsPerDay / i.peakHeartbeatsPerSec;
-  return { topics, resources, leaderBytesPerSec: leaderPerSec, leaderBytesPerDay: leaderPerSec * dayFactor, piecesPerSec, piecesPerDay: piecesPerSec * dayFactor };
+  const database = databasePlan(i.database, piecesPerSec, dayFactor);
+  // Tablets spread evenly over the tservers (hash sharding), so each holds its share of every replica.
+  resources.push(use("YugabyteDB volume space (retention full)", database.retainedBytes / i.database.tservers / GIB, i.database.storageGiB, "GiB"));
+  return { topics, resources, leaderBytesPerSec: leaderPerSec, leaderBytesPerDay: leaderPerSec * dayFactor, piecesPerSec, piecesPerDay: piecesPerSec * dayFactor, database };
 }
 
 /** The resources above {@link LOAD_BUDGET}, for messages. */

@@ -176,6 +176,17 @@ export interface BackupSettings {
   readonly restoreFrom?: string | undefined;
 }
 
+/**
+ * The database's retention and maintenance (`watchpipe:database`, contract/database.ts): pieces are kept
+ * `pieceRetentionDays`, closed segments `segmentRetentionDays` (day partitions dropped after that), and the
+ * maintenance CronJob runs every `maintenanceEveryMinutes`.
+ */
+export interface DatabaseSettings {
+  readonly pieceRetentionDays: number;
+  readonly segmentRetentionDays: number;
+  readonly maintenanceEveryMinutes: number;
+}
+
 /** The whole validated configuration. */
 export interface AppSettings extends StackSettings {
   readonly network: NetworkSettings;
@@ -197,4 +208,5 @@ export interface AppSettings extends StackSettings {
   readonly deploy: DeploySettings;
   readonly monitoring: MonitoringSettings;
   readonly backup: BackupSettings;
+  readonly database: DatabaseSettings;
 }

@@ -6,7 +6,7 @@ import { ConfigError, parseConfig, rawConfigOf, type RawConfig } from "../config
 import { isIpv4Cidr } from "../contract/cidr";
 
 const ROOT = join(__dirname, "..");
-const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, ingest, sessionization, schemaRegistry, ksqldb, connect, yugabyte, charts, images, deploy, monitoring, backup";
+const TOP_KEYS = "environment, owner, protectData, network, cluster, kafka, capacity, bridge, ingest, sessionization, schemaRegistry, ksqldb, connect, yugabyte, charts, images, deploy, monitoring, backup, database";
 const KAFKA_KEYS =
   "namespace, nodePools, brokers, controllers, brokerStorageGiB, controllerStorageGiB, brokerResources, controllerResources, replicationFactor, minInsyncReplicas, rackAwareness, retentionHours";
 const NODE_M7I_LARGE = "one m7i.large node (2 vCPU, 8 GiB) has 1.77 vCPU / 7.2 GiB allocatable after kube-reserved, eviction threshold and DaemonSets";
@@ -321,6 +321,28 @@ describe("invalid configuration fails with the key, the expected and the actual 
         "watchpipe:backup.hourUtc: Too big: expected number to be <=23; got 24.",
         "watchpipe:backup.retentionDays: Too small: expected number to be >=1; got 0.",
       ],
+    },
+    {
+      name: "segments kept for less time than the pieces they are built from",
+      stack: "dev",
+      raw: () => withSection("dev", "database", { pieceRetentionDays: 14, segmentRetentionDays: 10 }),
+      problem: "watchpipe:database.segmentRetentionDays: must be at least database.pieceRetentionDays (14); segments are built from pieces and must outlive them; got 10. Raise it or lower pieceRetentionDays.",
+    },
+    {
+      name: "database retention out of bounds and an interval cron cannot fire evenly",
+      stack: "dev",
+      raw: () => withSection("dev", "database", { pieceRetentionDays: 91, segmentRetentionDays: 1001, maintenanceEveryMinutes: 7 }),
+      problem: [
+        "watchpipe:database.pieceRetentionDays: Too big: expected number to be <=90; got 91.",
+        "watchpipe:database.segmentRetentionDays: Too big: expected number to be <=1000; got 1001.",
+        "watchpipe:database.maintenanceEveryMinutes: expected one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60 (a divisor of 60, so the cron schedule fires evenly); got 7.",
+      ],
+    },
+    {
+      name: "an unknown database key",
+      stack: "dev",
+      raw: () => withSection("dev", "database", { pieceRetentionDay: 7 }),
+      problem: "watchpipe:database.pieceRetentionDay: unknown key; did you mean watchpipe:database.pieceRetentionDays? expected one of pieceRetentionDays, segmentRetentionDays, maintenanceEveryMinutes (README.md, \"Configuration reference\").",
     },
   ];
 

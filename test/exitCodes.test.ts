@@ -18,7 +18,7 @@ describe("exit codes", () => {
     expect(exitCodeOf(new Error("invalid stack configuration"))).toBe(1);
   });
 
-  it.each(["tools/plan.ts", "tools/render.ts", "tools/smoke.ts", "tools/report.ts", "tools/sessionize.ts", "tools/bench-model.ts", "tools/bench-produce.ts", "tools/bench-reports.ts"])(
+  it.each(["tools/plan.ts", "tools/render.ts", "tools/smoke.ts", "tools/report.ts", "tools/sessionize.ts", "tools/bench-model.ts", "tools/bench-produce.ts", "tools/bench-reports.ts", "tools/bench-sink.ts"])(
     "%s --help prints usage with the exit codes and exits 0",
     (tool) => {
       const r = run(tool, ["--help"]);
@@ -38,6 +38,7 @@ describe("exit codes", () => {
     ["tools/bench-model.ts", ["--runs", "3"], "bench-model: Unknown option '--runs'"],
     ["tools/sessionize.ts", [], "sessionize: expected exactly one input file, got 0 arguments; see --help"],
     ["tools/report.ts", ["daily"], "report: "],
+    ["tools/bench-sink.ts", ["--runs", "0"], "bench:sink failed: --runs: expected an integer >= 1; got \"0\"."],
   ])("%s %j is a usage error: exit 2", (tool, args, message) => {
     const r = run(tool, args);
     expect(r.status, r.stderr).toBe(2);

@@ -4,7 +4,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { type AppConfig, parseConfig } from "../config";
-import { LOAD_BUDGET, loadPlan, type LoadPlanInputs, overBudget } from "../contract/loadPlan";
+import {
+  databasePlan, LOAD_BUDGET, loadPlan, type LoadPlanInputs, overBudget, PIECE_ROW_BYTES, PIECES_PER_SEGMENT, ROLLUP_ROWS_PER_SEGMENT,
+  SEGMENT_ROW_BYTES, SINK_CONNECT_CPU_US_PER_ROW, SINK_POSTGRES_CPU_US_PER_ROW, SINK_ROWS_PER_TASK_ON_POSTGRES, SINK_UPSERTS_PER_TASK_PER_SEC,
+  YSQL_BYTES_PER_POSTGRES_BYTE, YSQL_SINK_SLOWDOWN,
+} from "../contract/loadPlan";
 import { loadInputsFor, stackLoadPlan } from "../tools/planModel";
 import { stackConfig } from "./harness";
 
@@ -87,5 +91,69 @@ describe("what breaks the budget, and by name", () => {
   });
   it("refuses a plan without brokers or servers", () => {
     expect(() => loadPlan({ ...prod, brokers: 0 })).toThrow("loadPlan: brokers must be a positive number; got 0");
+  });
+});
+
+describe("the database: rows, bytes at retention and writes, from the measured row sizes", () => {
+  const prod = loadInputsFor(stack("prod"));
+  const plan = loadPlan(prod);
+  const db = plan.database;
+  it("pieces a day are the sink's pieces/s over the plan's day (300 M heartbeats), segments 39.8 pieces each", () => {
+    expect(db.piecesPerDay).toBeCloseTo(plan.piecesPerSec * 3000, 0);
+    expect(db.segmentsPerDay).toBeCloseTo(db.piecesPerDay / PIECES_PER_SEGMENT, 3);
+  });
+  it("space at retention = (pieces × B × (piece days + 1) + segments × B × (segment days + 1)) × RF, spread over the tservers", () => {
+    const f = YSQL_BYTES_PER_POSTGRES_BYTE;
+    const d = prod.database;
+    // Each retention plus the day partition being written.
+    const expected = (db.piecesPerDay * PIECE_ROW_BYTES * f * (d.pieceRetentionDays + 1) + db.segmentsPerDay * SEGMENT_ROW_BYTES * f * (d.segmentRetentionDays + 1)) * 3;
+    expect(db.retainedBytes).toBeCloseTo(expected, -3);
+    const space = plan.resources.find((r) => r.resource === "YugabyteDB volume space (retention full)")!;
+    expect(space.used).toBeCloseTo(expected / 3 / 2 ** 30, 3);
+    expect(space.capacity).toBe(prod.database.storageGiB);
+  });
+  it("writes at peak: every piece once (the sink), a segment per 39.8 pieces and at most 2.33 rollup rows per segment (the job)", () => {
+    expect(db.pieceWritesPerSec).toBe(plan.piecesPerSec);
+    expect(db.segmentWritesPerSec).toBeCloseTo(plan.piecesPerSec / PIECES_PER_SEGMENT, 6);
+    expect(db.rollupWritesPerSec).toBeCloseTo(db.segmentWritesPerSec * ROLLUP_ROWS_PER_SEGMENT, 6);
+    expect(db.piecesPerRunAtPeak).toBeCloseTo(plan.piecesPerSec * 300, 3);
+  });
+  it.each([
+    { name: "a year of pieces", database: { pieceRetentionDays: 365 }, over: true },
+    { name: "segments for 1,000 days (the most config accepts) on the same volumes", database: { segmentRetentionDays: 1000 }, over: true },
+    { name: "100 GiB per tserver", database: { storageGiB: 100 }, over: true },
+    { name: "one tserver holding all three replicas' share alone", database: { tservers: 1 }, over: true },
+    { name: "the configured retention", database: {}, over: false },
+  ])("$name: over budget $over", ({ database, over }) => {
+    const names = overBudget(loadPlan({ ...prod, database: { ...prod.database, ...database } })).map((r) => r.resource);
+    expect(names.includes("YugabyteDB volume space (retention full)")).toBe(over);
+  });
+  it("refuses a database without tservers, naming the field", () => {
+    expect(() => databasePlan({ ...prod.database, tservers: 0 }, 1, 1)).toThrow("loadPlan: database.tservers must be a positive number; got 0");
+  });
+});
+
+describe("the sink, sized from the measured rate (npm run bench:sink)", () => {
+  const prod = loadInputsFor(stack("prod"));
+  const sinkUse = (inputs: LoadPlanInputs) => loadPlan(inputs).resources.find((r) => r.resource === "sink upserts")!;
+  it("counts per task the PostgreSQL rate from CPU per row, over the YSQL factor", () => {
+    expect(SINK_ROWS_PER_TASK_ON_POSTGRES).toBe(Math.floor(1e6 / (SINK_CONNECT_CPU_US_PER_ROW + SINK_POSTGRES_CPU_US_PER_ROW)));
+    expect(SINK_UPSERTS_PER_TASK_PER_SEC).toBe(Math.floor(SINK_ROWS_PER_TASK_ON_POSTGRES / YSQL_SINK_SLOWDOWN));
+    expect(prod.sink.upsertsPerTaskPerSec).toBe(SINK_UPSERTS_PER_TASK_PER_SEC);
+  });
+  it("prod's tasks all own a partition of watch_segments, and carry the design peak at <= 50 %", () => {
+    expect(prod.sink.tasks).toBeLessThanOrEqual(prod.sink.sourcePartitions);
+    expect(sinkUse(prod).capacity).toBe(prod.sink.tasks * SINK_UPSERTS_PER_TASK_PER_SEC);
+    expect(sinkUse(prod).utilization).toBeLessThanOrEqual(LOAD_BUDGET);
+  });
+  it("tasks beyond the topic's partitions add nothing (they get no partition)", () => {
+    const more = { ...prod, sink: { ...prod.sink, tasks: prod.sink.sourcePartitions * 2 } };
+    expect(sinkUse(more).capacity).toBe(prod.sink.sourcePartitions * SINK_UPSERTS_PER_TASK_PER_SEC);
+  });
+  it("Connect's CPU is pieces/s × the measured µs per row over workers × cores", () => {
+    const cpu = loadPlan(prod).resources.find((r) => r.resource === "Connect worker CPU (sink)")!;
+    expect(cpu.used).toBeCloseTo((loadPlan(prod).piecesPerSec * SINK_CONNECT_CPU_US_PER_ROW) / 1e6, 6);
+    expect(cpu.capacity).toBe(prod.sink.workers * prod.sink.cpuPerWorker);
+    expect(prod.sink.cpuPerWorker).toBe(2);
   });
 });

@@ -8,7 +8,6 @@ import { partitionPlan } from "../contract/capacity";
 import { GP3_BASELINE_IOPS, GP3_BASELINE_THROUGHPUT_MIBPS, INSTANCE_TYPES } from "../contract/instanceTypes";
 import { ALB_JWT_VALIDATION, ingestRequests, type IngestRequests } from "../contract/ingest";
 import {
-  ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC,
   BACKUP_DUMP_BYTES_PER_PIECE,
   BACKUP_PLAN_HISTORY_DAYS,
   DESIGN_REJECT_SHARE,
@@ -17,8 +16,11 @@ import {
   type LoadPlan,
   type LoadPlanInputs,
   SESSION_KEY_BYTES,
+  SINK_CONNECT_CPU_US_PER_ROW,
+  SINK_UPSERTS_PER_TASK_PER_SEC,
   standbyCopies,
 } from "../contract/loadPlan";
+import { cpuMillis } from "../contract/nodeCapacity";
 import { PIECE_WINDOW_SEC, WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS, WINDOW_RETENTION_SEC } from "../contract/sessionization";
 import { HEARTBEAT_INTERVAL_SEC } from "../contract/topics";
 import { isObject, k8sType } from "../contract/resourceChecks";
@@ -421,7 +423,23 @@ export function loadInputsFor(config: AppConfig): LoadPlanInputs {
       sessionKeyBytes: SESSION_KEY_BYTES,
     },
     ksqldb: { replicas: config.ksqldb.replicas, standbys: standbyCopies(config.ksqldb.replicas), volume: { sizeGiB: config.ksqldb.storageGiB, ...perf } },
-    sink: { tasks: config.connect.tasksMax, upsertsPerTaskPerSec: ASSUMED_SINK_UPSERTS_PER_TASK_PER_SEC },
+    sink: {
+      tasks: config.connect.tasksMax,
+      upsertsPerTaskPerSec: SINK_UPSERTS_PER_TASK_PER_SEC,
+      sourcePartitions: partitionPlan(config.capacity).partitions,
+      workers: config.connect.replicas,
+      // Config validation accepts only Kubernetes quantities, which cpuMillis reads.
+      cpuPerWorker: (cpuMillis(config.connect.resources.cpu) ?? 0) / 1000,
+      cpuUsPerRow: SINK_CONNECT_CPU_US_PER_ROW,
+    },
+    database: {
+      pieceRetentionDays: config.database.pieceRetentionDays,
+      segmentRetentionDays: config.database.segmentRetentionDays,
+      maintenanceEveryMinutes: config.database.maintenanceEveryMinutes,
+      replicationFactor: config.yugabyte.replicationFactor,
+      tservers: config.yugabyte.tservers,
+      storageGiB: config.yugabyte.storageGiB,
+    },
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { type AppConfig } from "../config";
 import { ingestNeedsWebAcl } from "../contract/ingest";
-import { LOAD_BUDGET, overBudget } from "../contract/loadPlan";
+import { type DatabasePlan, LOAD_BUDGET, overBudget } from "../contract/loadPlan";
 import type { RecordedResource } from "./mockRun";
 import {
   type CostLine,
@@ -75,6 +75,15 @@ export interface PlanReport {
     readonly budget: number;
     readonly resources: readonly { readonly resource: string; readonly used: number; readonly capacity: number; readonly unit: string; readonly utilization: number; readonly overBudget: boolean }[];
     readonly existingCluster: boolean;
+  };
+  /** YugabyteDB: rows and bytes a day, space at the configured retentions, write rates (contract/loadPlan.ts). */
+  readonly database: DatabasePlan & {
+    readonly replicationFactor: number;
+    readonly tservers: number;
+    readonly storageGiB: number;
+    readonly pieceRetentionDays: number;
+    readonly segmentRetentionDays: number;
+    readonly maintenanceEveryMinutes: number;
   };
   readonly ingest: {
     /** Whether the stack has an ALB (EKS), and whether its web ACL exists (internet-facing only). */
@@ -156,6 +165,15 @@ export function buildPlanReport(stack: string, run: { readonly resources: readon
       replicationFactor: config.kafka.replicationFactor,
       minInsyncReplicas: config.kafka.minInsyncReplicas,
     },
+    database: {
+      ...load.database,
+      replicationFactor: config.yugabyte.replicationFactor,
+      tservers: config.yugabyte.tservers,
+      storageGiB: config.yugabyte.storageGiB,
+      pieceRetentionDays: config.database.pieceRetentionDays,
+      segmentRetentionDays: config.database.segmentRetentionDays,
+      maintenanceEveryMinutes: config.database.maintenanceEveryMinutes,
+    },
     load: {
       peakHeartbeatsPerSec: config.capacity.peakEventsPerSec,
       replicationFactor: config.kafka.replicationFactor,
@@ -235,6 +253,11 @@ export function planText(r: PlanReport): string[] {
     out.push(`  ${t.topic.padEnd(24)} ${t.bytesPerHeartbeat.toFixed(1).padStart(7)} B/heartbeat ${(t.peakBytesPerSec / 1e6).toFixed(2).padStart(7)} MB/s  retained ${(t.retainedBytes / 1e9).toFixed(0).padStart(6)} GB on the brokers`);
   }
   out.push(`  ${"total".padEnd(24)} ${(l.leaderBytesPerSec / l.peakHeartbeatsPerSec).toFixed(1).padStart(7)} B/heartbeat ${(l.leaderBytesPerSec / 1e6).toFixed(2).padStart(7)} MB/s; ${count(l.piecesPerSec)} pieces/s to the sink`);
+  const db = r.database;
+  out.push(`\nDatabase (YugabyteDB, RF ${db.replicationFactor}, ${db.tservers} tservers × ${db.storageGiB} GiB; row sizes in contract/loadPlan.ts)`);
+  out.push(`  per day: ${(db.piecesPerDay / 1e6).toFixed(1)} M pieces + ${(db.segmentsPerDay / 1e6).toFixed(2)} M segments = ${(db.bytesPerDay / 1e9).toFixed(1)} GB (one replica), ${((db.bytesPerDay * db.replicationFactor) / 1e9).toFixed(1)} GB on disk`);
+  out.push(`  at retention (pieces ${db.pieceRetentionDays} d, segments ${db.segmentRetentionDays} d): ${(db.retainedBytes / 1e9).toFixed(0)} GB on disk, ${(db.retainedBytes / db.tservers / 2 ** 30).toFixed(0)} GiB per tserver`);
+  out.push(`  writes at peak: ${count(db.pieceWritesPerSec)} pieces/s (sink) + ${count(db.segmentWritesPerSec)} segments/s + ≤ ${count(db.rollupWritesPerSec)} rollup rows/s (maintenance job, every ${db.maintenanceEveryMinutes} min: ≤ ${(db.piecesPerRunAtPeak / 1e6).toFixed(1)} M pieces a run)`);
   out.push(`\nResources at this stack's peak (budget ${l.budget * 100} % each; assumptions in contract/loadPlan.ts)`);
   if (l.existingCluster) out.push("  existing cluster: its volumes and nodes are its own; the figures assume gp3 at baseline and the default node type's network");
   for (const x of l.resources) {

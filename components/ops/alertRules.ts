@@ -11,6 +11,7 @@ import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import { KSQL_SERVICE_ID, SINK_CONNECTOR_NAME } from "../../contract/clients";
 import { REJECTS_ALERT_AFTER_SEC, REJECTS_CHECK_NAME } from "../../connectors/rejectsCheck";
 import { BACKUP_ALERT_AFTER_SEC, BACKUP_CRONJOB_NAME } from "../../contract/backup";
+import { MAINTENANCE_CRONJOB_NAME, maintenanceAlertAfterSec } from "../../contract/database";
 
 /** `watchpipe_component` label values the monitors set on every target (components/ops/monitorSpecs.ts). */
 export const COMPONENT_LABEL = "watchpipe_component";
@@ -47,6 +48,8 @@ export interface AlertRuleArgs {
    * Sessions close gap + grace after their last heartbeat; lag adds to that delay.
    */
   readonly lagBudgetSec: number;
+  /** `database.maintenanceEveryMinutes`: the maintenance CronJob's interval, which its staleness alert counts in. */
+  readonly maintenanceEveryMinutes: number;
   /** Where docs/runbooks/ is served, without a trailing slash. */
   readonly runbookBaseUrl: string;
 }
@@ -374,6 +377,20 @@ export function alertRuleGroups(a: AlertRuleArgs): RuleGroup[] {
         summary: "No YugabyteDB backup has succeeded for more than a day",
         description: `The ${BACKUP_CRONJOB_NAME} CronJob has not completed for ${BACKUP_ALERT_AFTER_SEC / 3600} h: a dump or upload failed, or no run started. The newest backup in S3 is older than a day.`,
         runbook_url: link(RUNBOOKS.yugabyte, "backup-missing"),
+      },
+    },
+    {
+      alert: "DatabaseMaintenanceStale",
+      // No successful maintenance run for a few intervals, counted from the CronJob's creation before the first:
+      // closed segments stop reaching the reports, and partitions stop being created ahead and dropped.
+      expr: `time() - max(kube_cronjob_status_last_successful_time{namespace="${yns}", cronjob="${MAINTENANCE_CRONJOB_NAME}"}` +
+        ` or kube_cronjob_created{namespace="${yns}", cronjob="${MAINTENANCE_CRONJOB_NAME}"}) > ${maintenanceAlertAfterSec(a.maintenanceEveryMinutes)}`,
+      for: "5m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "The database maintenance job has not succeeded for several intervals",
+        description: `The ${MAINTENANCE_CRONJOB_NAME} CronJob (every ${a.maintenanceEveryMinutes} min) has not completed for ${maintenanceAlertAfterSec(a.maintenanceEveryMinutes) / 60} min: reports miss the segments closed since, expired partitions stay, and once the day partitions created ahead run out, new pieces pile up in the default partition.`,
+        runbook_url: link(RUNBOOKS.yugabyte, "maintenance-stale"),
       },
     },
   ];

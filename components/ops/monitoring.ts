@@ -77,7 +77,7 @@ export class Monitoring extends pulumi.ComponentResource {
   }
 }
 
-export type MonitoringSettingsSlice = Pick<AppSettings, "monitoring" | "kafka" | "yugabyte" | "sessionization"> & Partial<Pick<AppSettings, "deploy">>;
+export type MonitoringSettingsSlice = Pick<AppSettings, "monitoring" | "kafka" | "yugabyte" | "sessionization" | "database"> & Partial<Pick<AppSettings, "deploy">>;
 
 /** Monitoring as the stack configures it, or nothing when `monitoring.enabled` is false. */
 export function monitoringFromConfig(config: MonitoringSettingsSlice, target: KubernetesTarget, dependsOn: pulumi.Resource[]): Monitoring | undefined {
@@ -95,6 +95,7 @@ export function monitoringFromConfig(config: MonitoringSettingsSlice, target: Ku
       // A session closes gap + grace after its last heartbeat; ksqlDB or the sink more than one more gap behind
       // doubles that delay, which is what the close-delay budget allows.
       lagBudgetSec: config.sessionization.sessionGapSec,
+      maintenanceEveryMinutes: config.database.maintenanceEveryMinutes,
     },
     dependsOn,
     ...(config.deploy ? { deploy: config.deploy } : {}),

@@ -18,6 +18,8 @@ import { baseTags, type KubernetesTarget } from "../aws/platform";
 import { YugabyteBackups } from "./backup";
 import { DbSchemaJob } from "./dbSchemaJob";
 import { RejectsCheck } from "./rejectsCheck";
+import { MaintenanceJob } from "./maintenanceJob";
+import { closeDelayMs, DEFAULT_PARTITIONS_AHEAD_DAYS, type MaintenanceParams } from "../../connectors/maintenance";
 import { HelmUniverse } from "./yugabyteHelm";
 import { OperatorUniverse } from "./yugabyteOperator";
 import {
@@ -84,6 +86,8 @@ export interface YugabyteDatabaseArgs {
   readonly backup?: YugabyteBackupTarget;
   /** `watchpipe:deploy`: readiness waits of the releases, the YSQL Service and the Jobs. */
   readonly deploy?: DeploySettings;
+  /** The maintenance CronJob's interval and what a run closes, keeps and drops (`watchpipe:database`). */
+  readonly maintenance?: { readonly everyMinutes: number; readonly params: MaintenanceParams };
 }
 
 export interface YugabyteBackupTarget {
@@ -286,13 +290,33 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
       dependsOn: [this.schemaJob],
     }, { parent: this });
 
+    // Closes segments, keeps day partitions ahead and drops expired ones; as the schema owner, who owns the tables.
+    if (args.maintenance) {
+      new MaintenanceJob(`${name}-maintenance`, {
+        namespace: ns,
+        connection: {
+          host: this.connection.host,
+          port: this.connection.port,
+          database: this.connection.database,
+          user: YSQL_ADMIN_USER,
+          password: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
+          tls: tlsArgs,
+        },
+        everyMinutes: args.maintenance.everyMinutes,
+        params: args.maintenance.params,
+        provider,
+        ...(args.images ? { images: args.images } : {}),
+        dependsOn: [this.schemaJob],
+      }, { parent: this });
+    }
+
     this.registerOutputs({ host: this.connection.host, database: this.connection.database, kafkaSinkCredentials: kafkaSinkCredentials.metadata.name });
   }
 }
 
 /** The component as index.ts creates it: arguments from the validated config and the Kubernetes target. */
 export function yugabyteFromConfig(
-  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData" | "charts" | "images" | "backup" | "project" | "stack" | "owner"> & Partial<Pick<AppSettings, "deploy">>,
+  config: Pick<AppSettings, "yugabyte" | "kafka" | "region" | "protectData" | "charts" | "images" | "backup" | "project" | "stack" | "owner" | "database" | "sessionization"> & Partial<Pick<AppSettings, "deploy">>,
   target: KubernetesTarget,
   opts: { readonly kafkaNamespaceDependsOn?: pulumi.Resource[] } = {},
 ): YugabyteDatabase {
@@ -323,6 +347,15 @@ export function yugabyteFromConfig(
     images: config.images,
     ...(backup ? { backup } : {}),
     ...(config.deploy ? { deploy: config.deploy } : {}),
+    maintenance: {
+      everyMinutes: config.database.maintenanceEveryMinutes,
+      params: {
+        closeDelayMs: closeDelayMs(config.sessionization, config.sessionization.tickIntervalSec),
+        pieceRetentionDays: config.database.pieceRetentionDays,
+        segmentRetentionDays: config.database.segmentRetentionDays,
+        partitionsAheadDays: DEFAULT_PARTITIONS_AHEAD_DAYS,
+      },
+    },
   });
 }
 

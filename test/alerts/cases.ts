@@ -13,6 +13,7 @@ export const CASE_ARGS: AlertRuleArgs = {
   brokers: 3,
   tservers: 3,
   lagBudgetSec: 300,
+  maintenanceEveryMinutes: 5,
   runbookBaseUrl: "https://runbooks.example/docs/runbooks",
 };
 
@@ -61,6 +62,11 @@ const rejectsCheck = (metric: "last_successful_time" | "created", values: string
 });
 const backupCron = (metric: "last_successful_time" | "created", values: string): Series => ({
   series: `kube_cronjob_${metric === "created" ? "created" : "status_last_successful_time"}{namespace="yugabyte", cronjob="yugabyte-backup"}`,
+  values,
+});
+/** kube-state-metrics series of the database maintenance CronJob (every 5 min in CASE_ARGS: alert after 15 min). */
+const maintenanceCron = (metric: "last_successful_time" | "created", values: string): Series => ({
+  series: `kube_cronjob_${metric === "created" ? "created" : "status_last_successful_time"}{namespace="yugabyte", cronjob="database-maintenance"}`,
   values,
 });
 /** 6000 records a minute = 100/s across the topic's leaders. */
@@ -342,6 +348,16 @@ export const ALERT_CASES: readonly AlertCase[] = [
       { why: "the day-1 backup failed: the last success is the creation, 30 h ago", series: [backupCron("last_successful_time", "0x1840"), backupCron("created", "0x1840")], evalMinutes: 1800, firing: [{}] },
       { why: "created 20 h ago, first run not yet due", series: [backupCron("created", "0x1240")], evalMinutes: 1200, firing: [] },
       { why: "never succeeded since it was created 30 h ago", series: [backupCron("created", "0x1840")], evalMinutes: 1800, firing: [{}] },
+    ],
+  },
+  {
+    alert: "DatabaseMaintenanceStale",
+    scenarios: [
+      { why: "a run succeeds every interval", series: [maintenanceCron("last_successful_time", "0+60x40"), maintenanceCron("created", "0x40")], evalMinutes: 30, firing: [] },
+      { why: "every run fails from minute 5 on (the maintenance function errors)", series: [maintenanceCron("last_successful_time", "0+60x5 300x35"), maintenanceCron("created", "0x40")], evalMinutes: 30, firing: [{}] },
+      { why: "never succeeded since it was created 30 min ago (no run starts, or the schema lacks the function)", series: [maintenanceCron("created", "0x40")], evalMinutes: 30, firing: [{}] },
+      { why: "created 10 min ago, no run finished yet", series: [maintenanceCron("created", "0x40")], evalMinutes: 10, firing: [] },
+      { why: "two runs fail (a tablet leader moving), the third passes", series: [maintenanceCron("last_successful_time", "0+60x10 600x9 1200+60x20"), maintenanceCron("created", "0x40")], evalMinutes: 25, firing: [] },
     ],
   },
   {
