@@ -55,10 +55,11 @@ export const SINK_CONNECT_CPU_US_PER_ROW = 52;
  * same loads: median 79 µs (75-91).
  */
 export const SINK_POSTGRES_CPU_US_PER_ROW = 79;
-// Into the day-partitioned watch_pieces of the maintenance schema (V006, measured once per task count on 2026-12-07
-// from the database half's files, load average 35-46), PostgreSQL took 111-156 µs a row and Connect 76-142 µs: about
-// 1,540 upserts/s per task after the YSQL factor, which would put prod's 18 tasks at 59 % and needs more than the 21
-// partitions watch_segments has. Re-measure with that schema in place and resize (tasks and partitions) on it.
+// Into the day-partitioned watch_pieces of V006 (bench:sink, 2026-12-07, 100,000 pieces, 3 runs per task count,
+// load average 5-7): medians Connect 38-45 µs and PostgreSQL 77-81 µs a row (8,190 / 9,915 / 11,839 rows/s with
+// 1 / 2 / 4 tasks on the 2 shared cores). Per row that is no dearer than the unpartitioned figures above, so the plan
+// keeps those (they give the lower rate: 7,633 against 8,643 rows/s per task). A first V006 run, one load per task
+// count at load average 35-46, read 111-156 µs; the repeat on a quieter machine did not reproduce it.
 /**
  * A sink task and its database session work in turn (the task waits for each batch's commit), so one task with a
  * core for each tops out near 1e6 / (Connect + database µs per row): the PostgreSQL figure, from the CPU times above.
@@ -74,16 +75,18 @@ export const YSQL_SINK_SLOWDOWN = 3;
 /** Upserts per second the plan counts per sink task: the PostgreSQL figure over {@link YSQL_SINK_SLOWDOWN}. */
 export const SINK_UPSERTS_PER_TASK_PER_SEC = Math.floor(SINK_ROWS_PER_TASK_ON_POSTGRES / YSQL_SINK_SLOWDOWN);
 /**
- * Bytes one piece row takes in PostgreSQL 15 with its indexes (heap + primary key), measured on the schema Job's own
- * files (V001-V005) with realistic sessions (issue 23: ≈ 205 B a piece, ≈ 295 GB for 1.44 B pieces).
+ * Bytes one piece row takes in PostgreSQL 15 with its indexes, measured by `npm run bench:reports` on the schema Job's
+ * own files (V001-V006, day-partitioned, the `updated_at` index the maintenance job reads included): 208 B at 10 M
+ * pieces (209 B at 2 M, 210 B at 0.5 M; issue 23's first measurement on V001-V005: 205 B).
  */
-export const PIECE_ROW_BYTES = 205;
+export const PIECE_ROW_BYTES = 208;
 /**
- * Bytes one closed segment row takes with its indexes. NOT yet measured: taken equal to a piece, because a segment
- * row carries the same ids and timestamps, fewer numbers (two positions instead of four, no rule columns), and one
- * more index (per video and time, which the reports read). Replace with the measured figure of the segments table.
+ * Bytes one closed segment costs with its indexes, measured by `npm run bench:reports` at 10 M pieces: 247 B in
+ * `watch_segments_closed` plus 461 B in the per-(video, day/hour, user) viewer tables and the per-day/per-hour rollups
+ * the job keeps beside it. Upper side for the design: measured at 130 pieces a segment, where viewer and rollup rows
+ * are shared by fewer segments than at the design's 39.8 (at 0.5 M pieces the two were 420 + 939 B).
  */
-export const SEGMENT_ROW_BYTES = 205;
+export const SEGMENT_ROW_BYTES = 247 + 461;
 /** Pieces stitched into one segment on average, measured with 10-120 min sessions (issue 23: 39.8). */
 export const PIECES_PER_SEGMENT = 39.8;
 /**
