@@ -997,7 +997,15 @@ export function rawConfigOf(all: Readonly<Record<string, string>>): Record<strin
 export function loadConfig(): AppConfig {
   const raw = rawConfigOf(pulumi.runtime.allConfig());
   const region = new pulumi.Config("aws").get("region") ?? "us-east-1";
-  const config = parseConfig(raw, pulumi.getStack(), pulumi.getProject(), region);
+  return validateConfig(raw, pulumi.getStack(), pulumi.getProject(), region);
+}
+
+/**
+ * Everything refused before any resource exists: {@link parseConfig}'s schema and cross-key rules, then the charts
+ * taken from disk (`charts.<key>.path`), whose Chart.yaml must be readable and carry the pinned (or accepted) version.
+ */
+export function validateConfig(raw: RawConfig, stack: string, project = "watchpipe", region = "us-east-1"): AppConfig {
+  const config = parseConfig(raw, stack, project, region);
   // A local chart is installed at whatever version its Chart.yaml says: read it now, before any resource exists.
   const chartProblems = chartPinProblems(config.charts, PINNED_CHART_VERSIONS, undefined, CONFIG_NAMESPACE);
   if (chartProblems.length) throw new ConfigError(config.stack, chartProblems);

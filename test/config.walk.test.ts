@@ -1,14 +1,15 @@
 /**
  * "Invalid values fail before any resource is created", proven for every key: each key's documented boundaries
  * (min, max, each enum member, a value just outside each bound; generated from the schema by test/configWalk.ts)
- * are put into each stack's real config. A value `parseConfig` refuses must be refused with a message naming the key;
- * a value it accepts must carry the whole program to the end under mocks, the way `pulumi preview` runs it.
+ * are put into each stack's real config. A value `validateConfig` refuses (what loadConfig checks before any resource:
+ * the schema, cross-key rules, charts read from disk) must be refused with a message naming the key; a value it
+ * accepts must carry the whole program to the end under mocks, the way `pulumi preview` runs it.
  *
  * Accepted values share program runs: they are packed greedily into as few configs as still validate together (one
  * value per key per config), and only a config that fails is re-run value by value to name the culprit.
  */
 import { describe, expect, it } from "vitest";
-import { configJsonSchema, ConfigError, parseConfig, rawConfigOf } from "../config";
+import { configJsonSchema, ConfigError, rawConfigOf, validateConfig } from "../config";
 import { knownStacks } from "../tools/mockRun";
 import { FREE_TEXT_KEYS, NOT_WALKED, probesOf, STRING_SAMPLES, withValue, type JsonSchema, type Probe } from "./configWalk";
 import { ProgramError, runProgram, stackConfig } from "./harness";
@@ -32,7 +33,7 @@ interface Verdict {
 function classify(stack: string, base: Readonly<Record<string, unknown>>, region: string, probe: Probe): Verdict {
   const raw = withValue(SCHEMA, base, probe.path, probe.value);
   try {
-    parseConfig(raw, stack, NAMESPACE, region);
+    validateConfig(raw, stack, NAMESPACE, region);
     return { probe, raw };
   } catch (err) {
     if (err instanceof ConfigError) return { probe, raw, refused: err.problems };
@@ -62,7 +63,7 @@ async function pack(stack: string, base: Readonly<Record<string, unknown>>, regi
       if (p.probes.some((q) => q.key === probe.key || q.key.startsWith(`${probe.key}.`) || probe.key.startsWith(`${q.key}.`))) continue;
       const raw = withValue(SCHEMA, p.raw, probe.path, probe.value);
       try {
-        parseConfig(raw, stack, NAMESPACE, region);
+        validateConfig(raw, stack, NAMESPACE, region);
       } catch {
         continue;
       }
@@ -115,7 +116,7 @@ describe("the config walk covers every key", () => {
 });
 
 describe.each(knownStacks())("stack %s: every boundary value is refused up front or completes the program", (stack) => {
-  it("walks the schema's boundaries through parseConfig and the program", async () => {
+  it("walks the schema's boundaries through validateConfig and the program", async () => {
     const flat = stackConfig(stack);
     const base = rawConfigOf(flat);
     const region = flat["aws:region"] ?? "us-east-1";
@@ -129,7 +130,7 @@ describe.each(knownStacks())("stack %s: every boundary value is refused up front
     // Outside a bound: refused, naming the key or the object that holds it.
     const outside = verdicts.filter((v) => !v.probe.inBounds);
     const slipped = outside.filter((v) => v.refused === undefined).map((v) => show(v.probe));
-    expect(slipped, "values outside the schema's bounds that parseConfig accepted").toEqual([]);
+    expect(slipped, "values outside the schema's bounds that validateConfig accepted").toEqual([]);
     const unnamed = outside.filter((v) => {
       const prefixes = v.probe.path.map((_, i) => `${NAMESPACE}:${v.probe.path.slice(0, i + 1).join(".")}`);
       return !v.refused!.some((m) => prefixes.some((k) => m.startsWith(k)));
@@ -158,7 +159,7 @@ describe.each(knownStacks())("stack %s: every boundary value is refused up front
         const raw = half.reduce((r, p) => withValue(SCHEMA, r, p.path, p.value), base);
         let valid = true;
         try {
-          parseConfig(raw, stack, NAMESPACE, region);
+          validateConfig(raw, stack, NAMESPACE, region);
         } catch {
           valid = false;
         }

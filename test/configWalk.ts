@@ -1,7 +1,8 @@
 /**
  * Boundary probes generated from the config schema (config.ts `configJsonSchema`): for every key, the values at and
  * just outside its documented bounds, every enum member, both booleans. test/config.walk.test.ts puts each probe
- * through `parseConfig` and, when accepted, through the whole program under mocks.
+ * through `validateConfig` (config.ts: what loadConfig refuses before any resource) and, when accepted, through the
+ * whole program under mocks.
  *
  * What JSON Schema cannot say (a `refine`, a regex) the walk cannot invent: string keys need an entry in
  * {@link STRING_SAMPLES} (values the key accepts) or {@link FREE_TEXT_KEYS}, and keys that are maps or
@@ -61,6 +62,8 @@ export const STRING_SAMPLES: Readonly<Record<string, readonly string[]>> = {
   "bridge.certificateArn": ["arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"],
   "ingest.jwt.jwksUrl": ["https://id.example.com/.well-known/jwks.json", "https://id.example.com:8443"],
   "charts.*.repo": ["oci://registry.example.com/charts", "https://charts.example.com/stable"],
+  // The version strings a chart's Chart.yaml carries: plain, v-prefixed with a build, a pre-release.
+  "charts.*.acceptVersion": ["1.2.0", "v2.25.1-b1", "2026.1.0-rc.1"],
   "images.mirror": ["registry.example.com/mirror", "registry.example.com:5000"],
   "monitoring.runbookBaseUrl": ["https://wiki.example.com/runbooks", "http://runbooks.internal"],
   "backup.restoreFrom": ["watchpipe-20261202T031700Z.sql.gz"],
