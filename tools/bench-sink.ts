@@ -25,6 +25,7 @@ import { WATCH_SEGMENTS_TOPIC, type WatchPiece } from "../contract/topics";
 import {
   CONFIG_PROVIDER_WORKER_CONFIG, connectJsonEnvelope, DEFAULT_BATCH_SIZE, localWatchSegmentsSinkConfig,
 } from "../connectors/watchSegmentsSink";
+import { createTopicsReady } from "../test/real/kafka/admin";
 import { startCluster, type KafkaTestCluster } from "../test/real/kafka/cluster";
 import { startConnectWorker, type ConnectWorker } from "../test/real/kafka/connect";
 import { missingKafkaJars } from "../test/real/kafka/paths";
@@ -37,7 +38,7 @@ import { EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
 
 const HELP = `Usage: npm run bench:sink -- [--pieces N] [--runs N] [--tasks 1,2,4] [--partitions N]
 
-Starts 3 Kafka brokers, a Kafka Connect worker with the Debezium JDBC sink and PostgreSQL 15 on 127.0.0.1 (npm run
+Starts 3 Kafka brokers, a Kafka Connect worker with the Debezium JDBC sink and PostgreSQL (15) on 127.0.0.1 (npm run
 real:setup first), pre-loads N pieces into ${WATCH_SEGMENTS_TOPIC}, then times the sink connector (the program's own
 settings, batches of ${DEFAULT_BATCH_SIZE}, upserts as the sink role, the schema's triggers on) loading them into an emptied
 watch_pieces with each task count, --runs times each in rotated order. Prints rows/s per run, the medians in total
@@ -263,13 +264,10 @@ async function main(): Promise<void> {
 
     cluster = await startCluster({ readyTimeoutMs: CLUSTER_READY_MS });
     const kafka = new Kafka({ clientId: "bench-sink", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: WATCH_SEGMENTS_TOPIC, numPartitions: partitions, replicationFactor: REPLICATION_FACTOR, configEntries: [{ name: "min.insync.replicas", value: String(MIN_INSYNC_REPLICAS) }] }],
-    });
-    await admin.disconnect();
+    // Every partition led and fully in sync before the pre-load: kafkajs' own leader wait asks one broker and gives up.
+    await createTopicsReady(cluster.brokers, [
+      { topic: WATCH_SEGMENTS_TOPIC, numPartitions: partitions, replicationFactor: REPLICATION_FACTOR, configEntries: [{ name: "min.insync.replicas", value: String(MIN_INSYNC_REPLICAS) }] },
+    ]);
 
     const data = benchPieces(pieces);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10 } });
