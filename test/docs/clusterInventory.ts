@@ -8,6 +8,7 @@
  * `<c>` the `<c>-kafka-bootstrap`/`<c>-kafka-brokers` Services and the CA Secrets, pods `<c>-<pool>-<id>` with role
  * labels and their `data-…` claims; for KafkaBridge `<b>` the `<b>-bridge` Deployment and `<b>-bridge-service`; for
  * KafkaConnect `<k>` pods `<k>-connect-<i>` and the `<k>-connect-api` Service; for KafkaUser `<u>` the Secret `<u>`.
+ * Every claim gets the dynamically provisioned PersistentVolume it binds (`pvc-<uid>`).
  */
 import { isObject } from "../../contract/resourceChecks";
 import type { RenderedObject } from "../../tools/renderObjects";
@@ -164,9 +165,18 @@ function strimziObjects(o: RenderedObject): InventoryObject[] {
   }
 }
 
+/**
+ * The PersistentVolume each claim binds: the classes the program uses provision dynamically, and the external
+ * provisioners name the volume `pvc-<claim uid>` (cluster-scoped, so no namespace).
+ */
+function boundVolumes(claims: readonly InventoryObject[]): InventoryObject[] {
+  return claims.filter((o) => o.kind === "PersistentVolumeClaim").map(() => entry("PersistentVolume", undefined, "pvc-<uid>", "provisioner"));
+}
+
 /** The whole inventory of a stack from its rendered objects (program and chart objects alike). */
 export function inventoryOf(objects: readonly RenderedObject[]): InventoryObject[] {
-  return objects.flatMap(fromRendered);
+  const all = objects.flatMap(fromRendered);
+  return [...all, ...boundVolumes(all)];
 }
 
 /** A name as written in a doc, with `<placeholder>` parts, as a regex; inventory placeholders match anything too. */
