@@ -374,7 +374,7 @@ describe("defaults", () => {
 
   it("give YugabyteDB masters their own small volume (the chart's 10Gi), not the tservers' size", () => {
     const prod = parseConfig(stackRaw("prod"), "prod");
-    expect(prod.yugabyte.storageGiB).toBe(500);
+    expect(prod.yugabyte.storageGiB).toBe(800);
     expect(prod.yugabyte.masterStorageGiB).toBe(10);
     expect(parseConfig(withSection("prod", "yugabyte", { masterStorageGiB: 20 }), "prod").yugabyte.masterStorageGiB).toBe(20);
   });
