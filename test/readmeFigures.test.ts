@@ -13,9 +13,10 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type AppConfig, parseConfig } from "../config";
 import { partitionPlan } from "../contract/capacity";
+import { SINK_UPSERTS_PER_TASK_PER_SEC, YSQL_SINK_SLOWDOWN } from "../contract/loadPlan";
 import { DEFAULT_GRACE_PERIOD_SEC, DEFAULT_SEEK_TOLERANCE_SEC, DEFAULT_SESSION_GAP_SEC, worstCaseCloseDelaySec } from "../contract/sessionization";
 import { knownStacks } from "../tools/mockRun";
-import { designHeadroom, stackLoadPlan } from "../tools/planModel";
+import { designHeadroom, loadInputsFor, stackLoadPlan } from "../tools/planModel";
 import { tallyResources } from "../tools/renderObjects";
 import { SINK_MARGIN_SEC } from "../tools/smoke/config";
 import { runProgram, stackConfig } from "./harness";
@@ -137,6 +138,12 @@ function loadPlanRows(): Figure[] {
     resourceRow("ksqlDB volume IOPS", ["ksqlDB volume write IOPS"]),
     resourceRow("ksqlDB state (active + standby, ×1.5 space amplification assumed)", ["ksqlDB volume space (state)"]),
     resourceRow("sink upserts", ["sink upserts"], /^\| sink upserts \(/),
+    {
+      what: "capacity plan, sink upserts label (per-task rate, YSQL slowdown, tasks)",
+      anchor: /^\| sink upserts \(/,
+      span: /\([\d,]+\/s per task[^|]*\)/,
+      values: [SINK_UPSERTS_PER_TASK_PER_SEC, YSQL_SINK_SLOWDOWN, loadInputsFor(stackSettings("prod")).sink.tasks],
+    },
   ];
 }
 
