@@ -138,6 +138,7 @@ function loadPlanRows(): Figure[] {
     resourceRow("ksqlDB volume IOPS", ["ksqlDB volume write IOPS"]),
     resourceRow("ksqlDB state (active + standby, ×1.5 space amplification assumed)", ["ksqlDB volume space (state)"]),
     resourceRow("sink upserts", ["sink upserts"], /^\| sink upserts \(/),
+    resourceRow("YugabyteDB volume space", ["YugabyteDB volume space (retention full)"], /^\| YugabyteDB volume space \(/),
     {
       what: "capacity plan, sink upserts label (per-task rate, YSQL slowdown, tasks)",
       anchor: /^\| sink upserts \(/,
