@@ -234,16 +234,18 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
 
     if (args.backup) this.backupBucket = args.backup.bucket.bucketName;
     const tlsArgs = { sslMode: tlsSettings.sslMode, ...(tlsSettings.caSecret ? { caSecret: tlsSettings.caSecret } : {}) };
+    // The schema owner's connection: the backup CronJob and the maintenance CronJob both run as it.
+    const adminConnection = {
+      host: this.connection.host,
+      port: this.connection.port,
+      database: this.connection.database,
+      user: YSQL_ADMIN_USER,
+      password: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
+      tls: tlsArgs,
+    };
     const backups = args.backup && new YugabyteBackups(`${name}-backup`, {
       namespace: ns,
-      connection: {
-        host: this.connection.host,
-        port: this.connection.port,
-        database: this.connection.database,
-        user: YSQL_ADMIN_USER,
-        password: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
-        tls: tlsArgs,
-      },
+      connection: adminConnection,
       bucketName: args.backup.bucket.bucketName,
       kmsKeyArn: args.backup.bucket.kmsKeyArn,
       roleArn: args.backup.bucket.roleArn,
@@ -294,14 +296,7 @@ export class YugabyteDatabase extends pulumi.ComponentResource {
     if (args.maintenance) {
       new MaintenanceJob(`${name}-maintenance`, {
         namespace: ns,
-        connection: {
-          host: this.connection.host,
-          port: this.connection.port,
-          database: this.connection.database,
-          user: YSQL_ADMIN_USER,
-          password: { secretName: CREDENTIALS_SECRET, passwordKey: PASSWORD_KEY },
-          tls: tlsArgs,
-        },
+        connection: adminConnection,
         everyMinutes: args.maintenance.everyMinutes,
         params: args.maintenance.params,
         provider,
