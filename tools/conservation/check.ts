@@ -5,7 +5,7 @@
 import { REJECTED_HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import type { Connection } from "../report";
-import { conserve, type Conservation, type RawRecord } from "./accounting";
+import { conserve, type Conservation, type ConservationInput, type RawRecord } from "./accounting";
 import { readPieceTotals, readRaw, readRejects, readUndecodable } from "./read";
 
 export interface CheckTarget {
@@ -20,8 +20,8 @@ export interface CheckTarget {
 
 export interface CheckResult {
   readonly conservation: Conservation;
-  /** The raw records read, for callers that also predict segments from them. */
-  readonly raw: readonly RawRecord[];
+  /** What was read (every run), for callers that account for subsets or predict segments from the raw records. */
+  readonly input: ConservationInput & { readonly raw: readonly RawRecord[] };
   readonly readMs: number;
 }
 
@@ -35,12 +35,10 @@ export async function checkConservation(t: CheckTarget): Promise<CheckResult> {
     readPieceTotals(t.db),
   ]);
   const prefixes = t.runPrefixes ?? [];
+  const input = { raw, rejects, undecodable, pieces };
   const conservation = conserve({
-    raw,
-    rejects,
-    undecodable,
-    pieces,
+    ...input,
     ...(prefixes.length === 0 ? {} : { keepRun: (run: string) => prefixes.some((p) => run.startsWith(p)) }),
   });
-  return { conservation, raw, readMs: Date.now() - started };
+  return { conservation, input, readMs: Date.now() - started };
 }
