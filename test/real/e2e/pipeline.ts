@@ -28,7 +28,7 @@ export const SINK_CONNECTOR = "watch-segments-sink";
 const KSQL_HEAP_OPTS = "-Xmx1g";
 const SCHEMA_REGISTRY_HEAP_OPTS = "-Xmx256m";
 /** Jars of the build's ksqlDB lib folder that Confluent's AvroConverter needs in a Connect plugin folder. */
-const AVRO_CONVERTER_JARS = /^(avro-\d|common-config-|common-utils-|kafka-avro-|kafka-connect-avro-|kafka-schema-(converter|registry-client|serializer|types)-|guava-\d|failureaccess-|commons-compress-|commons-lang3-|commons-io-|logredactor|re2j-|minimal-json-|swagger-annotations-)/;
+const AVRO_CONVERTER_JARS = /^(avro-\d|common-config-|common-utils-|kafka-avro-|kafka-connect-avro-|kafka-schema-(converter|registry-client|serializer|types)-|guava-\d|failureaccess-|commons-compress-|commons-lang3-|commons-io-|logredactor|re2j-|minimal-json-|swagger-annotations-|httpclient5-\d|httpcore5|snakeyaml-|jackson-(core|databind|annotations|datatype-jdk8|dataformat-csv)-)/;
 
 export interface Pipeline {
   readonly dir: string;
