@@ -32,8 +32,14 @@ import { pgUnavailable, startPostgres, type PgServer } from "./pg/harness";
 import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
 import { closingTickTs, sendTicks } from "./ticks";
 import { SEGMENTS_VIEW } from "../../connectors/reports";
+import { engineLaunchers } from "./e2e/confluent";
+import { startTicker } from "./e2e/driver";
+import { SINK_CONNECTOR, startPipeline, type Pipeline } from "./e2e/pipeline";
 
 const skip = shouldSkipRealKafka(pgUnavailable());
+/** Where a ksqlDB build is named, the smoke runs on it instead of the stand-in (test/real/e2e/confluent.ts). */
+const engine = engineLaunchers();
+if (!skip && typeof engine !== "string") console.log("smoke: a ksqlDB build is named (KSQL_SERVER_START ...): the smoke runs on the real engine, not the stand-in");
 const CONNECTOR = "watch-segments-sink";
 /** The sink role's password, set by the schema Job (V003) as in the cluster. */
 const SINK_PASSWORD = newSinkPassword();
@@ -71,7 +77,36 @@ function runSmokeCli(name: string, args: readonly string[], env: NodeJS.ProcessE
   });
 }
 
-describe.skipIf(skip)("smoke end to end on real Kafka (3 brokers) + Connect JDBC sink + PostgreSQL 15, with the REFERENCE MODEL STANDING IN FOR ksqlDB (not ksqlDB)", () => {
+/** What both smoke runs print, whatever computes the segments: the good run matches, the bad one shows its diff. */
+function expectSmokeResults(g: ChildResult, b: ChildResult, badId: string): void {
+  expect(g.code, g.output).toBe(0);
+  expect(g.output).toMatch(/sent 44 heartbeats in \d+ ms \(all acknowledged\)/);
+  expect(g.output).toMatch(/OK: 7\/7 segments after \d+ s: every expected segment is in watch_segments, nothing else/);
+
+  expect(b.code, b.output).toBe(1);
+  expect(b.output).toContain(`MISMATCH: watch_segments for run ${badId}`);
+  expect(b.output).toContain("5 of 6 expected segments match");
+  expect(b.output).toContain("missing (expected, not in watch_segments): 0");
+  expect(b.output).toContain("unexpected (in watch_segments, not expected): 1");
+  expect(b.output).toMatch(new RegExp(`\\+ smoke-${badId}-u3 smoke-${badId}-vB start_ts .*: 4 heartbeats, playhead 5 -> 20 s`));
+  expect(b.output).toContain("different (same user, video and start_ts): 1");
+  expect(b.output).toMatch(new RegExp(`~ smoke-${badId}-u3 smoke-${badId}-vB start_ts `));
+  expect(b.output).toContain("      start_position_sec: expected 5, got 40");
+  expect(b.output).toContain("      heartbeat_count: expected 8, got 4");
+}
+
+/** The segments view holds what the pipeline made of both runs: 7 segments each (the pipeline ran with the defaults). */
+async function expectSegmentCounts(db: Client, goodId: string, badId: string): Promise<void> {
+  const counts = await db.query<{ run: string; n: number }>(
+    `SELECT split_part(user_id, '-u', 1) AS run, count(*)::int AS n FROM ${SEGMENTS_VIEW} GROUP BY 1 ORDER BY 1`,
+  );
+  expect(counts.rows).toEqual([
+    { run: `smoke-${badId}`, n: 7 },
+    { run: `smoke-${goodId}`, n: 7 },
+  ]);
+}
+
+describe.skipIf(skip || typeof engine !== "string")("smoke end to end on real Kafka (3 brokers) + Connect JDBC sink + PostgreSQL 15, with the REFERENCE MODEL STANDING IN FOR ksqlDB (not ksqlDB)", () => {
   let pg: PgServer;
   let db: Client;
   let cluster: KafkaTestCluster;
@@ -148,32 +183,65 @@ describe.skipIf(skip)("smoke end to end on real Kafka (3 brokers) + Connect JDBC
     const [g, b] = await Promise.all([good, bad]);
     console.log(`smoke e2e: both runs done after ${((Date.now() - started) / 1000).toFixed(1)} s; stand-in ${JSON.stringify(standIn.stats())}`);
 
-    expect(g.code, g.output).toBe(0);
-    expect(g.output).toMatch(/sent 44 heartbeats in \d+ ms \(all acknowledged\)/);
-    expect(g.output).toMatch(/OK: 7\/7 segments after \d+ s: every expected segment is in watch_segments, nothing else/);
+    expectSmokeResults(g, b, badId);
 
-    expect(b.code, b.output).toBe(1);
-    expect(b.output).toContain(`MISMATCH: watch_segments for run ${badId}`);
-    expect(b.output).toContain("5 of 6 expected segments match");
-    expect(b.output).toContain("missing (expected, not in watch_segments): 0");
-    expect(b.output).toContain("unexpected (in watch_segments, not expected): 1");
-    expect(b.output).toMatch(new RegExp(`\\+ smoke-${badId}-u3 smoke-${badId}-vB start_ts .*: 4 heartbeats, playhead 5 -> 20 s`));
-    expect(b.output).toContain("different (same user, video and start_ts): 1");
-    expect(b.output).toMatch(new RegExp(`~ smoke-${badId}-u3 smoke-${badId}-vB start_ts `));
-    expect(b.output).toContain("      start_position_sec: expected 5, got 40");
-    expect(b.output).toContain("      heartbeat_count: expected 8, got 4");
-
-    // The segments view holds what the pipeline made of both runs: 7 segments each (the pipeline ran with the defaults).
-    const counts = await db.query<{ run: string; n: number }>(
-      `SELECT split_part(user_id, '-u', 1) AS run, count(*)::int AS n FROM ${SEGMENTS_VIEW} GROUP BY 1 ORDER BY 1`,
-    );
-    expect(counts.rows).toEqual([
-      { run: `smoke-${badId}`, n: 7 },
-      { run: `smoke-${goodId}`, n: 7 },
-    ]);
+    await expectSegmentCounts(db, goodId, badId);
     expect(standIn.errors).toEqual([]);
     expect(standIn.stats()).toMatchObject({ droppedLate: 0, rejected: 0, undecodable: 0, valid: 2 * perRun + PARTITIONS });
     const st = await worker.connectorStatus(CONNECTOR);
     expect(st.tasks.map((t) => t.state)).toEqual(["RUNNING"]);
   });
+});
+
+/** Ports of the real-engine variant's Schema Registry and ksqlDB (the end-to-end suite uses 19201/19210-19211). */
+const ENGINE_PORTS = { sr: 19221, ksql: [19222] } as const;
+/** On the real engine a window closes 30 s + grace after its last record arrives, then the sink writes it. */
+const ENGINE_GOOD_TIMEOUT_SEC = 300;
+const ENGINE_BAD_TIMEOUT_SEC = 240;
+
+describe.skipIf(skip || typeof engine === "string")("smoke end to end on the REAL ksqlDB: 3 brokers + Schema Registry + ksqlDB (migrations by the Job's script) + Connect (deployed Avro sink) + PostgreSQL 15", () => {
+  let p: Pipeline;
+  let db: Client;
+
+  beforeAll(async () => {
+    if (typeof engine === "string") throw new Error(engine);
+    p = await startPipeline(engine, ENGINE_PORTS, (line) => console.log(`smoke (real ksqlDB): ${line}`));
+    db = await p.pg.connect();
+  }, 1_200_000);
+
+  afterAll(async () => {
+    await db?.end().catch(() => undefined);
+    await p?.stop();
+  }, 300_000);
+
+  it("the smoke run with the stack's parameters exits 0; one expecting a 60 s seek tolerance (with a 120 s gap) exits 1 with a field-by-field diff", async () => {
+    const tag = Date.now().toString(36);
+    const goodId = `ok-${tag}`;
+    const badId = `bad-${tag}`;
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOADGEN_BOOTSTRAP_SERVERS: p.cluster.bootstrap,
+      PGHOST: p.pg.host,
+      PGPORT: String(p.pg.port),
+      PGDATABASE: p.pg.database,
+      PGUSER: p.pg.user,
+      PGPASSWORD: p.pg.password,
+      PGSSLMODE: "disable",
+    };
+    const started = Date.now();
+    const good = runSmokeCli("smoke ok", ["--run-id", goodId, "--timeout-sec", String(ENGINE_GOOD_TIMEOUT_SEC), "--poll-interval-sec", "2"], env);
+    const bad = runSmokeCli("smoke wrong-tolerance", ["--run-id", badId, "--session-gap-sec", "120", "--seek-tolerance-sec", "60", "--timeout-sec", String(ENGINE_BAD_TIMEOUT_SEC), "--poll-interval-sec", "2"], env);
+    // The session ticker as the stack runs it; first one closing tick as the stand-in variant sends (its record
+    // timestamp counts where the topic keeps the producer's; on a LogAppendTime topic the broker's stamp does).
+    await new Promise((r) => setTimeout(r, SEND_TIMEOUT_MS / 2));
+    await sendTicks(p.cluster.brokers, RAW_HEARTBEATS_TOPIC, p.topics.heartbeatPartitions, closingTickTs(TICK_LEAD_SEC));
+    const ticker = startTicker(p.cluster.brokers, p.topics.heartbeatPartitions, (line) => console.log(`smoke (real ksqlDB): ${line}`));
+    const [g, b] = await Promise.all([good, bad]).finally(() => ticker.stop());
+    console.log(`smoke (real ksqlDB): both runs done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expectSmokeResults(g, b, badId);
+    await expectSegmentCounts(db, goodId, badId);
+    const st = await p.connect.connectorStatus(SINK_CONNECTOR);
+    expect(st.tasks.every((t) => t.state === "RUNNING")).toBe(true);
+  }, 900_000);
 });
