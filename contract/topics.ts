@@ -21,8 +21,13 @@ export const WATCH_SEGMENTS_DLQ_TOPIC = "watch_segments_dlq";
 export const HEARTBEAT_SESSIONS_TOPIC = "heartbeat_sessions";
 /** ksqlDB's intermediate stream: one encoded piece per row; created by V000002 with PARTITIONS and REPLICAS. */
 export const WATCH_SEGMENT_POINTS_TOPIC = "watch_segment_points";
+/**
+ * Copies of the rejects whose reason starts `late:` (played more than an hour before they were sent): a query of
+ * its own writes them, so its producer's sent-record count is the late-reject metric (HeartbeatsRejectedLate).
+ */
+export const LATE_HEARTBEATS_TOPIC = "heartbeats_late";
 /** Topics the sessionization SQL creates itself (every other topic it uses exists as a Strimzi KafkaTopic). */
-export const KSQL_CREATED_TOPICS = [HEARTBEAT_SESSIONS_TOPIC, WATCH_SEGMENT_POINTS_TOPIC] as const;
+export const KSQL_CREATED_TOPICS = [HEARTBEAT_SESSIONS_TOPIC, WATCH_SEGMENT_POINTS_TOPIC, LATE_HEARTBEATS_TOPIC] as const;
 /** Schema Registry's own store (compacted). */
 export const SCHEMAS_TOPIC = "_schemas";
 

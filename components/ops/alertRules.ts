@@ -6,7 +6,7 @@
  * and a `runbook_url` into docs/runbooks/. Annotations use `{{ $labels.x }}` only (no `$value` formatting), so the
  * promtool tests can state the exact text they expect.
  */
-import { HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../contract/topics";
+import { HEARTBEATS_TOPIC, LATE_HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC, WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC } from "../../contract/topics";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import { KSQL_SERVICE_ID, SINK_CONNECTOR_NAME } from "../../contract/clients";
 import { REJECTS_ALERT_AFTER_SEC, REJECTS_CHECK_NAME } from "../../connectors/rejectsCheck";
@@ -77,6 +77,13 @@ export const DISK_CRITICAL_RATIO = 0.9;
 export const KSQL_QUERY_GROUP_REGEX = `_confluent-ksql-${KSQL_SERVICE_ID}.*`;
 /** The sink connector's consumer group (Connect names sink groups `connect-<connector>`). */
 export const SINK_CONSUMER_GROUP = `connect-${SINK_CONNECTOR_NAME}`;
+/**
+ * Share of raw heartbeats rejected as `late:` (played more than an hour before they were sent) above which
+ * HeartbeatsRejectedLate fires: 0.1 %, averaged over {@link LATE_REJECT_WINDOW}. Offline queues and retries make a
+ * few; more means players (or a backlog upstream of the Bridge) hold heartbeats for hours.
+ */
+export const LATE_REJECT_ALERT_SHARE = 0.001;
+export const LATE_REJECT_WINDOW = "30m";
 /** Kafka Streams states that mean a query is not processing (ksqlDB reports a count per state). */
 export const KSQL_BAD_QUERY_STATES = ["ERROR", "PENDING_ERROR", "NOT_RUNNING", "PENDING_SHUTDOWN"] as const;
 
@@ -232,6 +239,36 @@ export function alertRuleGroups(a: AlertRuleArgs): RuleGroup[] {
         summary: "ksqlDB keeps writing to its processing log",
         description: `Records are arriving on ${KSQL_PROCESSING_LOG_TOPIC} for 20 minutes: rows ksqlDB could not deserialize or compute. Read the log topic.`,
         runbook_url: link(RUNBOOKS.ksqldb, "processing-log-errors"),
+      },
+    },
+    {
+      alert: "KsqldbRecordsDropped",
+      // Kafka Streams' task-level dropped-records count: records for windows that had already closed, records it
+      // could not read or key. Nothing else counts them (ksqlDB only logs a WARN per record).
+      expr: `sum by (pod, query_id) (increase(ksqldb_streams_dropped_records_total{namespace="${kns}"}[10m])) > 0`,
+      for: "5m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "ksqlDB query {{ $labels.query_id }} on {{ $labels.pod }} drops records",
+        description: "Kafka Streams dropped records in this query in the last 10 minutes: they are in no piece and no reject. Replay from heartbeats_raw (kept 24 h) once the cause is fixed.",
+        runbook_url: link(RUNBOOKS.ksqldb, "records-dropped"),
+      },
+    },
+    {
+      alert: "HeartbeatsRejectedLate",
+      // ksqlDB's own producers count the records sent to heartbeats_late (the late: rejects, one query writes
+      // them); the brokers count what arrives on heartbeats_raw (plain producers: no transaction markers).
+      expr:
+        `sum(rate(ksqldb_producer_topic_record_send_total{namespace="${kns}", topic="${LATE_HEARTBEATS_TOPIC}"}[${LATE_REJECT_WINDOW}]))\n` +
+        `  /\n` +
+        `sum(rate(kafka_server_brokertopicmetrics_messagesinpersec_total{namespace="${kns}", topic="${RAW_HEARTBEATS_TOPIC}"}[${LATE_REJECT_WINDOW}]))\n` +
+        `  > ${LATE_REJECT_ALERT_SHARE}`,
+      for: "5m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `More than ${LATE_REJECT_ALERT_SHARE * 100} % of heartbeats are rejected as late`,
+        description: `Over ${LATE_REJECT_WINDOW}, more than ${LATE_REJECT_ALERT_SHARE * 100} % of the records on ${RAW_HEARTBEATS_TOPIC} were played more than an hour before they were sent (reason late: in heartbeats_rejected, copied to ${LATE_HEARTBEATS_TOPIC}): those viewings are not counted.`,
+        runbook_url: link(RUNBOOKS.ksqldb, "late-heartbeats-rejected"),
       },
     },
     {

@@ -78,6 +78,8 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   ksqldb_messages_consumed_per_sec: ksqldb,
   ksqldb_error_rate: ksqldb,
   ksqldb_query_restart_total: ksqldb,
+  ksqldb_streams_dropped_records_total: ksqldb,
+  ksqldb_producer_topic_record_send_total: ksqldb,
   schema_registry_leader: schemaRegistry,
   schema_registry_api_failure_count_total: schemaRegistry,
   // Prometheus itself.

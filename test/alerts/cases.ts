@@ -43,6 +43,16 @@ const topicIn = (topic: string, values: string, pod = "watchpipe-broker-0"): Ser
   series: `kafka_server_brokertopicmetrics_messagesinpersec_total{${K}, pod="${pod}", topic="${topic}"}`,
   values,
 });
+/** Kafka Streams' dropped-records counter of one task of one query on ksqldb-0. */
+const dropped = (query: string, task: string, values: string): Series => ({
+  series: `ksqldb_streams_dropped_records_total{${K}, pod="ksqldb-0", query_id="${query}", task_id="${task}"}`,
+  values,
+});
+/** Records a ksqlDB producer sent to heartbeats_late (the late: rejects). */
+const lateSent = (values: string): Series => ({
+  series: `ksqldb_producer_topic_record_send_total{${K}, pod="ksqldb-0", client_id="q1-StreamThread-1-producer", topic="heartbeats_late"}`,
+  values,
+});
 const up = (ns: string, component: string, pod: string, values: string): Series => ({
   series: `up{namespace="${ns}", watchpipe_component="${component}", pod="${pod}"}`,
   values,
@@ -193,6 +203,34 @@ export const ALERT_CASES: readonly AlertCase[] = [
       },
       { why: "1000 records behind = 10 s", series: [lag(ksqlGroup, "heartbeats", 1000), inputAt100PerSec("heartbeats")], evalMinutes: 15, firing: [] },
       { why: "the sink's group is not a ksqlDB query", series: [lag(sinkGroup, "heartbeats", 200_000), inputAt100PerSec("heartbeats")], evalMinutes: 15, firing: [] },
+    ],
+  },
+  {
+    alert: "KsqldbRecordsDropped",
+    scenarios: [
+      {
+        why: "the window query drops 40 records a minute",
+        series: [dropped("CTAS_HEARTBEAT_WINDOWS_5", "0_3", "0+40x20"), dropped("CSAS_HEARTBEATS_1", "0_3", "0x20")],
+        evalMinutes: 15,
+        firing: [{ pod: "ksqldb-0", query_id: "CTAS_HEARTBEAT_WINDOWS_5" }],
+      },
+      { why: "nothing dropped", series: [dropped("CTAS_HEARTBEAT_WINDOWS_5", "0_3", "0x30")], evalMinutes: 25, firing: [] },
+      { why: "a counter that restarts at 0 with the pod is no drop", series: [dropped("CTAS_HEARTBEAT_WINDOWS_5", "0_3", "7x10 0x20")], evalMinutes: 25, firing: [] },
+      { why: "one drop long ago is over", series: [dropped("CTAS_HEARTBEAT_WINDOWS_5", "0_3", "0 1x40")], evalMinutes: 30, firing: [] },
+    ],
+  },
+  {
+    alert: "HeartbeatsRejectedLate",
+    scenarios: [
+      {
+        why: "0.5 % of heartbeats late (3 of 600 a minute)",
+        series: [topicIn("heartbeats_raw", "0+600x60"), lateSent("0+3x60")],
+        evalMinutes: 50,
+        firing: [{}],
+      },
+      { why: "0.05 % late (3 of 6,000 a minute)", series: [topicIn("heartbeats_raw", "0+6000x60"), lateSent("0+3x60")], evalMinutes: 50, firing: [] },
+      { why: "no late reject ever sent (no series at all)", series: [topicIn("heartbeats_raw", "0+600x60")], evalMinutes: 50, firing: [] },
+      { why: "a burst of 20 late in one minute, averaged over 30 min of 6,000/min", series: [topicIn("heartbeats_raw", "0+6000x60"), lateSent("0x10 20x50")], evalMinutes: 50, firing: [] },
     ],
   },
   {
