@@ -40,6 +40,12 @@ export interface Heartbeat {
   /** Epoch milliseconds when the player emitted the heartbeat. */
   readonly event_ts: number;
   readonly device_id?: string;
+  /**
+   * The player's clock when it sent the request (epoch ms, optional). With event_ts on the same clock it gives how
+   * long the player held the heartbeat, so the pipeline places it on our clock whatever the player's skew
+   * (ksql/migrations/V000004: played_at = arrival − (sent_at − event_ts)).
+   */
+  readonly sent_at?: number;
 }
 
 /** A watch segment: one stretch of one user's continuous playback of one video. */

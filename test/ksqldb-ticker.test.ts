@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionTicker } from "../components/stream/sessionTicker";
 import {
-  BRIDGE_JSON_CONTENT_TYPE,
+  BRIDGE_BINARY_CONTENT_TYPE,
   NOW_TOKEN,
   sessionTickerDeploymentSpec,
   TICK_MAX_ATTEMPTS,
@@ -33,13 +33,37 @@ interface BridgeRecord {
   value: { user_id: string; video_id: string; position_sec: number; event_ts: number };
 }
 
+/** The binary embedded format's record: key and value base64 of their bytes. */
+interface BinaryRecord {
+  key: string;
+  value: string;
+}
+
+const decode = (r: BinaryRecord): BridgeRecord => ({
+  key: Buffer.from(r.key, "base64").toString("utf8"),
+  value: JSON.parse(Buffer.from(r.value, "base64").toString("utf8")) as BridgeRecord["value"],
+});
+
+/** The template's lines as records, the token replaced. */
+function templateRecords(text: string, now: string): BridgeRecord[] {
+  return text
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const at = line.indexOf(" ");
+      return { key: Buffer.from(line.slice(0, at), "base64").toString("utf8"), value: JSON.parse(line.slice(at + 1).replaceAll(NOW_TOKEN, now)) as BridgeRecord["value"] };
+    });
+}
+
 describe("tick records", () => {
   it.each([1, 3, 12, 60])("with %i partitions: one record per partition, each keyed onto its own partition", (n) => {
-    const body = JSON.parse(tickRecordsTemplate(n).replaceAll(NOW_TOKEN, "1700000000000")) as { records: BridgeRecord[] };
-    expect(body.records).toHaveLength(n);
-    const partitions = body.records.map((r) => partitionForKey(`${r.value.user_id}|${r.value.video_id}`, n));
+    const records = templateRecords(tickRecordsTemplate(n), "1700000000000");
+    expect(records).toHaveLength(n);
+    const partitions = records.map((r) => partitionForKey(`${r.value.user_id}|${r.value.video_id}`, n));
     expect(new Set(partitions).size).toBe(n);
-    for (const r of body.records) {
+    for (const r of records) {
+      // V000004 rejects a record whose key is not exactly user_id|video_id; the partitioner hashes those bytes.
+      expect(r.key).toBe(`${r.value.user_id}|${r.value.video_id}`);
       expect(r.value.user_id).toBe(TICK_USER_ID);
       expect(r.value.event_ts).toBe(1_700_000_000_000);
       expect(r.value.position_sec).toBe(0);
@@ -127,7 +151,7 @@ describeWithCurl("the tick script against a loopback stand-in for the Kafka Brid
     });
   }
 
-  it("posts one JSON-embedded record per partition to heartbeats_raw with the current event time", async () => {
+  it("posts one binary-embedded record per partition to heartbeats_raw, keyed user_id|video_id, with the current event time", async () => {
     received.length = 0;
     const before = Date.now();
     const r = await tickOnce();
@@ -135,10 +159,12 @@ describeWithCurl("the tick script against a loopback stand-in for the Kafka Brid
     expect(received).toHaveLength(1);
     const [req] = received;
     expect(req.url).toBe(`/topics/${RAW_HEARTBEATS_TOPIC}`);
-    expect(req.headers["content-type"]).toBe(BRIDGE_JSON_CONTENT_TYPE);
-    const { records } = JSON.parse(req.body) as { records: BridgeRecord[] };
+    expect(req.headers["content-type"]).toBe(BRIDGE_BINARY_CONTENT_TYPE);
+    const records = (JSON.parse(req.body) as { records: BinaryRecord[] }).records.map(decode);
     expect(records).toHaveLength(PARTITIONS);
+    expect(new Set(records.map((rec) => partitionForKey(rec.key, PARTITIONS))).size).toBe(PARTITIONS);
     for (const rec of records) {
+      expect(rec.key).toBe(`${rec.value.user_id}|${rec.value.video_id}`);
       expect(rec.value.event_ts).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
       expect(rec.value.event_ts).toBeLessThanOrEqual(Date.now());
     }

@@ -2,7 +2,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BRIDGE_JSON_CONTENT_TYPE, BridgeLane, bridgeRequestBody, countBridgeAcks } from "../tools/loadgen/bridgeSender";
+import { BRIDGE_BINARY_CONTENT_TYPE, BridgeLane, bridgeRequestBody, countBridgeAcks } from "../tools/loadgen/bridgeSender";
 import { parseLoadgenArgs } from "../tools/loadgen/config";
 import { SEQ_HEADER, toRecords } from "../tools/loadgen/records";
 import { runLoad } from "../tools/loadgen/run";
@@ -12,10 +12,10 @@ interface Seen {
   readonly method: string;
   readonly url: string;
   readonly contentType: string | undefined;
-  readonly body: { records: { key: string; value: unknown; headers: { key: string; value: string }[] }[] };
+  readonly body: { records: { key: string; value: string; headers: { key: string; value: string }[] }[] };
 }
 
-describe("bridge mode (POST /topics/<topic>, application/vnd.kafka.json.v2+json)", () => {
+describe("bridge mode (POST /topics/<topic>, application/vnd.kafka.binary.v2+json)", () => {
   const seen: Seen[] = [];
   /** When set, the fake bridge rejects records whose key equals this (per-record error, HTTP 200). */
   let rejectKey: string | null = null;
@@ -36,7 +36,7 @@ describe("bridge mode (POST /topics/<topic>, application/vnd.kafka.json.v2+json)
           return;
         }
         const offsets = body.records.map((r, i) =>
-          r.key === rejectKey ? { error_code: 404, message: "This server does not host this topic-partition." } : { partition: 0, offset: i },
+          Buffer.from(r.key, "base64").toString("utf8") === rejectKey ? { error_code: 404, message: "This server does not host this topic-partition." } : { partition: 0, offset: i },
         );
         res.writeHead(200, { "content-type": "application/vnd.kafka.v2+json" });
         res.end(JSON.stringify({ offsets }));
@@ -51,16 +51,18 @@ describe("bridge mode (POST /topics/<topic>, application/vnd.kafka.json.v2+json)
 
   const records = toRecords(nextHeartbeats(createSimulation({ viewers: 5, videos: 3, seed: 1, startTs: 1_000 }), 5), 0, 0, Math.random);
 
-  it("POSTs the heartbeats as JSON objects keyed by user_id with the sequence header in base64", async () => {
+  it("POSTs the heartbeats' JSON bytes keyed by the session key user_id|video_id, all base64 (binary format)", async () => {
     seen.length = 0;
     const lane = new BridgeLane(`${baseUrl}/`, "heartbeats_raw", "run1", 5_000);
     const res = await lane.send(records);
     expect(res).toMatchObject({ acked: 5, failed: 0 });
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ method: "POST", url: "/topics/heartbeats_raw", contentType: BRIDGE_JSON_CONTENT_TYPE });
+    expect(seen[0]).toMatchObject({ method: "POST", url: "/topics/heartbeats_raw", contentType: BRIDGE_BINARY_CONTENT_TYPE });
     const first = seen[0]!.body.records[0]!;
-    expect(first.key).toBe(records[0]!.key);
-    expect(first.value).toEqual(JSON.parse(records[0]!.value));
+    // The key's bytes are exactly user_id|video_id: what ksqlDB (V000004) checks and the partitioner hashes.
+    expect(Buffer.from(first.key, "base64").toString("utf8")).toBe(records[0]!.key);
+    expect(records[0]!.key).toMatch(/^u\d+\|v\d+$/);
+    expect(Buffer.from(first.value, "base64").toString("utf8")).toBe(records[0]!.value);
     expect(first.headers).toEqual([{ key: SEQ_HEADER, value: Buffer.from("run1:0").toString("base64") }]);
   });
 
@@ -82,9 +84,9 @@ describe("bridge mode (POST /topics/<topic>, application/vnd.kafka.json.v2+json)
     expect(res.error?.message).toMatch(/returned HTTP 422, expected 200.*fake bridge failure/);
   });
 
-  it("sends a malformed non-JSON value as a JSON string, so the bridge accepts it and validation rejects it later", () => {
-    const body = bridgeRequestBody([{ key: "u1", value: '{"user_id":', seq: 1, malformed: true }], "r");
-    expect(body.records[0]!.value).toBe('{"user_id":');
+  it("sends a malformed non-JSON value as its bytes, so the bridge accepts it and ksqlDB logs it as undecodable", () => {
+    const body = bridgeRequestBody([{ key: "u1|v1", value: '{"user_id":', seq: 1, malformed: true }], "r");
+    expect(Buffer.from(body.records[0]!.value, "base64").toString("utf8")).toBe('{"user_id":');
   });
 
   it("checks that the answer has one offset per record", () => {

@@ -123,7 +123,7 @@ describe("librdkafka producer settings", () => {
 });
 
 describe("librdkafka lanes (fake native producer)", () => {
-  const partitioning = { partitions: 6, partitionOf: (key: string) => Number(key.slice(1)) % 6 };
+  const partitioning = { partitions: 6, partitionOf: (key: string) => Number(key.split("|")[0]!.slice(1)) % 6 };
 
   it("acknowledge exactly the records whose delivery report came back clean, each with its sequence header and partition", async () => {
     const native = fakeNative((_p, n) => (n % 10 === 3 ? "fail" : "ack"));

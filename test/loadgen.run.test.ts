@@ -70,7 +70,7 @@ describe("runLoad", () => {
 
 describe("runLoad with partition-owning lanes (laneOf)", () => {
   /** Stands in for createPartitionedKafkaLanes's router: users spread over the lanes by their number. */
-  const laneOf = (lanes: number) => (key: string) => Number(key.slice(1)) % lanes;
+  const laneOf = (lanes: number) => (key: string) => Number(key.split("|")[0]!.slice(1)) % lanes;
 
   it("sends every record through the lane that owns its key, exactly once, one send in flight per lane", async () => {
     const lanes = [new FakeLane(), new FakeLane(), new FakeLane()];

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HEARTBEAT_INTERVAL_SEC, type Heartbeat } from "../contract/topics";
-import { heartbeatJson, MALFORMED_KINDS, malformedValue, toRecords } from "../tools/loadgen/records";
+import { asDelivered, heartbeatJson, MALFORMED_KINDS, malformedValue, ON_TIME, toRecords } from "../tools/loadgen/records";
 import { createSimulation, mulberry32, nextHeartbeats } from "../tools/loadgen/simulate";
 
 const START = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -101,10 +101,27 @@ describe("viewer simulation", () => {
 describe("records", () => {
   const hb: Heartbeat = { user_id: "u000001", video_id: "v00001", position_sec: 42, event_ts: START, device_id: "u000001-d0" };
 
-  it("keys by user_id and writes the heartbeat as its JSON value", () => {
+  it("keys by the session key user_id|video_id and writes the heartbeat, sent at its event time, as its JSON value", () => {
     const [r] = toRecords([hb], 10, 0, Math.random);
-    expect(r).toEqual({ key: "u000001", value: JSON.stringify(hb), seq: 10, malformed: false });
-    expect(JSON.parse(r!.value)).toEqual(hb);
+    const sent = { ...hb, sent_at: hb.event_ts };
+    expect(r).toEqual({ key: "u000001|v00001", value: JSON.stringify(sent), seq: 10, malformed: false });
+    expect(JSON.parse(r!.value)).toEqual(sent);
+  });
+
+  it("simulates skewed clocks and late delivery per viewer: skew moves event_ts and sent_at, lateness only event_ts", () => {
+    const hbs = nextHeartbeats(createSimulation({ viewers: 1_000, videos: 10, seed: 3, startTs: START }), 1_000);
+    const delivery = { skewedShare: 0.25, clockSkewMs: -180_000, lateShare: 0.1, lateMs: 90_000 };
+    const out = hbs.map((h) => asDelivered(h, delivery));
+    const skewed = out.filter((h, i) => h.sent_at === hbs[i]!.event_ts - 180_000);
+    const late = out.filter((h) => h.sent_at! - h.event_ts === 90_000);
+    expect(skewed.length / out.length).toBeGreaterThan(0.2);
+    expect(skewed.length / out.length).toBeLessThan(0.3);
+    expect(late.length / out.length).toBeGreaterThan(0.07);
+    expect(late.length / out.length).toBeLessThan(0.13);
+    expect(out.every((h) => [0, 90_000].includes(h.sent_at! - h.event_ts))).toBe(true);
+    // The same viewers every time: a player's clock does not change between its heartbeats.
+    expect(hbs.map((h) => asDelivered(h, delivery))).toEqual(out);
+    expect(asDelivered(hb, ON_TIME)).toEqual({ ...hb, sent_at: hb.event_ts });
   });
 
   it("writes exactly the bytes JSON.stringify would, for simulated heartbeats and for any ids", () => {
@@ -114,7 +131,7 @@ describe("records", () => {
     fc.assert(
       fc.property(
         fc.record(
-          { user_id: fc.string(), video_id: fc.string(), position_sec: fc.double(), event_ts: fc.integer(), device_id: fc.string() },
+          { user_id: fc.string(), video_id: fc.string(), position_sec: fc.double(), event_ts: fc.integer(), device_id: fc.string(), sent_at: fc.integer() },
           { requiredKeys: ["user_id", "video_id", "position_sec", "event_ts"] },
         ),
         (h) => {

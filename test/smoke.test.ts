@@ -11,7 +11,7 @@ import type { LoadRecord } from "../tools/loadgen/records";
 import type { Lane } from "../tools/loadgen/run";
 import { parseSmokeArgs, SINK_MARGIN_SEC, type SmokeConfig } from "../tools/smoke/config";
 import { rowToSegment, SEGMENTS_QUERY } from "../tools/smoke/db";
-import { diffSegments, formatDiff, isMatch, progressLine } from "../tools/smoke/diff";
+import { diffSegments, formatDiff, isMatch, progressLine, TRANSIT_TOLERANCE_MS } from "../tools/smoke/diff";
 import { runSmoke, scenarioRecords, type SmokeDeps } from "../tools/smoke/run";
 import { runIdProblem, SCENARIO_SPAN_SEC, scenarioFitProblem, smokeScenario } from "../tools/smoke/scenario";
 
@@ -67,10 +67,11 @@ describe("smoke scenario", () => {
     }
   });
 
-  it("records are JSON heartbeats keyed by user_id, like the bridge writes them", () => {
-    const recs = scenarioRecords(s);
+  it("records are JSON heartbeats keyed by the session key user_id|video_id, each with the time it is sent", () => {
+    const recs = scenarioRecords(s, END + 7);
     expect(recs).toHaveLength(44);
-    expect(recs[0]).toEqual({ key: "smoke-r1-u1", value: JSON.stringify(s.heartbeats[0]), seq: 0, malformed: false });
+    const h = s.heartbeats[0]!;
+    expect(recs[0]).toEqual({ key: `${h.user_id}|${h.video_id}`, value: JSON.stringify({ ...h, sent_at: END + 7 }), seq: 0, malformed: false });
     expect(new Set(recs.map((r) => r.seq)).size).toBe(44);
   });
 
@@ -88,12 +89,16 @@ describe("smoke scenario", () => {
 describe("smoke diff", () => {
   const expected = smokeScenario("r1", END, P).expected;
 
-  it("an identical table matches; tiny float noise in seconds is tolerated, not in counts or times", () => {
+  it("an identical table matches; tiny float noise in seconds and the transit in times are tolerated, not in counts", () => {
     expect(isMatch(diffSegments(expected, [...expected].reverse()))).toBe(true);
     const noisy = expected.map((e) => ({ ...e, watched_sec: e.watched_sec + 1e-12 }));
     expect(isMatch(diffSegments(expected, noisy))).toBe(true);
-    const offByOneMs = expected.map((e, i) => (i === 0 ? { ...e, end_ts: e.end_ts + 1 } : e));
-    expect(isMatch(diffSegments(expected, offByOneMs))).toBe(false);
+    const inTransit = expected.map((e) => ({ ...e, start_ts: e.start_ts + 350, end_ts: e.end_ts + 350 }));
+    expect(isMatch(diffSegments(expected, inTransit))).toBe(true);
+    const tooLate = expected.map((e, i) => (i === 0 ? { ...e, end_ts: e.end_ts + TRANSIT_TOLERANCE_MS + 1 } : e));
+    expect(isMatch(diffSegments(expected, tooLate))).toBe(false);
+    const oneMore = expected.map((e, i) => (i === 0 ? { ...e, heartbeat_count: e.heartbeat_count + 1 } : e));
+    expect(isMatch(diffSegments(expected, oneMore))).toBe(false);
   });
 
   it("classifies missing, unexpected and different rows and prints each field that differs", () => {

@@ -19,6 +19,12 @@ export const TICKER_RECORDS = "records.json";
 export const TICKER_MOUNT_DIR = "/etc/watchpipe/session-ticker";
 /** Content type of the Kafka Bridge's JSON embedded format (keys and values are JSON). */
 export const BRIDGE_JSON_CONTENT_TYPE = "application/vnd.kafka.json.v2+json";
+/**
+ * Content type of the Bridge's binary embedded format: key and value are base64 of the record's bytes. The ticker
+ * uses it because the JSON format would write a string key JSON-encoded (with its quotes), and V000004 rejects any
+ * key that is not exactly the UTF-8 bytes of user_id|video_id (`key:`), which is also what the partitioner hashes.
+ */
+export const BRIDGE_BINARY_CONTENT_TYPE = "application/vnd.kafka.binary.v2+json";
 /** Attempts per tick before it is skipped; the next tick comes one interval later anyway. */
 export const TICK_MAX_ATTEMPTS = 3;
 /** Pause between attempts of one tick. */
@@ -39,21 +45,24 @@ export interface SessionTickerSpecArgs {
 }
 
 /**
- * The request body: one record per partition, value shaped like a player heartbeat (contract/topics.ts
- * `Heartbeat`), event_ts left as a token so every attempt carries the time it is sent.
+ * The records, one line per `heartbeats_raw` partition: the base64 of the session key (user_id|video_id, chosen
+ * by ksql/ticks.ts so Kafka's partitioner puts it on that partition), a space, and the value shaped like a player
+ * heartbeat (contract/topics.ts `Heartbeat`) with event_ts left as a token, so every attempt carries the time it is
+ * sent. The script base64-encodes each value after substituting the token (binary embedded format).
  */
 export function tickRecordsTemplate(partitions: number): string {
-  const records = tickKeysForPartitions(partitions).map((t) => {
-    const value: Omit<Heartbeat, "event_ts"> & { event_ts: string } = {
-      user_id: t.user_id,
-      video_id: t.video_id,
-      position_sec: 0,
-      event_ts: NOW_TOKEN,
-    };
-    return { key: t.key, value };
-  });
-  // The token is written as a bare token so the substituted body has a JSON number there.
-  return JSON.stringify({ records }).replaceAll(`"${NOW_TOKEN}"`, NOW_TOKEN);
+  return tickKeysForPartitions(partitions)
+    .map((t) => {
+      const value: Omit<Heartbeat, "event_ts"> & { event_ts: string } = {
+        user_id: t.user_id,
+        video_id: t.video_id,
+        position_sec: 0,
+        event_ts: NOW_TOKEN,
+      };
+      // The token is written as a bare token so the substituted value has a JSON number there.
+      return `${Buffer.from(t.key, "utf8").toString("base64")} ${JSON.stringify(value).replaceAll(`"${NOW_TOKEN}"`, NOW_TOKEN)}`;
+    })
+    .join("\n") + "\n";
 }
 
 /** Longest time one loop iteration can take: every attempt timing out, the pauses between them, then the sleep. */
@@ -71,7 +80,7 @@ export function tickerScript(): string {
 set -u
 url="$BRIDGE_URL/topics/$TOPIC"
 work="\${TMPDIR:-/tmp}"
-n=$(grep -o '"key"' "$RECORDS_FILE" | wc -l | tr -d ' ')
+n=$(grep -c . "$RECORDS_FILE")
 echo "session-ticker: $n tick records to $url every \${INTERVAL_SEC}s (at most $MAX_ATTEMPTS attempts each)"
 tick=0
 ok=0
@@ -84,9 +93,16 @@ while :; do
   sent=0
   while :; do
     now_ms="$(date +%s)000"
-    sed "s/${NOW_TOKEN}/$now_ms/g" "$RECORDS_FILE" > "$work/tick-body.json"
+    body='{"records":['
+    sep=''
+    while read -r key value; do
+      value64=$(printf '%s' "$value" | sed "s/${NOW_TOKEN}/$now_ms/g" | base64 | tr -d '\n')
+      body="$body$sep{\\"key\\":\\"$key\\",\\"value\\":\\"$value64\\"}"
+      sep=','
+    done < "$RECORDS_FILE"
+    printf '%s]}' "$body" > "$work/tick-body.json"
     code=$(curl -sS --max-time "$REQUEST_TIMEOUT_SEC" -o "$work/tick-response" -w '%{http_code}' \\
-      -X POST -H 'Content-Type: ${BRIDGE_JSON_CONTENT_TYPE}' --data-binary @"$work/tick-body.json" "$url" 2>"$work/tick-error") || code="000"
+      -X POST -H 'Content-Type: ${BRIDGE_BINARY_CONTENT_TYPE}' --data-binary @"$work/tick-body.json" "$url" 2>"$work/tick-error") || code="000"
     if [ "$code" = "200" ] && ! grep -q '"error_code"' "$work/tick-response"; then
       sent=1
       break

@@ -28,6 +28,8 @@ describe("ksql-test-runner vectors, run through the reference model", () => {
     const names = vectors.map((v) => v.name);
     const rules = ["continuous", "seek", "pause", "silence", "interleaved", "out_of_order", "late", "duplicates", "quiet", "validation"];
     rules.push("playback_2x", "playback_1_5x", "playback_0_5x", "24h", "pause_with_heartbeats", "stream_time_jump");
+    // V000004: arrival time, sent_at, keys.
+    rules.push("clock_slow", "clock_fast", "clock_minus_2h", "clock_plus_2h", "offline_burst", "late_every_heartbeat", "late_over_1h", "no_sent_at", "key_mismatch", "catch_up");
     for (const rule of rules) {
       expect(names.some((n) => n.includes(rule)), `a vector for ${rule}`).toBe(true);
     }

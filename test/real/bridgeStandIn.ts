@@ -1,13 +1,13 @@
 /**
  * A stand-in for the Strimzi Kafka Bridge's produce endpoint, for real-server tests that run commands written for a
- * port-forward to the bridge: POST /topics/<topic> with the v2 embedded JSON format, each record produced to the real
- * brokers (acks=all, idempotent) with its key, its value as JSON text and its base64 headers decoded, answered with
+ * port-forward to the bridge: POST /topics/<topic> with the v2 binary embedded format, each record produced to the real
+ * brokers (acks=all, idempotent) with its base64 key, value and headers decoded, answered with
  * one offset per record. Only what the load generator's bridge mode uses; every log line says it is a stand-in.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Kafka, logLevel, type Producer } from "kafkajs";
-import { BRIDGE_JSON_CONTENT_TYPE } from "../../tools/loadgen/bridgeSender";
+import { BRIDGE_BINARY_CONTENT_TYPE } from "../../tools/loadgen/bridgeSender";
 
 export const BRIDGE_STAND_IN_LABEL = "[Kafka Bridge STAND-IN: kafkajs behind a minimal HTTP server, not the bridge]";
 /** kafkajs's default of 5 retries is too few for a busy machine (GUIDE: set it). */
@@ -22,7 +22,7 @@ export interface BridgeStandIn {
 
 interface BridgeBodyRecord {
   readonly key?: string;
-  readonly value: unknown;
+  readonly value: string;
   readonly headers?: readonly { readonly key: string; readonly value: string }[];
 }
 
@@ -42,8 +42,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, producer: Produ
     res.writeHead(404).end(JSON.stringify({ error_code: 404, message: `${BRIDGE_STAND_IN_LABEL} only POST /topics/<topic>, got ${req.method} ${req.url}` }));
     return;
   }
-  if (!(req.headers["content-type"] ?? "").startsWith(BRIDGE_JSON_CONTENT_TYPE)) {
-    res.writeHead(415).end(JSON.stringify({ error_code: 415, message: `expected Content-Type ${BRIDGE_JSON_CONTENT_TYPE}` }));
+  if (!(req.headers["content-type"] ?? "").startsWith(BRIDGE_BINARY_CONTENT_TYPE)) {
+    res.writeHead(415).end(JSON.stringify({ error_code: 415, message: `expected Content-Type ${BRIDGE_BINARY_CONTENT_TYPE}` }));
     return;
   }
   const { records } = JSON.parse(await readBody(req)) as { records: BridgeBodyRecord[] };
@@ -51,8 +51,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, producer: Produ
     topic: decodeURIComponent(topic),
     acks: -1,
     messages: records.map((r) => ({
-      key: r.key ?? null,
-      value: JSON.stringify(r.value),
+      key: r.key === undefined ? null : Buffer.from(r.key, "base64"),
+      value: Buffer.from(r.value, "base64"),
       headers: Object.fromEntries((r.headers ?? []).map((h) => [h.key, Buffer.from(h.value, "base64")])),
     })),
   });

@@ -1,40 +1,38 @@
 /**
  * Bridge mode: POSTs heartbeats to the Strimzi Kafka Bridge the way a player backend would.
- * API (Strimzi Kafka Bridge, v2 embedded JSON format): POST {base}/topics/{topic} with
- * Content-Type application/vnd.kafka.json.v2+json and body {"records":[{"key":..,"value":..,"headers":[..]}]};
- * the answer is {"offsets":[{"partition":p,"offset":o} | {"error_code":c,"message":m}]}, one entry per record.
- * Header values are base64 in that API. TLS to the bridge uses Node's trust store (NODE_EXTRA_CA_CERTS).
+ * API (Strimzi Kafka Bridge, v2 binary embedded format): POST {base}/topics/{topic} with
+ * Content-Type application/vnd.kafka.binary.v2+json and body {"records":[{"key":..,"value":..,"headers":[..]}]},
+ * key and value base64 of the record's bytes; the answer is {"offsets":[{"partition":p,"offset":o} |
+ * {"error_code":c,"message":m}]}, one entry per record. Header values are base64 too. The binary format, not the
+ * JSON one: the JSON format writes a string key JSON-encoded (with its quotes), and ksqlDB (V000004) rejects a key
+ * that is not exactly the bytes of user_id|video_id. TLS to the bridge uses Node's trust store (NODE_EXTRA_CA_CERTS).
  */
 import { SEQ_HEADER, type LoadRecord } from "./records";
 import type { SendResult } from "./kafkaSender";
 import { ConnectionError } from "../exitCodes";
 
 export const BRIDGE_JSON_CONTENT_TYPE = "application/vnd.kafka.json.v2+json";
+export const BRIDGE_BINARY_CONTENT_TYPE = "application/vnd.kafka.binary.v2+json";
 export const BRIDGE_ACCEPT = "application/vnd.kafka.v2+json";
 
 export interface BridgeRecord {
+  /** base64 of the key's UTF-8 bytes (the session key). */
   readonly key: string;
-  /** The heartbeat object; a value that is not valid JSON (a malformed record) is sent as a JSON string. */
-  readonly value: unknown;
+  /** base64 of the value's bytes: the heartbeat's JSON text, or a malformed record's text as it is. */
+  readonly value: string;
   readonly headers: readonly { readonly key: string; readonly value: string }[];
 }
+
+const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
 
 /** Pure: the POST body for a batch. */
 export function bridgeRequestBody(records: readonly LoadRecord[], runId: string): { records: BridgeRecord[] } {
   return {
-    records: records.map((r) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(r.value);
-      } catch {
-        value = r.value;
-      }
-      return {
-        key: r.key,
-        value,
-        headers: [{ key: SEQ_HEADER, value: Buffer.from(`${runId}:${r.seq}`).toString("base64") }],
-      };
-    }),
+    records: records.map((r) => ({
+      key: b64(r.key),
+      value: b64(r.value),
+      headers: [{ key: SEQ_HEADER, value: b64(`${runId}:${r.seq}`) }],
+    })),
   };
 }
 
@@ -75,7 +73,7 @@ export class BridgeLane {
     try {
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": BRIDGE_JSON_CONTENT_TYPE, accept: BRIDGE_ACCEPT },
+        headers: { "content-type": BRIDGE_BINARY_CONTENT_TYPE, accept: BRIDGE_ACCEPT },
         body: JSON.stringify(bridgeRequestBody(records, this.runId)),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

@@ -6,6 +6,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
+import { MAX_LATENESS_SEC } from "../../contract/sessionization";
+import type { DeliveryOptions } from "./records";
 import { ConnectionError, EXIT_CODES_HELP } from "../exitCodes";
 
 /** Env vars the load generator reads (flags win over env). */
@@ -82,6 +84,8 @@ export interface LoadgenConfig {
   /** Stop after this many records (null = no count limit). */
   readonly count: number | null;
   readonly malformedShare: number;
+  /** Simulated players' clock error and late delivery (tools/loadgen/records.ts DeliveryOptions). */
+  readonly delivery: DeliveryOptions;
   readonly batchSize: number;
   readonly producers: number;
   readonly workers: number;
@@ -100,7 +104,7 @@ export interface LoadgenConfig {
 
 export const HELP = `Usage: npm run loadgen -- [options]
 
-Produces realistic video heartbeats (JSON, key = user_id) to Kafka with librdkafka or kafkajs (acks=all,
+Produces realistic video heartbeats (JSON with the player's sent_at, key = user_id|video_id) to Kafka with librdkafka or kafkajs (acks=all,
 idempotent), or POSTs them to the Strimzi Kafka Bridge. Prints progress, rate and latency percentiles every few seconds and
 acknowledged / failed counts on exit.
 ${EXIT_CODES_HELP} Here: 0 every record acknowledged, 1 a record failed, 2 usage error or Kafka / the bridge could
@@ -125,6 +129,11 @@ Load shape
   --duration SEC             stop after SEC seconds (default ${DEFAULT_DURATION_SEC} unless --count is given)
   --count N                  stop after N records
   --malformed-share F        share (0..1) of deliberately malformed records (default 0)
+  --skewed-share F           share (0..1) of viewers whose clock is off by --clock-skew-sec (default 0)
+  --clock-skew-sec S         their clock error, seconds, may be negative (default 0): event_ts and sent_at carry it
+  --late-share F             share (0..1) of viewers delivering every heartbeat --late-sec after playing it
+                             (offline queue, retries; default 0)
+  --late-sec S               how late, seconds >= 0 (default 0); over ${MAX_LATENESS_SEC} s the pipeline rejects them (late:)
   --seed N                   simulation seed (default 1)
 Producer
   --batch-size N             records per send call (default ${DEFAULT_BATCH_SIZE}; bridge ${DEFAULT_BRIDGE_BATCH_SIZE})
@@ -183,6 +192,10 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
       duration: { type: "string" },
       count: { type: "string" },
       "malformed-share": { type: "string" },
+      "skewed-share": { type: "string" },
+      "clock-skew-sec": { type: "string" },
+      "late-share": { type: "string" },
+      "late-sec": { type: "string" },
       seed: { type: "string" },
       "batch-size": { type: "string" },
       producers: { type: "string" },
@@ -248,6 +261,12 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
     durationSec,
     count,
     malformedShare: num("malformed-share", values["malformed-share"], 0, (n) => n >= 0 && n <= 1, "a share between 0 and 1"),
+    delivery: {
+      skewedShare: num("skewed-share", values["skewed-share"], 0, (n) => n >= 0 && n <= 1, "a share between 0 and 1"),
+      clockSkewMs: Math.round(1000 * num("clock-skew-sec", values["clock-skew-sec"], 0, Number.isFinite, "a number of seconds")),
+      lateShare: num("late-share", values["late-share"], 0, (n) => n >= 0 && n <= 1, "a share between 0 and 1"),
+      lateMs: Math.round(1000 * num("late-sec", values["late-sec"], 0, (n) => n >= 0, "a number of seconds >= 0")),
+    },
     batchSize: num(
       "batch-size",
       values["batch-size"],

@@ -1,6 +1,7 @@
 /**
- * Entry of one load generator worker thread (started by workers.ts): runs the ordinary runLoad with lanes for
- * the partitions this worker owns and the viewers that hash to them, and reports to the main thread.
+ * Entry of one load generator worker thread (started by workers.ts): runs the ordinary runLoad for the viewers
+ * planned to it, with lanes for every partition (a viewer's records are keyed by session, user_id|video_id, so a
+ * viewer moving to another video moves partition), and reports to the main thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createPartitionedKafkaLanes } from "./kafkaSender";
@@ -17,7 +18,9 @@ async function main(): Promise<void> {
     if (m.type === "stop") abort.abort();
   });
   try {
-    const { lanes, laneOf } = await createPartitionedKafkaLanes(cfg, runId, plan.partitions);
+    // Every partition: this worker's viewers write wherever their session key lands. Other workers write the same
+    // partitions with their own producers, which Kafka allows; each viewer stays on one worker, so its order holds.
+    const { lanes, laneOf } = await createPartitionedKafkaLanes(cfg, runId);
     let summary: RunSummary;
     try {
       summary = await runLoad(cfg, lanes, {

@@ -246,7 +246,7 @@ export async function runLoad(cfg: LoadgenConfig, lanes: readonly Lane[], hooks:
           continue;
         }
         const now = Date.now();
-        const records = toRecords(nextHeartbeats(sim, allowed), produced, cfg.malformedShare, malformedRandom);
+        const records = toRecords(nextHeartbeats(sim, allowed), produced, cfg.malformedShare, malformedRandom, cfg.delivery);
         produced += records.length;
         if (laneOf === undefined) for (const r of records) queues[0]!.push(r, now);
         else for (const r of records) queues[laneOf(r.key)]!.push(r, now);

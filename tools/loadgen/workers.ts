@@ -3,10 +3,12 @@
  * in JavaScript (~15 us of CPU per record here, most of it its own encoding and garbage), so one thread tops
  * out near 60k records/s; threads are how one loadgen process reaches 100k/s on a host with the cores.
  *
- * Each worker owns a fixed set of partitions, simulates exactly the viewers whose user_id hashes to them, and
- * runs the ordinary runLoad with partition-owning lanes (createPartitionedKafkaLanes). So no two producers in
- * the process ever write one partition, and every safety property of a lane (idempotent, acks=all, one send in
- * flight, single-partition requests, producer replaced after a failure) holds unchanged inside each worker.
+ * Each worker simulates a fixed share of the viewers (those whose user_id hashes to its planned partitions) and
+ * runs the ordinary runLoad with partition-owning lanes for every partition (createPartitionedKafkaLanes): records
+ * are keyed by the session key user_id|video_id, so a viewer's records move partition when it moves video. Two
+ * workers may write one partition, each with its own producers; a viewer stays on one worker, so its records keep
+ * their order, and every safety property of a lane (idempotent, acks=all, one send in flight, single-partition
+ * requests, producer replaced after a failure) holds unchanged inside each worker.
  */
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";

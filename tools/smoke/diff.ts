@@ -1,6 +1,8 @@
 /**
  * Comparing the segments the smoke test expects with the rows found in watch_segments, and printing the result.
- * Pure. Rows are matched on the sink's upsert key (user_id, video_id, start_ts); every other field is compared.
+ * Pure. Rows are matched on user_id, video_id and start_ts within {@link TRANSIT_TOLERANCE_MS}; every other field
+ * is compared (end_ts within the same tolerance). Since V000004 a segment's times are played_at on the broker's
+ * clock: event_ts plus the transit from the smoke host to the broker (it sends sent_at), which the model cannot know.
  */
 import type { WatchSegment } from "../../contract/topics";
 import { compareSegments } from "../../ksql/model";
@@ -11,6 +13,13 @@ import { compareSegments } from "../../ksql/model";
  * database that prints float8 with fewer digits. A real error is at least 1 ms (0.001).
  */
 export const SECONDS_EPSILON = 1e-9;
+
+/**
+ * How far a row's start_ts / end_ts may be from the model's: the transit from the sender to the broker (plus the
+ * two hosts' clock difference), well under half the 5 s heartbeat interval so no two expected segments of one
+ * viewer can be confused.
+ */
+export const TRANSIT_TOLERANCE_MS = 2_000;
 
 /** The compared fields besides the key, in print order. */
 export const VALUE_FIELDS = ["end_ts", "start_position_sec", "end_position_sec", "heartbeat_count", "watched_sec"] as const;
@@ -42,7 +51,19 @@ export interface SegmentDiff {
 export const segmentKey = (s: WatchSegment): string => JSON.stringify([s.user_id, s.video_id, s.start_ts]);
 
 function sameValue(field: ValueField, a: number, b: number): boolean {
+  if (field === "end_ts") return Math.abs(a - b) <= TRANSIT_TOLERANCE_MS;
   return SECONDS_FIELDS.has(field) ? Math.abs(a - b) <= SECONDS_EPSILON : a === b;
+}
+
+/** The row of the same user and video whose start_ts is nearest the expected one, within the tolerance. */
+function nearestRow(e: WatchSegment, rows: readonly WatchSegment[], taken: ReadonlySet<WatchSegment>): WatchSegment | undefined {
+  let best: WatchSegment | undefined;
+  for (const a of rows) {
+    if (taken.has(a) || a.user_id !== e.user_id || a.video_id !== e.video_id) continue;
+    const d = Math.abs(a.start_ts - e.start_ts);
+    if (d <= TRANSIT_TOLERANCE_MS && (best === undefined || d < Math.abs(best.start_ts - e.start_ts))) best = a;
+  }
+  return best;
 }
 
 /** Field-by-field comparison of two rows with the same key. */
@@ -51,21 +72,21 @@ export function fieldDifferences(expected: WatchSegment, actual: WatchSegment): 
 }
 
 export function diffSegments(expected: readonly WatchSegment[], actual: readonly WatchSegment[]): SegmentDiff {
-  const byKey = new Map(actual.map((a) => [segmentKey(a), a]));
-  const expectedKeys = new Set(expected.map(segmentKey));
+  const taken = new Set<WatchSegment>();
   const matched: WatchSegment[] = [];
   const missing: WatchSegment[] = [];
   const different: DifferentRow[] = [];
   for (const e of [...expected].sort(compareSegments)) {
-    const a = byKey.get(segmentKey(e));
+    const a = nearestRow(e, actual, taken);
     if (a === undefined) missing.push(e);
     else {
+      taken.add(a);
       const fields = fieldDifferences(e, a);
       if (fields.length === 0) matched.push(e);
       else different.push({ expected: e, actual: a, fields });
     }
   }
-  const unexpected = [...actual].filter((a) => !expectedKeys.has(segmentKey(a))).sort(compareSegments);
+  const unexpected = [...actual].filter((a) => !taken.has(a)).sort(compareSegments);
   return { matched, missing, unexpected, different };
 }
 

@@ -6,7 +6,7 @@
 import { REJECTED_HEARTBEATS_TOPIC, WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchSegment } from "../../contract/topics";
 import { describeSendError } from "../loadgen/kafkaSender";
 import type { Lane } from "../loadgen/run";
-import type { LoadRecord } from "../loadgen/records";
+import { recordKey, type LoadRecord } from "../loadgen/records";
 import { diffSegments, formatDiff, isMatch, progressLine, type SegmentDiff } from "./diff";
 import type { SmokeScenario } from "./scenario";
 
@@ -71,9 +71,13 @@ export function isConnectionFailure(description: string): boolean {
   return /KafkaJSConnectionError|Broker not connected|Connection timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|fetch failed/i.test(description);
 }
 
-/** The records the sender writes: JSON heartbeats keyed by user_id, as the players' bridge requests are. */
-export function scenarioRecords(s: SmokeScenario): LoadRecord[] {
-  return s.heartbeats.map((h, seq) => ({ key: h.user_id, value: JSON.stringify(h), seq, malformed: false }));
+/**
+ * The records the sender writes: JSON heartbeats keyed by the session key user_id|video_id, each with the time it
+ * is sent (`sent_at`, this host's clock, the same clock as event_ts), as a player sends them: the pipeline places
+ * each at arrival − (sent_at − event_ts), i.e. its event time plus the transit.
+ */
+export function scenarioRecords(s: SmokeScenario, sentAt: number): LoadRecord[] {
+  return s.heartbeats.map((h, seq) => ({ key: recordKey(h), value: JSON.stringify({ ...h, sent_at: sentAt }), seq, malformed: false }));
 }
 
 /** What `smoke --json` prints: the run, its verdict and where it looked. */
@@ -114,7 +118,7 @@ export async function runSmoke(s: SmokeScenario, t: SmokeTiming, deps: SmokeDeps
 
   // 2) Send once. The lane retries internally; a failed send is reported, never silently repeated (a retry by a
   //    new producer could duplicate records, which would still sessionize the same but hides a broken path).
-  const records = scenarioRecords(s);
+  const records = scenarioRecords(s, deps.now());
   const sent = await deps.lane.send(records);
   if (sent.error !== undefined || sent.acked !== records.length) {
     const why = sent.error === undefined ? "no error given" : describeSendError(sent.error);
