@@ -6,7 +6,10 @@
 
 /** Silence longer than this ends a segment: six missed 5 s heartbeats, so one lost request never splits a segment. */
 export const DEFAULT_SESSION_GAP_SEC = 30;
-/** Heartbeats arriving up to this late (event time behind stream time) still count; later ones are dropped. */
+/**
+ * Records up to this far behind the partition's stream time (arrival time since V000004) still join their window.
+ * Arrival time does not run backwards within a partition (LogAppendTime), so this only absorbs broker clock steps.
+ */
 export const DEFAULT_GRACE_PERIOD_SEC = 60;
 /** A playhead jump or pause differing from elapsed wall time by more than this starts a new segment. */
 export const DEFAULT_SEEK_TOLERANCE_SEC = 10;
@@ -24,10 +27,17 @@ export const MAX_POSITION_SEC = 10_000_000;
 /** Latest accepted event_ts (year 2286): fits the 13-digit millisecond encoding the SQL sorts on. */
 export const MAX_EVENT_TS_MS = 9_999_999_999_999;
 /**
- * How far event_ts may run ahead of the Kafka record timestamp. Must stay well under gap + grace: one player with a
- * fast clock would otherwise push the partition's stream time past the close time of every honest open session.
+ * Allowance for the time between a player sending a heartbeat and the broker stamping it (network, retries inside
+ * one request). Since V000004 windows run on the broker's arrival time (LogAppendTime) and no rule compares
+ * event_ts with the record timestamp any more; this only pads the worst-case close delay below.
  */
 export const MAX_FUTURE_SKEW_SEC = 30;
+/**
+ * Latest delivery that still counts (V000004): a heartbeat whose player sent it more than this after it was played
+ * (`sent_at > event_ts + MAX_LATENESS_SEC * 1000`, both on the player's clock, so skew cancels) is rejected with
+ * reason prefix `late:`. An hour covers offline queues, retries and any backlog upstream of the broker.
+ */
+export const MAX_LATENESS_SEC = 3600;
 /**
  * Playback up to this rate (playhead seconds per wall-clock second) is continuous: 0.5x to 2x player settings are one
  * segment. Between two consecutive heartbeats the playhead may advance by at most rate x elapsed + tolerance.
@@ -37,7 +47,7 @@ export const DEFAULT_MAX_PLAYBACK_RATE = 2;
 export const MIN_MAX_PLAYBACK_RATE = 1;
 export const MAX_MAX_PLAYBACK_RATE = 16;
 /**
- * Pre-aggregation window (tumbling, event time): each session key's heartbeats are collected per window of this
+ * Pre-aggregation window (tumbling, on arrival time since V000004): each session key's heartbeats are collected per window of this
  * size and closed with EMIT FINAL, so state written per heartbeat is bounded by one window's points. A literal in
  * V000002's WINDOW clause (ksqlDB takes no variables there); a unit test keeps the two equal. Chosen by
  * `npm run bench:state` (ksql/README.md, "Costs").
@@ -122,16 +132,16 @@ export function paramProblems(p: SessionizationParams, where = "config"): string
 }
 
 /**
- * Worst-case delay (seconds) from a heartbeat (event time) until the piece holding it is committed to
+ * Worst-case delay (seconds) from a heartbeat's arrival until the piece holding it is committed to
  * `watch_segments`, on a partition that only receives ticks:
  * - its window [start, start + W) closes once stream time reaches start + W + grace; at worst the heartbeat was the
- *   window's first (event time = start), so W + grace after it;
+ *   window's first (arrival = start), so W + grace after it;
  * - stream time reaches that only at the next tick (<= one tick interval);
  * - the close check runs on record arrival and is throttled to once per KSTREAMS_EMIT_INTERVAL_MS of wall-clock
  *   time: if a record took the check just before that tick, the next check is at the next record, at worst the next
  *   tick;
  * - the output becomes visible to read_committed consumers at the EOS commit;
- * - a player clock running ahead by up to MAX_FUTURE_SKEW_SEC moves the window later by that much.
+ * - windows run on arrival time (V000004): MAX_FUTURE_SKEW_SEC pads for the transit from the player to the broker.
  * The segment a piece belongs to is visible in the database as soon as the sink writes the piece.
  */
 export function worstCaseCloseDelaySec(p: SessionizationParams, tickIntervalSec = DEFAULT_TICK_INTERVAL_SEC): number {

@@ -70,13 +70,13 @@ function requireShape(name: string, s: SinkTopicShape): void {
 
 /**
  * The `--define name=value` variables the migrations reference, as integers (ms; the rate in thousandths). The
- * window's size, RETENTION and GRACE PERIOD are literals in V000002 (ksqlDB takes no variables there), so a grace
+ * window's size, RETENTION and GRACE PERIOD are literals in V000002 and V000004 (ksqlDB takes no variables there), so a grace
  * period other than the SQL's is refused here rather than silently ignored.
  */
 export function migrationDefines(p: SessionizationParams, t: MigrationTopology): Record<string, string> {
   if (secToMs(p.gracePeriodSec) !== secToMs(SQL_GRACE_PERIOD_SEC)) {
     throw new Error(
-      `sessionization.gracePeriodSec: expected ${SQL_GRACE_PERIOD_SEC} (the GRACE PERIOD literal in ksql/migrations/V000002), ` +
+      `sessionization.gracePeriodSec: expected ${SQL_GRACE_PERIOD_SEC} (the GRACE PERIOD literal in ksql/migrations/V000004), ` +
         `got ${p.gracePeriodSec}; ksqlDB takes no variables in a WINDOW clause, so another grace needs a new migration`,
     );
   }
@@ -114,10 +114,67 @@ export function substitute(sql: string, defines: Record<string, string>): string
   });
 }
 
-/** All migrations with variables substituted, as one statements file (what ksql/tests run). */
+/** A statement in force after every migration ran: its text (no comments, no trailing `;`) and the file it is from. */
+export interface EffectiveStatement {
+  readonly file: string;
+  readonly sql: string;
+}
+
+const SESSION_PROPERTY = /^(SET|UNSET)\s/i;
+const DROP_SOURCE = /^DROP\s+(?:STREAM|TABLE)\s+(?:IF\s+EXISTS\s+)?(\w+)/i;
+const CREATE_SOURCE = /^CREATE\s+(OR\s+REPLACE\s+)?(?:STREAM|TABLE)\s+(IF\s+NOT\s+EXISTS\s+)?(\w+)/i;
+
+/** Statements of one migration file: comment lines removed, split at a `;` that ends a line. */
+export function splitStatements(sql: string): string[] {
+  const code = sql
+    .split("\n")
+    .filter((l) => !l.trim().startsWith("--"))
+    .join("\n");
+  return code
+    .split(/;[ \t]*(?:\n|$)/)
+    .map((st) => st.trim())
+    .filter((st) => st.length > 0);
+}
+
+/**
+ * The statements in force once every migration ran, in the order they must run on an empty engine: a DROP removes
+ * the source it names (and is itself a no-op there), CREATE OR REPLACE takes the place of the statement it replaces,
+ * CREATE IF NOT EXISTS of an existing name does nothing, and SET/UNSET only choose where a new query starts reading
+ * on a live cluster. This is the topology the last migration leaves running — what ksql-test-runner must execute: it
+ * cannot run the chain itself (it keeps building the queries a later DROP terminated, and does not take SET).
+ * Throws on a statement it does not know, so a new kind of statement gets a decision here.
+ */
+export function effectiveStatements(files: readonly MigrationFile[]): EffectiveStatement[] {
+  const live: (EffectiveStatement & { readonly name: string })[] = [];
+  for (const f of files) {
+    for (const sql of splitStatements(f.content)) {
+      if (SESSION_PROPERTY.test(sql)) continue;
+      const drop = DROP_SOURCE.exec(sql);
+      if (drop !== null) {
+        const at = live.findIndex((s) => s.name === drop[1].toLowerCase());
+        if (at >= 0) live.splice(at, 1);
+        else if (!/IF\s+EXISTS/i.test(sql)) throw new Error(`${f.name}: ${sql.split("\n")[0]}: drops ${drop[1]}, which no earlier migration created`);
+        continue;
+      }
+      const create = CREATE_SOURCE.exec(sql);
+      if (create === null) throw new Error(`${f.name}: statement not understood by effectiveStatements: ${sql.split("\n")[0]}`);
+      const name = create[3].toLowerCase();
+      const at = live.findIndex((s) => s.name === name);
+      if (at < 0) live.push({ file: f.name, sql, name });
+      else if (create[1] !== undefined) live[at] = { file: f.name, sql, name };
+      else if (create[2] === undefined) throw new Error(`${f.name}: creates ${name} again without IF NOT EXISTS or OR REPLACE`);
+    }
+  }
+  return live.map(({ file, sql }) => ({ file, sql }));
+}
+
+/**
+ * The migrations in force with variables substituted, as one statements file (what ksql/tests run on ksqlDB's
+ * ksql-test-runner): {@link effectiveStatements}, each preceded by the file it comes from.
+ */
 export function renderStatements(p: SessionizationParams, t: MigrationTopology, dir?: string): string {
   const defines = migrationDefines(p, t);
-  return migrationFiles(dir)
-    .map((f) => `-- ${f.name}\n${substitute(f.content, defines)}`)
+  return effectiveStatements(migrationFiles(dir))
+    .map((st) => `-- ${st.file}\n${substitute(st.sql, defines)};\n`)
     .join("\n");
 }

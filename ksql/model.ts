@@ -8,7 +8,7 @@ export * from "../contract/sessionization";
 export { encodePoint, decodePoint, positionToMs, type Point } from "./model/encoding";
 export { continuesPair, piecesOfWindow, stitch, segmentsOfPoints, toWatchSegment, type PairRule, type Piece, type StitchedSegment } from "./model/pieces";
 export { PartitionWindower, sessionKey, isTickKey, TICK_ITEM, type EmittedWindow } from "./model/windows";
-export { decodeRaw, rejection, reasonText, asValid, REJECTIONS, type RawRow, type ValidHeartbeat, type Rejection } from "./model/validate";
+export { decodeRaw, rejection, reasonText, asValid, expectedKey, playedAt, arrivalOf, REJECTIONS, type RawRow, type ValidHeartbeat, type Rejection } from "./model/validate";
 export {
   SegmentModel,
   RawPipelineModel,

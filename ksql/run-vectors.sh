@@ -5,6 +5,7 @@
 # By default the cp-ksqldb-server image of that release runs under Docker; KSQL_TEST_RUNNER=<path> runs a
 # ksql-test-runner installed on this machine instead (it must be that release: set KSQL_ENGINE_VERSION to confirm).
 # Needs Node (npx tsx). Prints one line per case and "N passed, N failed"; exits 1 if any failed.
+# Arguments: case names to run only those (default: every case).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,7 +25,16 @@ echo "statements: $(grep -c ';$' "$work/statements.sql") statements rendered wit
 passed=0
 failed=0
 start=$(date +%s)
-for case_dir in "$here"/tests/*/; do
+if [ "$#" -gt 0 ]; then
+  case_dirs=()
+  for name in "$@"; do
+    [ -d "$here/tests/$name" ] || { echo "no vector ksql/tests/$name" >&2; exit 2; }
+    case_dirs+=("$here/tests/$name/")
+  done
+else
+  case_dirs=("$here"/tests/*/)
+fi
+for case_dir in "${case_dirs[@]}"; do
   name="$(basename "$case_dir")"
   mkdir -p "$work/$name"
   cp "$work/statements.sql" "$case_dir/input.json" "$case_dir/output.json" "$work/$name/"

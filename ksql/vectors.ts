@@ -57,8 +57,9 @@ export function runVectorThroughModel(inputs: readonly RunnerRecord[], params: S
   inputs.forEach((rec, i) => {
     if (rec.topic !== RAW_HEARTBEATS_TOPIC) throw new Error(`inputs[${i}].topic: expected ${RAW_HEARTBEATS_TOPIC}, got ${rec.topic}`);
     if (typeof rec.timestamp !== "number") throw new Error(`inputs[${i}].timestamp: expected the record timestamp (epoch ms), got ${rec.timestamp}`);
-    const o = model.push({ value: rec.value, timestamp: rec.timestamp });
-    if (o.kind === "rejected") out.push({ topic: REJECTED_HEARTBEATS_TOPIC, key: null, value: o.record.value, timestamp: o.record.timestamp });
+    if (rec.key !== null && typeof rec.key !== "string") throw new Error(`inputs[${i}].key: expected the record key as a string or null, got ${JSON.stringify(rec.key)}`);
+    const o = model.push({ key: rec.key, value: rec.value, timestamp: rec.timestamp });
+    if (o.kind === "rejected") out.push({ topic: REJECTED_HEARTBEATS_TOPIC, key: o.record.key, value: o.record.value, timestamp: o.record.timestamp });
     if (o.kind === "valid") {
       for (const p of o.pieces) out.push(pieceRecord(p));
     }

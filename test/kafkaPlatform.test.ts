@@ -73,6 +73,13 @@ describe.each(STACKS)("%s stack: Kafka platform", (stack) => {
     expect(byName.get(RAW_HEARTBEATS_TOPIC)?.config["retention.ms"]).toBe(24 * 3_600_000);
   });
 
+  it("heartbeats_raw is stamped by the broker (LogAppendTime): ksqlDB's windows run on arrival time, which no client can set", () => {
+    const byName = new Map(ofKind(run(), "KafkaTopic").map((t) => [t.inputs.spec.topicName as string, t.inputs.spec]));
+    expect(byName.get(RAW_HEARTBEATS_TOPIC)?.config["message.timestamp.type"]).toBe("LogAppendTime");
+    // The topics ksqlDB writes keep CreateTime: their record timestamps are the arrival times ksqlDB carries on.
+    for (const t of [HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC]) expect(byName.get(t)?.config["message.timestamp.type"]).toBeUndefined();
+  });
+
   it("every producer config we write has acks=all and enable.idempotence=true (the bridge)", () => {
     const bridge = run().one("kubernetes:kafka.strimzi.io/v1:KafkaBridge");
     expect(bridgeProducerProblems(bridge)).toEqual([]);

@@ -26,7 +26,7 @@ import {
   waitScript,
 } from "../components/stream/ksqlMigrationsSpecs";
 import { CURL_IMAGE, KSQLDB_IMAGE } from "../components/stream/streamingSpecs";
-import { migrationDefines, migrationFiles, renderStatements } from "../ksql/migrations";
+import { migrationDefines, migrationFiles, substitute } from "../ksql/migrations";
 import { ksqlSinkTopics, pipelineTopicPlans } from "../components/kafka/kafkaTopicSpecs";
 import { DEFAULT_SESSIONIZATION_PARAMS } from "../contract/sessionization";
 import { containersOf, describeWithCurl, runComponents, stackAppConfig, STACKS } from "./ksqldb.mocks";
@@ -246,7 +246,9 @@ describe("the migrations write into the program's topics exactly as their KafkaT
   it.each(STACKS)("on %s", (stack) => {
     const cfg = stackAppConfig(stack);
     const plans = pipelineTopicPlans(cfg);
-    const sql = renderStatements(cfg.sessionization, { heartbeatPartitions: plans[0].partitions, sinkTopics: ksqlSinkTopics(plans) });
+    // Every file as ksql-migrations applies it (not only the statements in force: V000001-V000003 run first).
+    const defines = migrationDefines(cfg.sessionization, { heartbeatPartitions: plans[0].partitions, sinkTopics: ksqlSinkTopics(plans) });
+    const sql = migrationFiles().map((f) => substitute(f.content, defines)).join("\n");
     const checked: string[] = [];
     for (const m of sql.matchAll(asSelect)) {
       const topic = prop(m[1], "KAFKA_TOPIC");
@@ -259,8 +261,9 @@ describe("the migrations write into the program's topics exactly as their KafkaT
         retentionMs: String(plan.config?.["retention.ms"]),
       });
     }
-    // V000001 and V000003 write heartbeats and heartbeats_rejected (twice each), V000002 writes watch_segments.
+    // V000001, V000003 and V000004 write heartbeats and heartbeats_rejected (three times each), V000002 and V000004
+    // write watch_segments.
     expect([...new Set(checked)].sort()).toEqual(["heartbeats", "heartbeats_rejected", "watch_segments"]);
-    expect(checked).toHaveLength(5);
+    expect(checked).toHaveLength(8);
   });
 });

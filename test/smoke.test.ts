@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { WatchSegment } from "../contract/topics";
 import { DEFAULT_SESSIONIZATION_PARAMS, worstCaseCloseDelaySec } from "../contract/sessionization";
-import { rejection } from "../ksql/model";
+import { expectedKey, rejection } from "../ksql/model";
 import type { SendResult } from "../tools/loadgen/kafkaSender";
 import type { LoadRecord } from "../tools/loadgen/records";
 import type { Lane } from "../tools/loadgen/run";
@@ -61,7 +61,7 @@ describe("smoke scenario", () => {
 
   it("every heartbeat passes V000001's validation when sent at its end time, and every id carries the run id", () => {
     for (const h of s.heartbeats) {
-      expect(rejection({ ...h, device_id: h.device_id ?? null }, END)).toBeNull();
+      expect(rejection({ ...h, device_id: h.device_id ?? null }, expectedKey(h.user_id, h.video_id))).toBeNull();
       expect(h.user_id.startsWith("smoke-r1-")).toBe(true);
       expect(h.video_id.startsWith("smoke-r1-")).toBe(true);
     }

@@ -16,11 +16,16 @@ const HELP = `usage: npm run --silent sessionize -- <file.json>
 
 Reads {"config": {"sessionGapSec", "gracePeriodSec", "seekToleranceSec", "maxPlaybackRate"}, "heartbeats": [...]}
 (config and each key optional; defaults ${DEFAULT_SESSION_GAP_SEC}, ${DEFAULT_GRACE_PERIOD_SEC}, ${DEFAULT_SEEK_TOLERANCE_SEC}, ${DEFAULT_MAX_PLAYBACK_RATE})
-with heartbeats in arrival order on one partition, each {"user_id", "video_id", "position_sec", "event_ts",
-"device_id"?, "rowtime"?} (rowtime = Kafka record timestamp, defaults to event_ts). Runs them through the reference
-model of the ksqlDB sessionization (30 s windows, late heartbeats dropped and retention applied as ksqlDB would),
-closes every window still open at the end of input, stitches the pieces as the database does, and prints
-{"segments": [...]}: the watch_segments_v2 rows (one per segment), sorted by user_id, video_id, start_ts.
+with the heartbeats of one partition, each {"user_id", "video_id", "position_sec", "event_ts", "device_id"?,
+"rowtime"?, "sent_at"?, "key"?}: rowtime = the record's arrival time (the broker's LogAppendTime, epoch ms; default
+event_ts), sent_at = the player's clock when it sent (epoch ms, optional), key = the record key (default
+user_id|video_id). Runs them in stable rowtime order through the reference model of the ksqlDB sessionization
+(V000004: played_at = rowtime - (sent_at - event_ts), or rowtime without sent_at; 30 s windows on arrival time;
+retention applied as ksqlDB would), closes every window still open at the end of input, stitches the pieces as the
+database does, and prints {"segments": [...], "rejected": [...]}: the watch_segments_v2 rows (one per segment,
+times = played_at on our clock) sorted by user_id, video_id, start_ts, and the heartbeats the pipeline rejects with
+their input index and reason (key: wrong or missing record key; sent_at: invalid; late: sent more than 1 h after
+it was played), in input order.
 
 ${EXIT_CODES_HELP} Invalid input is a usage error (${EXIT_INVALID_INPUT}; the message on stderr
 names the record index and field); this tool has no check that can fail.`;
@@ -50,7 +55,7 @@ function main(argv: readonly string[]): number {
     const input = parseSessionizeInput(text);
     for (const w of input.warnings) process.stderr.write(`sessionize: warning: ${w}\n`);
     const segments = sessionize(input.heartbeats, input.params);
-    process.stdout.write(JSON.stringify({ segments }) + "\n");
+    process.stdout.write(JSON.stringify({ segments, rejected: input.rejected }) + "\n");
     return 0;
   } catch (e) {
     if (e instanceof InputError) {

@@ -18,6 +18,10 @@ import {
 } from "../../contract/topics";
 
 const MS_PER_HOUR = 3_600_000;
+/** Topic config naming who sets a record's timestamp. */
+export const TIMESTAMP_TYPE_CONFIG = "message.timestamp.type";
+/** The broker's append time, not the producer's: the only record time a player cannot choose. */
+export const LOG_APPEND_TIME = "LogAppendTime";
 
 export type TopicConfigValue = string | number | boolean;
 
@@ -70,7 +74,9 @@ export function pipelineTopicPlans(config: Pick<AppSettings, "kafka" | "capacity
   const r = config.kafka.retentionHours;
   const deleteAfter = (hours: number) => ({ "cleanup.policy": "delete", "retention.ms": retentionMs(hours) });
   return [
-    { topicName: RAW_HEARTBEATS_TOPIC, partitions, config: deleteAfter(r.raw) },
+    // The broker stamps every raw record on arrival (a client cannot set it): ksqlDB's windows run on that time
+    // (ksql/migrations/V000004), so player clocks and replays cannot make heartbeats late.
+    { topicName: RAW_HEARTBEATS_TOPIC, partitions, config: { ...deleteAfter(r.raw), [TIMESTAMP_TYPE_CONFIG]: LOG_APPEND_TIME } },
     { topicName: HEARTBEATS_TOPIC, partitions, config: deleteAfter(r.heartbeats) },
     { topicName: REJECTED_HEARTBEATS_TOPIC, partitions: LOW_VOLUME_PARTITIONS, config: deleteAfter(r.rejected) },
     // Segments follow the heartbeats' partitioning: with EMIT CHANGES every heartbeat can update a segment.

@@ -1,7 +1,7 @@
 /**
- * The whole pipeline for one partition: raw JSON records -> validation (V000001) -> 30 s windows -> pieces
- * (V000002, the records on `watch_segments`) -> the JDBC sink's upsert into watch_pieces -> the database's stitching
- * into watch segments (connectors/schema V004).
+ * The whole pipeline for one partition, as V000004 runs it: raw keyed JSON records -> validation and played_at ->
+ * 30 s windows on arrival time -> pieces (the records on `watch_segments`) -> the JDBC sink's upsert into
+ * watch_pieces -> the database's stitching into watch segments (connectors/schema V004).
  */
 import type { WatchPiece, WatchSegment } from "../../contract/topics";
 import {
@@ -109,13 +109,19 @@ export class SegmentModel {
   }
 }
 
-/** A raw record on heartbeats_raw: JSON value plus the Kafka record timestamp. */
+/**
+ * A raw record on heartbeats_raw: its key (the producer's session key, UTF-8; null: none), JSON value and record
+ * timestamp (the broker's LogAppendTime: the arrival time).
+ */
 export interface RawRecord {
+  readonly key: string | null;
   readonly value: unknown;
   readonly timestamp: number;
 }
 
+/** A heartbeats_rejected record: the raw key and timestamp, the decoded columns and the first rule broken. */
 export interface RejectedRecord {
+  readonly key: string | null;
   readonly timestamp: number;
   readonly value: {
     readonly user_id: string | null;
@@ -123,6 +129,7 @@ export interface RejectedRecord {
     readonly position_sec: number | null;
     readonly event_ts: number | null;
     readonly device_id: string | null;
+    readonly sent_at: number | null;
     readonly reason: string;
   };
 }
@@ -132,7 +139,7 @@ export type RawOutcome =
   | { readonly kind: "rejected"; readonly record: RejectedRecord }
   | { readonly kind: "valid"; readonly heartbeat: ValidHeartbeat; readonly pieces: PieceRecord[] };
 
-/** Raw-level model (V000001 + V000002) for one partition. */
+/** Raw-level model (V000004: validation, windows on arrival time, pieces) for one partition. */
 export class RawPipelineModel {
   private readonly model: SegmentModel;
   constructor(params: SessionizationParams, engine?: EngineOptions) {
@@ -142,11 +149,13 @@ export class RawPipelineModel {
   push(rec: RawRecord): RawOutcome {
     const decoded = decodeRaw(rec.value);
     if (!decoded.ok) return { kind: "undecodable", error: decoded.error };
-    const r = rejection(decoded.row, rec.timestamp);
+    const r = rejection(decoded.row, rec.key);
     if (r !== null) {
-      return { kind: "rejected", record: { timestamp: rec.timestamp, value: { ...decoded.row, reason: reasonText(r) } } };
+      const row = decoded.row;
+      const value = { ...row, sent_at: row.sent_at ?? null, reason: reasonText(r) };
+      return { kind: "rejected", record: { key: rec.key, timestamp: rec.timestamp, value } };
     }
-    const heartbeat = asValid(decoded.row);
+    const heartbeat = asValid(decoded.row, rec.timestamp);
     return { kind: "valid", heartbeat, pieces: this.model.push(heartbeat) };
   }
 
@@ -217,7 +226,10 @@ export function compareSegments(a: WatchSegment, b: WatchSegment): number {
   return a.start_ts - b.start_ts;
 }
 
-/** Valid heartbeats of one partition in arrival order -> the segments the database shows once every window closed. */
+/**
+ * Valid heartbeats of one partition in arrival order (each `rowtime` defaults to its event_ts) -> the segments the
+ * database shows once every window closed.
+ */
 export function sessionize(heartbeats: readonly ValidHeartbeat[], params: SessionizationParams, engine?: EngineOptions): WatchSegment[] {
   const m = new SegmentModel(params, engine);
   const recs: PieceRecord[] = [];

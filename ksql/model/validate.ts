@@ -1,12 +1,13 @@
 /**
- * Validation exactly as the migrations do it (V000001's queries as V000003 upgraded them): first ksqlDB's JSON decoding of a raw record into the typed columns of
- * `heartbeats_raw_json` (undecodable records go to the processing log), then the reject rules, in the same order
- * and with the same reason strings as the SQL's CASE.
+ * Validation exactly as the migrations in force do it (V000004): first ksqlDB's JSON decoding of a raw record into
+ * the typed columns of `heartbeats_raw_keyed` (undecodable records go to the processing log), then the reject rules,
+ * in the same order and with the same reason strings as the SQL's CASE, then the player's time of play
+ * (`played_at`) from the broker's arrival time, corrected for the player's clock with `sent_at`.
  */
 import {
   MAX_EVENT_TS_MS,
-  MAX_FUTURE_SKEW_SEC,
   MAX_ID_LENGTH,
+  MAX_LATENESS_SEC,
   MAX_POSITION_SEC,
   SESSION_KEY_SEPARATOR,
   secToMs,
@@ -19,15 +20,38 @@ export interface RawRow {
   readonly position_sec: number | null;
   readonly event_ts: number | null;
   readonly device_id: string | null;
+  /** The player's clock when it sent the heartbeat (optional field, epoch ms). Absent in rows built before V000004. */
+  readonly sent_at?: number | null;
 }
 
-/** A heartbeat that passed validation: what the `heartbeats` stream carries. */
+/**
+ * A heartbeat that passed validation: what the `heartbeats` stream carries. `rowtime` is the record's arrival time
+ * (the broker's LogAppendTime on heartbeats_raw, carried on as the record timestamp; defaults to event_ts, a player
+ * with a correct clock and no delay); `sent_at` the player's clock when it sent (optional). See {@link playedAt}.
+ */
 export interface ValidHeartbeat {
   readonly user_id: string;
   readonly video_id: string;
   readonly position_sec: number;
   readonly event_ts: number;
   readonly device_id: string | null;
+  readonly sent_at?: number | null;
+  readonly rowtime?: number;
+}
+
+/** The record's arrival time (ROWTIME); event_ts when the caller models no delivery. */
+export function arrivalOf(hb: ValidHeartbeat): number {
+  return hb.rowtime ?? hb.event_ts;
+}
+
+/**
+ * V000004's `played_at`: when the heartbeat was played, on our clock. With `sent_at`, the player's own distance
+ * between playing and sending (sent_at − event_ts, skew cancels) is taken off the arrival time; without it, the
+ * arrival time. Validation guarantees 0 <= sent_at − event_ts <= MAX_LATENESS_SEC.
+ */
+export function playedAt(hb: ValidHeartbeat): number {
+  const rowtime = arrivalOf(hb);
+  return hb.sent_at === undefined || hb.sent_at === null ? rowtime : rowtime - (hb.sent_at - hb.event_ts);
 }
 
 export type DecodeResult = { readonly ok: true; readonly row: RawRow } | { readonly ok: false; readonly error: string };
@@ -80,6 +104,7 @@ export function decodeRaw(value: unknown): DecodeResult {
         position_sec: coerce("position_sec", "DOUBLE", byUpper.get("POSITION_SEC")) as number | null,
         event_ts: coerce("event_ts", "BIGINT", byUpper.get("EVENT_TS")) as number | null,
         device_id: coerce("device_id", "STRING", byUpper.get("DEVICE_ID")) as string | null,
+        sent_at: coerce("sent_at", "BIGINT", byUpper.get("SENT_AT")) as number | null,
       },
     };
   } catch (e) {
@@ -92,13 +117,13 @@ const NUL = "\u0000";
 
 /** A reject rule: the field it concerns and what was expected. The SQL's reason is `<field>: expected <expected>`. */
 export interface Rejection {
-  readonly field: "user_id" | "video_id" | "position_sec" | "event_ts";
+  readonly field: "user_id" | "video_id" | "key" | "position_sec" | "event_ts" | "sent_at" | "late";
   readonly expected: string;
 }
 
 /**
  * Every reject reason the SQL can write, in CASE order; a unit test checks each appears verbatim in the latest
- * validation migration (V000003, which upgraded V000001's queries).
+ * validation migration (V000004).
  */
 export const REJECTIONS = {
   userMissing: { field: "user_id", expected: "a string" },
@@ -111,13 +136,18 @@ export const REJECTIONS = {
   videoTooLong: { field: "video_id", expected: `at most ${MAX_ID_LENGTH} characters` },
   videoSeparator: { field: "video_id", expected: `no '${SESSION_KEY_SEPARATOR}' character` },
   videoNul: { field: "video_id", expected: "no NUL (U+0000) character" },
+  keyMissing: { field: "key", expected: "a record key (user_id|video_id)" },
+  keyMismatch: { field: "key", expected: "the record key to be user_id|video_id" },
   positionMissing: { field: "position_sec", expected: "a number" },
   positionNegative: { field: "position_sec", expected: "a number >= 0" },
   positionTooLarge: { field: "position_sec", expected: `a number <= ${MAX_POSITION_SEC}` },
   eventTsMissing: { field: "event_ts", expected: "an integer (epoch ms)" },
   eventTsNegative: { field: "event_ts", expected: "epoch ms >= 0" },
   eventTsTooLarge: { field: "event_ts", expected: `epoch ms <= ${MAX_EVENT_TS_MS}` },
-  eventTsFuture: { field: "event_ts", expected: `at most ${MAX_FUTURE_SKEW_SEC} s after the record timestamp` },
+  sentAtNegative: { field: "sent_at", expected: "epoch ms >= 0" },
+  sentAtTooLarge: { field: "sent_at", expected: `epoch ms <= ${MAX_EVENT_TS_MS}` },
+  sentAtBeforePlay: { field: "sent_at", expected: "epoch ms >= event_ts (sent after it was played)" },
+  late: { field: "late", expected: `sent at most ${MAX_LATENESS_SEC} s after it was played` },
 } as const satisfies Record<string, Rejection>;
 
 export function reasonText(r: Rejection): string {
@@ -134,14 +164,21 @@ function idRejection(v: string | null, which: "user" | "video"): Rejection | nul
   return null;
 }
 
+/** The record key every producer must set: the session key user_id|video_id (UTF-8, Kafka's default partitioner). */
+export function expectedKey(userId: string, videoId: string): string {
+  return userId + SESSION_KEY_SEPARATOR + videoId;
+}
+
 /**
- * The first rule a decoded row breaks, or null if it is valid. `rowtime` is the raw record's Kafka timestamp.
- * NaN fails `>= 0` in Java as in JS, so it is rejected as negative.
+ * The first rule a decoded row breaks, or null if it is valid. `key` is the raw record's key (null: none). NaN fails
+ * `>= 0` in Java as in JS, so it is rejected as negative. The sent_at rules apply only when sent_at is present.
  */
-export function rejection(row: RawRow, rowtime: number): Rejection | null {
+export function rejection(row: RawRow, key: string | null): Rejection | null {
   const R = REJECTIONS;
   const id = idRejection(row.user_id, "user") ?? idRejection(row.video_id, "video");
   if (id !== null) return id;
+  if (key === null) return R.keyMissing;
+  if (key !== expectedKey(row.user_id as string, row.video_id as string)) return R.keyMismatch;
   const pos = row.position_sec;
   if (pos === null) return R.positionMissing;
   if (!(pos >= 0)) return R.positionNegative;
@@ -150,16 +187,24 @@ export function rejection(row: RawRow, rowtime: number): Rejection | null {
   if (ts === null) return R.eventTsMissing;
   if (ts < 0) return R.eventTsNegative;
   if (ts > MAX_EVENT_TS_MS) return R.eventTsTooLarge;
-  if (ts > rowtime + secToMs(MAX_FUTURE_SKEW_SEC)) return R.eventTsFuture;
+  const sent = row.sent_at ?? null;
+  if (sent === null) return null;
+  if (sent < 0) return R.sentAtNegative;
+  if (sent > MAX_EVENT_TS_MS) return R.sentAtTooLarge;
+  if (sent < ts) return R.sentAtBeforePlay;
+  if (sent > ts + secToMs(MAX_LATENESS_SEC)) return R.late;
   return null;
 }
 
-export function asValid(row: RawRow): ValidHeartbeat {
+/** A row that passed {@link rejection}, with its arrival time (the raw record's ROWTIME). */
+export function asValid(row: RawRow, rowtime: number): ValidHeartbeat {
   return {
     user_id: row.user_id as string,
     video_id: row.video_id as string,
     position_sec: row.position_sec as number,
     event_ts: row.event_ts as number,
     device_id: row.device_id,
+    sent_at: row.sent_at ?? null,
+    rowtime,
   };
 }

@@ -3,9 +3,12 @@
  * EmitStrategy.onWindowClose over a RocksDB time-ordered window store (what ksqlDB's `WINDOW TUMBLING ... EMIT
  * FINAL` compiles to; checked in apache/kafka AbstractKStreamTimeWindowAggregateProcessor,
  * AbstractDualSchemaRocksDBSegmentedBytesStore, RocksDbIndexedTimeOrderedWindowBytesStoreSupplier):
- * - stream time = max record timestamp (event_ts) seen by the processor; closeTime = streamTime − grace;
+ * - stream time = max record timestamp seen by the processor; since V000004 that is the arrival time (the broker's
+ *   LogAppendTime on heartbeats_raw, `rowtime`), which does not run backwards within a partition; closeTime =
+ *   streamTime − grace;
  * - a record belongs to the window [s, s + W) with s = ts − ts mod W; it is dropped as late iff s + W <= closeTime,
- *   otherwise it is added to that window (COLLECT_SET: distinct, at most `collectSetLimit` items) and the window is
+ *   otherwise its point (played_at, playhead) is added to that window (COLLECT_SET: distinct, at most
+ *   `collectSetLimit` items) and the window is
  *   written to the store, whose own stream time becomes max(store time, s);
  * - after every record (dropped ones too) the close check runs, at most once per `emitIntervalMs` of wall-clock
  *   time: if closeTime advanced past the last emit close time and a new window end is covered, the store is range
@@ -18,7 +21,7 @@
  */
 import { COLLECT_SET_LIMIT, SESSION_KEY_SEPARATOR, TICK_USER_ID, KSTREAMS_EMIT_INTERVAL_MS } from "../../contract/sessionization";
 import { encodePoint, positionToMs } from "./encoding";
-import type { ValidHeartbeat } from "./validate";
+import { arrivalOf, playedAt, type ValidHeartbeat } from "./validate";
 
 /** The item ticks contribute to COLLECT_SET: empty, so a tick window stays small; ticks never yield pieces. */
 export const TICK_ITEM = "";
@@ -92,8 +95,8 @@ export class PartitionWindower {
   /** Feeds one valid heartbeat (arrival order); returns the windows this record made final. */
   process(hb: ValidHeartbeat, wallClockMs = 0): EmittedWindow[] {
     const key = sessionKey(hb.user_id, hb.video_id);
-    const item = hb.user_id === TICK_USER_ID ? TICK_ITEM : encodePoint({ ts: hb.event_ts, posMs: positionToMs(hb.position_sec) });
-    const ts = hb.event_ts;
+    const item = hb.user_id === TICK_USER_ID ? TICK_ITEM : encodePoint({ ts: playedAt(hb), posMs: positionToMs(hb.position_sec) });
+    const ts = arrivalOf(hb);
     this.streamTime = Math.max(this.streamTime, ts);
     const closeTime = this.streamTime - this.p.graceMs;
     const start = ts - (ts % this.p.windowMs);

@@ -25,7 +25,8 @@ describe("tools/sessionize.ts", () => {
     const r = run(JSON.stringify({ heartbeats: [hb("u2", "v1", 0, 0), hb("u1", "v1", 0, 50), hb("u1", "v1", 5000, 55), hb("u2", "v1", 5000, 5)] }));
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(["segments"]);
+    expect(Object.keys(out)).toEqual(["segments", "rejected"]);
+    expect(out.rejected).toEqual([]);
     expect(out.segments.map((s: { user_id: string; heartbeat_count: number }) => [s.user_id, s.heartbeat_count])).toEqual([["u1", 2], ["u2", 2]]);
     expect(out.segments[0]).toEqual({
       user_id: "u1", video_id: "v1", start_position_sec: 50, end_position_sec: 55,
@@ -80,8 +81,24 @@ describe("parseSessionizeInput", () => {
     expect(r.heartbeats[0].device_id).toBe("tv");
     expect(r.warnings[0]).toContain("config.foo");
   });
-  it("uses rowtime for the future check when given", () => {
-    expect(() => parseSessionizeInput(JSON.stringify({ heartbeats: [{ ...hb("u", "v", 60_000, 0), rowtime: T0 }] }))).toThrow(InputError);
-    expect(() => parseSessionizeInput(JSON.stringify({ heartbeats: [{ ...hb("u", "v", 60_000, 0) }] }))).not.toThrow();
+  it("takes event_ts far ahead of rowtime (a fast clock) as valid: no rule compares the two any more", () => {
+    const r = parseSessionizeInput(JSON.stringify({ heartbeats: [{ ...hb("u", "v", 3_600_000, 0), rowtime: T0 }] }));
+    expect(r.heartbeats).toHaveLength(1);
+    expect(r.rejected).toEqual([]);
+  });
+  it.each([
+    [{ rowtime: -1 }, "heartbeats[0].rowtime: expected an integer >= 0"],
+    [{ rowtime: 1.5 }, "heartbeats[0].rowtime: expected an integer >= 0"],
+    [{ sent_at: "1" }, "heartbeats[0].sent_at: expected an integer"],
+    [{ sent_at: 2.5 }, "heartbeats[0].sent_at: expected an integer"],
+    [{ key: 7 }, "heartbeats[0].key: expected a string"],
+  ])("refuses a mistyped %o naming the field", (extra, message) => {
+    expect(() => parseSessionizeInput(JSON.stringify({ heartbeats: [{ ...hb("u", "v", 0, 0), ...extra }] }))).toThrow(message);
+  });
+  it("sorts heartbeats by rowtime, keeping input order for equal rowtimes (one partition consumes in arrival order)", () => {
+    const r = parseSessionizeInput(
+      JSON.stringify({ heartbeats: [{ ...hb("u", "v", 0, 10), rowtime: T0 + 9 }, { ...hb("u", "v", 0, 1), rowtime: T0 + 5 }, { ...hb("u", "v", 0, 2), rowtime: T0 + 5 }] }),
+    );
+    expect(r.heartbeats.map((h) => h.position_sec)).toEqual([1, 2, 10]);
   });
 });

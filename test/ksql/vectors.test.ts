@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { REJECTIONS, reasonText } from "../../ksql/model/validate";
-import { migrationDefines, migrationFiles, renderStatements } from "../../ksql/migrations";
+import { effectiveStatements, migrationDefines, migrationFiles, renderStatements, splitStatements } from "../../ksql/migrations";
 import {
   COLLECT_SET_LIMIT,
   DEFAULT_SESSIONIZATION_PARAMS,
@@ -8,7 +8,7 @@ import {
   SQL_GRACE_PERIOD_SEC,
   WINDOW_RETENTION_SEC,
   MAX_EVENT_TS_MS,
-  MAX_FUTURE_SKEW_SEC,
+  MAX_LATENESS_SEC,
   MAX_ID_LENGTH,
   MAX_POSITION_SEC,
   SESSION_KEY_SEPARATOR,
@@ -46,53 +46,64 @@ describe("ksql-test-runner vectors, run through the reference model", () => {
 
 describe("the migrations and the model agree on the contract", () => {
   const sql = migrationFiles().map((f) => f.content).join("\n");
-  // V000003 upgraded V000001's two queries in place; the rules in force are the latest file that writes the rejects.
-  const validation = migrationFiles().filter((f) => f.content.includes("STREAM heartbeats_rejected")).at(-1)?.content ?? "";
+  // The rules in force are the latest file that writes the rejects (V000004 replaced V000001-V000003's queries).
+  const validation = migrationFiles().filter((f) => f.content.includes("STREAM IF NOT EXISTS heartbeats_rejected") || f.content.includes("STREAM heartbeats_rejected")).at(-1)?.content ?? "";
+  const v4 = migrationFiles().find((f) => f.version === 4)?.content ?? "";
+  // What runs once every migration applied (V000004 dropped and recreated everything): the rules below look at it.
+  const live = effectiveStatements(migrationFiles()).map((st) => `${st.sql};`).join("\n");
   it("the latest validation migration's three copies of the CASE (valid filter, reject reason, reject filter) are identical", () => {
     // ksqlDB has no CTEs and a WHERE cannot name a SELECT alias, so the rule list is written three times; an
     // intermediate stream would cost one more full copy of the raw topic at 100,000 records/s.
-    const cases = [...validation.matchAll(/CASE\s+(WHEN[\s\S]*?)\bEND\b/g)].map((m) => m[1].replace(/\s+/g, " ").trim());
+    expect(validation).toBe(v4);
+    const cases = [...validation.matchAll(/\(?CASE\s+(WHEN user_id IS NULL[\s\S]*?)\bEND\b/g)].map((m) => m[1].replace(/\s+/g, " ").trim());
     expect(cases).toHaveLength(3);
     expect(new Set(cases).size).toBe(1);
-    expect(cases[0].split(" WHEN ").length).toBe(Object.keys(REJECTIONS).length);
+    // One WHEN per reject rule, plus the sent_at IS NULL guard that ends the CASE (valid) before any sent_at rule.
+    expect(cases[0].split(" WHEN ").length).toBe(Object.keys(REJECTIONS).length + 1);
+    expect(cases[0]).toContain("WHEN sent_at IS NULL THEN CAST(NULL AS STRING) WHEN sent_at < 0");
   });
-  it("every reject reason of the model is written verbatim by that migration (SQL quotes doubled)", () => {
-    expect(validation).toMatch(/^CREATE OR REPLACE STREAM heartbeats WITH/m);
-    for (const r of Object.values(REJECTIONS)) expect(validation).toContain(`'${reasonText(r).replace(/'/g, "''")}'`);
+  it("every reject reason of the model is written verbatim by that migration (SQL quotes doubled), in the model's order", () => {
+    const texts = Object.values(REJECTIONS).map((r) => `'${reasonText(r).replace(/'/g, "''")}'`);
+    for (const t of texts) expect(validation).toContain(t);
+    const firstCase = validation.slice(validation.indexOf("WHERE (CASE"));
+    const positions = texts.map((t) => firstCase.indexOf(t));
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   });
-  it("V000003 restates V000001's rules and adds only the NUL rules", () => {
-    const v1 = migrationFiles()[0]!.content;
-    const whens = (sql: string) => [...sql.matchAll(/^\s*WHEN .*$/gm)].map((m) => m[0].trim());
-    const added = whens(validation).filter((w) => !whens(v1).includes(w));
-    expect(added.sort()).toEqual([
-      "WHEN INSTR(user_id, CHR(0)) > 0 THEN 'user_id: expected no NUL (U+0000) character'",
-      "WHEN INSTR(video_id, CHR(0)) > 0 THEN 'video_id: expected no NUL (U+0000) character'",
-    ].flatMap((w) => [w, w, w]).sort());
-    expect(whens(v1).every((w) => whens(validation).includes(w))).toBe(true);
+  it("V000004 keeps V000003's field rules, drops the record-timestamp rule and adds key, sent_at and late", () => {
+    const v3 = migrationFiles()[2]!.content;
+    const whens = (text: string) => [...new Set([...text.matchAll(/^\s*WHEN .* THEN .*$/gm)].map((m) => m[0].trim()))];
+    const added = whens(v4).filter((w) => !whens(v3).includes(w));
+    const removed = whens(v3).filter((w) => !whens(v4).includes(w));
+    expect(removed).toEqual(["WHEN event_ts > ROWTIME + 30000 THEN 'event_ts: expected at most 30 s after the record timestamp'"]);
+    expect(added.map((w) => /THEN '(\w+):/.exec(w)?.[1] ?? "guard").sort()).toEqual(["guard", "key", "key", "late", "sent_at", "sent_at", "sent_at"]);
+    expect(v4).toContain(`WHEN sent_at > event_ts + ${MAX_LATENESS_SEC * 1000} THEN 'late:`);
+    expect(splitStatements(v4).join("\n")).not.toMatch(/PARTITION BY/);
+    expect(v4).toContain("session_key STRING KEY");
+    expect(v4).toContain("CASE WHEN sent_at IS NULL THEN ROWTIME ELSE ROWTIME - (sent_at - event_ts) END AS played_at");
   });
   it("the SQL's literal limits are the model's constants", () => {
     expect(sql).toContain(`LEN(user_id) > ${MAX_ID_LENGTH}`);
     expect(sql).toContain(`position_sec <= ${MAX_POSITION_SEC}`);
     expect(sql).toContain(`event_ts > ${MAX_EVENT_TS_MS}`);
-    expect(sql).toContain(`event_ts > ROWTIME + ${MAX_FUTURE_SKEW_SEC * 1000}`);
+    expect(v4).toContain(`sent_at > ${MAX_EVENT_TS_MS}`);
     expect(sql).toContain(`'${TICK_USER_ID}'`);
-    expect(sql).toContain(`CONCAT(user_id, '${SESSION_KEY_SEPARATOR}', video_id)`);
+    expect(v4).toContain(`CONCAT(user_id, '${SESSION_KEY_SEPARATOR}', video_id)`);
   });
   it("versions are 1..n and rendering leaves no unresolved ${...}", () => {
-    expect(migrationFiles().map((f) => f.version)).toEqual([1, 2, 3]);
+    expect(migrationFiles().map((f) => f.version)).toEqual([1, 2, 3, 4]);
     const rendered = renderStatements(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 1, replicas: 1, sinkTopics: ANY_SINK_TOPICS });
     expect(rendered).not.toMatch(/\$\{/);
     expect(rendered).toContain("<= 30000\n");
     expect(rendered).toContain("<= 2000 * (");
   });
   it("WINDOW clauses hold literal numbers only (ksqlDB substitutes no variables there), equal to ksql/params.ts", () => {
-    const windows = [...sql.matchAll(/WINDOW\s+\w+\s*\(([^)]*)\)/g)].map((m) => m[1]);
+    const windows = [...live.matchAll(/WINDOW\s+\w+\s*\(([^)]*)\)/g)].map((m) => m[1]);
     expect(windows).toHaveLength(1);
     expect(windows[0]).not.toContain("${");
     expect(windows[0]).toBe(
       `SIZE ${PIECE_WINDOW_SEC * 1000} MILLISECONDS, RETENTION ${WINDOW_RETENTION_SEC * 1000} MILLISECONDS, GRACE PERIOD ${SQL_GRACE_PERIOD_SEC * 1000} MILLISECONDS`,
     );
-    expect(sql).toContain(`WINDOW_SIZE = '${PIECE_WINDOW_SEC * 1000} MILLISECONDS'`);
+    expect(live).toContain(`WINDOW_SIZE = '${PIECE_WINDOW_SEC * 1000} MILLISECONDS'`);
     expect(COLLECT_SET_LIMIT).toBeGreaterThan((PIECE_WINDOW_SEC / 5) * 10);
   });
   it("a grace period other than the SQL's literal is refused, naming the option", () => {
@@ -101,15 +112,42 @@ describe("the migrations and the model agree on the contract", () => {
     );
   });
   it("the piece split (REDUCE) is written once", () => {
-    expect(sql.match(/\bREDUCE\(/g)).toHaveLength(1);
+    expect(live.match(/\bREDUCE\(/g)).toHaveLength(1);
   });
   it("topics the SQL creates itself set PARTITIONS and REPLICAS; into the program's topics it states their partitions and retention", () => {
-    const creates = [...sql.matchAll(/CREATE (?:TABLE|STREAM) IF NOT EXISTS \w+ WITH \(([^;]*?)\) AS/g)].map((m) => m[1]);
+    const creates = [...live.matchAll(/CREATE (?:TABLE|STREAM) IF NOT EXISTS \w+ WITH \(([^;]*?)\) AS/g)].map((m) => m[1]);
     expect(creates.length).toBe(5);
-    expect(sql).not.toMatch(/COLLECT_LIST|SESSION \(/);
+    expect(live).not.toMatch(/COLLECT_LIST|SESSION \(/);
     for (const w of creates) {
+      expect(w).not.toMatch(/TIMESTAMP\s*=/);
       if (KSQL_CREATED_TOPICS.some((t) => w.includes(`'${t}'`))) expect(w).toMatch(/PARTITIONS = \$\{sessionsPartitions\}[\s\S]*REPLICAS = \$\{replicas\}/);
       else expect(w).toMatch(/PARTITIONS = \$\{\w+Partitions\},\s*RETENTION_MS = \$\{\w+RetentionMs\}/);
     }
+  });
+});
+
+describe("the statements in force after the migration chain (what ksql-test-runner executes)", () => {
+  it("are exactly V000004's seven CREATE statements, in its order: V000001-V000003's sources are all dropped", () => {
+    const live = effectiveStatements(migrationFiles());
+    expect(live.map((st) => st.file)).toEqual(Array(7).fill("V000004__arrival_time.sql"));
+    const v4Creates = splitStatements(migrationFiles()[3]!.content).filter((st) => st.startsWith("CREATE"));
+    expect(live.map((st) => st.sql)).toEqual(v4Creates);
+    expect(splitStatements(migrationFiles()[3]!.content).filter((st) => st.startsWith("DROP"))).toHaveLength(7);
+  });
+  it("a DROP removes the source, CREATE OR REPLACE takes its place, SET is left to the live cluster", () => {
+    const f = (version: number, content: string) => ({ name: `V00000${version}__t.sql`, version, content });
+    const live = effectiveStatements([
+      f(1, "CREATE STREAM IF NOT EXISTS a (x INT) WITH (KAFKA_TOPIC = 'a');\nCREATE STREAM IF NOT EXISTS b AS SELECT * FROM a;\n-- a comment; with a semicolon\nCREATE STREAM IF NOT EXISTS c AS SELECT * FROM b;\n"),
+      f(2, "CREATE OR REPLACE STREAM b AS SELECT x FROM a;\nSET 'auto.offset.reset' = 'latest';\nDROP STREAM IF EXISTS c;\n"),
+    ]);
+    expect(live.map((st) => st.sql)).toEqual(["CREATE STREAM IF NOT EXISTS a (x INT) WITH (KAFKA_TOPIC = 'a')", "CREATE OR REPLACE STREAM b AS SELECT x FROM a"]);
+    expect(() => effectiveStatements([f(1, "TERMINATE ALL;")])).toThrow(/not understood/);
+    expect(() => effectiveStatements([f(1, "DROP STREAM x;")])).toThrow(/no earlier migration created/);
+  });
+  it("the rendered statements file holds no SET, DROP or unresolved variable", () => {
+    const rendered = renderStatements(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 1, replicas: 1, sinkTopics: ANY_SINK_TOPICS });
+    expect(rendered).not.toMatch(/^(SET|DROP)\b/m);
+    expect(rendered).not.toMatch(/\$\{/);
+    expect(rendered.match(/;\n/g)).toHaveLength(7);
   });
 });

@@ -3,10 +3,12 @@
  * local end-to-end test puts the reference model (ksql/model.ts) where ksqlDB would be:
  *
  *   heartbeats_raw (JSON, read_committed)
- *     -> V000001's validation (decodeRaw + rejection, same rules and texts; rejects are only counted, not written)
- *     -> re-keyed by user_id|video_id onto one of `heartbeatPartitions` model partitions with Kafka's murmur2
- *        partitioner, as V000001's PARTITION BY does for the `heartbeats` topic
- *     -> per partition, the 30 s window model (stream time, grace, EMIT FINAL close rule, retention) and the piece split
+ *     -> V000004's validation (decodeRaw + rejection, same rules and texts, the record key included; rejects are
+ *        only counted, not written)
+ *     -> onto one of `heartbeatPartitions` model partitions by the session key with Kafka's murmur2 partitioner,
+ *        where V000004's `heartbeats` stream puts it (the producers key records so, no repartition)
+ *     -> per partition, the 30 s window model on arrival time (stream time, grace, EMIT FINAL close rule,
+ *        retention) and the piece split
  *     -> watch_segments (pieces), as JSON with an embedded Connect schema (what the LOCAL sink variant decodes; the cluster
  *        uses Avro), keyed by the session key, idempotent acks=all through the load generator's KafkaLane.
  *
@@ -156,11 +158,12 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
         undecodable++;
         return;
       }
-      if (rejection(decoded.row, Number(message.timestamp)) !== null) {
+      // V000004: the record key must be the session key; the record timestamp is the broker's arrival time.
+      if (rejection(decoded.row, message.key === null ? null : message.key.toString("utf8")) !== null) {
         rejected++;
         return;
       }
-      const hb = asValid(decoded.row);
+      const hb = asValid(decoded.row, Number(message.timestamp));
       validUsers.push(hb.user_id);
       const partition = partitionForKey(sessionKey(hb.user_id, hb.video_id), opts.heartbeatPartitions);
       const segments = models[partition]!.push(hb);
