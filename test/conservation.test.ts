@@ -9,6 +9,7 @@ import {
   reasonPrefix,
   UNATTRIBUTED,
   undecodableCount,
+  undecodableFromServerLog,
   type PieceTotals,
   type RawRecord,
   type RejectRecord,
@@ -158,5 +159,17 @@ describe("conservation of selected runs", () => {
     expect(c.runs.map((r) => r.run)).toEqual(["x-a"]);
     expect(c.total).toMatchObject({ sent: 3, counted: 3, lost: 0 });
     expect(c.balanced).toBe(true);
+  });
+});
+
+describe("undecodable records from a ksqlDB server's own log", () => {
+  it("reads processing-log entries about the raw topic that the server logged to its console", () => {
+    const log = [
+      '[2026-12-07T13:26:07,508] ERROR {"type":0,"deserializationError":{"target":"value","errorMessage":"Failed to deserialize value from topic: heartbeats_raw. Unexpected end-of-input","recordB64":null,"cause":["x"],"topic":"heartbeats_raw"},"recordProcessingError":null,"productionError":null,"serializationError":null,"kafkaStreamsThreadError":null} (processing.CSAS_HEARTBEATS_7.KsqlTopic.Source.deserializer)',
+      "[2026-12-07T13:26:07,555] WARN stream-thread [x] task [0_11] Skipping record due to deserialization error. topic=[heartbeats_raw] (org.apache.kafka.streams.processor.internals.RecordDeserializer)",
+      '[2026-12-07T13:26:08,000] ERROR {"type":0,"deserializationError":{"target":"value","errorMessage":"x","recordB64":null,"cause":[],"topic":"other"},"recordProcessingError":null} (processing.CSAS_X_1.KsqlTopic.Source.deserializer)',
+      '[2026-12-07T13:26:09,000] ERROR {"type":1,"deserializationError":null,"recordProcessingError":{"errorMessage":"x"}} (processing.CSAS_HEARTBEATS_7.Project)',
+    ].join("\n");
+    expect(undecodableFromServerLog(log, "heartbeats_raw")).toEqual([{ logger: "processing.CSAS_HEARTBEATS_7.KsqlTopic.Source.deserializer" }]);
   });
 });

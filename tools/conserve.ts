@@ -10,7 +10,8 @@ import { EXIT_CHECK_FAILED, EXIT_CODES_HELP, EXIT_OK, UsageError } from "./exitC
 import { parseDbConnection } from "./smoke/config";
 import { REJECTED_HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC } from "../contract/topics";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../contract/acls";
-import { formatRuns, formatViewers } from "./conservation/accounting";
+import { readFileSync } from "node:fs";
+import { formatRuns, formatViewers, undecodableFromServerLog } from "./conservation/accounting";
 import { checkConservation } from "./conservation/check";
 
 /** Viewers listed by default: the first out-of-balance ones; --viewers all lists every one. */
@@ -35,6 +36,8 @@ Kafka
   --raw-topic NAME           default ${RAW_HEARTBEATS_TOPIC}
   --rejected-topic NAME      default ${REJECTED_HEARTBEATS_TOPIC}
   --processing-log NAME      default ${KSQL_PROCESSING_LOG_TOPIC}
+  --ksql-log FILE            a ksqlDB server's own log (repeatable): its processing-log entries count too, for servers
+                             whose log4j configuration writes the processing log to the console instead of the topic
 Database (flag, else libpq environment)
   --pg-host HOST  --pg-port PORT  --pg-database NAME  --pg-user NAME  --pg-password-file FILE
   --pg-sslmode MODE  --pg-sslrootcert FILE      (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT)
@@ -45,6 +48,14 @@ Output
 
 ${EXIT_CODES_HELP} Here: 0 balanced, 1 something lost or double counted.
 `;
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--ksql-log ${file}: ${(err as Error).message}`);
+  }
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommandLine(
@@ -63,6 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
         "pg-password-file": { type: "string" },
         "pg-sslmode": { type: "string" },
         "pg-sslrootcert": { type: "string" },
+        "ksql-log": { type: "string", multiple: true },
         run: { type: "string", multiple: true },
         viewers: { type: "string" },
         json: { type: "boolean" },
@@ -89,6 +101,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(v["rejected-topic"] === undefined ? {} : { rejectedTopic: v["rejected-topic"] }),
     ...(v["processing-log"] === undefined ? {} : { processingLogTopic: v["processing-log"] }),
     runPrefixes: v.run ?? [],
+    extraUndecodable: (v["ksql-log"] ?? []).flatMap((f) => undecodableFromServerLog(readLog(f), v["raw-topic"] ?? RAW_HEARTBEATS_TOPIC)),
   });
   if (v.json === true) {
     process.stdout.write(`${JSON.stringify({ balanced: c.balanced, runs: c.runs, total: c.total, unbalancedViewers: c.viewers.filter((x) => x.lost > 0 || x.doubleCounted > 0) })}\n`);

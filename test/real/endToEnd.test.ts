@@ -21,12 +21,14 @@
  *
  * Engine-gated: runs only where KSQL_SERVER_START, SCHEMA_REGISTRY_START and KSQL_MIGRATIONS name the launchers of a
  * ksqlDB/Schema Registry build (source /work/engines/env.sh where one is built); CI has none and skips it with the
- * reason. ≈ 30 min on 2 shared cores. E2E_VIEWERS (default 150: viewers of the largest population) and E2E_SCENARIOS
- * (default abc,d,e,f) size and select it. docs/real-engines.md records the runs.
+ * reason. ≈ 30-45 min on 2 shared cores. E2E_VIEWERS (default 150: viewers of the largest population), E2E_SCENARIOS
+ * (default abc,d,e,f) and E2E_PORT_BASE (default 19200) size, select and place it. docs/real-engines.md records the runs.
  */
 import { loadavg } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { conserve, formatReasons, formatRuns, formatViewers, textTable, UNATTRIBUTED, type Conservation } from "../../tools/conservation/accounting";
+import { existsSync, readFileSync } from "node:fs";
+import { conserve, formatReasons, formatRuns, formatViewers, textTable, UNATTRIBUTED, undecodableFromServerLog, type Conservation } from "../../tools/conservation/accounting";
+import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { checkConservation, type CheckResult } from "../../tools/conservation/check";
 import { percentiles } from "../../tools/loadgen/stats";
 import { formatDiff } from "../../tools/smoke/diff";
@@ -46,8 +48,12 @@ const missing = typeof launchers === "string" ? launchers
 if (missing !== null) console.warn(`[skipped] end to end on the real engine (ksqlDB): ${missing}`);
 const suite = missing === null ? describe : describe.skip;
 
-/** Ports for this suite's servers (Schema Registry, up to two ksqlDB servers); brokers and Connect pick free ones. */
-const PORTS = { sr: 19201, ksql: [19210, 19211] } as const;
+/**
+ * Ports for this suite's servers (Schema Registry, up to two ksqlDB servers) from E2E_PORT_BASE (default 19200), so
+ * two runs (e.g. two SQL versions) can share a machine; brokers and Connect pick free ones.
+ */
+const PORT_BASE = Number(process.env.E2E_PORT_BASE ?? 19200);
+const PORTS = { sr: PORT_BASE + 1, ksql: [PORT_BASE + 10, PORT_BASE + 11] } as const;
 const VIEWERS = Number(process.env.E2E_VIEWERS ?? 150);
 const SCENARIOS = new Set((process.env.E2E_SCENARIOS ?? "abc,d,e,f").split(",").map((s) => s.trim()));
 const MIN = 60_000;
@@ -185,7 +191,9 @@ suite("end to end on the real engine: players -> Kafka -> ksqlDB -> Connect -> P
     let still = 0;
     let lastCounted = -1;
     for (;;) {
-      check = await checkConservation({ bootstrap: p.cluster.bootstrap, db: p.db, runPrefixes: ["e2e-", UNATTRIBUTED] });
+      // This build's log4j configuration writes the processing log to each server's console, not to its topic.
+      const extraUndecodable = p.ksql.flatMap((k) => undecodableFromServerLog(existsSync(k.process.logFile) ? readFileSync(k.process.logFile, "utf8") : "", RAW_HEARTBEATS_TOPIC));
+      check = await checkConservation({ bootstrap: p.cluster.bootstrap, db: p.db, runPrefixes: ["e2e-", UNATTRIBUTED], extraUndecodable });
       const t = check.conservation.total;
       log(`drain +${((Date.now() - drainStart) / 1000).toFixed(0)} s: sent ${t.sent}, counted ${t.counted}, rejected ${formatReasons(t.rejected)}, undecodable ${t.undecodable}, lost ${t.lost}, double-counted ${t.doubleCounted} (read in ${(check.readMs / 1000).toFixed(1)} s, load ${loadavg()[0]!.toFixed(1)})`);
       if (check.conservation.balanced) break;

@@ -16,6 +16,9 @@
  *   (c) one broker is SIGKILLed while Connect sinks and restarted;
  *   (d) one broker is cut off the network without being killed (test/real/kafka/isolation.ts) while heartbeats
  *       are produced, and healed: producer and sink recover.
+ * These stay on the stand-in even where a ksqlDB build is named: each scenario reads and writes its own topics, and
+ * the real SQL reads heartbeats_raw only. ksqlDB's own faults (stopped under load, SIGKILL, rolling restart) run on
+ * the real engine in test/real/endToEnd.test.ts, each ending in the conservation check.
  */
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

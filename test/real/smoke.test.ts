@@ -2,6 +2,11 @@
  * `npm run smoke` end to end on real servers on 127.0.0.1: 3 Kafka brokers + a Kafka Connect worker running the LOCAL
  * variant of the watch segments sink (JSON with schema) + PostgreSQL 15 with connectors/schema applied.
  *
+ * Where a ksqlDB build is named (KSQL_SERVER_START, SCHEMA_REGISTRY_START, KSQL_MIGRATIONS: test/real/e2e/confluent.ts)
+ * the smoke runs on the REAL engine instead: the whole pipeline of the end-to-end suite (topics as the local stack makes
+ * them, Schema Registry, ksqlDB with the migrations Job's script, the deployed Avro sink) with the session ticker
+ * running, and the same expectations. Otherwise, as in CI:
+ *
  * ksqlDB is NOT here: test/real/ksqlStandIn.ts runs the reference model in its place (validation, re-keying onto
  * 3 partitions, session windows with the EMIT FINAL close rule, segment split). Sessions close the way they do in
  * the stack: this test plays the session ticker and writes one `__tick__` heartbeat per partition to

@@ -155,6 +155,26 @@ export function undecodableCount(entries: readonly UndecodableEntry[]): number {
   return Math.max(0, ...perQuery.values());
 }
 
+/**
+ * Pure: processing-log entries about `rawTopic` from a ksqlDB server's own log (`... ERROR {"type":0,
+ * "deserializationError":{...}} (processing.<query id>....)`): where the log4j configuration sends the processing
+ * log to the console rather than to its topic (a server without the Kafka appender), this is the only record of it.
+ */
+export function undecodableFromServerLog(text: string, rawTopic: string): UndecodableEntry[] {
+  const out: UndecodableEntry[] = [];
+  for (const line of text.split("\n")) {
+    const m = /\s(\{"type":0,.*\})\s+\((processing\.[^)\s]+)\)\s*$/.exec(line);
+    if (m === null) continue;
+    try {
+      const e = JSON.parse(m[1]!) as { deserializationError?: { topic?: string } | null };
+      if (e.deserializationError?.topic === rawTopic) out.push({ logger: m[2]! });
+    } catch {
+      // not a processing-log entry
+    }
+  }
+  return out;
+}
+
 interface Acc {
   sent: number;
   resent: number;

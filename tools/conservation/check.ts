@@ -5,7 +5,7 @@
 import { REJECTED_HEARTBEATS_TOPIC, RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
 import type { Connection } from "../report";
-import { conserve, type Conservation, type ConservationInput, type RawRecord } from "./accounting";
+import { conserve, type Conservation, type ConservationInput, type RawRecord, type UndecodableEntry } from "./accounting";
 import { readPieceTotals, readRaw, readRejects, readUndecodable } from "./read";
 
 export interface CheckTarget {
@@ -14,6 +14,8 @@ export interface CheckTarget {
   readonly rawTopic?: string;
   readonly rejectedTopic?: string;
   readonly processingLogTopic?: string;
+  /** Undecodable records found elsewhere (ksqlDB servers' own logs: undecodableFromServerLog). */
+  readonly extraUndecodable?: readonly UndecodableEntry[];
   /** Keep only runs starting with one of these (default: every run). */
   readonly runPrefixes?: readonly string[];
 }
@@ -35,7 +37,7 @@ export async function checkConservation(t: CheckTarget): Promise<CheckResult> {
     readPieceTotals(t.db),
   ]);
   const prefixes = t.runPrefixes ?? [];
-  const input = { raw, rejects, undecodable, pieces };
+  const input = { raw, rejects, undecodable: [...undecodable, ...(t.extraUndecodable ?? [])], pieces };
   const conservation = conserve({
     ...input,
     ...(prefixes.length === 0 ? {} : { keepRun: (run: string) => prefixes.some((p) => run.startsWith(p)) }),

@@ -9,7 +9,7 @@ import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync } from "node
 import { join } from "node:path";
 import { ksqldbProperties } from "../../../components/stream/ksqldbSpecs";
 import { schemaRegistryProperties } from "../../../components/stream/schemaRegistrySpecs";
-import { APPLY_SCRIPT, migrationsConfigMapData, MIGRATIONS_MOUNT_DIR } from "../../../components/stream/ksqlMigrationsSpecs";
+import { APPLY_SCRIPT, MIGRATIONS_BACKOFF_LIMIT, migrationsConfigMapData, MIGRATIONS_MOUNT_DIR } from "../../../components/stream/ksqlMigrationsSpecs";
 import { DEFAULT_SESSIONIZATION_PARAMS } from "../../../contract/sessionization";
 import { migrationDefines, migrationFiles } from "../../../ksql/migrations";
 import { tailLog, waitUntil } from "../kafka/jvm";
@@ -188,9 +188,14 @@ export function applyMigrations(l: Launchers, dir: string, ksqlUrl: string, pipe
   const bin = join(dir, "bin");
   mkdirSync(bin, { recursive: true });
   symlinkSync(l.ksqlMigrations, join(bin, "ksql-migrations"));
-  const applied = spawnSync("bash", [join(mount, APPLY_SCRIPT)], { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` }, encoding: "utf8", timeout: 600_000 });
-  const out = `${applied.stdout}\n${applied.stderr}`;
-  writeFileSync(join(dir, "migrations.log"), out);
-  if (applied.status !== 0) throw new Error(`the migrations Job's script failed (${applied.status}): ${out.slice(-3000)}`);
-  return applied.stdout;
+  // The Job retries its pod MIGRATIONS_BACKOFF_LIMIT times (every step is guarded, so a retry is safe); so does this.
+  // Seen here at load average 60: "Could not write the statement ... into the command topic" on the first attempt.
+  let out = "";
+  for (let attempt = 0; attempt <= MIGRATIONS_BACKOFF_LIMIT; attempt++) {
+    const applied = spawnSync("bash", [join(mount, APPLY_SCRIPT)], { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` }, encoding: "utf8", timeout: 600_000 });
+    out += `--- attempt ${attempt + 1}\n${applied.stdout}\n${applied.stderr}`;
+    writeFileSync(join(dir, "migrations.log"), out);
+    if (applied.status === 0) return applied.stdout;
+  }
+  throw new Error(`the migrations Job's script failed ${MIGRATIONS_BACKOFF_LIMIT + 1} times: ${out.slice(-3000)}`);
 }

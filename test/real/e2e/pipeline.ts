@@ -83,7 +83,8 @@ export async function startPipeline(l: Launchers, ports: { sr: number; ksql: rea
     if (job.status !== 0) throw new Error(`the schema Job's script failed (${job.status}): ${job.stderr.slice(-2000)}`);
     stage("PostgreSQL up, schema applied");
 
-    const cluster = await startCluster({ readyTimeoutMs: 180_000 });
+    // Brokers registering took over 180 s here with four suites sharing the 2 cores (load average 45).
+    const cluster = await startCluster({ readyTimeoutMs: 600_000 });
     stops.push(() => cluster.stop());
     const topics = programTopics(STACK);
     await createTopicsReady(cluster.brokers, [
