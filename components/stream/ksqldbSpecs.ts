@@ -57,6 +57,8 @@ export const KSQL_PROCESSING_LOG_PARTITIONS = 3;
  * the JVM gets 40 % and the rest is left to RocksDB block cache and memtables.
  */
 export const KSQLDB_HEAP_PERCENT = 40;
+/** Kafka's JMX metrics reporter class. */
+export const KAFKA_JMX_REPORTER = "org.apache.kafka.common.metrics.JmxReporter";
 /** Closing the Streams threads commits and flushes state; 60 s covers a large commit under EOS. */
 export const KSQLDB_TERMINATION_GRACE_SEC = 60;
 
@@ -142,6 +144,10 @@ export function ksqldbProperties(args: KsqldbSpecArgs): Record<string, string> {
     "ksql.functions.collect_set.limit": String(COLLECT_SET_LIMIT),
     // The window store's changelog keeps RETENTION plus this; the one-day default would keep 5x what the store holds.
     "ksql.streams.windowstore.changelog.additional.retention.ms": String(WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS),
+    // Kafka Streams' own metrics (dropped-records per task: KsqldbRecordsDropped) reach JMX only through this
+    // reporter: ksqlDB sets the queries' metric.reporters to its own collectors, and Kafka 4 no longer adds the
+    // JmxReporter by itself. Seen on 8.3.1: without it no kafka.streams MBean exists.
+    "ksql.streams.metric.reporters": KAFKA_JMX_REPORTER,
     // No version check: the server would report to version-check.confluent.io from inside the cluster.
     "confluent.support.metrics.enable": "false",
   };
