@@ -7,7 +7,7 @@
  * windows, encoded pieces, pieces, sink upserts) and per day (retained bytes = daily bytes × retention). Nothing
  * here grows with session length (ksql/README.md "Costs").
  *
- * Not modelled: CPU (brokers, ksqlDB, Connect, YugabyteDB), page-cache misses (consumers that fall behind read from
+ * Not modelled: CPU of the brokers and YugabyteDB (ksqlDB's and the Connect sink's are, from measurements), page-cache misses (consumers that fall behind read from
  * disk), the space of the rollup tables (it follows the video catalogue, not the viewings), Kafka record compression (ksqlDB's zstd, the Bridge's none) — every size is uncompressed, so
  * the broker figures are upper bounds.
  */
@@ -50,6 +50,16 @@ export const KAFKA_DEFAULT_RETENTION_HOURS = 168;
  * bound for them.
  */
 export const SINK_CONNECT_CPU_US_PER_ROW = 52;
+/**
+ * Heartbeats one core of ksqlDB CPU carries through the whole SQL chain (V000004: validation, 30 s arrival-time windows,
+ * pieces; exactly-once, 2 stream threads per query), user + system CPU of the server JVM from /proc: 2,163, measured by
+ * `npm run bench:ksql -- --heartbeats 120000 --viewers 2000 --new-sql <wip-sql's migrations>` on 2026-12-07 (120,012
+ * records; load average mean 73.6, 52-97, on 2 cores). Validation alone: 4,147. The old SQL (V000001-3) in the same
+ * run: 1,625 (validation 2,897), so the new chain costs 0.75x per heartbeat. An upper side for the throughput: in that
+ * run the window query dropped 93 % of the backlog as late (a bench ordering fault since fixed), which skipped those
+ * records' store writes; re-measure. The server idled at 9 % of a core, so a quiet node does better (net 3,756).
+ */
+export const KSQLDB_HEARTBEATS_PER_CORE_SEC = 2163;
 /**
  * PostgreSQL 15 CPU time per piece upserted (batches of 250, the unpartitioned V004 table with the V005 triggers on),
  * same loads: median 79 µs (75-91).
@@ -167,7 +177,15 @@ export interface LoadPlanInputs {
     readonly ksqlCreated: number;
   };
   readonly session: Omit<SessionStateInputs, "heartbeatsPerSec" | "replicationFactor">;
-  readonly ksqldb: { readonly replicas: number; readonly standbys: number; readonly volume: VolumeSpec };
+  readonly ksqldb: {
+    readonly replicas: number;
+    readonly standbys: number;
+    readonly volume: VolumeSpec;
+    /** CPU (cores) each server requests (`ksqldb.resources.cpu`). */
+    readonly cpuPerServer: number;
+    /** Heartbeats one core of ksqlDB CPU carries through the whole SQL chain ({@link KSQLDB_HEARTBEATS_PER_CORE_SEC}). */
+    readonly heartbeatsPerCoreSec: number;
+  };
   readonly sink: {
     readonly tasks: number;
     readonly upsertsPerTaskPerSec: number;
@@ -276,7 +294,7 @@ function topicLoad(topic: string, bytesPerHeartbeat: number, i: LoadPlanInputs, 
 const use = (resource: string, used: number, capacity: number, unit: string): ResourceLoad => ({ resource, used, capacity, unit, utilization: used / capacity });
 
 export function loadPlan(i: LoadPlanInputs): LoadPlan {
-  for (const [name, value] of Object.entries({ peakHeartbeatsPerSec: i.peakHeartbeatsPerSec, brokers: i.brokers, replicationFactor: i.replicationFactor, ksqldbReplicas: i.ksqldb.replicas, sinkTasks: i.sink.tasks, connectWorkers: i.sink.workers, connectCpuPerWorker: i.sink.cpuPerWorker })) {
+  for (const [name, value] of Object.entries({ peakHeartbeatsPerSec: i.peakHeartbeatsPerSec, brokers: i.brokers, replicationFactor: i.replicationFactor, ksqldbReplicas: i.ksqldb.replicas, ksqldbCpuPerServer: i.ksqldb.cpuPerServer, ksqldbHeartbeatsPerCoreSec: i.ksqldb.heartbeatsPerCoreSec, sinkTasks: i.sink.tasks, connectWorkers: i.sink.workers, connectCpuPerWorker: i.sink.cpuPerWorker })) {
     if (!(Number.isFinite(value) && value > 0)) throw new Error(`loadPlan: ${name} must be a positive number; got ${String(value)}`);
   }
   const state = sessionStatePlan({ ...i.session, heartbeatsPerSec: i.peakHeartbeatsPerSec, replicationFactor: i.replicationFactor });
@@ -317,6 +335,7 @@ export function loadPlan(i: LoadPlanInputs): LoadPlan {
     use("ksqlDB volume write throughput", ksqlDiskWrites / MIB, i.ksqldb.volume.throughputMiBps, "MiB/s"),
     use("ksqlDB volume write IOPS", ksqlDiskWrites / WRITE_IO_BYTES, i.ksqldb.volume.iops, "IOPS"),
     use("ksqlDB volume space (state)", ksqlState / GIB, i.ksqldb.volume.sizeGiB, "GiB"),
+    use("ksqlDB server CPU", i.peakHeartbeatsPerSec / i.ksqldb.heartbeatsPerCoreSec, i.ksqldb.replicas * i.ksqldb.cpuPerServer, "cores"),
     use("sink upserts", piecesPerSec, Math.min(i.sink.tasks, i.sink.sourcePartitions) * i.sink.upsertsPerTaskPerSec, "rows/s"),
     use("Connect worker CPU (sink)", (piecesPerSec * i.sink.cpuUsPerRow) / 1e6, i.sink.workers * i.sink.cpuPerWorker, "cores"),
   ];

@@ -167,7 +167,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
         `watchpipe:kafka.brokerResources: a Kafka broker pod requests cpu 4 / memory 16Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower kafka.brokerResources.`,
         `watchpipe:yugabyte.tserverResources: a YugabyteDB tserver pod requests cpu 4 / memory 16Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower yugabyte.tserverResources.`,
         `watchpipe:yugabyte.masterResources: a YugabyteDB master pod requests cpu 2 / memory 4Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower yugabyte.masterResources.`,
-        `watchpipe:ksqldb.resources: a ksqlDB server pod requests cpu 4 / memory 16Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower ksqldb.resources.`,
+        `watchpipe:ksqldb.resources: a ksqlDB server pod requests cpu 6 / memory 16Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower ksqldb.resources.`,
         `watchpipe:connect.resources: a Kafka Connect worker pod requests cpu 2 / memory 4Gi, but ${NODE_M7I_LARGE}; it can never be scheduled. Use a larger cluster.nodeInstanceType or lower connect.resources.`,
       ],
     },

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { type AppConfig, parseConfig } from "../config";
 import {
-  databasePlan, LOAD_BUDGET, loadPlan, type LoadPlanInputs, overBudget, PIECE_ROW_BYTES, PIECES_PER_SEGMENT, ROLLUP_ROWS_PER_SEGMENT,
+  databasePlan, KSQLDB_HEARTBEATS_PER_CORE_SEC, LOAD_BUDGET, loadPlan, type LoadPlanInputs, overBudget, PIECE_ROW_BYTES, PIECES_PER_SEGMENT, ROLLUP_ROWS_PER_SEGMENT,
   SEGMENT_ROW_BYTES, SINK_CONNECT_CPU_US_PER_ROW, SINK_POSTGRES_CPU_US_PER_ROW, SINK_ROWS_PER_TASK_ON_POSTGRES, SINK_UPSERTS_PER_TASK_PER_SEC,
   YSQL_BYTES_PER_POSTGRES_BYTE, YSQL_SINK_SLOWDOWN,
 } from "../contract/loadPlan";
@@ -76,10 +76,14 @@ describe("every byte written, per heartbeat", () => {
 describe("what breaks the budget, and by name", () => {
   const prod = loadInputsFor(stack("prod"));
   it.each([
-    { name: "gp3 at baseline (125 MiB/s)", inputs: { ...prod, ksqldb: { ...prod.ksqldb, volume: { ...prod.ksqldb.volume, throughputMiBps: 125, iops: 3000 } } }, over: ["ksqlDB volume write throughput", "ksqlDB volume write IOPS"] },
-    { name: "ksqlDB volumes of 100 GiB", inputs: { ...prod, ksqldb: { ...prod.ksqldb, volume: { ...prod.ksqldb.volume, sizeGiB: 100 } } }, over: ["ksqlDB volume space (state)"] },
+    {
+      name: "2 servers (as before the CPU was measured) on gp3 at baseline (125 MiB/s)",
+      inputs: { ...prod, ksqldb: { ...prod.ksqldb, replicas: 2, volume: { ...prod.ksqldb.volume, throughputMiBps: 125, iops: 3000 } } },
+      over: ["ksqlDB volume write throughput", "ksqlDB volume write IOPS", "ksqlDB server CPU"],
+    },
+    { name: "ksqlDB volumes of 10 GiB", inputs: { ...prod, ksqldb: { ...prod.ksqldb, volume: { ...prod.ksqldb.volume, sizeGiB: 10 } } }, over: ["ksqlDB volume space (state)"] },
     { name: "6 sink tasks", inputs: { ...prod, sink: { ...prod.sink, tasks: 6 } }, over: ["sink upserts"] },
-    { name: "twice the design peak", inputs: { ...prod, peakHeartbeatsPerSec: 200_000 }, over: ["ksqlDB volume write throughput", "ksqlDB volume write IOPS", "ksqlDB volume space (state)", "sink upserts"] },
+    { name: "twice the design peak", inputs: { ...prod, peakHeartbeatsPerSec: 200_000 }, over: ["ksqlDB server CPU", "sink upserts"] },
     { name: "a week of raw retention on 500 GiB brokers", inputs: { ...prod, brokerVolume: { ...prod.brokerVolume, sizeGiB: 500 }, retentionHours: { ...prod.retentionHours, raw: 168 } }, over: ["broker volume space (retention full)"] },
   ])("$name", ({ inputs, over }) => {
     expect(overBudget(loadPlan(inputs)).map((r) => r.resource)).toEqual(over);
@@ -87,7 +91,7 @@ describe("what breaks the budget, and by name", () => {
   it("per-heartbeat bytes do not change with load; per-server ksqlDB load halves with twice the servers", () => {
     const double = loadPlan({ ...prod, peakHeartbeatsPerSec: 200_000 });
     expect(double.topics.map((t) => t.bytesPerHeartbeat)).toEqual(loadPlan(prod).topics.map((t) => t.bytesPerHeartbeat));
-    expect(util({ ...prod, ksqldb: { ...prod.ksqldb, replicas: 4 } }, "ksqlDB volume space (state)")).toBeCloseTo(util(prod, "ksqlDB volume space (state)") / 2, 9);
+    expect(util({ ...prod, ksqldb: { ...prod.ksqldb, replicas: prod.ksqldb.replicas * 2 } }, "ksqlDB volume space (state)")).toBeCloseTo(util(prod, "ksqlDB volume space (state)") / 2, 9);
   });
   it("refuses a plan without brokers or servers", () => {
     expect(() => loadPlan({ ...prod, brokers: 0 })).toThrow("loadPlan: brokers must be a positive number; got 0");
@@ -155,5 +159,25 @@ describe("the sink, sized from the measured rate (npm run bench:sink)", () => {
     expect(cpu.used).toBeCloseTo((loadPlan(prod).piecesPerSec * SINK_CONNECT_CPU_US_PER_ROW) / 1e6, 6);
     expect(cpu.capacity).toBe(prod.sink.workers * prod.sink.cpuPerWorker);
     expect(prod.sink.cpuPerWorker).toBe(2);
+  });
+});
+
+describe("ksqlDB's CPU, from the measured heartbeats per core (npm run bench:ksql)", () => {
+  const prod = loadInputsFor(stack("prod"));
+  const cpu = (inputs: LoadPlanInputs) => loadPlan(inputs).resources.find((r) => r.resource === "ksqlDB server CPU")!;
+  it("prod's servers carry 100,000 heartbeats/s at <= 50 % of the CPU they request", () => {
+    expect(prod.peakHeartbeatsPerSec).toBe(100_000);
+    expect(prod.ksqldb.heartbeatsPerCoreSec).toBe(KSQLDB_HEARTBEATS_PER_CORE_SEC);
+    expect(cpu(prod).used).toBeCloseTo(100_000 / KSQLDB_HEARTBEATS_PER_CORE_SEC, 6);
+    expect(cpu(prod).capacity).toBe(prod.ksqldb.replicas * prod.ksqldb.cpuPerServer);
+    expect(cpu(prod).utilization).toBeLessThanOrEqual(LOAD_BUDGET);
+  });
+  it("the sizing before the measurement (2 servers × 4 CPU) would not carry the design peak", () => {
+    const before = { ...prod, ksqldb: { ...prod.ksqldb, replicas: 2, cpuPerServer: 4 } };
+    expect(cpu(before).utilization).toBeGreaterThan(1);
+    expect(overBudget(loadPlan(before)).map((r) => r.resource)).toContain("ksqlDB server CPU");
+  });
+  it("refuses a plan without a per-core figure, naming it", () => {
+    expect(() => loadPlan({ ...prod, ksqldb: { ...prod.ksqldb, heartbeatsPerCoreSec: 0 } })).toThrow("loadPlan: ksqldbHeartbeatsPerCoreSec must be a positive number; got 0");
   });
 });

@@ -137,6 +137,7 @@ function loadPlanRows(): Figure[] {
     resourceRow("ksqlDB volume writes (RocksDB, ×10 write amplification assumed)", ["ksqlDB volume write throughput"]),
     resourceRow("ksqlDB volume IOPS", ["ksqlDB volume write IOPS"]),
     resourceRow("ksqlDB state (active + standby, ×1.5 space amplification assumed)", ["ksqlDB volume space (state)"]),
+    resourceRow("ksqlDB server CPU", ["ksqlDB server CPU"], /^\| ksqlDB server CPU \(/),
     resourceRow("sink upserts", ["sink upserts"], /^\| sink upserts \(/),
     resourceRow("YugabyteDB volume space", ["YugabyteDB volume space (retention full)"], /^\| YugabyteDB volume space \(/),
     {

@@ -12,6 +12,7 @@ import {
   BACKUP_PLAN_HISTORY_DAYS,
   DESIGN_REJECT_SHARE,
   KAFKA_DEFAULT_RETENTION_HOURS,
+  KSQLDB_HEARTBEATS_PER_CORE_SEC,
   loadPlan,
   type LoadPlan,
   type LoadPlanInputs,
@@ -422,7 +423,14 @@ export function loadInputsFor(config: AppConfig): LoadPlanInputs {
       changelogExtraRetentionSec: WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS / 1000,
       sessionKeyBytes: SESSION_KEY_BYTES,
     },
-    ksqldb: { replicas: config.ksqldb.replicas, standbys: standbyCopies(config.ksqldb.replicas), volume: { sizeGiB: config.ksqldb.storageGiB, ...perf } },
+    ksqldb: {
+      replicas: config.ksqldb.replicas,
+      standbys: standbyCopies(config.ksqldb.replicas),
+      volume: { sizeGiB: config.ksqldb.storageGiB, ...perf },
+      // Config validation accepts only Kubernetes quantities, which cpuMillis reads.
+      cpuPerServer: (cpuMillis(config.ksqldb.resources.cpu) ?? 0) / 1000,
+      heartbeatsPerCoreSec: KSQLDB_HEARTBEATS_PER_CORE_SEC,
+    },
     sink: {
       tasks: config.connect.tasksMax,
       upsertsPerTaskPerSec: SINK_UPSERTS_PER_TASK_PER_SEC,

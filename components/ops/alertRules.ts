@@ -256,10 +256,10 @@ export function alertRuleGroups(a: AlertRuleArgs): RuleGroup[] {
     },
     {
       alert: "HeartbeatsRejectedLate",
-      // ksqlDB's own producers count the records sent to heartbeats_late (the late: rejects, one query writes
-      // them); the brokers count what arrives on heartbeats_raw (plain producers: no transaction markers).
+      // ksqlDB counts the records its queries write per topic (heartbeats_late: the late: rejects, one query writes
+      // them; no transaction markers); the brokers count what arrives on heartbeats_raw (plain producers, no markers).
       expr:
-        `sum(rate(ksqldb_producer_topic_record_send_total{namespace="${kns}", topic="${LATE_HEARTBEATS_TOPIC}"}[${LATE_REJECT_WINDOW}]))\n` +
+        `sum(rate(ksqldb_query_records_produced_total{namespace="${kns}", topic="${LATE_HEARTBEATS_TOPIC}"}[${LATE_REJECT_WINDOW}]))\n` +
         `  /\n` +
         `sum(rate(kafka_server_brokertopicmetrics_messagesinpersec_total{namespace="${kns}", topic="${RAW_HEARTBEATS_TOPIC}"}[${LATE_REJECT_WINDOW}]))\n` +
         `  > ${LATE_REJECT_ALERT_SHARE}`,

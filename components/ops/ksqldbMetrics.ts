@@ -6,11 +6,6 @@
  * tagged one. The MBean names were read off ksqlDB 8.3.1 running with this agent (docs/real-engines.md).
  */
 
-import { LATE_HEARTBEATS_TOPIC, REJECTED_HEARTBEATS_TOPIC } from "../../contract/topics";
-
-/** The reject topics whose produced records the rules export (a regex alternation of exact names). */
-const REJECT_TOPICS_PATTERN = [REJECTED_HEARTBEATS_TOPIC, LATE_HEARTBEATS_TOPIC].join("|");
-
 /** ConfigMap key the ksqlDB pods mount. */
 export const KSQLDB_METRICS_CONFIG_KEY = "ksqldb-metrics-config.yml";
 
@@ -47,7 +42,8 @@ rules:
     type: COUNTER
     labels:
       query_id: "$1"
-  # Records Kafka Streams dropped inside a query's task (task level, recording level INFO): a record for a window that
+  # Records Kafka Streams dropped inside a query's task (task level, recording level INFO; in JMX only because the
+  # server properties add Kafka's JmxReporter to ksql.streams.metric.reporters: components/stream/ksqldbSpecs.ts): a record for a window that
   # had already closed (arrival beyond grace), a record it could not read, a key or value it could not use. The
   # thread id names the query (_confluent-ksql-<service id>query_<id>-<uuid>-StreamThread-<n>).
   - pattern: 'kafka.streams<type=stream-task-metrics, thread-id=[^,>]*query_([A-Za-z0-9_]+?)-[0-9a-f]{8}-[0-9a-f-]+-StreamThread-[0-9]+, task-id=([^,>]+)><>dropped-records-total'
@@ -56,12 +52,14 @@ rules:
     labels:
       query_id: "$1"
       task_id: "$2"
-  # Records the queries' producers sent per topic, for the reject topics only (heartbeats_late holds the late:
-  # rejects): the sent count excludes transaction markers, which the brokers' per-topic message rate includes.
-  - pattern: 'kafka.producer<type=producer-topic-metrics, client-id=([^,>]+), topic=(${REJECT_TOPICS_PATTERN})><>record-send-total'
-    name: ksqldb_producer_topic_record_send_total
+  # Records each query wrote per topic (ksqlDB sums Kafka Streams' topic-level counts per query; data records only,
+  # no transaction markers). heartbeats_late holds the late: rejects, so this is the late-reject count. The keys
+  # (member, query-id, topic) come in hash order, so each is found wherever it stands.
+  - pattern: 'io.confluent.ksql.metrics<type=ksql-query-throughput-metrics(?=[^>]*, query-id=([^,>]+))(?=[^>]*, topic=([^,>]+))(?=[^>]*, member=([^,>]+))[^>]*><>records-produced-total'
+    name: ksqldb_query_records_produced_total
     type: COUNTER
     labels:
-      client_id: "$1"
+      query_id: "$1"
       topic: "$2"
+      member: "$3"
 `;

@@ -79,7 +79,7 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   ksqldb_error_rate: ksqldb,
   ksqldb_query_restart_total: ksqldb,
   ksqldb_streams_dropped_records_total: ksqldb,
-  ksqldb_producer_topic_record_send_total: ksqldb,
+  ksqldb_query_records_produced_total: ksqldb,
   schema_registry_leader: schemaRegistry,
   schema_registry_api_failure_count_total: schemaRegistry,
   // Prometheus itself.

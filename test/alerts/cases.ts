@@ -48,9 +48,9 @@ const dropped = (query: string, task: string, values: string): Series => ({
   series: `ksqldb_streams_dropped_records_total{${K}, pod="ksqldb-0", query_id="${query}", task_id="${task}"}`,
   values,
 });
-/** Records a ksqlDB producer sent to heartbeats_late (the late: rejects). */
+/** Records the late-copy query wrote to heartbeats_late (the late: rejects), as ksqlDB counts them per query. */
 const lateSent = (values: string): Series => ({
-  series: `ksqldb_producer_topic_record_send_total{${K}, pod="ksqldb-0", client_id="q1-StreamThread-1-producer", topic="heartbeats_late"}`,
+  series: `ksqldb_query_records_produced_total{${K}, pod="ksqldb-0", query_id="CSAS_HEARTBEATS_LATE_21", topic="heartbeats_late", member="m1"}`,
   values,
 });
 const up = (ns: string, component: string, pod: string, values: string): Series => ({

@@ -114,6 +114,9 @@ export async function startSchemaRegistry(l: ConfluentLaunchers, bootstrap: stri
   await waitUntil(`Schema Registry answers ${url}/subjects (log ${proc.log})`, SR_READY_MS, async () => {
     if (!proc.isRunning()) throw new Error(`Schema Registry exited: ${tailLog(proc.log)}`);
     return (await fetch(`${url}/subjects`).catch(() => undefined))?.ok === true;
+  }).catch(async (err: unknown) => {
+    await stopServer(proc, 5_000);
+    throw err;
   });
   return { url, proc };
 }
@@ -159,6 +162,9 @@ export async function startKsql(l: ConfluentLaunchers, propsFile: string, o: Ksq
     if (!proc.isRunning()) throw new Error(`ksqlDB exited: ${tailLog(proc.log)}`);
     const res = await fetch(`${url}/healthcheck`).catch(() => undefined);
     return res?.ok === true && (await res.text()).includes('"isHealthy":true');
+  }).catch(async (err: unknown) => {
+    await stopServer(proc, 5_000);
+    throw err;
   });
   return { proc, readyMs: performance.now() - t0, url };
 }
