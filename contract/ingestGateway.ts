@@ -62,7 +62,8 @@ export function refusalTable(maxHeartbeats: number): readonly Refusal[] {
     { case: "body not JSON", status: 400, reason: "body: expected JSON {\"records\":[{\"value\":{…}}]}", metric: camel("body") },
     { case: "no records array", status: 400, reason: "records: expected a non-empty array of heartbeats", metric: camel("records") },
     { case: "record without user_id/video_id", status: 400, reason: "records[i].value.<field>: expected a string", metric: camel("record") },
-    { case: "Kafka unavailable", status: 503, reason: "kafka: <cause>; retry", metric: camel("kafka") },
+    { case: "body over the byte limit", status: 413, reason: "Payload Too Large", metric: "http.<prefix>.downstream_rq_4xx" },
+    { case: "Kafka unavailable", status: 503, reason: "kafka: write failed, retry the request", metric: camel("kafka") },
   ];
 }
 

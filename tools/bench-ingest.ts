@@ -6,7 +6,7 @@
  * generator shares the machine, so wall-clock rates understate a dedicated pod). Prints every run, the medians, the
  * batched/unbatched ratio (the baseline is the unbatched run of the same session), the load average, and the cores a
  * 100,000 heartbeats/s deployment needs at 50 % CPU. Needs `npm run real:setup` and .ci/install-ingest-gateway.sh.
- * Flags: --runs N --seconds S --lanes N --batches 1,6,15
+ * Flags: --runs N --seconds S --warmup S --lanes N --batches 1,6,15
  */
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
@@ -22,11 +22,11 @@ import { missingKafkaJars } from "../test/real/kafka/paths";
 import { median } from "./loadgen/stats";
 import { EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
 
-const HELP = `Usage: npm run bench:ingest -- [--runs N] [--seconds S] [--lanes N] [--batches 1,6,15]
+const HELP = `Usage: npm run bench:ingest -- [--runs N] [--seconds S] [--warmup S] [--lanes N] [--batches 1,6,15]
 
 Starts a 3-broker Kafka cluster and the ingest gateway (Envoy jwt_authn + Apache Camel, one Envoy worker) on 127.0.0.1
 (npm run real:setup and .ci/install-ingest-gateway.sh first), then for each batch size (heartbeats per request) drives
---lanes concurrent players' requests with real RS256 tokens for --seconds after a 5 s warm-up, --runs times in rotating
+--lanes concurrent players' requests with real RS256 tokens for --seconds after --warmup s (default 20), --runs times in rotating
 order. Prints each run, the median heartbeats per CPU-second of the gateway's two processes (and the Envoy share), the
 ratio to the first batch size, the cores 100,000 heartbeats/s need at 50 % CPU, and the load average.
 
@@ -35,7 +35,8 @@ ${EXIT_CODES_HELP}`;
 const DEFAULT_RUNS = 3;
 /** Long enough for a steady rate, short enough that 3 runs × 3 batch sizes finish in minutes. */
 const DEFAULT_SECONDS = 15;
-const WARMUP_SECONDS = 5;
+/** Unmeasured traffic before each run: the JVM's JIT compiles the route's hot path in the first tens of seconds. */
+const DEFAULT_WARMUP_SECONDS = 20;
 /** Concurrent requests in flight: enough to keep one Envoy worker and Camel busy on this machine. */
 const DEFAULT_LANES = 32;
 const PLAYERS = 500;
@@ -92,8 +93,8 @@ async function drive(gw: Gateway, tokens: readonly string[], batch: number, seco
   return { heartbeats, errors };
 }
 
-async function measure(gw: Gateway, tokens: readonly string[], batch: number, seconds: number, lanes: number): Promise<Run> {
-  await drive(gw, tokens, batch, WARMUP_SECONDS, lanes);
+async function measure(gw: Gateway, tokens: readonly string[], batch: number, seconds: number, lanes: number, warmup: number): Promise<Run> {
+  await drive(gw, tokens, batch, warmup, lanes);
   const e0 = cpuSeconds(gw.pids.envoy);
   const c0 = cpuSeconds(gw.pids.camel);
   const t0 = Date.now();
@@ -103,7 +104,7 @@ async function measure(gw: Gateway, tokens: readonly string[], batch: number, se
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { help: { type: "boolean", short: "h" }, runs: { type: "string" }, seconds: { type: "string" }, lanes: { type: "string" }, batches: { type: "string" } },
+    options: { help: { type: "boolean", short: "h" }, runs: { type: "string" }, seconds: { type: "string" }, warmup: { type: "string" }, lanes: { type: "string" }, batches: { type: "string" } },
   });
   if (values.help) {
     console.log(HELP);
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
   const runs = int("runs", values.runs, DEFAULT_RUNS);
   const seconds = int("seconds", values.seconds, DEFAULT_SECONDS);
   const lanes = int("lanes", values.lanes, DEFAULT_LANES);
+  const warmup = int("warmup", values.warmup, DEFAULT_WARMUP_SECONDS);
   const batches = (values.batches ?? "1,6,15").split(",").map((b) => int("batches", b, 1));
   const missing = missingGateway() ?? missingKafkaJars();
   if (missing) throw new UsageError(`bench:ingest cannot run: ${missing}`);
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < runs; r++) {
       // Rotate the order so no batch size always runs on the warmest (or most loaded) slot.
       for (const b of batches.map((_, i) => batches[(i + r) % batches.length]!)) {
-        const m = await measure(gw, tokens, b, seconds, lanes);
+        const m = await measure(gw, tokens, b, seconds, lanes, warmup);
         loads.push(os.loadavg()[0]!);
         results.get(b)!.push(m);
         console.log(`run ${r + 1} batch ${String(b).padStart(2)}: ${perSec(m).toFixed(0).padStart(6)} heartbeats/s wall, CPU envoy ${m.envoyCpu.toFixed(1)} s + camel ${m.camelCpu.toFixed(1)} s over ${m.seconds.toFixed(1)} s → ${perCpu(m).toFixed(0)} heartbeats per CPU-second (${m.errors} errors, load ${os.loadavg()[0]!.toFixed(1)})`);
