@@ -62,7 +62,8 @@ export function refusalTable(maxHeartbeats: number): readonly Refusal[] {
     { case: "body not JSON", status: 400, reason: "body: expected JSON {\"records\":[{\"value\":{…}}]}", metric: camel("body") },
     { case: "no records array", status: 400, reason: "records: expected a non-empty array of heartbeats", metric: camel("records") },
     { case: "record without user_id/video_id", status: 400, reason: "records[i].value.<field>: expected a string", metric: camel("record") },
-    { case: "Kafka unavailable", status: 503, reason: "kafka: <cause>; retry", metric: camel("kafka") },
+    { case: "body over the byte limit", status: 413, reason: "Payload Too Large", metric: "http.<prefix>.downstream_rq_4xx" },
+    { case: "Kafka unavailable", status: 503, reason: "kafka: write failed, retry the request", metric: camel("kafka") },
   ];
 }
 
@@ -88,6 +89,15 @@ export interface EnvoyGatewayOptions {
   readonly subjectClaim?: string;
   readonly maxBodyBytes?: number;
 }
+
+/** Camel's bound on one record's write (delivery.timeout.ms below): past it Camel answers 503 itself. */
+export const KAFKA_DELIVERY_TIMEOUT_MS = 30_000;
+/**
+ * Envoy waits longer than Camel can take, so the client always gets Camel's own answer (200 or 503). With Envoy's
+ * default 15 s a slow write was answered 504 while Camel still wrote it (seen at load average ~78: the first request's
+ * 3 records landed after the 504), and a client retry would write them twice.
+ */
+export const ENVOY_ROUTE_TIMEOUT_SEC = 45;
 
 const JWKS_CLUSTER = "jwks";
 const CAMEL_CLUSTER = "camel";
@@ -187,7 +197,7 @@ export function envoyGatewayConfig(o: EnvoyGatewayOptions): Record<string, unkno
                         {
                           name: "ingest",
                           domains: ["*"],
-                          routes: [{ match: { path: INGEST_PATH, headers: [{ name: ":method", string_match: { exact: "POST" } }] }, route: { cluster: CAMEL_CLUSTER } }],
+                          routes: [{ match: { path: INGEST_PATH, headers: [{ name: ":method", string_match: { exact: "POST" } }] }, route: { cluster: CAMEL_CLUSTER, timeout: `${ENVOY_ROUTE_TIMEOUT_SEC}s` } }],
                         },
                       ],
                     },
@@ -344,7 +354,7 @@ export function camelIngestProperties(o: CamelPropertiesOptions): Record<string,
     "camel.component.kafka.brokers": o.bootstrapServers,
     // The gateway answers only after the brokers acknowledged (acks=all); delivery.timeout bounds how long a request
     // can wait when a broker is down before the 503.
-    "camel.component.kafka.deliveryTimeoutMs": "30000",
+    "camel.component.kafka.deliveryTimeoutMs": String(KAFKA_DELIVERY_TIMEOUT_MS),
     "camel.component.kafka.requestTimeoutMs": "10000",
     "camel.component.kafka.lingerMs": "5",
   };

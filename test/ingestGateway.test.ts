@@ -11,8 +11,10 @@ import {
   camelIngestRoutes,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_HEARTBEATS_PER_REQUEST,
+  ENVOY_ROUTE_TIMEOUT_SEC,
   envoyGatewayConfig,
   INGEST_PATH,
+  KAFKA_DELIVERY_TIMEOUT_MS,
   refusalTable,
   REFUSED_METRIC,
   SUBJECT_HEADER,
@@ -73,7 +75,9 @@ describe("Envoy in front of the ingest", () => {
   it("routes only POST to the ingest path, bounds the body, and sends it to Camel on loopback", () => {
     const cfg = envoyGatewayConfig(base);
     const routes = find(cfg, "routes")[0]!.routes;
-    expect(routes).toEqual([{ match: { path: INGEST_PATH, headers: [{ name: ":method", string_match: { exact: "POST" } }] }, route: { cluster: "camel" } }]);
+    expect(routes).toEqual([{ match: { path: INGEST_PATH, headers: [{ name: ":method", string_match: { exact: "POST" } }] }, route: { cluster: "camel", timeout: `${ENVOY_ROUTE_TIMEOUT_SEC}s` } }]);
+    // Envoy never answers 504 for a write Camel is still making (a retry would then write it twice).
+    expect(ENVOY_ROUTE_TIMEOUT_SEC * 1000).toBeGreaterThan(KAFKA_DELIVERY_TIMEOUT_MS + 10_000);
     expect(find(cfg, "max_request_bytes")[0]!.max_request_bytes).toBe(DEFAULT_MAX_BODY_BYTES);
     expect(DEFAULT_MAX_BODY_BYTES).toBeGreaterThanOrEqual(2 * WAF_MAX_BODY_BYTES);
     const camel = find(cfg, "load_assignment").find((c) => c.name === "camel")!;

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTH_SUB_RECORD_HEADER, INGEST_PATH, refusalTable, SUBJECT_HEADER } from "../../contract/ingestGateway";
+import { AUTH_SUB_RECORD_HEADER, DEFAULT_MAX_BODY_BYTES, INGEST_PATH, refusalTable, SUBJECT_HEADER } from "../../contract/ingestGateway";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { partitionForKey } from "../../ksql/ticks";
 import { createTopicsReady } from "./kafka/admin";
@@ -151,8 +151,9 @@ suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () =>
       if (typeof c.reason === "string") expect(text, c.name).toBe(c.reason);
       else expect(text, c.name).toMatch(c.reason);
     }
-    // Every row of the documented table was exercised (Kafka unavailable is the broker test's business).
-    const documented = refusalTable(MAX).map((r) => r.case).filter((c) => c !== "Kafka unavailable");
+    // Every other row of the documented table was exercised here (the byte limit has its own case below; Kafka
+    // unavailable is what the broker test would see).
+    const documented = refusalTable(MAX).map((r) => r.case).filter((c) => c !== "Kafka unavailable" && c !== "body over the byte limit");
     expect(cases.map((c) => c.name)).toEqual(documented);
     expect(await topicSize()).toBe(sizeBefore);
     expect((await envoyStats(gw)).get("http.ingest.jwt_authn.denied")).toBe(envoyBefore + 4);
@@ -160,6 +161,15 @@ suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () =>
     const refused = (reason: string) => [...m.entries()].find(([k]) => k.startsWith("watchpipe_ingest_refused_total") && k.includes(`reason="${reason}"`))?.[1];
     expect({ user_id: refused("user_id"), token: refused("token"), batch_size: refused("batch_size"), body: refused("body"), records: refused("records"), record: refused("record") })
       .toEqual({ user_id: 1, token: 1, batch_size: 1, body: 1, records: 1, record: 1 });
+  });
+
+  it("refuses a body over Envoy's buffer limit before it reaches Camel (413), writing nothing", async () => {
+    const sizeBefore = await topicSize();
+    const huge = JSON.stringify({ records: [{ value: { ...hb("u-a", "v-1", 40), pad: "x".repeat(DEFAULT_MAX_BODY_BYTES) } }] });
+    const a = await post(idp.token({ sub: "u-a" }), huge);
+    expect(a.status, a.text).toBe(413);
+    expect(a.text).toBe("Payload Too Large");
+    expect(await topicSize()).toBe(sizeBefore);
   });
 
   it("ignores a subject header the client sends: only the verified token's claim counts", async () => {
