@@ -92,7 +92,7 @@ describe("the migrations and the model agree on the contract", () => {
     expect(v4).toContain(`CONCAT(user_id, '${SESSION_KEY_SEPARATOR}', video_id)`);
   });
   it("versions are 1..n and rendering leaves no unresolved ${...}", () => {
-    expect(migrationFiles().map((f) => f.version)).toEqual([1, 2, 3, 4]);
+    expect(migrationFiles().map((f) => f.version)).toEqual([1, 2, 3, 4, 5]);
     const rendered = renderStatements(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 1, replicas: 1, sinkTopics: ANY_SINK_TOPICS });
     expect(rendered).not.toMatch(/\$\{/);
     expect(rendered).toContain("<= 30000\n");
@@ -118,7 +118,7 @@ describe("the migrations and the model agree on the contract", () => {
   });
   it("topics the SQL creates itself set PARTITIONS and REPLICAS; into the program's topics it states their partitions and retention", () => {
     const creates = [...live.matchAll(/CREATE (?:TABLE|STREAM) IF NOT EXISTS \w+ WITH \(([^;]*?)\) AS/g)].map((m) => m[1]);
-    expect(creates.length).toBe(5);
+    expect(creates.length).toBe(6);
     expect(live).not.toMatch(/COLLECT_LIST|SESSION \(/);
     for (const w of creates) {
       expect(w).not.toMatch(/TIMESTAMP\s*=/);
@@ -129,11 +129,11 @@ describe("the migrations and the model agree on the contract", () => {
 });
 
 describe("the statements in force after the migration chain (what ksql-test-runner executes)", () => {
-  it("are exactly V000004's seven CREATE statements, in its order: V000001-V000003's sources are all dropped", () => {
+  it("are exactly V000004's seven CREATE statements, in its order, then V000005's late copy: V000001-V000003's sources are all dropped", () => {
     const live = effectiveStatements(migrationFiles());
-    expect(live.map((st) => st.file)).toEqual(Array(7).fill("V000004__arrival_time.sql"));
-    const v4Creates = splitStatements(migrationFiles()[3]!.content).filter((st) => st.startsWith("CREATE"));
-    expect(live.map((st) => st.sql)).toEqual(v4Creates);
+    expect(live.map((st) => st.file)).toEqual([...Array<string>(7).fill("V000004__arrival_time.sql"), "V000005__late_rejects_topic.sql"]);
+    const creates = (i: number) => splitStatements(migrationFiles()[i]!.content).filter((st) => st.startsWith("CREATE"));
+    expect(live.map((st) => st.sql)).toEqual([...creates(3), ...creates(4)]);
     expect(splitStatements(migrationFiles()[3]!.content).filter((st) => st.startsWith("DROP"))).toHaveLength(7);
   });
   it("a DROP removes the source, CREATE OR REPLACE takes its place, SET is left to the live cluster", () => {
@@ -150,6 +150,6 @@ describe("the statements in force after the migration chain (what ksql-test-runn
     const rendered = renderStatements(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 1, replicas: 1, sinkTopics: ANY_SINK_TOPICS });
     expect(rendered).not.toMatch(/^(SET|DROP)\b/m);
     expect(rendered).not.toMatch(/\$\{/);
-    expect(rendered.match(/;\n/g)).toHaveLength(7);
+    expect(rendered.match(/;\n/g)).toHaveLength(8);
   });
 });
