@@ -210,7 +210,7 @@ describe.skipIf(skip)(`faults on real Kafka (3 brokers) + Connect JDBC sink + Po
     let faultStartedAt = 0;
     let firstAckAfterFault = 0;
     let healedAt = 0;
-    const records: LoadRecord[] = heartbeats.map((h, seq) => ({ key: h.user_id, value: heartbeatJson(h), seq, malformed: false }));
+    const records: LoadRecord[] = heartbeats.map((h, seq) => ({ key: `${h.user_id}|${h.video_id}`, value: heartbeatJson(h), seq, malformed: false }));
     const injectAt = Math.floor(records.length * 0.3);
     const produce = async (): Promise<void> => {
       const deadline = Date.now() + SEND_TIMEOUT_MS;
