@@ -185,7 +185,7 @@ describe.skipIf(skip)(`faults on real Kafka (3 brokers) + Connect JDBC sink + Po
     const connector = `sink-${fault.name}`;
     await createDurableTopic(cluster.brokers, rawTopic, PARTITIONS);
     await createDurableTopic(cluster.brokers, segmentsTopic, PARTITIONS);
-    const standIn = await startKsqlStandIn({ brokers: cluster.brokers, heartbeatPartitions: PARTITIONS, rawTopic, segmentsTopic, logSegments: false });
+    const standIn = await startKsqlStandIn({ brokers: cluster.brokers, heartbeatPartitions: PARTITIONS, rawTopic, segmentsTopic, logSegments: false, arrival: "event_ts" });
     await worker.createConnector(connector, localWatchSegmentsSinkConfig({
       db: { host: pg.host, port: pg.port, database: pg.database, user: YSQL_SINK_USER },
       password: { kind: "file", path: pwFile, key: "password" },

@@ -48,6 +48,12 @@ export interface KsqlStandInOptions {
   readonly log?: (line: string) => void;
   /** Topic read. Default {@link RAW_HEARTBEATS_TOPIC}. */
   readonly rawTopic?: string;
+  /**
+   * What a record's arrival time (ROWTIME) is: `"broker"` (default), the record timestamp, as V000004 reads it; or
+   * `"event_ts"`, the heartbeat's own event_ts, for suites about delivery rather than time (the faults suite) whose
+   * expected segments are computed from event_ts alone.
+   */
+  readonly arrival?: "broker" | "event_ts";
   /** Topic written. Default {@link WATCH_SEGMENTS_TOPIC}. */
   readonly segmentsTopic?: string;
   /** Log every segment produced (default true; fault tests with thousands of segments turn it off). */
@@ -163,7 +169,7 @@ export async function startKsqlStandIn(opts: KsqlStandInOptions): Promise<KsqlSt
         rejected++;
         return;
       }
-      const hb = asValid(decoded.row, Number(message.timestamp));
+      const hb = asValid(decoded.row, opts.arrival === "event_ts" ? Number(decoded.row.event_ts) : Number(message.timestamp));
       validUsers.push(hb.user_id);
       const partition = partitionForKey(sessionKey(hb.user_id, hb.video_id), opts.heartbeatPartitions);
       const segments = models[partition]!.push(hb);
