@@ -35,11 +35,11 @@ import { migrationDefines, migrationFiles, type MigrationFile } from "../ksql/mi
 import { tickKeysForPartitions } from "../ksql/ticks";
 import { createTopicsReady } from "../test/real/kafka/admin";
 import { startCluster, type KafkaTestCluster } from "../test/real/kafka/cluster";
-import { portOpen, waitUntil } from "../test/real/kafka/jvm";
+import { cpuSecondsOf, portOpen, waitUntil } from "../test/real/kafka/jvm";
 import { missingKafkaJars } from "../test/real/kafka/paths";
 import { programTopics } from "../test/real/kafka/programTopics";
 import {
-  applyMigrations, confluentLaunchers, cpuSecondsOf, jmxAgentOption, ksqlStatement, startKsql, startSchemaRegistry, stopServer, writeKsqlProperties,
+  applyMigrations, confluentLaunchers, jmxAgentOption, ksqlStatement, startKsql, startSchemaRegistry, stopServer, writeKsqlProperties,
   ksqlAgentMissing, type ConfluentLaunchers, type KsqlServerOptions, type ServerProcess,
 } from "../test/real/kafka/ksqlServer";
 import { createSimulation, nextHeartbeats, type Simulation } from "./loadgen/simulate";

@@ -28,6 +28,7 @@ import {
 import { createTopicsReady } from "../test/real/kafka/admin";
 import { startCluster, type KafkaTestCluster } from "../test/real/kafka/cluster";
 import { startConnectWorker, type ConnectWorker } from "../test/real/kafka/connect";
+import { cpuSecondsOf } from "../test/real/kafka/jvm";
 import { missingKafkaJars } from "../test/real/kafka/paths";
 import { startPostgres, type PgServer } from "../test/real/pg/harness";
 import { newSinkPassword, runSchemaJob } from "../test/real/pg/schemaJob";
@@ -143,21 +144,6 @@ interface RunResult {
   /** CPU time per row landed (user + system), of the Connect worker JVM and of PostgreSQL's processes. */
   readonly connectCpuUsPerRow: number;
   readonly pgCpuUsPerRow: number;
-}
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on Linux for every architecture). */
-const USER_HZ = 100;
-
-/** CPU seconds (user + system) a process has used; 0 for one that is gone. */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): state is the 1st, utime the 12th, stime the 13th.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-  } catch {
-    return 0;
-  }
 }
 
 /** The pid of this bench's Connect worker: the JVM whose command line names the worker's own properties file. */

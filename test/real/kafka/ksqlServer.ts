@@ -6,7 +6,7 @@
  * suites; every process is killed when Node exits.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ksqldbProperties } from "../../../components/stream/ksqldbSpecs";
 import { schemaRegistryProperties } from "../../../components/stream/schemaRegistrySpecs";
@@ -201,21 +201,6 @@ export function applyMigrations(l: ConfluentLaunchers, url: string, files: reado
   writeFileSync(join(dir, "migrations.log"), out);
   if (applied.status !== 0) throw new Error(`the migrations Job's script failed (exit ${String(applied.status)}): ${out.slice(-3000)}`);
   return out;
-}
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on Linux for every architecture). */
-const USER_HZ = 100;
-
-/** CPU seconds (user + system) a process has used, all its threads; 0 for one that is gone. */
-export function cpuSecondsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): state is the 1st, utime the 12th, stime the 13th.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-  } catch {
-    return 0;
-  }
 }
 
 /** Why the JMX exporter agent cannot be attached, or undefined when it can. */
