@@ -335,6 +335,13 @@ export interface CamelPropertiesOptions {
   readonly bootstrapServers: string;
   readonly httpPort: number;
   readonly managementPort: number;
+  /**
+   * On the cluster: TLS + SCRAM-SHA-512 to the brokers' TLS listener. `caFile` is the cluster CA in PEM;
+   * `jaasConfigEnv` names the environment variable holding the KafkaUser's JAAS line (Strimzi's `sasl.jaas.config`
+   * Secret key), read by Camel's `{{env:…}}` placeholder so the password never lands in a file. Absent: plaintext
+   * (the real-server suite's brokers).
+   */
+  readonly kafkaSecurity?: { readonly caFile: string; readonly jaasConfigEnv: string };
 }
 
 /** camel-main's application.properties: HTTP on loopback only (Envoy is the one way in), metrics and health apart. */
@@ -357,5 +364,15 @@ export function camelIngestProperties(o: CamelPropertiesOptions): Record<string,
     "camel.component.kafka.deliveryTimeoutMs": String(KAFKA_DELIVERY_TIMEOUT_MS),
     "camel.component.kafka.requestTimeoutMs": "10000",
     "camel.component.kafka.lingerMs": "5",
+    ...(o.kafkaSecurity
+      ? {
+        "camel.component.kafka.securityProtocol": "SASL_SSL",
+        "camel.component.kafka.saslMechanism": "SCRAM-SHA-512",
+        "camel.component.kafka.saslJaasConfig": `{{env:${o.kafkaSecurity.jaasConfigEnv}}}`,
+        "camel.component.kafka.sslTruststoreType": "PEM",
+        "camel.component.kafka.sslTruststoreLocation": o.kafkaSecurity.caFile,
+        "camel.component.kafka.sslEndpointAlgorithm": "https",
+      }
+      : {}),
   };
 }
