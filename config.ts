@@ -34,7 +34,16 @@ import {
   WAF_MAX_RATE_LIMIT,
   WAF_MIN_RATE_LIMIT,
   WAF_RATE_WINDOWS_SEC,
+  maxHeartbeatsPerRequest,
 } from "./contract/ingest";
+import {
+  DEFAULT_GATEWAY_MAX_REPLICAS,
+  DEFAULT_GATEWAY_MIN_REPLICAS,
+  DEFAULT_MAX_BODY_BYTES as GATEWAY_MAX_BODY_BYTES,
+  DEFAULT_MAX_HEARTBEATS_PER_REQUEST,
+  DEFAULT_SUBJECT_CLAIM,
+  GATEWAY_MAX_HEARTBEATS_CEILING,
+} from "./contract/ingestGateway";
 import {
   BACKUP_NAME_PREFIX, BACKUP_OBJECT_PATTERN, BACKUP_PREFIX, BACKUP_SUFFIX, DEFAULT_BACKUP_HOUR_UTC, DEFAULT_BACKUP_RETENTION_DAYS,
   DEFAULT_BACKUP_SCRATCH_GIB, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS,
@@ -300,9 +309,22 @@ const wafSchema = z.strictObject({
     .default(DEFAULT_WAF_SETTINGS.maxBodyBytes),
 });
 
+/** An image reference pinned by digest: the gateway image is ours, built by .github/workflows/ingest-image.yml. */
+const DIGEST_REF = /^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)+@sha256:[0-9a-f]{64}$/;
+
+/** The ingest gateway (contract/ingestGateway.ts); absent: the Kafka Bridge stays the players' path. */
+const gatewaySchema = z.strictObject({
+  image: z.string().regex(DIGEST_REF, "expected the ingest gateway image (images/ingest-gateway, built by .github/workflows/ingest-image.yml) pinned by digest: <registry>/<repository>@sha256:<64 hex digits>"),
+  subjectClaim: jwtField.default(DEFAULT_SUBJECT_CLAIM),
+  maxHeartbeatsPerRequest: positiveInt.max(GATEWAY_MAX_HEARTBEATS_CEILING).default(DEFAULT_MAX_HEARTBEATS_PER_REQUEST),
+  minReplicas: positiveInt.default(DEFAULT_GATEWAY_MIN_REPLICAS),
+  maxReplicas: positiveInt.default(DEFAULT_GATEWAY_MAX_REPLICAS),
+});
+
 const ingestSchema = z.strictObject({
   jwt: jwtSchema.optional(),
   waf: wafSchema.prefault({}),
+  gateway: gatewaySchema.optional(),
 });
 
 const GRACE_MESSAGE =
@@ -536,15 +558,32 @@ function unwrap(schema: z.ZodType): z.ZodType {
  * Rules of the public ingest path (docs/ingest.md): who may write (JWT on the ALB) and how much (WAF limits). Each
  * message names the key, the expected and the actual value.
  */
-export function ingestConfigProblems(cfg: Pick<AppConfig, "bridge" | "ingest" | "cluster">): string[] {
+export function ingestConfigProblems(cfg: Pick<AppConfig, "bridge" | "ingest" | "cluster"> & Partial<Pick<AppConfig, "capacity">>): string[] {
   const problems: string[] = [];
   const ns = CONFIG_NAMESPACE;
   const jwt = cfg.ingest.jwt;
   if (cfg.bridge.exposure === "internet-facing" && !jwt) {
     problems.push(`${ns}:ingest.jwt: an internet-facing bridge must validate player tokens on the ALB (anyone on the internet could otherwise write heartbeats for any user); expected {jwksUrl, issuer, audience}; got nothing. Set it or use bridge.exposure "internal".`);
   }
-  if (jwt && cfg.cluster.mode !== "eks") {
-    problems.push(`${ns}:ingest.jwt: tokens are validated by the ALB, which only EKS stacks have (cluster.mode "eks"); got cluster.mode ${show(cfg.cluster.mode)}. Remove ingest.jwt on this stack.`);
+  const gateway = cfg.ingest.gateway;
+  if (jwt && cfg.cluster.mode !== "eks" && !gateway) {
+    problems.push(`${ns}:ingest.jwt: without ingest.gateway, tokens are validated by the ALB, which only EKS stacks have (cluster.mode "eks"); got cluster.mode ${show(cfg.cluster.mode)}. Remove ingest.jwt on this stack, or set ingest.gateway (its Envoy verifies tokens on any cluster).`);
+  }
+  if (gateway && !jwt) {
+    problems.push(`${ns}:ingest.jwt: the ingest gateway binds each heartbeat to its token's subject, so it must know how to verify tokens; expected {jwksUrl, issuer, audience}; got nothing. Set ingest.jwt or remove ingest.gateway.`);
+  }
+  if (gateway && gateway.minReplicas > gateway.maxReplicas) {
+    problems.push(`${ns}:ingest.gateway.minReplicas: expected at most ingest.gateway.maxReplicas (${gateway.maxReplicas}); got ${gateway.minReplicas}.`);
+  }
+  if (gateway && cfg.capacity) {
+    // The batch must fit the body limit in front of the gateway: Envoy's own, and the WAF's where a web ACL inspects.
+    const limits = [{ key: "the gateway's body limit", bytes: GATEWAY_MAX_BODY_BYTES }, ...(cfg.bridge.exposure === "internet-facing" ? [{ key: "ingest.waf.maxBodyBytes", bytes: cfg.ingest.waf.maxBodyBytes }] : [])];
+    for (const limit of limits) {
+      const fits = maxHeartbeatsPerRequest(limit.bytes, cfg.capacity.avgEventBytes);
+      if (gateway.maxHeartbeatsPerRequest > fits) {
+        problems.push(`${ns}:ingest.gateway.maxHeartbeatsPerRequest: ${limit.key} (${limit.bytes} bytes) holds at most ${fits} heartbeats of capacity.avgEventBytes ${cfg.capacity.avgEventBytes}, so a full batch would be refused as too large; expected at most ${fits}; got ${gateway.maxHeartbeatsPerRequest}.`);
+      }
+    }
   }
   // (internet-facing without a certificate is already reported by crossFieldProblems)
   if (jwt && cfg.cluster.mode === "eks" && !cfg.bridge.certificateArn && cfg.bridge.exposure !== "internet-facing") {
@@ -914,8 +953,8 @@ export function parseConfig(raw: RawConfig, stack: string, project = "watchpipe"
   }
   const partial = { ...data, region } as ValidatedConfig;
   problems.push(...crossFieldProblems(partial, valid));
-  // The ingest rules read three sections; run them only when all three are valid (as every cross-key rule does).
-  if (valid.has("bridge") && valid.has("ingest") && valid.has("cluster")) problems.push(...ingestConfigProblems(partial));
+  // The ingest rules read three sections (and capacity for the batch size, when it is valid); run them only when all three are valid (as every cross-key rule does).
+  if (valid.has("bridge") && valid.has("ingest") && valid.has("cluster")) problems.push(...ingestConfigProblems(valid.has("capacity") ? partial : { bridge: partial.bridge, ingest: partial.ingest, cluster: partial.cluster }));
   if (problems.length) throw new ConfigError(stack, problems);
   return { ...partial, stack, project };
 }

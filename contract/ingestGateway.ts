@@ -3,7 +3,7 @@
  * token and hands the verified subject to Apache Camel in the same pod; Camel binds every heartbeat to it, keys each
  * record by the session key and produces with acks=all + idempotence. Both are stock parts configured here: pure
  * builders of Envoy's bootstrap config and Camel's YAML route and properties, shared by the real-server suite, the
- * benchmark and (later) the component that mounts them. No Pulumi here.
+ * benchmark and the cluster component (components/kafka/ingestGatewaySpecs.ts). No Pulumi here.
  */
 import { RAW_HEARTBEATS_TOPIC } from "./topics";
 
@@ -25,6 +25,18 @@ export const AUTH_SUB_RECORD_HEADER = "watchpipe-auth-sub";
 export const DEFAULT_SUBJECT_CLAIM = "sub";
 /** 15 heartbeats of ~250 B fill the WAF's 4 KiB body limit (contract/ingest.ts maxHeartbeatsPerRequest). */
 export const DEFAULT_MAX_HEARTBEATS_PER_REQUEST = 15;
+/**
+ * Upper bound config accepts for `ingest.gateway.maxHeartbeatsPerRequest`, whatever the body limits: one request
+ * holds at most 5 minutes of one player's heartbeats (60 at one per 5 s), which keeps a retried request cheap.
+ */
+export const GATEWAY_MAX_HEARTBEATS_CEILING = 60;
+/** HPA floor: two pods in different zones, so one node or zone loss leaves the path up. */
+export const DEFAULT_GATEWAY_MIN_REPLICAS = 2;
+/**
+ * HPA ceiling. Not a measured size yet: bench:ingest's figures on this machine were starved (docs/ingest.md); 100,000
+ * heartbeats/s at 15 per request is 6,667 requests/s, and 40 pods leave each ~170 requests/s of headroom.
+ */
+export const DEFAULT_GATEWAY_MAX_REPLICAS = 40;
 /**
  * Largest body Envoy buffers before Camel sees it: twice the WAF's 8 KiB inspection ceiling, so internal ALBs
  * (no web ACL) are bounded too; larger bodies get Envoy's 413.

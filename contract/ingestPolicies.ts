@@ -219,3 +219,58 @@ export function webAclProblems(type: string, props: Props): string[] {
   }
   return problems;
 }
+
+// ---- The ingest gateway (issue 24): what makes a heartbeat's user the token's user -------------------------------
+
+export const CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap";
+/** Label value the gateway's objects carry (components/kafka/ingestGatewaySpecs.ts GATEWAY_APP). */
+export const GATEWAY_APP_LABEL = "ingest-gateway";
+
+/** A ConfigMap of the ingest gateway (by its app label). */
+export function isGatewayConfigMap(type: string, props: Props): boolean {
+  if (type !== CONFIG_MAP_TYPE) return false;
+  const labels = isObject(props.metadata) && isObject(props.metadata.labels) ? props.metadata.labels : {};
+  return labels["app.kubernetes.io/name"] === GATEWAY_APP_LABEL;
+}
+
+const filterNames = (envoy: unknown): string[] => {
+  const text = JSON.stringify(envoy);
+  return [...text.matchAll(/"name":"(envoy\.filters\.http\.[a-z_]+)"/g)].map((m) => m[1] ?? "");
+};
+
+/**
+ * The gateway's ConfigMap binds identity: Envoy strips any client copy of the subject header, then verifies every
+ * request's token and copies the subject claim into that header, and routes to Camel last; Camel's HTTP server
+ * listens on loopback only (so Envoy is the one way in); the route compares each heartbeat's user_id with that header
+ * before anything is produced, and produces with acks=all + idempotence over SASL_SSL.
+ */
+export function gatewayConfigProblems(props: Props, subjectHeader: string): string[] {
+  const data = isObject(props.data) ? props.data : {};
+  const problems: string[] = [];
+  const text = (key: string): string => (typeof data[key] === "string" ? data[key] : "");
+  let envoy: unknown;
+  try {
+    envoy = JSON.parse(text("envoy.yaml"));
+  } catch {
+    return ["data[envoy.yaml]: expected Envoy's bootstrap as JSON (contract/ingestGateway.ts envoyGatewayConfig); got something else"];
+  }
+  const filters = filterNames(envoy);
+  const order = ["envoy.filters.http.header_mutation", "envoy.filters.http.jwt_authn", "envoy.filters.http.router"];
+  const positions = order.map((f) => filters.indexOf(f));
+  if (positions.some((p) => p < 0) || !(positions[0]! < positions[1]! && positions[1]! < positions[2]!) || filters[filters.length - 1] !== order[2]) {
+    problems.push(`data[envoy.yaml]: http filters: expected header_mutation, then jwt_authn, with the router last; got ${filters.join(", ") || "none"}`);
+  }
+  const envoyText = JSON.stringify(envoy);
+  if (!envoyText.includes(`"remove":"${subjectHeader}"`)) problems.push(`data[envoy.yaml]: expected the header_mutation filter to remove a client's ${subjectHeader}; it does not`);
+  if (!envoyText.includes(`"claim_to_headers":[{"header_name":"${subjectHeader}"`)) problems.push(`data[envoy.yaml]: expected jwt_authn to copy the subject claim into ${subjectHeader}; it does not`);
+  if (!/"rules":\[\{"match":\{"prefix":"\/"\},"requires":\{"provider_name":"[^"]+"\}\}\]/.test(envoyText)) {
+    problems.push(`data[envoy.yaml]: expected jwt_authn to require a verified token on every path (one rule, prefix "/"); got another rule set`);
+  }
+  const properties = text("application.properties");
+  if (!/^camel\.server\.host=127\.0\.0\.1$/m.test(properties)) problems.push("data[application.properties]: camel.server.host: expected 127.0.0.1 (Camel reached through Envoy only); got another or none");
+  if (!/^camel\.component\.kafka\.securityProtocol=SASL_SSL$/m.test(properties)) problems.push("data[application.properties]: camel.component.kafka.securityProtocol: expected SASL_SSL; got another or none");
+  const routes = text("routes.yaml");
+  if (!routes.includes(`\${body[value][user_id]} != \${header.${subjectHeader}}`)) problems.push(`data[routes.yaml]: expected every heartbeat's user_id compared with ${subjectHeader} before producing; no such check`);
+  if (!/"requestRequiredAcks":\s*"all"/.test(routes) || !/"enableIdempotence":\s*true/.test(routes)) problems.push('data[routes.yaml]: the Kafka endpoint: expected requestRequiredAcks "all" and enableIdempotence true');
+  return problems;
+}

@@ -101,6 +101,22 @@ export interface IngestSettings {
   } | undefined;
   /** The WAFv2 web ACL's limits (EKS stacks; local has no load balancer). */
   readonly waf: WafSettings;
+  /**
+   * The ingest gateway (Envoy + Camel, docs/ingest.md): when set, it replaces the Kafka Bridge as the players' path
+   * and binds every heartbeat to its token's subject. Needs `jwt` (Envoy verifies the tokens itself).
+   */
+  readonly gateway?: IngestGatewaySettings | undefined;
+}
+
+export interface IngestGatewaySettings {
+  /** The gateway image built from images/ingest-gateway, pinned by digest. */
+  readonly image: string;
+  /** JWT claim naming the user. */
+  readonly subjectClaim: string;
+  readonly maxHeartbeatsPerRequest: number;
+  /** HPA bounds. */
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
 }
 
 export interface SessionizationSettings {

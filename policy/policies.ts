@@ -51,7 +51,8 @@ import {
   STRIMZI_GROUP,
   workloadKafkaProblems,
 } from "../contract/resourceChecks";
-import { albIngressProblems, ingressWafSourceProblems, webAclProblems } from "../contract/ingestPolicies";
+import { albIngressProblems, gatewayConfigProblems, ingressWafSourceProblems, isGatewayConfigMap, webAclProblems } from "../contract/ingestPolicies";
+import { SUBJECT_HEADER } from "../contract/ingestGateway";
 import { UnknownValueError } from "@pulumi/policy";
 import { checkFailClosed } from "./unknowns";
 
@@ -291,6 +292,16 @@ export const ingestTokenValidationAndWaf: WatchpipeResourcePolicy = {
   },
 };
 
+export const ingestGatewayBindsIdentity: WatchpipeResourcePolicy = {
+  name: "ingest-gateway-binds-identity",
+  description: "The ingest gateway's config strips a client's subject header, verifies every token and copies its subject, keeps Camel on loopback, checks each heartbeat's user_id against the subject and produces with acks=all + idempotence over SASL_SSL.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (!isGatewayConfigMap(args.type, args.props)) return;
+    reportOrFailClosed(`ConfigMap ${args.name}`, report, () => gatewayConfigProblems(args.props, SUBJECT_HEADER));
+  },
+};
+
 export const ingestWafRules: WatchpipeResourcePolicy = {
   name: "ingest-waf-rules",
   description: "Every WAFv2 web ACL is regional and blocks oversize bodies (oversize handling MATCH), floods per client IP, and runs the AWS common rule set.",
@@ -427,6 +438,7 @@ export const resourcePolicies: WatchpipeResourcePolicy[] = ([
   noOpenIngress,
   nodesNoPublicIp,
   ingestTokenValidationAndWaf,
+  ingestGatewayBindsIdentity,
   ingestWafRules,
 ] satisfies WatchpipeResourcePolicy[]).map(failClosed);
 

@@ -65,7 +65,7 @@ describe("invalid ingest settings name the key, the expected and the actual valu
       name: "token validation on a cluster without an ALB",
       raw: () => ({ ...stackRaw("local"), ingest: { jwt: JWT } }),
       stack: "local",
-      problem: 'watchpipe:ingest.jwt: tokens are validated by the ALB, which only EKS stacks have (cluster.mode "eks"); got cluster.mode "existing". Remove ingest.jwt on this stack.',
+      problem: 'watchpipe:ingest.jwt: without ingest.gateway, tokens are validated by the ALB, which only EKS stacks have (cluster.mode "eks"); got cluster.mode "existing". Remove ingest.jwt on this stack, or set ingest.gateway (its Envoy verifies tokens on any cluster).',
     },
     {
       name: "a JWKS URL over plain HTTP",

@@ -96,6 +96,17 @@ export interface BridgeExposure<Arn = string> {
   readonly wafAclArn?: Arn | undefined;
 }
 
+/** What the ALB forwards to: the Service (its name keys the POST-only condition) and where targets answer health checks. */
+export interface AlbBackend {
+  readonly service: string;
+  readonly port: number;
+  readonly healthPath: string;
+  readonly healthPort: number;
+}
+
+/** The Kafka Bridge: Strimzi's Service; bridge 1.x serves /healthy only on its management port (8081). */
+export const BRIDGE_BACKEND: AlbBackend = { service: BRIDGE_SERVICE, port: BRIDGE_HTTP_PORT, healthPath: "/healthy", healthPort: BRIDGE_MANAGEMENT_PORT };
+
 /** HTTPS only: with tokens in play, port 80 would invite players to send their bearer token in clear text. */
 const HTTPS_ONLY = JSON.stringify([{ HTTPS: 443 }]);
 
@@ -105,7 +116,7 @@ const HTTPS_ONLY = JSON.stringify([{ HTTPS: 443 }]);
  * Always: only POST reaches the bridge, health checks go to its management port, and the web ACL when given (`none`
  * otherwise, which detaches one attached earlier).
  */
-export function albAnnotations<Arn = string>(e: BridgeExposure<Arn>): Record<string, string | Arn> {
+export function albAnnotations<Arn = string>(e: BridgeExposure<Arn>, backend: AlbBackend = BRIDGE_BACKEND): Record<string, string | Arn> {
   if (e.exposure === "internet-facing" && !e.certificateArn) {
     throw new Error("bridge.certificateArn: an internet-facing bridge serves HTTPS only; got no certificate. Set it or use exposure \"internal\".");
   }
@@ -117,15 +128,14 @@ export function albAnnotations<Arn = string>(e: BridgeExposure<Arn>): Record<str
   }
   const base: Record<string, string | Arn> = {
     [ALB_SCHEME]: e.exposure,
-    // ip targets: the ALB sends straight to bridge pods (the Strimzi Service is ClusterIP).
+    // ip targets: the ALB sends straight to the pods (the Service is ClusterIP).
     "alb.ingress.kubernetes.io/target-type": "ip",
-    // Bridge 1.x serves /healthy only on its management port (8081), no longer on the API port.
-    "alb.ingress.kubernetes.io/healthcheck-path": "/healthy",
-    "alb.ingress.kubernetes.io/healthcheck-port": String(BRIDGE_MANAGEMENT_PORT),
+    "alb.ingress.kubernetes.io/healthcheck-path": backend.healthPath,
+    "alb.ingress.kubernetes.io/healthcheck-port": String(backend.healthPort),
     "alb.ingress.kubernetes.io/backend-protocol": "HTTP",
     // The rule forwarding the raw-topic path also requires POST: GET on the same path (topic metadata) gets the
     // ALB's default 404, as does every other path.
-    [`${ALB_CONDITIONS_PREFIX}${BRIDGE_SERVICE}`]: JSON.stringify([{ field: "http-request-method", httpRequestMethodConfig: { values: [INGEST_METHOD] } }]),
+    [`${ALB_CONDITIONS_PREFIX}${backend.service}`]: JSON.stringify([{ field: "http-request-method", httpRequestMethodConfig: { values: [INGEST_METHOD] } }]),
   };
   // Without an ACL of this stack the ALB is told to carry none (an absent annotation would keep an earlier one).
   base[ALB_WAFV2_ACL_ARN] = e.wafAclArn ?? ALB_WAFV2_NONE;
@@ -139,17 +149,17 @@ export function albAnnotations<Arn = string>(e: BridgeExposure<Arn>): Record<str
   return { ...base, ...tls, [ALB_LISTEN_PORTS]: JSON.stringify([{ HTTP: 80 }, { HTTPS: 443 }]), [ALB_SSL_REDIRECT]: "443" };
 }
 
-/** The Ingress (class alb) that exposes only {@link BRIDGE_PUBLIC_PATH}. */
-export function bridgeIngressSpec<Arn = string>(namespace: string, e: BridgeExposure<Arn>) {
+/** The Ingress (class alb) that exposes only {@link BRIDGE_PUBLIC_PATH}, to the bridge or another backend (the ingest gateway). */
+export function bridgeIngressSpec<Arn = string>(namespace: string, e: BridgeExposure<Arn>, backend: AlbBackend = BRIDGE_BACKEND) {
   return {
-    metadata: { name: BRIDGE_NAME, namespace, annotations: albAnnotations(e) },
+    metadata: { name: BRIDGE_NAME, namespace, annotations: albAnnotations(e, backend) },
     spec: {
       ingressClassName: "alb",
       rules: [
         {
           http: {
             paths: [
-              { path: BRIDGE_PUBLIC_PATH, pathType: "Exact", backend: { service: { name: BRIDGE_SERVICE, port: { number: BRIDGE_HTTP_PORT } } } },
+              { path: BRIDGE_PUBLIC_PATH, pathType: "Exact", backend: { service: { name: backend.service, port: { number: backend.port } } } },
             ],
           },
         },

@@ -9,6 +9,7 @@ import type { AppSettings } from "../../contract/settings";
 import { AwsLoadBalancerController } from "../../operators/awsLoadBalancerController";
 import { StrimziOperator } from "../../operators/strimzi";
 import { Bridge } from "./bridge";
+import { IngestGateway } from "./ingestGateway";
 import { partitionPlan, type PartitionPlan } from "../../contract/capacity";
 import { KafkaCluster } from "./kafka";
 import { KafkaTopics } from "./kafkaTopics";
@@ -29,6 +30,8 @@ export interface KafkaPlatform {
   readonly topics: KafkaTopics;
   readonly users: KafkaUsers;
   readonly bridge: Bridge;
+  /** The players' path when `ingest.gateway` is set (docs/ingest.md); undefined otherwise. */
+  readonly gateway: IngestGateway | undefined;
   /** The partition plan the pipeline topics use (ksqlDB output topics must match it). */
   readonly partitions: PartitionPlan;
   /** The pipeline topics as their KafkaTopics declare them (the ksqlDB migrations state the shapes they write into). */
@@ -108,20 +111,38 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     })
     : undefined;
 
+  const exposure = controller
+    ? {
+      exposure: config.bridge.exposure,
+      certificateArn: config.bridge.certificateArn,
+      jwt: config.ingest.jwt,
+      wafAclArn: firewall?.webAclArn,
+      controller: controller.release,
+    }
+    : undefined;
+  const producerReady = [...afterCluster, users.users.bridge, topics.topics[RAW_HEARTBEATS_TOPIC]];
+  // With the gateway, the ALB forwards players to it; the bridge stays for the session ticker only, unexposed.
+  const gatewaySettings = config.ingest.gateway;
+  const jwt = config.ingest.jwt;
+  const gateway = gatewaySettings && jwt
+    ? new IngestGateway("ingest-gateway", {
+      provider,
+      namespace: ns,
+      ...gatewaySettings,
+      jwt,
+      images: config.images,
+      sourceCidrs: aws ? [config.network.cidr] : [],
+      ingress: exposure,
+      dependsOn: producerReady,
+      ...deploy,
+    })
+    : undefined;
   const bridge = new Bridge("ingest", {
     provider,
     namespace: ns,
     replicas: config.bridge.replicas,
-    ingress: controller
-      ? {
-        exposure: config.bridge.exposure,
-        certificateArn: config.bridge.certificateArn,
-        jwt: config.ingest.jwt,
-        wafAclArn: firewall?.webAclArn,
-        controller: controller.release,
-      }
-      : undefined,
-    dependsOn: [...afterCluster, users.users.bridge, topics.topics[RAW_HEARTBEATS_TOPIC]],
+    ingress: gateway ? undefined : exposure,
+    dependsOn: producerReady,
     ...deploy,
   });
 
@@ -130,7 +151,8 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
   new KafkaNetworkPolicies("kafka-network-policies", {
     provider,
     namespace: ns,
-    bridgeSourceCidrs: aws ? [config.network.cidr] : [],
+    // With the gateway the VPC reaches the gateway, not the bridge (only this namespace's pods, the ticker, do).
+    bridgeSourceCidrs: aws && !gateway ? [config.network.cidr] : [],
     dependsOn: [namespace],
   });
 
@@ -142,6 +164,7 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     topics,
     users,
     bridge,
+    gateway,
     partitions: partitionPlan(config.capacity),
     topicPlans,
     ready: [...afterCluster, ...Object.values(users.users), ...Object.values(topics.topics)],

@@ -1,0 +1,73 @@
+/**
+ * The ingest gateway (issue 24, docs/ingest.md): Envoy verifies each player's token and Camel binds every heartbeat
+ * to its subject, keys it by the session key and produces it to heartbeats_raw (acks=all, idempotence, TLS + SCRAM
+ * as the bridge's KafkaUser). On EKS the ALB Ingress forwards POST /topics/heartbeats_raw here instead of to the
+ * Kafka Bridge. Specs: components/kafka/ingestGatewaySpecs.ts.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { withAwait, type DeploySettings } from "../../contract/readiness";
+import { contentHash } from "../stream/ksqlMigrationsSpecs";
+import { type BridgeExposure, bridgeIngressSpec } from "./kafkaBridgeSpecs";
+import {
+  CAMEL_HEALTH_PATH,
+  CAMEL_MANAGEMENT_PORT,
+  GATEWAY_APP,
+  GATEWAY_HTTP_PORT,
+  GATEWAY_POD_SELECTOR,
+  GATEWAY_SERVICE,
+  gatewayConfigData,
+  gatewayDeploymentSpec,
+  gatewayHpaSpec,
+  gatewayNetworkPolicySpec,
+  gatewayPdbSpec,
+  gatewayServiceSpec,
+  type IngestGatewaySpecArgs,
+} from "./ingestGatewaySpecs";
+
+export interface IngestGatewayArgs extends IngestGatewaySpecArgs {
+  readonly provider: k8s.Provider;
+  /** VPC CIDRs the ALB's ip targets are reached from; empty on an existing cluster (no ALB). */
+  readonly sourceCidrs: readonly string[];
+  /** Set on EKS stacks: the ALB Ingress forwards the players' path here. */
+  readonly ingress?: BridgeExposure<pulumi.Input<string>> & { readonly controller: pulumi.Resource };
+  /** The Kafka CR, the producer's KafkaUser (its Secret) and the raw topic. */
+  readonly dependsOn: pulumi.Resource[];
+  readonly deploy?: DeploySettings;
+}
+
+export class IngestGateway extends pulumi.ComponentResource {
+  readonly serviceName = GATEWAY_SERVICE;
+  readonly deployment: k8s.apps.v1.Deployment;
+  /** ALB hostname on EKS; undefined elsewhere. */
+  readonly hostname?: pulumi.Output<string>;
+
+  constructor(name: string, args: IngestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("watchpipe:kafka:IngestGateway", name, {}, opts);
+    const k = { parent: this, provider: args.provider };
+    const labels = { ...GATEWAY_POD_SELECTOR, "app.kubernetes.io/part-of": "watchpipe" };
+    const meta = (n: string) => ({ name: n, namespace: args.namespace, labels });
+    const data = gatewayConfigData(args);
+    // Hash-named so a changed route, token setting or batch size rolls the pods (a ConfigMap edit alone would not).
+    const configMapName = `${GATEWAY_APP}-${contentHash(data)}`;
+    const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: meta(configMapName), data }, { ...k, dependsOn: args.dependsOn });
+    // The HPA owns spec.replicas once it runs; a later `pulumi up` must not reset it to the floor.
+    this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
+      metadata: withAwait(meta(GATEWAY_APP), args.deploy),
+      spec: gatewayDeploymentSpec(args, configMapName),
+    }, { ...k, dependsOn: [...args.dependsOn, configMap], ignoreChanges: ["spec.replicas"] });
+    const service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(GATEWAY_SERVICE), spec: gatewayServiceSpec() }, k);
+    new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, { metadata: meta(GATEWAY_APP), spec: gatewayNetworkPolicySpec(args.sourceCidrs) }, k);
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, { metadata: meta(GATEWAY_APP), spec: gatewayHpaSpec(args) }, { ...k, dependsOn: [this.deployment] });
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(GATEWAY_APP), spec: gatewayPdbSpec() }, k);
+    if (args.ingress) {
+      const spec = bridgeIngressSpec(args.namespace, args.ingress, { service: GATEWAY_SERVICE, port: GATEWAY_HTTP_PORT, healthPath: CAMEL_HEALTH_PATH, healthPort: CAMEL_MANAGEMENT_PORT });
+      const ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, { ...spec, metadata: withAwait(spec.metadata, args.deploy) }, {
+        ...k,
+        dependsOn: [service, this.deployment, args.ingress.controller],
+      });
+      this.hostname = ingress.status.loadBalancer.ingress.apply((list) => list?.[0]?.hostname ?? "");
+    }
+    this.registerOutputs({ serviceName: this.serviceName, hostname: this.hostname });
+  }
+}

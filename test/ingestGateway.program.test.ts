@@ -1,0 +1,206 @@
+/**
+ * The ingest gateway as the program deploys it (issue 24): with `ingest.gateway` set, the ALB forwards the players'
+ * path to Envoy + Camel instead of the Kafka Bridge; the pod's configs are the contract's builders; only Envoy's port
+ * and Camel's management port are admitted; the HPA keeps CPU at 50 %. Config errors name the key.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ConfigError, parseConfig, type RawConfig } from "../config";
+import { imageProblems } from "../contract/kafkaPolicies";
+import { INGEST_PATH, KAFKA_DELIVERY_TIMEOUT_MS, SUBJECT_HEADER } from "../contract/ingestGateway";
+import {
+  CAMEL_HTTP_PORT,
+  CAMEL_MANAGEMENT_PORT,
+  ENVOY_ADMIN_PORT,
+  GATEWAY_HTTP_PORT,
+  GATEWAY_SERVICE,
+  GATEWAY_TARGET_CPU_PERCENT,
+  GATEWAY_TERMINATION_GRACE_SEC,
+  GATEWAY_PRESTOP_SLEEP_SEC,
+} from "../components/kafka/ingestGatewaySpecs";
+import { violationsOf } from "../policy/policies";
+import { programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
+
+const CERT = "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234";
+const JWT = { jwksUrl: "https://id.example.com/.well-known/jwks.json", issuer: "https://id.example.com/", audience: ["watchpipe-player"] };
+const IMAGE = `111122223333.dkr.ecr.us-east-1.amazonaws.com/watchpipe-ingest-gateway@sha256:${"ab".repeat(32)}`;
+const GATEWAY = { image: IMAGE };
+const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
+const A = (name: string) => `alb.ingress.kubernetes.io/${name}`;
+type Props = Record<string, unknown>;
+
+let dev: ProgramRun;
+let devBridge: ProgramRun;
+let local: ProgramRun;
+beforeAll(async () => {
+  const bridge = { replicas: 1, exposure: "internet-facing", certificateArn: CERT };
+  dev = await runProgram("dev", { "watchpipe:bridge": bridge, "watchpipe:ingest": { jwt: JWT, gateway: GATEWAY } });
+  devBridge = await runProgram("dev", { "watchpipe:bridge": bridge, "watchpipe:ingest": { jwt: JWT } });
+  local = await runProgram("local", { "watchpipe:ingest": { jwt: JWT, gateway: GATEWAY } });
+}, programRunsTimeout(3));
+
+const gatewayDeployment = (run: ProgramRun) => run.one(DEPLOYMENT, "ingest-gateway-deployment");
+const containers = (run: ProgramRun) => gatewayDeployment(run).inputs.spec.template.spec.containers as Props[];
+const configData = (run: ProgramRun) => run.one(CONFIGMAP, "ingest-gateway-config").inputs.data as Record<string, string>;
+
+describe("dev, internet-facing, with the gateway", () => {
+  it("the ALB forwards POST on the players' path to the gateway's Envoy, not to the bridge, and health-checks Camel", () => {
+    const ing = dev.one(INGRESS);
+    expect(ing.name).toBe("ingest-gateway-ingress");
+    const paths = ing.inputs.spec.rules[0].http.paths as Props[];
+    expect(paths).toEqual([{ path: INGEST_PATH, pathType: "Exact", backend: { service: { name: GATEWAY_SERVICE, port: { number: GATEWAY_HTTP_PORT } } } }]);
+    const annotations = ing.inputs.metadata.annotations as Record<string, string>;
+    expect(JSON.parse(annotations[A(`conditions.${GATEWAY_SERVICE}`)] ?? "[]")).toEqual([{ field: "http-request-method", httpRequestMethodConfig: { values: ["POST"] } }]);
+    expect(annotations[A("healthcheck-port")]).toBe(String(CAMEL_MANAGEMENT_PORT));
+    // The ALB still validates tokens too (and the WAF counts per token): Envoy's check is the one the binding relies on.
+    expect(JSON.parse(annotations[A("jwt-validation")] ?? "{}").issuer).toBe(JWT.issuer);
+  });
+
+  it("the bridge remains for the session ticker only: no Ingress, and the VPC no longer reaches it", () => {
+    expect(dev.ofType(INGRESS)).toHaveLength(1);
+    const bridgePolicy = dev.ofType(POLICY).find((p) => JSON.stringify(p.inputs.spec.podSelector).includes("KafkaBridge"));
+    expect(bridgePolicy, "the bridge's NetworkPolicy").toBeDefined();
+    expect(JSON.stringify(bridgePolicy?.inputs.spec.ingress)).not.toContain("ipBlock");
+    // Without the gateway the bridge keeps its Ingress and the VPC's access.
+    expect(devBridge.one(INGRESS).name).toBe("ingest-ingress");
+    expect(devBridge.ofType(DEPLOYMENT).map((d) => d.name)).not.toContain("ingest-gateway-deployment");
+  });
+
+  it("Envoy verifies tokens against the configured issuer, audience and JWKS, and strips a client's subject header", () => {
+    const envoy = JSON.parse(configData(dev)["envoy.yaml"] ?? "{}") as Props;
+    const text = JSON.stringify(envoy);
+    expect(text).toContain(JWT.jwksUrl);
+    expect(text).toContain(`"issuer":"${JWT.issuer}"`);
+    expect(text).toContain(`"audiences":["watchpipe-player"]`);
+    expect(text).toContain(`"remove":"${SUBJECT_HEADER}"`);
+    expect(text).toContain(`"claim_name":"sub"`);
+    // Envoy's admin interface stays on loopback.
+    expect((envoy.admin as Props).address).toEqual({ socket_address: { address: "127.0.0.1", port_value: ENVOY_ADMIN_PORT } });
+  });
+
+  it("Camel's HTTP server listens on loopback only, and produces over TLS + SCRAM with the password from the KafkaUser Secret", () => {
+    const props = configData(dev)["application.properties"] ?? "";
+    expect(props).toContain("camel.server.host=127.0.0.1\n");
+    expect(props).toContain(`camel.server.port=${CAMEL_HTTP_PORT}\n`);
+    expect(props).toContain("camel.component.kafka.securityProtocol=SASL_SSL\n");
+    expect(props).toContain("camel.component.kafka.saslMechanism=SCRAM-SHA-512\n");
+    expect(props).toContain("camel.component.kafka.saslJaasConfig={{env:KAFKA_SASL_JAAS_CONFIG}}\n");
+    expect(props).not.toMatch(/password=/);
+    const camel = containers(dev).find((c) => c.name === "camel") as Props;
+    expect(camel.env).toEqual([{ name: "KAFKA_SASL_JAAS_CONFIG", valueFrom: { secretKeyRef: { name: "bridge", key: "sasl.jaas.config" } } }]);
+  });
+
+  it("the route refuses batches over the configured size", () => {
+    expect(configData(dev)["routes.yaml"]).toContain("at most 15 heartbeats per request");
+  });
+
+  it("runs pinned images: the Envoy project's release and the gateway image by digest", () => {
+    const images = containers(dev).map((c) => c.image);
+    expect(images).toEqual(["envoyproxy/envoy:v1.40.0", IMAGE]);
+    expect(imageProblems(gatewayDeployment(dev))).toEqual([]);
+  });
+
+  it("the NetworkPolicy admits Envoy's port and Camel's management port, nothing else", () => {
+    const policy = dev.one(POLICY, "ingest-gateway-network-policy");
+    const ports = (policy.inputs.spec.ingress as Props[]).flatMap((rule) => (rule.ports as Props[]).map((p) => p.port));
+    expect(ports.sort()).toEqual([GATEWAY_HTTP_PORT, CAMEL_MANAGEMENT_PORT].sort());
+  });
+
+  it("scales on CPU at 50 % between the configured bounds, and the Deployment leaves its replica count to the HPA", () => {
+    const hpa = dev.one(HPA);
+    expect(hpa.inputs.spec.minReplicas).toBe(2);
+    expect(hpa.inputs.spec.maxReplicas).toBe(40);
+    expect(hpa.inputs.spec.metrics[0].resource.target.averageUtilization).toBe(GATEWAY_TARGET_CPU_PERCENT);
+    expect(GATEWAY_TARGET_CPU_PERCENT).toBeLessThanOrEqual(50);
+  });
+
+  it("a pod stops only after the ALB stopped sending and Camel's longest write could finish", () => {
+    expect(gatewayDeployment(dev).inputs.spec.template.spec.terminationGracePeriodSeconds).toBe(GATEWAY_TERMINATION_GRACE_SEC);
+    expect(GATEWAY_TERMINATION_GRACE_SEC).toBeGreaterThan(GATEWAY_PRESTOP_SLEEP_SEC + KAFKA_DELIVERY_TIMEOUT_MS / 1000);
+  });
+});
+
+describe("CrossGuard: ingest-gateway-binds-identity", () => {
+  const configMap = () => dev.one(CONFIGMAP, "ingest-gateway-config");
+  const check = (data: Record<string, string>) => {
+    const cm = configMap();
+    return violationsOf({ type: cm.type, props: { ...cm.inputs, data }, urn: cm.urn, name: cm.name }).filter((v) => v.includes("ingest-gateway-binds-identity"));
+  };
+
+  it("the whole program with the gateway passes the pack", () => {
+    expect(dev.resources.flatMap((r) => violationsOf({ type: r.type, props: r.inputs, urn: r.urn, name: r.name }))).toEqual([]);
+    expect(local.resources.flatMap((r) => violationsOf({ type: r.type, props: r.inputs, urn: r.urn, name: r.name }))).toEqual([]);
+  });
+
+  it("fails a config that would let an unverified identity through", () => {
+    const data = configData(dev);
+    const envoy = data["envoy.yaml"] ?? "";
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ["Camel on every interface", { ...data, "application.properties": (data["application.properties"] ?? "").replace("camel.server.host=127.0.0.1", "camel.server.host=0.0.0.0") }, /camel\.server\.host: expected 127\.0\.0\.1/],
+      ["a client's subject header kept", { ...data, "envoy.yaml": envoy.replace(`"remove": "${SUBJECT_HEADER}"`, `"remove": "x-other"`) }, /remove a client's x-watchpipe-sub/],
+      ["no user_id check in the route", { ...data, "routes.yaml": (data["routes.yaml"] ?? "").replace(`\${body[value][user_id]} != \${header.${SUBJECT_HEADER}}`, "false") }, /user_id compared with x-watchpipe-sub/],
+      ["plaintext to Kafka", { ...data, "application.properties": (data["application.properties"] ?? "").replace("securityProtocol=SASL_SSL", "securityProtocol=PLAINTEXT") }, /securityProtocol: expected SASL_SSL/],
+      ["token check only on some paths", { ...data, "envoy.yaml": envoy.replace(`"prefix": "/"`, `"prefix": "/topics"`) }, /require a verified token on every path/],
+    ];
+    for (const [what, mutated, message] of cases) {
+      const found = check(mutated);
+      expect(found, what).toHaveLength(1);
+      expect(found[0], what).toMatch(message);
+    }
+  });
+});
+
+describe("local (an existing cluster), with the gateway", () => {
+  it("deploys the gateway without an Ingress; Envoy verifies tokens, so ingest.jwt is accepted off EKS", () => {
+    expect(local.ofType(INGRESS)).toEqual([]);
+    expect(gatewayDeployment(local).inputs.spec.template.spec.containers).toHaveLength(2);
+    const policy = local.one(POLICY, "ingest-gateway-network-policy");
+    expect(JSON.stringify(policy.inputs.spec.ingress)).not.toContain("ipBlock");
+  });
+});
+
+describe("watchpipe:ingest.gateway config", () => {
+  const raw = (stack: string, ingest: unknown, bridge?: unknown): RawConfig => {
+    const file = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const own = Object.entries(file.config).filter(([k]) => k.startsWith("watchpipe:")).map(([k, v]) => [k.slice("watchpipe:".length), v]);
+    return { ...Object.fromEntries(own), ingest, ...(bridge ? { bridge } : {}) };
+  };
+  const problems = (stack: string, ingest: unknown, bridge?: unknown): string[] => {
+    try {
+      parseConfig(raw(stack, ingest, bridge), stack);
+    } catch (err) {
+      if (err instanceof ConfigError) return [...err.problems];
+      throw err;
+    }
+    return [];
+  };
+
+  it("refuses an image not pinned by digest, naming the key, what is expected and what it got", () => {
+    const found = problems("dev", { jwt: JWT, gateway: { image: "watchpipe/ingest-gateway:1.0" } });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^watchpipe:ingest\.gateway\.image: expected the ingest gateway image .* pinned by digest.*; got "watchpipe\/ingest-gateway:1\.0"\.$/);
+  });
+  it("refuses the gateway without token settings", () => {
+    expect(problems("dev", { gateway: GATEWAY })).toEqual([expect.stringMatching(/^watchpipe:ingest\.jwt: the ingest gateway binds each heartbeat to its token's subject.*got nothing/)]);
+  });
+  it("refuses a batch that the body limit in front cannot carry (the WAF's where a web ACL inspects), and min above max replicas", () => {
+    const found = problems("dev", { jwt: JWT, gateway: { ...GATEWAY, maxHeartbeatsPerRequest: 30, minReplicas: 5, maxReplicas: 3 } }, { exposure: "internet-facing", certificateArn: CERT });
+    expect(found).toEqual([
+      "watchpipe:ingest.gateway.minReplicas: expected at most ingest.gateway.maxReplicas (3); got 5.",
+      expect.stringMatching(/^watchpipe:ingest\.gateway\.maxHeartbeatsPerRequest: ingest\.waf\.maxBodyBytes \(4096 bytes\) holds at most 15 heartbeats of capacity\.avgEventBytes \d+, .*got 30\.$/),
+    ]);
+    // Internal: only the gateway's own 16 KiB limit applies, and 30 fit.
+    expect(problems("dev", { jwt: JWT, gateway: { ...GATEWAY, maxHeartbeatsPerRequest: 30 } }, { exposure: "internal", certificateArn: CERT })).toEqual([]);
+    expect(problems("dev", { jwt: JWT, gateway: { ...GATEWAY, maxHeartbeatsPerRequest: 61 } }, { exposure: "internal", certificateArn: CERT })[0]).toMatch(/^watchpipe:ingest\.gateway\.maxHeartbeatsPerRequest: .*60/);
+  });
+  it("still refuses ingest.jwt off EKS without the gateway (only the ALB would verify it)", () => {
+    expect(problems("local", { jwt: JWT })[0]).toMatch(/^watchpipe:ingest\.jwt: without ingest\.gateway, tokens are validated by the ALB/);
+    expect(problems("local", { jwt: JWT, gateway: GATEWAY })).toEqual([]);
+  });
+});
