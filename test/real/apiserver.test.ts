@@ -29,6 +29,15 @@ const TOKEN = "watchpipe-throwaway-token";
 const STACKS = ["dev", "prod", "local"];
 /** prod with a restore requested: the only way the restore Job renders. */
 const RESTORING = "prod+restoreFrom";
+/** dev with the ingest gateway (issue 24): the only way its Deployment, HPA, PDB and Ingress render. */
+const GATEWAY = "dev+ingest.gateway";
+const GATEWAY_CONFIG = {
+  "watchpipe:bridge": { replicas: 1, exposure: "internet-facing", certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234" },
+  "watchpipe:ingest": {
+    jwt: { jwksUrl: "https://id.example.com/.well-known/jwks.json", issuer: "https://id.example.com/", audience: ["watchpipe-player"] },
+    gateway: { image: `111122223333.dkr.ecr.us-east-1.amazonaws.com/watchpipe-ingest-gateway@sha256:${"ab".repeat(32)}` },
+  },
+};
 
 type Obj = Record<string, unknown>;
 
@@ -208,6 +217,7 @@ describeWithShared("strict server-side dry-run against a real kube-apiserver", (
     await discover();
     for (const stack of STACKS) programRuns.set(stack, (await runProgram(stack)).resources);
     programRuns.set(RESTORING, (await runProgram("prod", { "watchpipe:backup": { enabled: true, restoreFrom: "watchpipe-20261202T031700Z.sql.gz" } })).resources);
+    programRuns.set(GATEWAY, (await runProgram("dev", GATEWAY_CONFIG)).resources);
   }, 600_000);
 
   afterAll(async () => {
@@ -241,6 +251,13 @@ describeWithShared("strict server-side dry-run against a real kube-apiserver", (
     const restore = objects.filter((o) => o.kind === "Job" && String((o.metadata as Obj).name).startsWith("yugabyte-restore-"));
     expect(restore).toHaveLength(1);
     expect(await dryRunAll(restore)).toEqual([]);
+  }, 300_000);
+
+  it.skipIf(skipEngines)("dev with the ingest gateway: its ConfigMap, Deployment, Service, NetworkPolicy, HPA, PDB and Ingress pass the same dry-run", async () => {
+    const objects = (programRuns.get(GATEWAY) ?? []).map(kubernetesObject).filter((o): o is Obj => o !== undefined);
+    const gateway = objects.filter((o) => String((o.metadata as Obj).name).startsWith("ingest-gateway") || o.kind === "Ingress");
+    expect(gateway.map((o) => o.kind).sort()).toEqual(["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service"]);
+    expect(await dryRunAll(gateway)).toEqual([]);
   }, 300_000);
 
   it.skipIf(skipEngines).each(STACKS)("helm template of every chart stack %s installs, with the program's values, passes the same dry-run", async (stack) => {
