@@ -47,28 +47,31 @@ export const DEFAULT_MAX_PLAYBACK_RATE = 2;
 export const MIN_MAX_PLAYBACK_RATE = 1;
 export const MAX_MAX_PLAYBACK_RATE = 16;
 /**
- * Pre-aggregation window (tumbling, on arrival time since V000004): each session key's heartbeats are collected per window of this
- * size and closed with EMIT FINAL, so state written per heartbeat is bounded by one window's points. A literal in
- * V000002's WINDOW clause (ksqlDB takes no variables there); a unit test keeps the two equal. Chosen by
- * `npm run bench:state` (ksql/README.md, "Costs").
+ * Pre-aggregation step on arrival time (V000006: windows of twice this size HOPPING by it; each window owns the
+ * records that arrived in its newer half, the older half only serves to recognise copies of a heartbeat). Each
+ * session key's owned heartbeats become pieces once per step, closed with EMIT FINAL, so state written per heartbeat
+ * is bounded by one window's points. Literals in V000006's WINDOW clause and REDUCE cutoff (ksqlDB takes no variables
+ * there); a unit test keeps them equal. Chosen by `npm run bench:state` (ksql/README.md, "Costs").
  */
 export const PIECE_WINDOW_SEC = 30;
 /**
- * RETENTION of the window store (literal in V000002). A window becomes invisible once the store's stream time (the
+ * RETENTION of the window store (literal in V000002, V000004 and V000006). A window becomes invisible once the store's stream time (the
  * latest window start written) is more than this past the window's start, and Kafka Streams writes the new record
- * before it emits closed windows: a single stream-time jump larger than RETENTION - window - grace loses the windows
+ * before it emits closed windows: a single stream-time jump larger than RETENTION - window size - grace loses the windows
  * not yet emitted. 6 h is far beyond any backlog, replay or tick burst (ksql/README.md, "Limits").
  */
 export const WINDOW_RETENTION_SEC = 6 * 3600;
 /**
- * Grace period the SQL is written with (literal in V000002's WINDOW clause). The stack's gracePeriodSec must equal
+ * Grace period the SQL is written with (literal in the WINDOW clause, V000002 to V000006). The stack's gracePeriodSec must equal
  * it: migrationDefines refuses anything else, because a different value would need a new migration.
  */
 export const SQL_GRACE_PERIOD_SEC = DEFAULT_GRACE_PERIOD_SEC;
 /**
- * `ksql.functions.collect_set.limit` the ksqlDB server runs with: distinct points kept per window and key. A player
- * sends 6 per 30 s window; the cap bounds the state a broken or hostile client can build in one window. Past it,
- * further points of that window are ignored (CollectSetUdaf); the model does the same.
+ * `ksql.functions.collect_set.limit` the ksqlDB server runs with: distinct points kept per window and key. Since
+ * V000006 a window spans 60 s (two steps): a player sends 12 per window, plus any copies of a retried body (each
+ * arrival is a distinct point until the REDUCE skips it). 1000 still leaves ~80x headroom for honest players and
+ * bounds the state a broken or hostile client can build in one window. Past it, further points of that window are
+ * ignored (CollectSetUdaf); the model does the same.
  */
 export const COLLECT_SET_LIMIT = 1000;
 /**
@@ -134,8 +137,9 @@ export function paramProblems(p: SessionizationParams, where = "config"): string
 /**
  * Worst-case delay (seconds) from a heartbeat's arrival until the piece holding it is committed to
  * `watch_segments`, on a partition that only receives ticks:
- * - its window [start, start + W) closes once stream time reaches start + W + grace; at worst the heartbeat was the
- *   window's first (arrival = start), so W + grace after it;
+ * - the window owning it (V000006: [start − W, start + W), the heartbeat in its newer half [start, start + W))
+ *   closes once stream time reaches start + W + grace; at worst the heartbeat arrived at start, so W + grace after
+ *   it (the same as V000004's tumbling window [start, start + W));
  * - stream time reaches that only at the next tick (<= one tick interval);
  * - the close check runs on record arrival and is throttled to once per KSTREAMS_EMIT_INTERVAL_MS of wall-clock
  *   time: if a record took the check just before that tick, the next check is at the next record, at worst the next

@@ -70,13 +70,13 @@ function requireShape(name: string, s: SinkTopicShape): void {
 
 /**
  * The `--define name=value` variables the migrations reference, as integers (ms; the rate in thousandths). The
- * window's size, RETENTION and GRACE PERIOD are literals in V000002 and V000004 (ksqlDB takes no variables there), so a grace
- * period other than the SQL's is refused here rather than silently ignored.
+ * window's size, advance, RETENTION and GRACE PERIOD are literals in V000002, V000004 and V000006 (ksqlDB takes no
+ * variables there), so a grace period other than the SQL's is refused here rather than silently ignored.
  */
 export function migrationDefines(p: SessionizationParams, t: MigrationTopology): Record<string, string> {
   if (secToMs(p.gracePeriodSec) !== secToMs(SQL_GRACE_PERIOD_SEC)) {
     throw new Error(
-      `sessionization.gracePeriodSec: expected ${SQL_GRACE_PERIOD_SEC} (the GRACE PERIOD literal in ksql/migrations/V000004), ` +
+      `sessionization.gracePeriodSec: expected ${SQL_GRACE_PERIOD_SEC} (the GRACE PERIOD literal in ksql/migrations/V000006), ` +
         `got ${p.gracePeriodSec}; ksqlDB takes no variables in a WINDOW clause, so another grace needs a new migration`,
     );
   }

@@ -261,9 +261,9 @@ describe("the migrations write into the program's topics exactly as their KafkaT
         retentionMs: String(plan.config?.["retention.ms"]),
       });
     }
-    // V000001, V000003 and V000004 write heartbeats and heartbeats_rejected (three times each), V000002 and V000004
-    // write watch_segments.
+    // V000001, V000003 and V000004 write heartbeats and heartbeats_rejected (three times each), V000002, V000004 and
+    // V000006 write watch_segments.
     expect([...new Set(checked)].sort()).toEqual(["heartbeats", "heartbeats_rejected", "watch_segments"]);
-    expect(checked).toHaveLength(8);
+    expect(checked).toHaveLength(9);
   });
 });

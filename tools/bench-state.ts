@@ -1,8 +1,10 @@
 /**
  * `npm run bench:state`: replays, for one viewer watching continuously (5 s heartbeats), the state-store and
  * changelog operations of the v1 design (SESSION window + COLLECT_LIST of every point, EMIT FINAL) and of the v2
- * design (30 s TUMBLING window + COLLECT_SET of that window's points, EMIT FINAL, RETENTION 6 h), and prints bytes
- * written per heartbeat and the peak state held for one open session, for sessions of 1 min, 20 min, 2 h and 24 h.
+ * design (30 s TUMBLING window + COLLECT_SET of that window's points, EMIT FINAL, RETENTION 6 h) and of V000006
+ * (60 s HOPPING windows advancing by 30 s, so every heartbeat is written into two windows, with 50-character points),
+ * and prints bytes written per heartbeat, the peak state held for one open session and the bytes of final windows
+ * written to `heartbeat_sessions` per heartbeat, for sessions of 1 min, 20 min, 2 h and 24 h.
  * Not a test: prints figures (ksql/README.md, "Costs", quotes them).
  *
  * Byte model (what Kafka Streams writes for a ksqlDB aggregate; RocksDB's own write amplification not counted):
@@ -18,7 +20,7 @@
  */
 import { userId, videoId } from "./loadgen/simulate";
 import { COLLECT_SET_LIMIT, PIECE_WINDOW_SEC, WINDOW_RETENTION_SEC } from "../contract/sessionization";
-import { encodePoint } from "../ksql/model/encoding";
+import { encodePoint, encodeWindowPoint } from "../ksql/model/encoding";
 import { HEARTBEAT_INTERVAL_SEC } from "../contract/topics";
 import { parseCommandLine, runTool } from "./cli";
 import { EXIT_CODES_HELP } from "./exitCodes";
@@ -54,10 +56,12 @@ const video = videoId(1234);
 const key = `${user}|${video}`;
 const keyBytes = Buffer.byteLength(key);
 const POINT = encodePoint({ ts: 1_700_000_000_000, posMs: 1_234_567 }).length;
+/** V000006's point: identity, arrival and played_at. */
+const POINT_V6 = encodeWindowPoint({ eventTs: 1_700_000_000_000, posMs: 1_234_567, arrival: 1_700_000_000_200, playedAt: 1_700_000_000_200 }).length;
 
 /** Avro aggregate row: the group-by column copy and an array of n points. */
-function aggregateValue(points: number): number {
-  const list = points === 0 ? 1 : varintLen(points) + points * (varintLen(POINT) + POINT) + 1;
+function aggregateValue(points: number, pointLength = POINT): number {
+  const list = points === 0 ? 1 : varintLen(points) + points * (varintLen(pointLength) + pointLength) + 1;
   return SR_HEADER + avroString(key) + list + TIMESTAMP;
 }
 
@@ -105,6 +109,44 @@ function v2(sessionSec: number, windowSec = PIECE_WINDOW_SEC): Cost {
   return { writtenPerHeartbeat: written / n, peakStateBytes: kept.reduce((a, b) => a + b, 0), peakEntries: kept.length };
 }
 
+interface HoppingCost extends Cost {
+  /** Bytes of final windows (key + value) written to heartbeat_sessions, per heartbeat. */
+  readonly emittedPerHeartbeat: number;
+}
+
+/**
+ * V000006: windows of 2 x hop advancing by the hop; a heartbeat at t is written into every window holding it (two),
+ * each write rewriting that window's list of 50-character points. Emitted windows stay for RETENTION as in v2.
+ */
+function v6(sessionSec: number, hopSec = PIECE_WINDOW_SEC): HoppingCost {
+  const n = Math.floor(sessionSec / HEARTBEAT_INTERVAL_SEC) + 1;
+  const storeKey = keyBytes + 12;
+  const counts = new Map<number, number>(); // window start (s) -> points
+  let written = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i * HEARTBEAT_INTERVAL_SEC;
+    for (let s = Math.max(0, Math.floor((t - hopSec) / hopSec) * hopSec); s <= t; s += hopSec) {
+      if (t >= s + 2 * hopSec) continue;
+      const c = Math.min((counts.get(s) ?? 0) + 1, COLLECT_SET_LIMIT);
+      counts.set(s, c);
+      written += 2 * (storeKey + aggregateValue(c, POINT_V6));
+    }
+  }
+  const finals = [...counts.values()].map((c) => storeKey + aggregateValue(c, POINT_V6));
+  const kept = finals.slice(-Math.ceil(WINDOW_RETENTION_SEC / hopSec));
+  const emitted = [...counts.values()].reduce((a, c) => a + keyBytes + 16 + aggregateValue(c, POINT_V6) - TIMESTAMP, 0);
+  return { writtenPerHeartbeat: written / n, peakStateBytes: kept.reduce((a, b) => a + b, 0), peakEntries: kept.length, emittedPerHeartbeat: emitted / n };
+}
+
+/** v2's final windows on heartbeat_sessions, per heartbeat (to compare with V000006's). */
+function v2Emitted(sessionSec: number): number {
+  const n = Math.floor(sessionSec / HEARTBEAT_INTERVAL_SEC) + 1;
+  const perWindow = Math.floor(PIECE_WINDOW_SEC / HEARTBEAT_INTERVAL_SEC);
+  let bytes = 0;
+  for (let left = n; left > 0; left -= perWindow) bytes += keyBytes + 16 + aggregateValue(Math.min(perWindow, left)) - TIMESTAMP;
+  return bytes / n;
+}
+
 const kb = (b: number): string => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} KB` : `${Math.round(b)} B`);
 const pad = (s: string, n: number): string => s.padEnd(n);
 
@@ -141,6 +183,16 @@ function printFigures(): void {
     console.log(
       `${pad(`${w} s`, 8)} ${pad(Math.round(c.writtenPerHeartbeat).toString(), 6)} ${pad(`${(c.writtenPerHeartbeat / heartbeatBytes).toFixed(1)}x`, 7)} ` +
         `${pad(((c.writtenPerHeartbeat * PLATFORM_HEARTBEATS_PER_SEC) / 1e6).toFixed(1), 21)} ${pad(Math.round(piecesPerSec).toString(), 9)} ${(piecesPerSec * 86400 / 1e9).toFixed(2)} billion`,
+    );
+  }
+  console.log(`\nV000006 = HOPPING ${2 * PIECE_WINDOW_SEC} s advancing by ${PIECE_WINDOW_SEC} s + COLLECT_SET of ${POINT_V6}-character points, retention ${WINDOW_RETENTION_SEC / 3600} h`);
+  console.log(`${pad("session", 8)} ${pad("v6 B/hb", 9)} ${pad("(x v2)", 7)} ${pad("v6 peak/session", 24)} ${pad("sessions topic B/hb v2 -> v6", 29)}`);
+  for (const [name, sec] of SESSION_LENGTHS) {
+    const b = v2(sec);
+    const c = v6(sec);
+    console.log(
+      `${pad(name, 8)} ${pad(Math.round(c.writtenPerHeartbeat).toString(), 9)} ${pad(`${(c.writtenPerHeartbeat / b.writtenPerHeartbeat).toFixed(1)}x`, 7)} ` +
+        `${pad(`${kb(c.peakStateBytes)} (${c.peakEntries} windows)`, 24)} ${Math.round(v2Emitted(sec))} -> ${Math.round(c.emittedPerHeartbeat)} (${(c.emittedPerHeartbeat / v2Emitted(sec)).toFixed(1)}x)`,
     );
   }
   const v1At = (sec: number): string => ((v1(sec).writtenPerHeartbeat * PLATFORM_HEARTBEATS_PER_SEC) / 1e6).toFixed(0);

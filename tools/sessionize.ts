@@ -1,6 +1,6 @@
 /**
  * `npm run --silent sessionize -- <file.json>`: runs heartbeats through the reference model of the
- * sessionization (ksqlDB's 30 s windows and pieces, the database's stitching) and prints the watch segments the
+ * sessionization (ksqlDB's hopping windows and pieces, the database's stitching) and prints the watch segments the
  * watch_segments_v2 view ends up with. See `--help`.
  */
 import { readFileSync } from "node:fs";
@@ -20,8 +20,9 @@ with the heartbeats of one partition, each {"user_id", "video_id", "position_sec
 "rowtime"?, "sent_at"?, "key"?}: rowtime = the record's arrival time (the broker's LogAppendTime, epoch ms; default
 event_ts), sent_at = the player's clock when it sent (epoch ms, optional), key = the record key (default
 user_id|video_id). Runs them in stable rowtime order through the reference model of the ksqlDB sessionization
-(V000004: played_at = rowtime - (sent_at - event_ts), or rowtime without sent_at; 30 s windows on arrival time;
-retention applied as ksqlDB would), closes every window still open at the end of input, stitches the pieces as the
+(V000004: played_at = rowtime - (sent_at - event_ts), or rowtime without sent_at; V000006: 60 s windows hopping by
+30 s on arrival time, a heartbeat (event_ts, playhead) delivered again within 30-60 s counted once; retention
+applied as ksqlDB would), closes every window still open at the end of input, stitches the pieces as the
 database does, and prints {"segments": [...], "rejected": [...]}: the watch_segments_v2 rows (one per segment,
 times = played_at on our clock) sorted by user_id, video_id, start_ts, and the heartbeats the pipeline rejects with
 their input index and reason (key: wrong or missing record key; sent_at: invalid; late: sent more than 1 h after

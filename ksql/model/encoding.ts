@@ -38,3 +38,39 @@ export function decodePoint(s: string): Point {
   }
   return { ts: Number(s.slice(0, TS_DIGITS)), posMs: Number(s.slice(TS_DIGITS)) };
 }
+
+/**
+ * One heartbeat as V000006 collects it per window: its identity (event_ts, playhead ms), its arrival (ROWTIME) and
+ * its played_at (our clock), all in ms.
+ */
+export interface WindowPoint {
+  readonly eventTs: number;
+  readonly posMs: number;
+  readonly arrival: number;
+  readonly playedAt: number;
+}
+
+/** Length of a V000006 window point: event_ts(13) + playhead(11) + arrival(13) + played_at(13). */
+export const WINDOW_POINT_LENGTH = POINT_LENGTH + 2 * TS_DIGITS;
+
+/**
+ * V000006's point: CONCAT of LPAD(event_ts, 13), LPAD(playhead ms, 11), LPAD(ROWTIME, 13), LPAD(played_at, 13).
+ * Fixed width, so string order is (event_ts, playhead, arrival) order: copies of one heartbeat are adjacent and the
+ * first arrival comes first.
+ */
+export function encodeWindowPoint(p: WindowPoint): string {
+  return encodePoint({ ts: p.eventTs, posMs: p.posMs }) + String(p.arrival).padStart(TS_DIGITS, "0") + String(p.playedAt).padStart(TS_DIGITS, "0");
+}
+
+export function decodeWindowPoint(s: string): WindowPoint {
+  if (s.length !== WINDOW_POINT_LENGTH) {
+    throw new Error(`decodeWindowPoint: expected ${WINDOW_POINT_LENGTH} characters, got ${s.length} (${JSON.stringify(s)})`);
+  }
+  const id = decodePoint(s.slice(0, POINT_LENGTH));
+  return {
+    eventTs: id.ts,
+    posMs: id.posMs,
+    arrival: Number(s.slice(POINT_LENGTH, POINT_LENGTH + TS_DIGITS)),
+    playedAt: Number(s.slice(POINT_LENGTH + TS_DIGITS)),
+  };
+}

@@ -1,13 +1,15 @@
 /**
  * Semantics v2 of a watch segment, in three pure steps:
  * - `continuesPair`: the pairwise rule between two consecutive heartbeats of one user and video;
- * - `piecesOfWindow`: one closed window's sorted, distinct points cut into pieces (the SQL's REDUCE);
+ * - `piecesOfOwnedPoints`: one closed window's points cut into pieces (V000006's REDUCE: copies skipped, only the
+ *   points the window owns, Δt on the player's clock, times anchored on ours); `piecesOfWindow` is the same cut on
+ *   bare (time, playhead) points, the reference the stitching property is stated with;
  * - `stitch`: pieces of one user and video, in order, joined into segments with the same rule between a piece's
  *   first point and the previous piece's last point (the database view, connectors/schema V004).
  * Stitching the pieces of every window gives exactly what cutting all of a key's points at once would.
  */
 import type { WatchSegment } from "../../contract/topics";
-import { decodePoint, type Point } from "./encoding";
+import { decodePoint, decodeWindowPoint, POINT_LENGTH, type Point } from "./encoding";
 
 /** The rule's parameters in integer milliseconds (and thousandths for the rate), as the SQL computes. */
 export interface PairRule {
@@ -58,6 +60,63 @@ export function piecesOfWindow(encoded: readonly string[], r: PairRule): Piece[]
     else out.push(single(x, out.length + 1));
   }
   return out;
+}
+
+/** A piece while V000006's REDUCE builds it: identity times on the player's clock, plus its last played_at. */
+interface OpenPiece {
+  readonly firstEventTs: number;
+  readonly firstPosMs: number;
+  readonly last: Point; // (event_ts, playhead) of its last point
+  readonly lastPlayedAt: number;
+  readonly minPosMs: number;
+  readonly maxPosMs: number;
+  readonly count: number;
+  readonly pieceNo: number;
+}
+
+/**
+ * V000006's REDUCE over one final window's points (50-character items, any order, duplicates allowed): ARRAY_SORT,
+ * then per point x, with the identity (event_ts, playhead) of the last point seen:
+ * - the same identity → a copy of that heartbeat (a later arrival: the sort puts the first arrival first), skipped;
+ * - arrived before `ownedFrom` (the window's older half, owned by the previous window) → only its identity counts;
+ * - else it continues the last piece iff `continuesPair` holds on (event_ts, playhead) against that piece's last
+ *   point — Δt is the player's clock — otherwise it starts a new piece.
+ * A piece's times are on our clock, anchored on its last point: end = played_at(last), start = end − (event_ts(last)
+ * − event_ts(first)). Pieces are numbered 1, 2, ... within the window.
+ */
+export function piecesOfOwnedPoints(items: readonly string[], ownedFrom: number, r: PairRule): Piece[] {
+  const sorted = [...new Set(items)].sort();
+  const open: OpenPiece[] = [];
+  let lastId = "";
+  for (const e of sorted) {
+    const id = e.slice(0, POINT_LENGTH);
+    if (id === lastId) continue;
+    lastId = id;
+    const x = decodeWindowPoint(e);
+    if (x.arrival < ownedFrom) continue;
+    const at: Point = { ts: x.eventTs, posMs: x.posMs };
+    const cur = open[open.length - 1];
+    if (cur !== undefined && continuesPair(cur.last, at, r)) {
+      open[open.length - 1] = {
+        ...cur,
+        last: at,
+        lastPlayedAt: x.playedAt,
+        minPosMs: Math.min(cur.minPosMs, x.posMs),
+        maxPosMs: Math.max(cur.maxPosMs, x.posMs),
+        count: cur.count + 1,
+      };
+    } else {
+      open.push({ firstEventTs: x.eventTs, firstPosMs: x.posMs, last: at, lastPlayedAt: x.playedAt, minPosMs: x.posMs, maxPosMs: x.posMs, count: 1, pieceNo: open.length + 1 });
+    }
+  }
+  return open.map((p) => ({
+    first: { ts: p.lastPlayedAt - (p.last.ts - p.firstEventTs), posMs: p.firstPosMs },
+    last: { ts: p.lastPlayedAt, posMs: p.last.posMs },
+    minPosMs: p.minPosMs,
+    maxPosMs: p.maxPosMs,
+    count: p.count,
+    pieceNo: p.pieceNo,
+  }));
 }
 
 /** A stitched segment before it becomes a row: the pieces it spans, merged. */

@@ -1,6 +1,7 @@
 /**
- * The whole pipeline for one partition, as V000004 runs it: raw keyed JSON records -> validation and played_at ->
- * 30 s windows on arrival time -> pieces (the records on `watch_segments`) -> the JDBC sink's upsert into
+ * The whole pipeline for one partition, as V000004-V000006 run it: raw keyed JSON records -> validation and
+ * played_at (V000004) -> 60 s windows hopping by 30 s on arrival time, each owning its newer half, copies of a
+ * heartbeat counted once (V000006) -> pieces (the records on `watch_segments`) -> the JDBC sink's upsert into
  * watch_pieces -> the database's stitching into watch segments (connectors/schema V004).
  */
 import type { WatchPiece, WatchSegment } from "../../contract/topics";
@@ -13,7 +14,7 @@ import {
   maxRatePermille,
   secToMs,
 } from "../../contract/sessionization";
-import { comparePieces, continuesPair, type PairRule, type Piece, piecesOfWindow, type StitchedSegment, toWatchSegment } from "./pieces";
+import { comparePieces, continuesPair, type PairRule, type Piece, piecesOfOwnedPoints, type StitchedSegment, toWatchSegment } from "./pieces";
 import { type EmittedWindow, isTickKey, PartitionWindower } from "./windows";
 import { asValid, decodeRaw, reasonText, rejection, type ValidHeartbeat } from "./validate";
 
@@ -27,8 +28,9 @@ export interface PieceRecord {
   readonly piece: WatchPiece;
 }
 
-/** Engine settings the model takes besides the stack parameters (defaults: what V000002 and the server use). */
+/** Engine settings the model takes besides the stack parameters (defaults: what V000006 and the server use). */
 export interface EngineOptions {
+  /** The hop (advance) and the half a window owns; windows are twice this long. */
   readonly windowSec?: number;
   readonly retentionSec?: number;
   readonly collectSetLimit?: number;
@@ -49,7 +51,7 @@ function splitKey(key: string): [string, string] {
 export function piecesOfEmitted(w: EmittedWindow, r: PairRule): PieceRecord[] {
   if (isTickKey(w.key)) return [];
   const [user, video] = splitKey(w.key);
-  return piecesOfWindow(w.items, r).map((p) => ({
+  return piecesOfOwnedPoints(w.items, w.ownedFrom, r).map((p) => ({
     timestamp: w.timestamp,
     window: { start: w.start, end: w.end },
     piece: {
@@ -76,8 +78,10 @@ export class SegmentModel {
   private readonly rule: PairRule;
 
   constructor(params: SessionizationParams, engine: EngineOptions = {}) {
+    const hop = secToMs(engine.windowSec ?? PIECE_WINDOW_SEC);
     this.windows = new PartitionWindower({
-      windowMs: secToMs(engine.windowSec ?? PIECE_WINDOW_SEC),
+      windowMs: 2 * hop,
+      advanceMs: hop,
       graceMs: secToMs(params.gracePeriodSec),
       retentionMs: secToMs(engine.retentionSec ?? WINDOW_RETENTION_SEC),
       collectSetLimit: engine.collectSetLimit ?? COLLECT_SET_LIMIT,
@@ -139,7 +143,7 @@ export type RawOutcome =
   | { readonly kind: "rejected"; readonly record: RejectedRecord }
   | { readonly kind: "valid"; readonly heartbeat: ValidHeartbeat; readonly pieces: PieceRecord[] };
 
-/** Raw-level model (V000004: validation, windows on arrival time, pieces) for one partition. */
+/** Raw-level model (V000004 validation, V000006 windows and pieces) for one partition. */
 export class RawPipelineModel {
   private readonly model: SegmentModel;
   constructor(params: SessionizationParams, engine?: EngineOptions) {

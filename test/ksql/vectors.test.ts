@@ -30,6 +30,9 @@ describe("ksql-test-runner vectors, run through the reference model", () => {
     rules.push("playback_2x", "playback_1_5x", "playback_0_5x", "24h", "pause_with_heartbeats", "stream_time_jump");
     // V000004: arrival time, sent_at, keys.
     rules.push("clock_slow", "clock_fast", "clock_minus_2h", "clock_plus_2h", "offline_burst", "late_every_heartbeat", "late_over_1h", "no_sent_at", "key_mismatch", "catch_up");
+    // V000006: a heartbeat's identity, hopping windows, the player's clock for distance.
+    rules.push("retry_same_window_counts_once", "retry_next_window_counts_once", "retry_after_25s_counts_once", "retry_after_90s_counts_twice");
+    rules.push("duplicate_without_sent_at_counts_once", "burst_without_sent_at_keeps_length", "arrival_jitter_does_not_split");
     for (const rule of rules) {
       expect(names.some((n) => n.includes(rule)), `a vector for ${rule}`).toBe(true);
     }
@@ -92,7 +95,7 @@ describe("the migrations and the model agree on the contract", () => {
     expect(v4).toContain(`CONCAT(user_id, '${SESSION_KEY_SEPARATOR}', video_id)`);
   });
   it("versions are 1..n and rendering leaves no unresolved ${...}", () => {
-    expect(migrationFiles().map((f) => f.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(migrationFiles().map((f) => f.version)).toEqual([1, 2, 3, 4, 5, 6]);
     const rendered = renderStatements(DEFAULT_SESSIONIZATION_PARAMS, { heartbeatPartitions: 1, replicas: 1, sinkTopics: ANY_SINK_TOPICS });
     expect(rendered).not.toMatch(/\$\{/);
     expect(rendered).toContain("<= 30000\n");
@@ -102,11 +105,16 @@ describe("the migrations and the model agree on the contract", () => {
     const windows = [...live.matchAll(/WINDOW\s+\w+\s*\(([^)]*)\)/g)].map((m) => m[1]);
     expect(windows).toHaveLength(1);
     expect(windows[0]).not.toContain("${");
+    // V000006: hopping windows twice the half a window owns, advancing by that half.
+    expect(live).toMatch(/WINDOW HOPPING \(/);
     expect(windows[0]).toBe(
-      `SIZE ${PIECE_WINDOW_SEC * 1000} MILLISECONDS, RETENTION ${WINDOW_RETENTION_SEC * 1000} MILLISECONDS, GRACE PERIOD ${SQL_GRACE_PERIOD_SEC * 1000} MILLISECONDS`,
+      `SIZE ${2 * PIECE_WINDOW_SEC * 1000} MILLISECONDS, ADVANCE BY ${PIECE_WINDOW_SEC * 1000} MILLISECONDS, RETENTION ${WINDOW_RETENTION_SEC * 1000} MILLISECONDS, GRACE PERIOD ${SQL_GRACE_PERIOD_SEC * 1000} MILLISECONDS`,
     );
-    expect(live).toContain(`WINDOW_SIZE = '${PIECE_WINDOW_SEC * 1000} MILLISECONDS'`);
-    expect(COLLECT_SET_LIMIT).toBeGreaterThan((PIECE_WINDOW_SEC / 5) * 10);
+    expect(live).toContain(`WINDOW_TYPE = 'HOPPING',\n  WINDOW_SIZE = '${2 * PIECE_WINDOW_SEC * 1000} MILLISECONDS'`);
+    // The REDUCE's cutoff between a window's older and newer half is the same literal.
+    expect(live).toContain(`WINDOWSTART + ${PIECE_WINDOW_SEC * 1000} AS STRING`);
+    // A 60 s window holds 12 points of a 5 s player; the limit leaves room for copies and fast clients.
+    expect(COLLECT_SET_LIMIT).toBeGreaterThan(((2 * PIECE_WINDOW_SEC) / 5) * 10);
   });
   it("a grace period other than the SQL's literal is refused, naming the option", () => {
     expect(() => migrationDefines({ ...DEFAULT_SESSIONIZATION_PARAMS, gracePeriodSec: 90 }, { heartbeatPartitions: 3, sinkTopics: ANY_SINK_TOPICS })).toThrow(
@@ -129,12 +137,25 @@ describe("the migrations and the model agree on the contract", () => {
 });
 
 describe("the statements in force after the migration chain (what ksql-test-runner executes)", () => {
-  it("are exactly V000004's seven CREATE statements, in its order, then V000005's late copy: V000001-V000003's sources are all dropped", () => {
+  it("are V000004's validation (three CREATEs), V000005's late copy, then V000006's four sessionization CREATEs", () => {
     const live = effectiveStatements(migrationFiles());
-    expect(live.map((st) => st.file)).toEqual([...Array<string>(7).fill("V000004__arrival_time.sql"), "V000005__late_rejects_topic.sql"]);
+    expect(live.map((st) => st.file)).toEqual([
+      ...Array<string>(3).fill("V000004__arrival_time.sql"),
+      "V000005__late_rejects_topic.sql",
+      ...Array<string>(4).fill("V000006__dedupe_heartbeats.sql"),
+    ]);
     const creates = (i: number) => splitStatements(migrationFiles()[i]!.content).filter((st) => st.startsWith("CREATE"));
-    expect(live.map((st) => st.sql)).toEqual([...creates(3), ...creates(4)]);
+    expect(live.map((st) => st.sql)).toEqual([...creates(3).slice(0, 3), ...creates(4), ...creates(5)]);
     expect(splitStatements(migrationFiles()[3]!.content).filter((st) => st.startsWith("DROP"))).toHaveLength(7);
+    // V000006 drops exactly the four sources it recreates, downstream first; V000005's reader of heartbeats_rejected stays.
+    const v6 = splitStatements(migrationFiles()[5]!.content);
+    expect(v6.filter((st) => st.startsWith("DROP"))).toEqual([
+      "DROP STREAM IF EXISTS watch_pieces",
+      "DROP STREAM IF EXISTS watch_pieces_encoded",
+      "DROP STREAM IF EXISTS heartbeat_windows_final",
+      "DROP TABLE IF EXISTS heartbeat_windows",
+    ]);
+    expect(v6[0]).toBe("SET 'auto.offset.reset' = 'latest'");
   });
   it("a DROP removes the source, CREATE OR REPLACE takes its place, SET is left to the live cluster", () => {
     const f = (version: number, content: string) => ({ name: `V00000${version}__t.sql`, version, content });
