@@ -13,9 +13,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { YSQL_SINK_USER } from "../../components/sink/yugabyteSpecs";
 import { closeDelayMs, maintenanceSql, type MaintenanceParams } from "../../connectors/maintenance";
 import { DEFAULT_SESSIONIZATION_PARAMS, maxRatePermille, secToMs } from "../../contract/sessionization";
+import { type StitchedSegment, stitchPieces } from "../../contract/stitching";
 import type { WatchPiece } from "../../contract/topics";
 import { type PieceRecord, SegmentModel, sinkPieces } from "../../ksql/model/pipeline";
 import { PgServer, startPostgres } from "./pg/harness";
+import { latePlayback, onTimePieces } from "./pg/latePieces";
 import { upsertPieces } from "./pg/pieceUpsert";
 import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
 
@@ -243,4 +245,60 @@ describe("watchpipe_maintain: a late piece inside a closed segment amends it in 
     expect(open.rows).toEqual([{ heartbeat_count: 13, watched_sec: 55 }]);
     expect(await segs("watch_segments_current", "open-u")).toEqual(await segs("watch_segments_v2", "open-u"));
   });
+});
+
+describe("random late delivery: the three stitchings equal the rule's pure function (contract/stitching.ts)", () => {
+  async function all(from: string): Promise<StitchedSegment[]> {
+    const r = await db.query(
+      `SELECT user_id, video_id, (extract(epoch FROM start_ts) * 1000)::float8 AS start_ts, (extract(epoch FROM end_ts) * 1000)::float8 AS end_ts,
+              start_position_sec, end_position_sec, heartbeat_count, watched_sec, last_position_sec FROM ${from}`);
+    return (r.rows as StitchedSegment[]).sort((a, b) =>
+      a.user_id !== b.user_id ? (a.user_id < b.user_id ? -1 : 1) : a.video_id !== b.video_id ? (a.video_id < b.video_id ? -1 : 1) : a.start_ts - b.start_ts);
+  }
+  async function rollupsMatchClosed(): Promise<void> {
+    const r = await db.query(
+      `SELECT (SELECT coalesce(sum(watched_ms), 0) FROM watch_rollup_daily)::bigint::text AS rollup,
+              (SELECT coalesce(sum(round(greatest(watched_sec, 0) * 1000)), 0) FROM watch_segments_closed)::bigint::text AS closed,
+              (SELECT coalesce(sum(segments), 0) FROM watch_rollup_daily)::int AS rollup_segments,
+              (SELECT count(*) FROM watch_segments_closed)::int AS closed_segments`);
+    expect(r.rows[0].rollup).toBe(r.rows[0].closed);
+    expect(r.rows[0].rollup_segments).toBe(r.rows[0].closed_segments);
+  }
+
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`seed ${seed}: delivered together (view, open tail, closed table)`, async () => {
+      const { onTime, late } = latePlayback(seed, T0, 4, 3, seed % 2 === 1);
+      const pieces = [...onTimePieces(onTime), ...late];
+      for (let i = 0; i < pieces.length; i += 200) await upsertPieces(sink, pieces.slice(i, i + 200));
+      const expected = stitchPieces(pieces);
+      expect(await all("watch_segments_v2")).toEqual(expected);
+      expect(await all("watch_segments_open")).toEqual(expected);
+      await maintain();
+      expect(await all("watch_segments_closed")).toEqual(expected);
+      expect(await all("watch_segments_current")).toEqual(expected);
+      await rollupsMatchClosed();
+    });
+
+    it(`seed ${seed}: late pieces after their segments closed amend them in place`, async () => {
+      const { onTime, late } = latePlayback(seed, T0, 4, 3, seed % 2 === 1);
+      const base = onTimePieces(onTime);
+      await upsertPieces(sink, base);
+      await maintain();
+      const before = await all("watch_segments_closed");
+      expect(before).toEqual(stitchPieces(base));
+      await upsertPieces(sink, late);
+      const run = await maintain();
+      const expected = stitchPieces([...base, ...late]);
+      expect(await all("watch_segments_closed")).toEqual(expected);
+      expect(await all("watch_segments_v2")).toEqual(expected);
+      expect(run.late_pieces).toBe(late.length);
+      // Without wild playheads late copies never split nor join viewings: exactly as many rows, amended in place.
+      if (seed % 2 === 0) {
+        expect(expected.map((x) => x.start_position_sec)).toEqual(before.map((x) => x.start_position_sec));
+        expect(run.segments_closed).toBe(run.segments_amended);
+      }
+      await rollupsMatchClosed();
+      expect(await maintain()).toEqual({ segments_closed: 0, segments_amended: 0, late_pieces: 0 });
+    });
+  }
 });
