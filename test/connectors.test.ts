@@ -10,7 +10,7 @@ describe("schema files", () => {
   const migrations = loadMigrations();
 
   it("are V001, V002, … in order with no gaps", () => {
-    expect(migrations.map((m) => m.file)).toEqual(["V001__watch_segments.sql", "V002__report_views.sql", "V003__sink_role.sql", "V004__watch_pieces_stitching.sql", "V005__watch_pieces_rejects.sql", "V006__closed_segments_partitioned.sql"]);
+    expect(migrations.map((m) => m.file)).toEqual(["V001__watch_segments.sql", "V002__report_views.sql", "V003__sink_role.sql", "V004__watch_pieces_stitching.sql", "V005__watch_pieces_rejects.sql", "V006__closed_segments_partitioned.sql", "V007__stitch_overlapping_pieces.sql"]);
   });
 
   it("are idempotent by construction: every CREATE is IF NOT EXISTS / OR REPLACE and every trigger is dropped first", () => {
@@ -40,6 +40,53 @@ describe("schema files", () => {
     const data = migrationConfigMapData(migrations);
     expect(Object.keys(data)).toEqual(migrations.map((m) => m.file));
     expect(data["V001__watch_segments.sql"]).toContain("CREATE TABLE IF NOT EXISTS watch_segments");
+  });
+});
+
+/**
+ * The three places that stitch pieces into segments (the all-history view, the open tail, the maintenance job's
+ * re-stitch) must not drift apart (issue 21): their latest definitions carry one and the same stitching text, which
+ * compares each piece with the head of all earlier pieces (V007), never with the previous piece alone.
+ */
+describe("one stitching definition", () => {
+  const migrations = loadMigrations();
+  const STITCHERS = [
+    { object: "watch_segments_v2", create: /CREATE OR REPLACE VIEW watch_segments_v2 AS\b/, end: /;\s*$/m },
+    { object: "watch_segments_open", create: /CREATE OR REPLACE VIEW watch_segments_open AS\b/, end: /;\s*$/m },
+    { object: "watchpipe_maintain", create: /CREATE OR REPLACE FUNCTION watchpipe_maintain\(/, end: /^\$\$;$/m },
+  ] as const;
+  /** The text of the last definition of an object across the files, and the file it is in. */
+  function lastDefinition(create: RegExp, end: RegExp): { file: string; text: string } {
+    const m = [...migrations].reverse().find((f) => create.test(f.sql));
+    if (m === undefined) throw new Error(`no schema file defines ${create}`);
+    const from = m.sql.slice(m.sql.search(create));
+    const stop = from.search(end);
+    return { file: m.file, text: stop < 0 ? from : from.slice(0, stop) };
+  }
+  /** The stitching CTEs (ordered, numbered, stitched), whitespace-normalized. */
+  const stitchBlock = (sql: string): string[] =>
+    [...sql.replace(/--.*$/gm, "").replace(/\s+/g, " ").matchAll(/\), ordered AS \(.*?GROUP BY n\.user_id, n\.video_id, n\.segment_no \)/g)].map((x) => x[0]);
+  const defs = STITCHERS.map((s) => ({ ...s, ...lastDefinition(s.create, s.end) }));
+
+  it.each(defs.map((d) => [d.object, d] as const))("%s stitches with exactly one copy of the shared text", (_, d) => {
+    expect(stitchBlock(d.text), `${d.file}: ${d.object}`).toHaveLength(1);
+    expect(d.text, `${d.file}: ${d.object} compares with the previous piece only`).not.toMatch(/\blag\(/i);
+  });
+
+  it("the shared text is the same in all three and uses the head of all earlier pieces", () => {
+    const blocks = defs.map((d) => stitchBlock(d.text)[0]);
+    expect(new Set(blocks).size, defs.map((d) => `${d.object} (${d.file})`).join(", ")).toBe(1);
+    expect(blocks[0]).toContain("max(watch_piece_head(i.end_ts, i.start_ts, i.piece_no, i.last_position_sec)) OVER (PARTITION BY i.user_id, i.video_id ORDER BY i.start_ts, i.piece_no ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)");
+    expect(blocks[0]).toContain("watch_piece_continues(o.head, o.start_ts, o.first_position_sec, o.session_gap_ms, o.seek_tolerance_ms, o.max_rate_permille)");
+  });
+
+  it("the rule's two functions are defined once, in the file that introduced them, and each file's header says why", () => {
+    for (const fn of ["watch_piece_head", "watch_piece_continues"]) {
+      expect(migrations.filter((m) => m.sql.includes(`CREATE OR REPLACE FUNCTION ${fn}(`)).map((m) => m.file)).toEqual(["V007__stitch_overlapping_pieces.sql"]);
+    }
+    const v7 = migrations.find((m) => m.version === 7);
+    expect(v7?.sql.split("\n")[0]).toMatch(/^-- V007 \(issue 21/);
+    expect(v7?.sql).toMatch(/-- Relies on: V004/);
   });
 });
 

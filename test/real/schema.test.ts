@@ -109,6 +109,7 @@ describe("schema migrations", () => {
       { version: 4, name: "watch_pieces_stitching" },
       { version: 5, name: "watch_pieces_rejects" },
       { version: 6, name: "closed_segments_partitioned" },
+      { version: 7, name: "stitch_overlapping_pieces" },
     ];
     expect(second.stdout).toContain(`schema up to date (${expected.length} files)`);
     const versions = await db.query("SELECT version, name FROM schema_migrations ORDER BY version");

@@ -1,0 +1,66 @@
+/**
+ * The stitching rule of connectors/schema V007 as a pure function (contract/stitching.ts), offline: without
+ * overlapping pieces it is V004's neighbour rule (the reference model's stitchRows) on every ksql/tests vector and on
+ * generated playback; with pieces delivered late (inside or across the span of on-time ones) it neither splits a
+ * viewing nor widens its range, and it does not depend on the order the rows are read in. The real-PostgreSQL twin
+ * (test/real/stitchOverlap.test.ts) holds the three SQL stitchings to this function.
+ */
+import { describe, expect, it } from "vitest";
+import { stitchPieces } from "../contract/stitching";
+import type { WatchPiece } from "../contract/topics";
+import { stitchRows } from "../ksql/model/pipeline";
+import { loadVectors } from "../ksql/vectors";
+import { prng } from "./real/pg/fixtures";
+import { latePlayback, onTimePieces, pieceOf } from "./real/pg/latePieces";
+
+const T0 = Date.UTC(2026, 0, 5, 12);
+const withoutResume = (rows: ReturnType<typeof stitchPieces>): unknown[] => rows.map(({ last_position_sec: _, ...s }) => s);
+
+describe("without overlapping pieces, V007's rule is V004's neighbour rule", () => {
+  for (const v of loadVectors()) {
+    it(`vector ${v.name}`, () => {
+      const pieces = v.outputs.filter((o) => o.topic === "watch_segments").map((o) => o.value as WatchPiece);
+      expect(withoutResume(stitchPieces(pieces))).toEqual(stitchRows(pieces));
+    });
+  }
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])("generated on-time playback, seed %i", (seed) => {
+    const pieces = onTimePieces(latePlayback(seed, T0).onTime);
+    expect(withoutResume(stitchPieces(pieces))).toEqual(stitchRows(pieces));
+  });
+});
+
+describe("late pieces inside or across a viewing's span", () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])("seed %i: the same viewings and ranges, every late heartbeat counted once", (seed) => {
+    const { onTime, late } = latePlayback(seed, T0);
+    expect(late.length).toBeGreaterThan(5);
+    const base = stitchPieces(onTimePieces(onTime));
+    const merged = stitchPieces([...onTimePieces(onTime), ...late]);
+    const ranges = (rows: typeof base): unknown[] =>
+      rows.map((s) => [s.user_id, s.video_id, s.start_position_sec, s.end_position_sec, s.watched_sec, s.last_position_sec]);
+    expect(ranges(merged)).toEqual(ranges(base));
+    const count = (rows: typeof base): number => rows.reduce((n, s) => n + s.heartbeat_count, 0);
+    expect(count(merged)).toBe(count(base) + late.reduce((n, p) => n + p.heartbeat_count, 0));
+  });
+
+  it("the order rows are read in does not matter", () => {
+    const { onTime, late } = latePlayback(11, T0, 3, 2, true);
+    const pieces = [...onTimePieces(onTime), ...late];
+    const rnd = prng(5);
+    const shuffled = pieces.map((p) => ({ p, k: rnd() })).sort((a, b) => a.k - b.k).map((x) => x.p);
+    expect(stitchPieces(shuffled)).toEqual(stitchPieces(pieces));
+  });
+
+  it("a contained one-point piece joins; a piece one gap after the head continues, one millisecond more does not", () => {
+    const base = onTimePieces(Array.from({ length: 24 }, (_, k) => ({ user_id: "u", video_id: "v", position_sec: 100 + k * 5, event_ts: T0 + k * 5000, device_id: null })));
+    const point = pieceOf("u", "v", [[T0 + 95_000, 195]]);
+    expect(stitchPieces([...base, point])).toEqual([
+      { user_id: "u", video_id: "v", start_ts: T0, end_ts: T0 + 115_000, start_position_sec: 100, end_position_sec: 215, heartbeat_count: 25, watched_sec: 115, last_position_sec: 215 },
+    ]);
+    // The neighbour rule compares the next piece with the late point (50 s before it) and splits.
+    const next = (dt: number): WatchPiece => pieceOf("u", "v", [[T0 + 115_000 + dt, 245], [T0 + 150_000, 250]]);
+    expect(stitchPieces([...base, point, next(30_000)])).toHaveLength(1);
+    expect(stitchRows([...base, point, next(30_000)])).toHaveLength(3);
+    expect(stitchPieces([...base, point, next(30_001)])).toHaveLength(2);
+  });
+});
