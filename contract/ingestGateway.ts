@@ -342,6 +342,13 @@ export function camelIngestRoutes(o: CamelIngestOptions = {}): unknown[] {
   ];
 }
 
+/**
+ * Environment variable the gateway's Camel container reads the Kafka JAAS line from: the pod sets it from the
+ * KafkaUser Secret's `sasl.jaas.config` key (Strimzi spells it
+ * `org.apache.kafka.common.security.scram.ScramLoginModule required username="…" password="…";`).
+ */
+export const KAFKA_JAAS_CONFIG_ENV = "KAFKA_SASL_JAAS_CONFIG";
+
 export interface CamelPropertiesOptions {
   readonly routesFile: string;
   readonly bootstrapServers: string;

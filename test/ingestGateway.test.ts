@@ -15,6 +15,7 @@ import {
   envoyGatewayConfig,
   INGEST_PATH,
   KAFKA_DELIVERY_TIMEOUT_MS,
+  KAFKA_JAAS_CONFIG_ENV,
   refusalTable,
   REFUSED_METRIC,
   SUBJECT_HEADER,
@@ -123,6 +124,23 @@ describe("Camel's ingest route", () => {
   it("listens on loopback only (Envoy is the one way in) and serves metrics apart", () => {
     const p = camelIngestProperties({ routesFile: "/etc/ingest/routes.yaml", bootstrapServers: "b:9092", httpPort: 8081, managementPort: 9876 });
     expect(p).toMatchObject({ "camel.server.host": "127.0.0.1", "camel.server.port": "8081", "camel.management.port": "9876", "camel.management.metricsEnabled": "true" });
+  });
+
+  it("reaches the brokers over TLS + SCRAM-SHA-512 with the cluster CA and host-name checks, the JAAS line only from the environment", () => {
+    const base = { routesFile: "/etc/ingest/routes.yaml", bootstrapServers: "b:9093", httpPort: 8081, managementPort: 9876 };
+    const secure = camelIngestProperties({ ...base, kafkaSecurity: { caFile: "/etc/ca/ca.crt", jaasConfigEnv: KAFKA_JAAS_CONFIG_ENV } });
+    // Exactly what test/real/ingestGatewayTls.test.ts ran against a SASL_SSL broker (Camel 4.18, kafka-clients 3.9.1).
+    expect(Object.fromEntries(Object.entries(secure).filter(([k]) => /^camel\.component\.kafka\.(security|sasl|ssl)/.test(k)))).toEqual({
+      "camel.component.kafka.securityProtocol": "SASL_SSL",
+      "camel.component.kafka.saslMechanism": "SCRAM-SHA-512",
+      "camel.component.kafka.saslJaasConfig": "{{env:KAFKA_SASL_JAAS_CONFIG}}",
+      "camel.component.kafka.sslTruststoreType": "PEM",
+      "camel.component.kafka.sslTruststoreLocation": "/etc/ca/ca.crt",
+      "camel.component.kafka.sslEndpointAlgorithm": "https",
+    });
+    expect(Object.values(secure).join("\n")).not.toMatch(/password=/);
+    const plain = camelIngestProperties(base);
+    expect(Object.keys(plain).filter((k) => /^camel\.component\.kafka\.(security|sasl|ssl)/.test(k))).toEqual([]);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   camelIngestRoutes,
   ENVOY_VERSION,
   envoyGatewayConfig,
+  type CamelPropertiesOptions,
   type JwksSource,
 } from "../../../contract/ingestGateway";
 
@@ -41,9 +42,9 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** `n` free ports from this helper's range, starting at a random offset. */
-export async function gatewayPorts(n: number): Promise<number[]> {
-  const [lo, hi] = PORT_RANGE;
+/** `n` free ports from `range` (default this helper's), starting at a random offset. */
+export async function gatewayPorts(n: number, range: readonly [number, number] = PORT_RANGE): Promise<number[]> {
+  const [lo, hi] = range;
   const out: number[] = [];
   const start = lo + Math.floor(Math.random() * (hi - lo));
   for (let k = 0; k <= hi - lo && out.length < n; k++) {
@@ -74,9 +75,9 @@ process.once("exit", () => {
   for (const c of live) c.kill("SIGKILL");
 });
 
-function start(cmd: string, args: readonly string[], log: string): Proc {
+function start(cmd: string, args: readonly string[], log: string, env?: Readonly<Record<string, string>>): Proc {
   const fd = openSync(log, "a");
-  const child = spawn(cmd, [...args], { stdio: ["ignore", fd, fd] });
+  const child = spawn(cmd, [...args], { stdio: ["ignore", fd, fd], ...(env ? { env: { ...process.env, ...env } } : {}) });
   closeSync(fd);
   live.add(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => { live.delete(child); resolve(); }));
@@ -113,6 +114,12 @@ export interface GatewayOptions {
   /** Envoy worker threads (default 1: the benchmark measures per core). */
   readonly envoyConcurrency?: number;
   readonly camelHeapMb?: number;
+  /** Camel's Kafka client over TLS + SCRAM, as on the cluster (passed to camelIngestProperties unchanged). */
+  readonly kafkaSecurity?: CamelPropertiesOptions["kafkaSecurity"];
+  /** Extra environment for Camel (e.g. the variable `kafkaSecurity.jaasConfigEnv` names, as the pod's Secret sets it). */
+  readonly camelEnv?: Readonly<Record<string, string>>;
+  /** Ports to pick from (default 19600-19799), so parallel suites keep apart. */
+  readonly portRange?: readonly [number, number];
 }
 
 export interface Gateway {
@@ -123,6 +130,8 @@ export interface Gateway {
   readonly envoyAdminUrl: string;
   readonly camelManagementUrl: string;
   readonly pids: { readonly envoy: number; readonly camel: number };
+  /** Camel's stdout+stderr (slf4j-simple logs there); deleted by stop() unless WATCHPIPE_KEEP_INGEST_LOGS is set. */
+  readonly camelLog: string;
   stop(): Promise<void>;
 }
 
@@ -130,10 +139,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const why = missingGateway();
   if (why) throw new Error(`ingest gateway: ${why}`);
   const dir = mkdtempSync(join(tmpdir(), "watchpipe-ingest-"));
-  const [listen, admin, camelHttp, camelMgmt] = await gatewayPorts(4) as [number, number, number, number];
+  const [listen, admin, camelHttp, camelMgmt] = await gatewayPorts(4, o.portRange) as [number, number, number, number];
   const routes = join(dir, "ingest-routes.yaml");
   writeFileSync(routes, stringify(camelIngestRoutes({ ...(o.maxHeartbeats === undefined ? {} : { maxHeartbeats: o.maxHeartbeats }) })));
-  const props = camelIngestProperties({ routesFile: routes, bootstrapServers: o.bootstrapServers, httpPort: camelHttp, managementPort: camelMgmt });
+  const props = camelIngestProperties({
+    routesFile: routes, bootstrapServers: o.bootstrapServers, httpPort: camelHttp, managementPort: camelMgmt,
+    ...(o.kafkaSecurity === undefined ? {} : { kafkaSecurity: o.kafkaSecurity }),
+  });
   writeFileSync(join(dir, "application.properties"), Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
   const envoyConfig = join(dir, "envoy.yaml");
   writeFileSync(envoyConfig, stringify(envoyGatewayConfig({
@@ -141,7 +153,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     issuer: o.issuer, audiences: o.audiences, jwks: o.jwks, ...(o.subjectClaim === undefined ? {} : { subjectClaim: o.subjectClaim }),
   })));
   const heap = o.camelHeapMb ?? 256;
-  const camel = start("java", [`-Xmx${heap}m`, `-Xms${Math.floor(heap / 2)}m`, "-XX:+UseG1GC", "-cp", `${CAMEL_LIB}/*:${dir}`, "org.apache.camel.main.Main"], join(dir, "camel.log"));
+  const camel = start("java", [`-Xmx${heap}m`, `-Xms${Math.floor(heap / 2)}m`, "-XX:+UseG1GC", "-cp", `${CAMEL_LIB}/*:${dir}`, "org.apache.camel.main.Main"], join(dir, "camel.log"), o.camelEnv);
   const envoy = start(ENVOY_BIN, ["-c", envoyConfig, "--concurrency", String(o.envoyConcurrency ?? 1), "-l", "warning", "--base-id", String(listen)], join(dir, "envoy.log"));
   const gw: Gateway = {
     url: `http://127.0.0.1:${listen}`,
@@ -149,6 +161,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     envoyAdminUrl: `http://127.0.0.1:${admin}`,
     camelManagementUrl: `http://127.0.0.1:${camelMgmt}`,
     pids: { envoy: envoy.child.pid ?? -1, camel: camel.child.pid ?? -1 },
+    camelLog: camel.log,
     async stop() {
       await Promise.all([stopProc(envoy, 5_000), stopProc(camel, 20_000)]);
       if (process.env.WATCHPIPE_KEEP_INGEST_LOGS) console.log(`ingest gateway logs kept in ${dir}`);

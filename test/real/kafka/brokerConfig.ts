@@ -59,3 +59,27 @@ export function brokerProperties(self: NodeAddress, all: readonly NodeAddress[],
     ...LOCAL_BROKER_TUNING,
   };
 }
+
+/**
+ * One more listener beside the harness's PLAINTEXT one (which the harness's own admin client keeps using), e.g. a
+ * SASL_SSL listener for a client-security test. `config` holds its `listener.name.<name>.*` settings.
+ */
+export interface ExtraListener {
+  /** Listener name, upper case (`SASL_SSL`); `listener.name.<lower-case name>.*` keys configure it. */
+  readonly name: string;
+  readonly securityProtocol: "SSL" | "SASL_SSL" | "SASL_PLAINTEXT";
+  /** Host name advertised to clients (binds to 127.0.0.1 regardless): what a TLS client checks the certificate against. */
+  readonly advertisedHost: string;
+  readonly config: Properties;
+}
+
+/** `props` with `l` added on `port`: appended to listeners, advertised.listeners and the protocol map, plus its config. */
+export function withExtraListener(props: Properties, l: ExtraListener, port: number): Properties {
+  return {
+    ...props,
+    listeners: `${String(props.listeners)},${l.name}://127.0.0.1:${port}`,
+    "advertised.listeners": `${String(props["advertised.listeners"])},${l.name}://${l.advertisedHost}:${port}`,
+    "listener.security.protocol.map": `${String(props["listener.security.protocol.map"])},${l.name}:${l.securityProtocol}`,
+    ...l.config,
+  };
+}

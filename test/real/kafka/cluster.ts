@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import * as os from "node:os";
 import * as path from "node:path";
 import { Kafka, logLevel, type Admin } from "kafkajs";
-import { brokerProperties, type NodeAddress } from "./brokerConfig";
+import { brokerProperties, withExtraListener, type ExtraListener, type NodeAddress } from "./brokerConfig";
 import { cutOff, heal, isolatedIdentity } from "./isolation";
 import {
   FatalWaitError,
@@ -59,16 +59,27 @@ export interface ClusterOptions {
   readonly isolatable?: number;
   /** Extra JVM options per node id (e.g. a -javaagent with a per-node port). */
   readonly jvmArgsFor?: (nodeId: number) => readonly string[];
+  /**
+   * A second listener on every node (its own port), e.g. SASL_SSL for a client-security test; the harness's admin
+   * client keeps the PLAINTEXT one. Its addresses are {@link KafkaTestCluster.extraBootstrap}.
+   */
+  readonly extraListener?: ExtraListener;
+  /** More arguments to `kafka-storage format`, e.g. `--add-scram` so SCRAM credentials exist at first start. */
+  readonly formatArgs?: readonly string[];
 }
 
 export interface NodeInfo extends NodeAddress {
   readonly logFile: string;
+  /** The {@link ClusterOptions.extraListener}'s port, when there is one. */
+  readonly extraPort?: number;
 }
 
 export interface KafkaTestCluster {
   /** Comma-separated bootstrap list for clients. */
   readonly bootstrap: string;
   readonly brokers: readonly string[];
+  /** Bootstrap list of the {@link ClusterOptions.extraListener} (its advertised host), when there is one. */
+  readonly extraBootstrap?: string;
   readonly nodes: readonly NodeInfo[];
   readonly dataDir: string;
   /** Stops node `index` (0-based): "kill" = SIGKILL (crash), "graceful" = SIGTERM (controlled shutdown). */
@@ -109,12 +120,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
   const log4jConfig = path.join(dataDir, "log4j2.properties");
   writeFileSync(log4jConfig, LOG4J2_CONSOLE_CONFIG);
 
-  const ports = await freePorts(count * 2);
+  const extra = options.extraListener;
+  const perNode = extra ? 3 : 2;
+  const ports = await freePorts(count * perNode);
   const nodes: NodeInfo[] = Array.from({ length: count }, (_, i) => ({
     id: i + 1,
-    brokerPort: ports[2 * i]!,
-    controllerPort: ports[2 * i + 1]!,
+    brokerPort: ports[perNode * i]!,
+    controllerPort: ports[perNode * i + 1]!,
     logFile: path.join(dataDir, `node-${i + 1}.log`),
+    ...(extra ? { extraPort: ports[perNode * i + 2]! } : {}),
   }));
   const brokers = nodes.map((n) => `127.0.0.1:${n.brokerPort}`);
   const clusterId = newClusterId();
@@ -126,7 +140,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
     const nodeDir = path.join(dataDir, `node-${n.id}`);
     mkdirSync(nodeDir, { recursive: true });
     const propsFile = path.join(nodeDir, "server.properties");
-    writeFileSync(propsFile, renderProperties({ ...brokerProperties(n, nodes, path.join(nodeDir, "data")), ...options.extraConfig }));
+    const base = brokerProperties(n, nodes, path.join(nodeDir, "data"));
+    const withListener = extra && n.extraPort !== undefined ? withExtraListener(base, extra, n.extraPort) : base;
+    writeFileSync(propsFile, renderProperties({ ...withListener, ...options.extraConfig }));
     const runAs = i === options.isolatable ? isolated : undefined;
     return { mainClass: KAFKA_MAIN_CLASS, args: [propsFile], heapMb, logFile: n.logFile, log4jConfig, extraJvmArgs: options.jvmArgsFor?.(n.id) ?? [], ...(runAs ? { runAs } : {}) };
   });
@@ -151,7 +167,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
         runJvmTool(
           {
             mainClass: STORAGE_TOOL_CLASS,
-            args: ["format", "-t", clusterId, "-c", specs[i]!.args[0]!],
+            args: ["format", "-t", clusterId, "-c", specs[i]!.args[0]!, ...(options.formatArgs ?? [])],
             heapMb: 256,
             logFile: path.join(dataDir, `format-${n.id}.log`),
             log4jConfig,
@@ -209,6 +225,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaT
     return {
       bootstrap: brokers.join(","),
       brokers,
+      ...(extra ? { extraBootstrap: nodes.map((n) => `${extra.advertisedHost}:${n.extraPort}`).join(",") } : {}),
       nodes,
       dataDir,
       liveBrokerIds,
