@@ -46,7 +46,7 @@ import { createSimulation, nextHeartbeats, type Simulation } from "./loadgen/sim
 import { EXIT_CODES_HELP, exitCodeOf, UsageError } from "./exitCodes";
 
 const HELP = `Usage: npm run bench:ksql -- [--heartbeats N] [--viewers N] [--sql old,new] [--new-sql <migrations dir>] [--threads N]
-                             [--stop-runs N] [--stack local] [--metrics-dump <file prefix>]
+                             [--stop-runs N] [--stack local] [--metrics-dump <file prefix>] [--port-base N]
 
 Needs ksqlDB, Schema Registry and ksql-migrations builds named by KSQL_SERVER_START, SCHEMA_REGISTRY_START and
 KSQL_MIGRATIONS (source /work/engines/env.sh) and npm run real:setup. For each SQL variant (old: V000001-V000003;
@@ -56,6 +56,8 @@ and then the rest, and prints heartbeats/s per core of ksqlDB CPU for each phase
 the load average. --stop-runs N then times ksqlDB's SIGTERM stop under load N times (on the last variant).
 --new-sql takes the new variant's migrations from another directory (another branch's ksql/migrations);
 --metrics-dump writes what the JMX exporter agent served after each variant to <prefix>-<variant>.prom.
+--port-base N puts Schema Registry, ksqlDB and the exporter agent on N, N+1, N+2 (default 19410), so two runs or a
+bench beside the end-to-end suite can share a machine.
 
 ${EXIT_CODES_HELP}`;
 
@@ -74,8 +76,8 @@ const MIN_ARRIVAL_DELAY_MS = 100;
 const MAX_ARRIVAL_DELAY_MS = 2_000;
 /** Records per produce request while pre-loading. */
 const PRELOAD_BATCH = 2_000;
-/** Schema Registry, ksqlDB and the exporter agent listen here (the brokers take free ports of their own). */
-const BENCH_PORTS = [19410, 19411, 19412] as const;
+/** Schema Registry, ksqlDB and the exporter agent listen on this port and the next two (--port-base; the brokers take free ports of their own). */
+const DEFAULT_PORT_BASE = 19410;
 /** How often progress is polled and printed. */
 const POLL_MS = 2_000;
 const PRINT_EVERY_MS = 10_000;
@@ -402,7 +404,7 @@ async function produce(producer: Producer, records: readonly BacklogRecord[], la
   }
 }
 
-async function startEnv(l: ConfluentLaunchers, variant: Variant, stack: string, threads: number, agent: boolean): Promise<Env> {
+async function startEnv(l: ConfluentLaunchers, variant: Variant, stack: string, threads: number, agent: boolean, portBase: number): Promise<Env> {
   const dir = mkdtempSync(join(os.tmpdir(), `watchpipe-bench-ksql-${variant.name}-`));
   const topics = programTopics(stack);
   const cluster = await startCluster({ readyTimeoutMs: CLUSTER_READY_MS });
@@ -416,8 +418,9 @@ async function startEnv(l: ConfluentLaunchers, variant: Variant, stack: string, 
       { topic: KSQL_PROCESSING_LOG_TOPIC, numPartitions: 3, replicationFactor: 3, configEntries: [] },
     ]);
     const partitions = topics.topics.find((t) => t.topic === RAW_HEARTBEATS_TOPIC)!.numPartitions;
-    const [srPort, ksqlPort, agentPort] = BENCH_PORTS;
-    for (const p of BENCH_PORTS) if (await portOpen(p)) throw new Error(`port ${p} on 127.0.0.1 is taken (another bench:ksql, or a server it left behind?): free it and rerun`);
+    const ports = [portBase, portBase + 1, portBase + 2] as const;
+    const [srPort, ksqlPort, agentPort] = ports;
+    for (const p of ports) if (await portOpen(p)) throw new Error(`port ${p} on 127.0.0.1 is taken (another bench:ksql, or a server it left behind?): free it and rerun`);
     const sr = await startSchemaRegistry(l, cluster.bootstrap, srPort, dir);
     servers.push(sr.proc);
     const jvmOpts = agent ? jmxAgentOption(dir, agentPort) : undefined;
@@ -464,9 +467,9 @@ async function waitQueriesRunning(url: string): Promise<string[]> {
 }
 const KSQL_QUERY_RUNNING_MS = 300_000;
 
-async function runVariant(l: ConfluentLaunchers, variant: Variant, o: { stack: string; heartbeats: number; viewers: number; threads: number; agent: boolean; stopRuns: number; metricsDump: string | undefined }): Promise<{ result: VariantResult; stops: { stopMs: number; killed: boolean; readyMs: number }[] }> {
+async function runVariant(l: ConfluentLaunchers, variant: Variant, o: { stack: string; heartbeats: number; viewers: number; threads: number; agent: boolean; stopRuns: number; metricsDump: string | undefined; portBase: number }): Promise<{ result: VariantResult; stops: { stopMs: number; killed: boolean; readyMs: number }[] }> {
   console.log(`\n== ${variant.name} SQL (${variant.files.map((f) => f.name).join(", ")}) ==`);
-  const e = await startEnv(l, variant, o.stack, o.threads, o.agent);
+  const e = await startEnv(l, variant, o.stack, o.threads, o.agent, o.portBase);
   try {
     console.log(`  queries: ${(await waitQueriesRunning(e.url)).join(", ")}`);
     await ksqlStatement(e.url, "PAUSE ALL;");
@@ -568,6 +571,7 @@ async function main(): Promise<void> {
       help: { type: "boolean", short: "h" },
       heartbeats: { type: "string" }, viewers: { type: "string" }, sql: { type: "string" }, threads: { type: "string" },
       "stop-runs": { type: "string" }, stack: { type: "string" }, "new-sql": { type: "string" }, "metrics-dump": { type: "string" },
+      "port-base": { type: "string" },
     },
   });
   if (values.help) {
@@ -584,6 +588,8 @@ async function main(): Promise<void> {
   const viewers = int("viewers", values.viewers, DEFAULT_VIEWERS, 1);
   const threads = int("threads", values.threads, DEFAULT_THREADS, 1);
   const stopRuns = int("stop-runs", values["stop-runs"], 0, 0);
+  const portBase = int("port-base", values["port-base"], DEFAULT_PORT_BASE, 1024);
+  if (portBase + 2 > 65535) throw new UsageError(`--port-base: expected at most 65533 (it takes N, N+1 and N+2); got ${portBase}.`);
   const which = (values.sql ?? "old,new").split(",");
   const bad = which.filter((w) => w !== "old" && w !== "new");
   if (bad.length > 0) throw new UsageError(`--sql: expected old, new or old,new; got ${JSON.stringify(values.sql)}.`);
@@ -602,7 +608,7 @@ async function main(): Promise<void> {
   const results: VariantResult[] = [];
   const stops: { stopMs: number; killed: boolean; readyMs: number }[] = [];
   for (const [i, v] of list.entries()) {
-    const r = await runVariant(launchers, v, { stack: values.stack ?? DEFAULT_STACK, heartbeats, viewers, threads, agent, stopRuns: i === list.length - 1 ? stopRuns : 0, metricsDump: values["metrics-dump"] });
+    const r = await runVariant(launchers, v, { stack: values.stack ?? DEFAULT_STACK, heartbeats, viewers, threads, agent, stopRuns: i === list.length - 1 ? stopRuns : 0, metricsDump: values["metrics-dump"], portBase });
     results.push(r.result);
     stops.push(...r.stops);
   }
