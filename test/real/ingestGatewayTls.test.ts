@@ -5,9 +5,10 @@
  * way Strimzi's KafkaUser Secret spells it. One KRaft broker here: a CA and a broker certificate for `localhost` made
  * with openssl, the SCRAM credential added when the storage is formatted, ACLs enforced with exactly the ones the
  * program grants the gateway's KafkaUser (components/kafka/kafkaAcls.ts). Checked: a batch lands keyed, stamped and
- * carrying the subject (read back over SASL_SSL too); a wrong password is answered 503 promptly and Camel's log names
- * the authentication failure; a client dialling an address the certificate does not name is refused (host-name
- * checking stays on). Skipped with the reason when the gateway, the Kafka jars or openssl are missing.
+ * carrying the subject (read back over SASL_SSL too); with a wrong password Camel is live but not ready, a request is
+ * answered 503 promptly and its log names the authentication failure; a client dialling an address the certificate
+ * does not name is refused (host-name checking stays on). Skipped with the reason when the gateway, the Kafka jars or
+ * openssl are missing.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -19,7 +20,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Acl } from "../../contract/acls";
 import { KAFKA_USERS } from "../../contract/clients";
 import { clientAcls } from "../../components/kafka/kafkaAcls";
-import { AUTH_SUB_RECORD_HEADER, INGEST_PATH, KAFKA_DELIVERY_TIMEOUT_MS, KAFKA_JAAS_CONFIG_ENV } from "../../contract/ingestGateway";
+import {
+  AUTH_SUB_RECORD_HEADER,
+  CAMEL_LIVENESS_PATH,
+  CAMEL_READINESS_PATH,
+  INGEST_PATH,
+  KAFKA_DELIVERY_TIMEOUT_MS,
+  KAFKA_JAAS_CONFIG_ENV,
+} from "../../contract/ingestGateway";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { partitionForKey } from "../../ksql/ticks";
 import { STANDARD_AUTHORIZER, grantAcls } from "./kafka/acls";
@@ -76,7 +84,7 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
   const password = strimziPassword();
   const readerPassword = strimziPassword();
 
-  const gatewayOptions = (bootstrapServers: string, jaas: string): GatewayOptions => ({
+  const gatewayOptions = (bootstrapServers: string, jaas: string, awaitKafkaReady = true): GatewayOptions => ({
     bootstrapServers,
     issuer: TEST_ISSUER,
     audiences: [TEST_AUDIENCE],
@@ -84,7 +92,20 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
     kafkaSecurity: { caFile: tls.caFile, jaasConfigEnv: KAFKA_JAAS_CONFIG_ENV },
     camelEnv: { [KAFKA_JAAS_CONFIG_ENV]: jaas },
     portRange: PORTS,
+    awaitKafkaReady,
   });
+
+  /** Status and body of one of Camel's health endpoints. */
+  async function probe(g: Gateway, path: string): Promise<string> {
+    const res = await fetch(`${g.camelManagementUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+    return `${res.status} ${await res.text()}`;
+  }
+
+  /** A gateway that cannot use Kafka: live, not ready (the pod takes no traffic), and still answers 503 if asked. */
+  async function expectNotReady(g: Gateway): Promise<void> {
+    expect(await probe(g, CAMEL_LIVENESS_PATH)).toMatch(/^200 /);
+    expect(await probe(g, CAMEL_READINESS_PATH)).toMatch(/^503 [\s\S]*KafkaProducer is not ready/);
+  }
 
   async function post(g: Gateway, user: string, records: readonly Heartbeat[]): Promise<{ status: number; text: string; ms: number }> {
     const t0 = Date.now();
@@ -147,8 +168,9 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
     admin = new Kafka({ clientId: "ingest-tls-admin", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const t0 = Date.now();
+    // Returns once Camel is ready: its producer authenticated to the broker before any request.
     gw = await startGateway(gatewayOptions(cluster.extraBootstrap!, strimziJaas(USER, password)));
-    console.log(`gateway (SASL_SSL to ${cluster.extraBootstrap}) up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`gateway (SASL_SSL to ${cluster.extraBootstrap}) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }, 600_000);
 
   afterAll(async () => {
@@ -235,9 +257,9 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
     }
   });
 
-  it("answers 503 promptly when the SCRAM password is wrong, writes nothing, and Camel's log names the authentication failure", async () => {
+  it("is not ready with a wrong SCRAM password, answers 503 promptly if asked, writes nothing, and its log names the authentication failure", async () => {
     const sizeBefore = await topicSize();
-    const bad = await startGateway(gatewayOptions(cluster.extraBootstrap!, strimziJaas(USER, `${password}-wrong`)));
+    const bad = await startGateway(gatewayOptions(cluster.extraBootstrap!, strimziJaas(USER, `${password}-wrong`), false));
     try {
       const a = await post(bad, "u-tls", [hb("u-tls", "v-9", 90)]);
       console.log(`wrong password: ${a.status} in ${a.ms} ms`);
@@ -248,6 +270,7 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
       expect(log).toMatch(/SaslAuthenticationException|Authentication failed/);
       expect(log).toMatch(/invalid credentials with SASL mechanism SCRAM-SHA-512/);
       expect(log).not.toContain(password);
+      await expectNotReady(bad);
       const m = await camelMetrics(bad);
       expect([...m.entries()].find(([k]) => k.startsWith("watchpipe_ingest_refused_total") && k.includes('reason="kafka"'))?.[1]).toBe(1);
     } finally {
@@ -266,13 +289,14 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
     expect(nodeTls).toBe("ERR_TLS_CERT_ALTNAME_INVALID");
     const sizeBefore = await topicSize();
     const byIp = cluster.nodes.map((n) => `127.0.0.1:${n.extraPort!}`).join(",");
-    const wrongName = await startGateway(gatewayOptions(byIp, strimziJaas(USER, password)));
+    const wrongName = await startGateway(gatewayOptions(byIp, strimziJaas(USER, password), false));
     try {
       const a = await post(wrongName, "u-tls", [hb("u-tls", "v-8", 80)]);
       console.log(`broker dialled by IP: ${a.status} in ${a.ms} ms`);
       expect(a.status, a.text).toBe(503);
       expect(a.ms).toBeLessThan(REFUSAL_BOUND_MS);
       expect(readFileSync(wrongName.camelLog, "utf8")).toMatch(/SslAuthenticationException - SSL handshake failed/);
+      await expectNotReady(wrongName);
     } finally {
       await wrongName.stop();
     }
