@@ -12,7 +12,8 @@
 --
 -- The rule (one definition, used by the three places that stitch: watch_segments_v2, the open tail
 -- watch_segments_open, and watchpipe_maintain's re-stitch; the stitching text below is the same in all three and
--- test/connectors.test.ts checks that it stays so):
+-- test/connectors.test.ts checks that it stays so; contract/stitching.ts is the same rule in TypeScript, the
+-- reference test/real/stitchOverlap.test.ts holds all three to):
 --   * pieces of one (user_id, video_id) in (start_ts, piece_no) order, as before;
 --   * the HEAD before a piece is the latest heartbeat of every earlier piece of the key: the greatest end_ts, with
 --     that piece's last playhead. Ties on end_ts go to the piece later in the order (greatest start_ts, then
@@ -41,8 +42,9 @@
 -- Relies on: V004 (watch_pieces and its columns), V006 (the partitioned tables, watch_open_keys,
 -- watch_maintenance_state, watch_segments_closed and the report views over watch_segments_open, which keep their
 -- columns, so CREATE OR REPLACE VIEW keeps every dependent view). max() over bigint[] (element-wise array order) and
--- window frames ending at 1 PRECEDING, both PostgreSQL 15 and so YSQL. The view and function names and columns are
--- unchanged: connectors/maintenance.ts and the report statements call them as before.
+-- window frames ending at 1 PRECEDING, both plain PostgreSQL 15, which YSQL (2026.1) is a fork of; not run on a
+-- YugabyteDB server here. The view and function names and columns are unchanged: connectors/maintenance.ts and the
+-- report statements call them as before.
 -- Segments closed before this file ran keep the stitching they were closed with; a key is re-stitched with this
 -- rule when a piece of it is written again or its segment is still open.
 
