@@ -13,6 +13,7 @@ import { DEFAULT_SESSIONIZATION_PARAMS, type SessionizationParams } from "../../
 import { type PieceRecord, SegmentModel, sinkPieces, stitchRows, type WatchPiece } from "../../ksql/model/pipeline";
 import type { ValidHeartbeat } from "../../ksql/model/validate";
 import { loadVectors } from "../../ksql/vectors";
+import { stitchPieces } from "../../contract/stitching";
 import { prng } from "./pg/fixtures";
 import { PgServer, startPostgres } from "./pg/harness";
 import { upsertPieces } from "./pg/pieceUpsert";
@@ -105,7 +106,11 @@ describe("watch_segments_v2 stitches pieces exactly like the reference model", (
     it(`vector ${v.name}`, async () => {
       const pieces = v.outputs.filter((o) => o.topic === "watch_segments").map((o) => o.value as WatchPiece);
       await sinkAll(pieces, 7);
-      expect(await viewRows()).toEqual(stitchRows(pieces));
+      // V007's rule (contract/stitching.ts); it equals the model's neighbour rule (stitchRows) on every vector without
+      // overlapping pieces (test/stitching.test.ts). retry_after_90s_counts_twice has one: a copy beyond V000006's horizon.
+      const expected = stitchPieces(pieces).map(({ last_position_sec: _, ...s }) => s);
+      expect(await viewRows()).toEqual(expected);
+      if (v.name !== "retry_after_90s_counts_twice") expect(expected).toEqual(stitchRows(pieces));
     });
   }
 
