@@ -63,9 +63,9 @@ describe("one stitching definition", () => {
     const stop = from.search(end);
     return { file: m.file, text: stop < 0 ? from : from.slice(0, stop) };
   }
-  /** The stitching CTEs (ordered, numbered, stitched), whitespace-normalized. */
+  /** The stitching CTEs (timed, ordered, numbered, stitched), whitespace-normalized. */
   const stitchBlock = (sql: string): string[] =>
-    [...sql.replace(/--.*$/gm, "").replace(/\s+/g, " ").matchAll(/\), ordered AS \(.*?GROUP BY n\.user_id, n\.video_id, n\.segment_no \)/g)].map((x) => x[0]);
+    [...sql.replace(/--.*$/gm, "").replace(/\s+/g, " ").matchAll(/\), timed AS \(.*?GROUP BY n\.user_id, n\.video_id, n\.segment_no \)/g)].map((x) => x[0]);
   const defs = STITCHERS.map((s) => ({ ...s, ...lastDefinition(s.create, s.end) }));
 
   it.each(defs.map((d) => [d.object, d] as const))("%s stitches with exactly one copy of the shared text", (_, d) => {
@@ -76,8 +76,8 @@ describe("one stitching definition", () => {
   it("the shared text is the same in all three and uses the head of all earlier pieces", () => {
     const blocks = defs.map((d) => stitchBlock(d.text)[0]);
     expect(new Set(blocks).size, defs.map((d) => `${d.object} (${d.file})`).join(", ")).toBe(1);
-    expect(blocks[0]).toContain("max(watch_piece_head(i.end_ts, i.start_ts, i.piece_no, i.last_position_sec)) OVER (PARTITION BY i.user_id, i.video_id ORDER BY i.start_ts, i.piece_no ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)");
-    expect(blocks[0]).toContain("watch_piece_continues(o.head, o.start_ts, o.first_position_sec, o.session_gap_ms, o.seek_tolerance_ms, o.max_rate_permille)");
+    expect(blocks[0]).toContain("max(watch_piece_head(tm.end_ms, tm.start_ms, tm.piece_no, tm.last_pos_ms)) OVER (PARTITION BY tm.user_id, tm.video_id ORDER BY tm.start_ts, tm.piece_no ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)");
+    expect(blocks[0]).toContain("watch_piece_continues(o.head, o.start_ms, o.first_pos_ms, o.session_gap_ms, o.seek_tolerance_ms, o.max_rate_permille)");
   });
 
   it("the rule's two functions are defined once, in the file that introduced them, and each file's header says why", () => {

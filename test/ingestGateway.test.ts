@@ -7,6 +7,8 @@
 import { describe, expect, it } from "vitest";
 import {
   AUTH_SUB_RECORD_HEADER,
+  CAMEL_LIVENESS_PATH,
+  CAMEL_READINESS_PATH,
   camelIngestProperties,
   camelIngestRoutes,
   DEFAULT_MAX_BODY_BYTES,
@@ -124,6 +126,14 @@ describe("Camel's ingest route", () => {
   it("listens on loopback only (Envoy is the one way in) and serves metrics apart", () => {
     const p = camelIngestProperties({ routesFile: "/etc/ingest/routes.yaml", bootstrapServers: "b:9092", httpPort: 8081, managementPort: 9876 });
     expect(p).toMatchObject({ "camel.server.host": "127.0.0.1", "camel.server.port": "8081", "camel.management.port": "9876", "camel.management.metricsEnabled": "true" });
+  });
+
+  it("is ready only while its Kafka producer can reach a broker (producer health check on); liveness stays apart", () => {
+    const p = camelIngestProperties({ routesFile: "/etc/ingest/routes.yaml", bootstrapServers: "b:9092", httpPort: 8081, managementPort: 9876 });
+    expect(p).toMatchObject({ "camel.management.healthCheckEnabled": "true", "camel.health.producersEnabled": "true" });
+    // Two distinct probes, neither the aggregate /observe/health (which would tie liveness to Kafka).
+    expect(new Set([CAMEL_READINESS_PATH, CAMEL_LIVENESS_PATH, "/observe/health"]).size).toBe(3);
+    expect(CAMEL_READINESS_PATH).toMatch(/^\/observe\/health\/ready$/);
   });
 
   it("reaches the brokers over TLS + SCRAM-SHA-512 with the cluster CA and host-name checks, the JAAS line only from the environment", () => {

@@ -45,7 +45,7 @@ describe("loadgen flags and environment", () => {
     [["--malformed-share", "1.5"], /--malformed-share must be a share between 0 and 1, got "1.5"/],
     [["--producers", "0"], /--producers must be an integer >= 1, got "0"/],
     [["--compression", "zstd"], /--compression must be "none" or "gzip", got "zstd"/],
-    [["--mode", "carrier-pigeon"], /--mode must be "kafka" or "bridge"/],
+    [["--mode", "carrier-pigeon"], /--mode must be "kafka", "bridge" or "gateway"/],
     [["--bootstrap", "nohostport"], /--bootstrap entries must be host:port, got "nohostport"/],
   ])("rejects %j with a message naming the option", (argv, msg) => {
     expect(() => parse(["--bootstrap", "h:1", ...argv])).toThrow(msg);

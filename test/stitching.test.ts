@@ -72,6 +72,18 @@ describe("late pieces inside or across a viewing's span", () => {
     expect(stitchPieces(shuffled)).toEqual(stitchPieces(pieces));
   });
 
+  it("ties on the latest heartbeat go to the piece later in (start_ts, piece_no) order: its playhead is the head and the resume", () => {
+    const a = pieceOf("u", "v", [[T0, 100], [T0 + 20_000, 120]]);
+    const b = pieceOf("u", "v", [[T0 + 10_000, 110], [T0 + 20_000, 118]]);
+    expect(stitchPieces([b, a])).toEqual([
+      { user_id: "u", video_id: "v", start_ts: T0, end_ts: T0 + 20_000, start_position_sec: 100, end_position_sec: 120, heartbeat_count: 4, watched_sec: 20, last_position_sec: 118 },
+    ]);
+    // The next piece is judged against 118 s at T0 + 20 s: 20 s later at 138 s is within the rule, at 169 s it is not
+    // (169 - 118 = 51 > 2 x 20 + 10); against 120 s it would be 49 and continue.
+    expect(stitchPieces([a, b, pieceOf("u", "v", [[T0 + 40_000, 138]])])).toHaveLength(1);
+    expect(stitchPieces([a, b, pieceOf("u", "v", [[T0 + 40_000, 169]])])).toHaveLength(2);
+  });
+
   it("a contained one-point piece joins; a piece one gap after the head continues, one millisecond more does not", () => {
     const base = onTimePieces(Array.from({ length: 24 }, (_, k) => ({ user_id: "u", video_id: "v", position_sec: 100 + k * 5, event_ts: T0 + k * 5000, device_id: null })));
     const point = pieceOf("u", "v", [[T0 + 95_000, 195]]);

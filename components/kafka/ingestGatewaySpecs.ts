@@ -8,6 +8,8 @@
  */
 import { bootstrapAddress, CLUSTER_CA_SECRET, KAFKA_CLIENT_LABEL, KAFKA_USERS } from "../../contract/clients";
 import {
+  CAMEL_LIVENESS_PATH,
+  CAMEL_READINESS_PATH,
   camelIngestProperties,
   camelIngestRoutes,
   DEFAULT_MAX_BODY_BYTES,
@@ -16,6 +18,7 @@ import {
   ENVOY_VERSION,
   INGEST_PATH,
   KAFKA_DELIVERY_TIMEOUT_MS,
+  KAFKA_JAAS_CONFIG_ENV,
 } from "../../contract/ingestGateway";
 import type { JwtValidationSettings } from "../../contract/ingest";
 import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
@@ -31,7 +34,8 @@ export const ENVOY_ADMIN_PORT = 9901;
 export const CAMEL_HTTP_PORT = 8081;
 /** Camel's management server: /observe/health (probes, ALB health check) and /observe/metrics (Prometheus). */
 export const CAMEL_MANAGEMENT_PORT = 9876;
-export const CAMEL_HEALTH_PATH = "/observe/health";
+/** The ALB's target health check: readiness (Kafka producer up), as the pod's readiness probe. */
+export const CAMEL_HEALTH_PATH = CAMEL_READINESS_PATH;
 export const CAMEL_METRICS_PATH = "/observe/metrics";
 /** The Envoy project's own image of the version the suites run (CI installs the same release from PyPI). */
 export const ENVOY_IMAGE = `envoyproxy/envoy:v${ENVOY_VERSION}`;
@@ -87,7 +91,7 @@ export function gatewayConfigData(a: IngestGatewaySpecArgs): Record<string, stri
     bootstrapServers: bootstrapAddress(a.namespace),
     httpPort: CAMEL_HTTP_PORT,
     managementPort: CAMEL_MANAGEMENT_PORT,
-    kafkaSecurity: { caFile: `${GATEWAY_CA_DIR}/ca.crt`, jaasConfigEnv: "KAFKA_SASL_JAAS_CONFIG" },
+    kafkaSecurity: { caFile: `${GATEWAY_CA_DIR}/ca.crt`, jaasConfigEnv: KAFKA_JAAS_CONFIG_ENV },
   });
   return {
     // JSON is YAML: Envoy reads a .yaml bootstrap, and JSON keeps the builder's output byte-for-byte.
@@ -143,12 +147,14 @@ export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: s
             ports: [{ name: "management", containerPort: CAMEL_MANAGEMENT_PORT, protocol: "TCP" }],
             env: [
               // Strimzi's KafkaUser Secret carries the ready-made JAAS line; the properties read it as {{env:…}}.
-              { name: "KAFKA_SASL_JAAS_CONFIG", valueFrom: { secretKeyRef: { name: user, key: "sasl.jaas.config" } } },
+              { name: KAFKA_JAAS_CONFIG_ENV, valueFrom: { secretKeyRef: { name: user, key: "sasl.jaas.config" } } },
             ],
             resources: CAMEL_RESOURCES,
             securityContext: dropAll,
-            readinessProbe: { httpGet: { path: CAMEL_HEALTH_PATH, port: CAMEL_MANAGEMENT_PORT }, periodSeconds: 5 },
-            livenessProbe: { httpGet: { path: CAMEL_HEALTH_PATH, port: CAMEL_MANAGEMENT_PORT }, initialDelaySeconds: 60, periodSeconds: 10, failureThreshold: 6 },
+            // Ready only once its Kafka producer is (a wrong SCRAM password keeps it out of the Service and the ALB);
+            // live while the JVM and routes run, so a broker outage does not restart it.
+            readinessProbe: { httpGet: { path: CAMEL_READINESS_PATH, port: CAMEL_MANAGEMENT_PORT }, periodSeconds: 5 },
+            livenessProbe: { httpGet: { path: CAMEL_LIVENESS_PATH, port: CAMEL_MANAGEMENT_PORT }, initialDelaySeconds: 60, periodSeconds: 10, failureThreshold: 6 },
             // Stops after Envoy stopped taking requests, so a write in flight is answered.
             lifecycle: { preStop: { sleep: { seconds: GATEWAY_PRESTOP_SLEEP_SEC + 5 } } },
             volumeMounts: [

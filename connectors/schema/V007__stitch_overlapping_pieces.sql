@@ -12,7 +12,8 @@
 --
 -- The rule (one definition, used by the three places that stitch: watch_segments_v2, the open tail
 -- watch_segments_open, and watchpipe_maintain's re-stitch; the stitching text below is the same in all three and
--- test/connectors.test.ts checks that it stays so):
+-- test/connectors.test.ts checks that it stays so; contract/stitching.ts is the same rule in TypeScript, the
+-- reference test/real/stitchOverlap.test.ts holds all three to):
 --   * pieces of one (user_id, video_id) in (start_ts, piece_no) order, as before;
 --   * the HEAD before a piece is the latest heartbeat of every earlier piece of the key: the greatest end_ts, with
 --     that piece's last playhead. Ties on end_ts go to the piece later in the order (greatest start_ts, then
@@ -41,37 +42,35 @@
 -- Relies on: V004 (watch_pieces and its columns), V006 (the partitioned tables, watch_open_keys,
 -- watch_maintenance_state, watch_segments_closed and the report views over watch_segments_open, which keep their
 -- columns, so CREATE OR REPLACE VIEW keeps every dependent view). max() over bigint[] (element-wise array order) and
--- window frames ending at 1 PRECEDING, both PostgreSQL 15 and so YSQL. The view and function names and columns are
--- unchanged: connectors/maintenance.ts and the report statements call them as before.
+-- window frames ending at 1 PRECEDING, both plain PostgreSQL 15, which YSQL (2026.1) is a fork of; not run on a
+-- YugabyteDB server here. The view and function names and columns are unchanged: connectors/maintenance.ts and the
+-- report statements call them as before.
 -- Segments closed before this file ran keep the stitching they were closed with; a key is re-stitched with this
 -- rule when a piece of it is written again or its segment is still open.
 
 -- ---------------------------------------------------------------------------------------------------------------
--- The two pieces of the rule the stitching text calls. STABLE (extract(epoch ...) on timestamptz is STABLE), plain
--- SQL expressions so the planner inlines them.
+-- The two pieces of the rule the stitching text calls, over integer milliseconds (the text computes them once per
+-- piece in its `timed` step). IMMUTABLE single-expression SQL functions, so the planner inlines them.
 
 -- A piece's last heartbeat as an array ordered the way the head is chosen: [end_ms, start_ms, piece_no,
 -- last_position_ms]. max() of it over the earlier pieces is the head.
-CREATE OR REPLACE FUNCTION watch_piece_head(end_ts timestamptz, start_ts timestamptz, piece_no integer,
-                                            last_position_sec double precision)
-RETURNS bigint[] LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT ARRAY[(extract(epoch FROM end_ts) * 1000)::bigint, (extract(epoch FROM start_ts) * 1000)::bigint,
-                 piece_no::bigint, round(last_position_sec * 1000)::bigint]
+CREATE OR REPLACE FUNCTION watch_piece_head(end_ms bigint, start_ms bigint, piece_no integer, last_pos_ms bigint)
+RETURNS bigint[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ARRAY[end_ms, start_ms, piece_no::bigint, last_pos_ms]
 $$;
 
--- true when a piece continues the segment whose head (watch_piece_head of the latest earlier heartbeat) is `head`;
--- false for the first piece of a key (head NULL).
-CREATE OR REPLACE FUNCTION watch_piece_continues(head bigint[], start_ts timestamptz, first_position_sec double precision,
+-- true when a piece (its first heartbeat at start_ms, playhead first_pos_ms) continues the segment whose head is
+-- `head`; false for the first piece of a key (head NULL).
+CREATE OR REPLACE FUNCTION watch_piece_continues(head bigint[], start_ms bigint, first_pos_ms bigint,
                                                  session_gap_ms integer, seek_tolerance_ms integer,
                                                  max_rate_permille integer)
-RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT head IS NOT NULL
-       AND ((extract(epoch FROM start_ts) * 1000)::bigint < head[1]
-            OR ((extract(epoch FROM start_ts) * 1000)::bigint - head[1] <= session_gap_ms
-                AND round(first_position_sec * 1000)::bigint - head[4] + seek_tolerance_ms >= 0
-                AND 1000 * (round(first_position_sec * 1000)::bigint - head[4])
-                    <= max_rate_permille::bigint * ((extract(epoch FROM start_ts) * 1000)::bigint - head[1])
-                       + 1000 * seek_tolerance_ms::bigint))
+       AND (start_ms < head[1]
+            OR (start_ms - head[1] <= session_gap_ms
+                AND first_pos_ms - head[4] + seek_tolerance_ms >= 0
+                AND 1000 * (first_pos_ms - head[4])
+                    <= max_rate_permille::bigint * (start_ms - head[1]) + 1000 * seek_tolerance_ms::bigint))
 $$;
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -80,15 +79,22 @@ $$;
 CREATE OR REPLACE VIEW watch_segments_v2 AS
 WITH input AS (
     SELECT p.* FROM watch_pieces p
-), ordered AS (
+), timed AS (
     SELECT i.*,
-           max(watch_piece_head(i.end_ts, i.start_ts, i.piece_no, i.last_position_sec))
-               OVER (PARTITION BY i.user_id, i.video_id ORDER BY i.start_ts, i.piece_no
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS head
+           (extract(epoch FROM i.start_ts) * 1000)::bigint AS start_ms,
+           (extract(epoch FROM i.end_ts) * 1000)::bigint   AS end_ms,
+           round(i.first_position_sec * 1000)::bigint      AS first_pos_ms,
+           round(i.last_position_sec * 1000)::bigint       AS last_pos_ms
       FROM input i
+), ordered AS (
+    SELECT tm.*,
+           max(watch_piece_head(tm.end_ms, tm.start_ms, tm.piece_no, tm.last_pos_ms))
+               OVER (PARTITION BY tm.user_id, tm.video_id ORDER BY tm.start_ts, tm.piece_no
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS head
+      FROM timed tm
 ), numbered AS (
     SELECT o.*,
-           sum(CASE WHEN watch_piece_continues(o.head, o.start_ts, o.first_position_sec, o.session_gap_ms,
+           sum(CASE WHEN watch_piece_continues(o.head, o.start_ms, o.first_pos_ms, o.session_gap_ms,
                                                o.seek_tolerance_ms, o.max_rate_permille) THEN 0 ELSE 1 END)
                OVER (PARTITION BY o.user_id, o.video_id ORDER BY o.start_ts, o.piece_no
                      ROWS UNBOUNDED PRECEDING) AS segment_no
@@ -123,15 +129,22 @@ WITH state AS (
     SELECT p.* FROM watch_open_keys k
       JOIN watch_pieces p ON p.user_id = k.user_id AND p.video_id = k.video_id
                          AND p.start_ts >= k.from_ts AND p.start_ts < (SELECT closed_until FROM state)
-), ordered AS (
+), timed AS (
     SELECT i.*,
-           max(watch_piece_head(i.end_ts, i.start_ts, i.piece_no, i.last_position_sec))
-               OVER (PARTITION BY i.user_id, i.video_id ORDER BY i.start_ts, i.piece_no
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS head
+           (extract(epoch FROM i.start_ts) * 1000)::bigint AS start_ms,
+           (extract(epoch FROM i.end_ts) * 1000)::bigint   AS end_ms,
+           round(i.first_position_sec * 1000)::bigint      AS first_pos_ms,
+           round(i.last_position_sec * 1000)::bigint       AS last_pos_ms
       FROM input i
+), ordered AS (
+    SELECT tm.*,
+           max(watch_piece_head(tm.end_ms, tm.start_ms, tm.piece_no, tm.last_pos_ms))
+               OVER (PARTITION BY tm.user_id, tm.video_id ORDER BY tm.start_ts, tm.piece_no
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS head
+      FROM timed tm
 ), numbered AS (
     SELECT o.*,
-           sum(CASE WHEN watch_piece_continues(o.head, o.start_ts, o.first_position_sec, o.session_gap_ms,
+           sum(CASE WHEN watch_piece_continues(o.head, o.start_ms, o.first_pos_ms, o.session_gap_ms,
                                                o.seek_tolerance_ms, o.max_rate_permille) THEN 0 ELSE 1 END)
                OVER (PARTITION BY o.user_id, o.video_id ORDER BY o.start_ts, o.piece_no
                      ROWS UNBOUNDED PRECEDING) AS segment_no
@@ -277,15 +290,22 @@ BEGIN
     CREATE TEMP TABLE watch_m_segments ON COMMIT DROP AS
     WITH input AS (
         SELECT w.* FROM watch_m_pieces w
-    ), ordered AS (
+    ), timed AS (
         SELECT i.*,
-               max(watch_piece_head(i.end_ts, i.start_ts, i.piece_no, i.last_position_sec))
-                   OVER (PARTITION BY i.user_id, i.video_id ORDER BY i.start_ts, i.piece_no
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS head
+               (extract(epoch FROM i.start_ts) * 1000)::bigint AS start_ms,
+               (extract(epoch FROM i.end_ts) * 1000)::bigint   AS end_ms,
+               round(i.first_position_sec * 1000)::bigint      AS first_pos_ms,
+               round(i.last_position_sec * 1000)::bigint       AS last_pos_ms
           FROM input i
+    ), ordered AS (
+        SELECT tm.*,
+               max(watch_piece_head(tm.end_ms, tm.start_ms, tm.piece_no, tm.last_pos_ms))
+                   OVER (PARTITION BY tm.user_id, tm.video_id ORDER BY tm.start_ts, tm.piece_no
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS head
+          FROM timed tm
     ), numbered AS (
         SELECT o.*,
-               sum(CASE WHEN watch_piece_continues(o.head, o.start_ts, o.first_position_sec, o.session_gap_ms,
+               sum(CASE WHEN watch_piece_continues(o.head, o.start_ms, o.first_pos_ms, o.session_gap_ms,
                                                    o.seek_tolerance_ms, o.max_rate_permille) THEN 0 ELSE 1 END)
                    OVER (PARTITION BY o.user_id, o.video_id ORDER BY o.start_ts, o.piece_no
                          ROWS UNBOUNDED PRECEDING) AS segment_no
@@ -440,5 +460,9 @@ END;
 $$;
 -- Only the schema owner (the superuser the Job and the CronJob log in as) runs it; the sink role cannot.
 REVOKE ALL ON FUNCTION watchpipe_maintain(bigint, integer, integer, integer) FROM PUBLIC;
+
+-- This file's first version (commit 2c65433) had these two take timestamps; nothing uses those overloads any more.
+DROP FUNCTION IF EXISTS watch_piece_head(timestamptz, timestamptz, integer, double precision);
+DROP FUNCTION IF EXISTS watch_piece_continues(bigint[], timestamptz, double precision, integer, integer, integer);
 
 INSERT INTO schema_migrations (version, name) VALUES (7, 'stitch_overlapping_pieces') ON CONFLICT (version) DO NOTHING;

@@ -7,7 +7,8 @@
  * cannot smuggle a subject in; a broker killed mid-run loses no acknowledged heartbeat. Skipped with the reason when
  * the gateway or the Kafka jars are not installed (CI installs both).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel, type Admin } from "kafkajs";
@@ -29,6 +30,7 @@ if (missing && process.env.CI === "true" && missingGateway()) {
   describe("ingest gateway install", () => it("is installed by .ci/install-ingest-gateway.sh", () => { throw new Error(`ingest gateway: ${missing}`); }));
 }
 
+const REPO_ROOT = join(__dirname, "..", "..");
 const PARTITIONS = 12;
 const MAX = 15;
 /** Brokers and two more JVM-ish processes on a shared 2-core machine: allow slow starts. */
@@ -184,6 +186,28 @@ suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () =>
     expect(own.status, own.text).toBe(200);
     expect(await topicSize()).toBe(sizeBefore + 1);
   });
+
+  it("the load generator's gateway mode: each player POSTs its own heartbeats with its own token; every one acknowledged lands keyed, with its subject", async () => {
+    const sizeBefore = await topicSize();
+    const keyFile = join(dir, "loadgen-key.pem");
+    writeFileSync(keyFile, idp.privateKeyPem);
+    const run = spawnSync(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [
+      join(REPO_ROOT, "tools", "loadgen", "main.ts"),
+      "--mode", "gateway", "--gateway-url", gw.url, "--jwt-key", keyFile, "--jwt-kid", idp.kid, "--jwt-issuer", TEST_ISSUER, "--jwt-audience", TEST_AUDIENCE,
+      "--viewers", "40", "--count", "400", "--batch-size", "60", "--json",
+    ], { encoding: "utf8", timeout: 240_000 });
+    expect(run.status, run.stderr.slice(-2000)).toBe(0);
+    const summary = JSON.parse(run.stdout) as { acked: number; failed: number; mode: string };
+    expect(summary).toMatchObject({ mode: "gateway", acked: 400, failed: 0 });
+    // The load generator's heartbeats are those without this suite's own `seq` field.
+    const got = (await readAll(sizeBefore + 400)).filter((g) => g.value.seq === undefined);
+    expect(got).toHaveLength(400);
+    for (const g of got) {
+      expect(g.key).toBe(`${g.value.user_id}|${g.value.video_id}`);
+      expect(g.sub).toBe(g.value.user_id);
+    }
+    console.log(`[ingest] loadgen gateway mode: ${summary.acked} acknowledged, ${new Set(got.map((g) => g.value.user_id)).size} players, ${got.length} on the topic keyed with their subject`);
+  }, 300_000);
 
   it("loses no acknowledged heartbeat when a broker is killed mid-run (acks=all, min ISR 2)", async () => {
     const sizeBefore = await topicSize();

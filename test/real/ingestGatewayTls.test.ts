@@ -3,10 +3,12 @@
  * SCRAM-SHA-512, trusting the cluster CA from a PEM file and checking the broker's host name, with EXACTLY the
  * properties camelIngestProperties({ kafkaSecurity }) builds and the JAAS line in an environment variable spelled the
  * way Strimzi's KafkaUser Secret spells it. One KRaft broker here: a CA and a broker certificate for `localhost` made
- * with openssl, the SCRAM credential added when the storage is formatted. Checked: a batch lands keyed, stamped and
- * carrying the subject (read back over SASL_SSL too); a wrong password is answered 503 promptly and Camel's log names
- * the authentication failure; a client dialling an address the certificate does not name is refused (host-name
- * checking stays on). Skipped with the reason when the gateway, the Kafka jars or openssl are missing.
+ * with openssl, the SCRAM credential added when the storage is formatted, ACLs enforced with exactly the ones the
+ * program grants the gateway's KafkaUser (components/kafka/kafkaAcls.ts). Checked: a batch lands keyed, stamped and
+ * carrying the subject (read back over SASL_SSL too); with a wrong password Camel is live but not ready, a request is
+ * answered 503 promptly and its log names the authentication failure; a client dialling an address the certificate
+ * does not name is refused (host-name checking stays on). Skipped with the reason when the gateway, the Kafka jars or
+ * openssl are missing.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -15,10 +17,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Acl } from "../../contract/acls";
 import { KAFKA_USERS } from "../../contract/clients";
-import { AUTH_SUB_RECORD_HEADER, INGEST_PATH, KAFKA_DELIVERY_TIMEOUT_MS, KAFKA_JAAS_CONFIG_ENV } from "../../contract/ingestGateway";
+import { clientAcls } from "../../components/kafka/kafkaAcls";
+import {
+  AUTH_SUB_RECORD_HEADER,
+  CAMEL_LIVENESS_PATH,
+  CAMEL_READINESS_PATH,
+  INGEST_PATH,
+  KAFKA_DELIVERY_TIMEOUT_MS,
+  KAFKA_JAAS_CONFIG_ENV,
+} from "../../contract/ingestGateway";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { partitionForKey } from "../../ksql/ticks";
+import { STANDARD_AUTHORIZER, grantAcls } from "./kafka/acls";
 import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { missingKafkaJars } from "./kafka/paths";
@@ -36,7 +48,15 @@ if (missing && process.env.CI === "true" && (missingGateway() ?? missingOpenssl(
 
 /** The name clients dial and the broker certificate's only SAN (endpoint identification checks it). */
 const BROKER_HOST = "localhost";
+/** The KafkaUser the gateway's pod runs as (components/kafka/ingestGatewaySpecs.ts), with its ACLs from kafkaAcls.ts. */
 const USER = KAFKA_USERS.bridge;
+/** A second SCRAM user for reading the topic back over SASL_SSL (the gateway's user may only produce). */
+const READER = "ingest-readback";
+const READER_GROUP_PREFIX = "ingest-tls-readback";
+const READER_ACLS: readonly Acl[] = [
+  { resource: { type: "topic", name: RAW_HEARTBEATS_TOPIC, patternType: "literal" }, operations: ["Read", "Describe"] },
+  { resource: { type: "group", name: READER_GROUP_PREFIX, patternType: "prefix" }, operations: ["Read", "Describe"] },
+];
 const LISTENER = "SASL_SSL";
 const PARTITIONS = 12;
 /** This suite's ports (issue 24's TLS run); the plaintext gateway suite uses the rest of 19600-19799. */
@@ -62,8 +82,9 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
   let admin: Admin;
   let gw: Gateway;
   const password = strimziPassword();
+  const readerPassword = strimziPassword();
 
-  const gatewayOptions = (bootstrapServers: string, jaas: string): GatewayOptions => ({
+  const gatewayOptions = (bootstrapServers: string, jaas: string, awaitKafkaReady = true): GatewayOptions => ({
     bootstrapServers,
     issuer: TEST_ISSUER,
     audiences: [TEST_AUDIENCE],
@@ -71,7 +92,20 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
     kafkaSecurity: { caFile: tls.caFile, jaasConfigEnv: KAFKA_JAAS_CONFIG_ENV },
     camelEnv: { [KAFKA_JAAS_CONFIG_ENV]: jaas },
     portRange: PORTS,
+    awaitKafkaReady,
   });
+
+  /** Status and body of one of Camel's health endpoints. */
+  async function probe(g: Gateway, path: string): Promise<string> {
+    const res = await fetch(`${g.camelManagementUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+    return `${res.status} ${await res.text()}`;
+  }
+
+  /** A gateway that cannot use Kafka: live, not ready (the pod takes no traffic), and still answers 503 if asked. */
+  async function expectNotReady(g: Gateway): Promise<void> {
+    expect(await probe(g, CAMEL_LIVENESS_PATH)).toMatch(/^200 /);
+    expect(await probe(g, CAMEL_READINESS_PATH)).toMatch(/^503 [\s\S]*KafkaProducer is not ready/);
+  }
 
   async function post(g: Gateway, user: string, records: readonly Heartbeat[]): Promise<{ status: number; text: string; ms: number }> {
     const t0 = Date.now();
@@ -108,9 +142,13 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
         },
       },
       // The credential exists before the broker first starts, as the User Operator's does before a client connects.
-      formatArgs: ["--add-scram", `SCRAM-SHA-512=[name=${USER},password=${password}]`],
+      formatArgs: ["--add-scram", `SCRAM-SHA-512=[name=${USER},password=${password}]`, "--add-scram", `SCRAM-SHA-512=[name=${READER},password=${readerPassword}]`],
       // One broker: internal topics and defaults at RF 1 (the 3-broker suite covers acks=all with min ISR 2).
       extraConfig: {
+        // ACLs enforced as Strimzi's `authorization: simple` does; the harness (PLAINTEXT, no SASL) is the super user.
+        "authorizer.class.name": STANDARD_AUTHORIZER,
+        "super.users": "User:ANONYMOUS",
+        "allow.everyone.if.no.acl.found": false,
         "default.replication.factor": 1,
         "min.insync.replicas": 1,
         "offsets.topic.replication.factor": 1,
@@ -124,11 +162,15 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
       replicationFactor: 1,
       configEntries: [{ name: "min.insync.replicas", value: "1" }, { name: "message.timestamp.type", value: "LogAppendTime" }],
     }]);
+    // The gateway's user gets exactly the cluster's ACLs for it (produce to heartbeats_raw; no IdempotentWrite).
+    await grantAcls(cluster.brokers, USER, clientAcls().bridge);
+    await grantAcls(cluster.brokers, READER, READER_ACLS);
     admin = new Kafka({ clientId: "ingest-tls-admin", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const t0 = Date.now();
+    // Returns once Camel is ready: its producer authenticated to the broker before any request.
     gw = await startGateway(gatewayOptions(cluster.extraBootstrap!, strimziJaas(USER, password)));
-    console.log(`gateway (SASL_SSL to ${cluster.extraBootstrap}) up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`gateway (SASL_SSL to ${cluster.extraBootstrap}) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }, 600_000);
 
   afterAll(async () => {
@@ -147,15 +189,15 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
     const offsets = (JSON.parse(a.text) as { offsets: { partition: number; offset: number }[] }).offsets;
     expect(offsets.map((o) => o.partition)).toEqual(sent.map((h) => partitionForKey(`${h.user_id}|${h.video_id}`, PARTITIONS)));
 
-    // The read-back client speaks only SASL_SSL too: same CA, same user, the broker's advertised host name.
+    // The read-back client speaks only SASL_SSL too: same CA, the broker's advertised host name, its own SCRAM user.
     const kafka = new Kafka({
       clientId: "ingest-tls-readback",
       brokers: cluster.extraBootstrap!.split(","),
       ssl: { ca: [readFileSync(tls.caFile, "utf8")] },
-      sasl: { mechanism: "scram-sha-512", username: USER, password },
+      sasl: { mechanism: "scram-sha-512", username: READER, password: readerPassword },
       logLevel: logLevel.NOTHING,
     });
-    const consumer = kafka.consumer({ groupId: `ingest-tls-readback-${Date.now()}` });
+    const consumer = kafka.consumer({ groupId: `${READER_GROUP_PREFIX}-${Date.now()}` });
     const got: { partition: number; key: string; value: Heartbeat; sub: string | undefined; timestamp: number }[] = [];
     await consumer.connect();
     try {
@@ -192,9 +234,32 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
     expect(log).not.toContain(password);
   });
 
-  it("answers 503 promptly when the SCRAM password is wrong, writes nothing, and Camel's log names the authentication failure", async () => {
+  it("enforces the ACLs it ran under: the gateway's user may produce to heartbeats_raw and nothing more", async () => {
+    const asGateway = new Kafka({
+      clientId: "ingest-tls-as-gateway",
+      brokers: cluster.extraBootstrap!.split(","),
+      ssl: { ca: [readFileSync(tls.caFile, "utf8")] },
+      sasl: { mechanism: "scram-sha-512", username: USER, password },
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    }).admin();
+    await asGateway.connect();
+    try {
+      const refused = await asGateway.createTopics({ topics: [{ topic: "gateway-may-not-create", numPartitions: 1, replicationFactor: 1 }] }).then(
+        () => "created",
+        // kafkajs wraps per-topic errors in an aggregate ("Topic creation errors"); their `type` is Kafka's error code.
+        (e: Error & { type?: string; errors?: { type?: string }[] }) => e.errors?.map((x) => x.type).join(",") ?? e.type ?? e.message,
+      );
+      console.log(`gateway user creating a topic: ${refused}`);
+      expect(refused).toMatch(/AUTHORIZATION_FAILED/);
+    } finally {
+      await asGateway.disconnect();
+    }
+  });
+
+  it("is not ready with a wrong SCRAM password, answers 503 promptly if asked, writes nothing, and its log names the authentication failure", async () => {
     const sizeBefore = await topicSize();
-    const bad = await startGateway(gatewayOptions(cluster.extraBootstrap!, strimziJaas(USER, `${password}-wrong`)));
+    const bad = await startGateway(gatewayOptions(cluster.extraBootstrap!, strimziJaas(USER, `${password}-wrong`), false));
     try {
       const a = await post(bad, "u-tls", [hb("u-tls", "v-9", 90)]);
       console.log(`wrong password: ${a.status} in ${a.ms} ms`);
@@ -205,6 +270,7 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
       expect(log).toMatch(/SaslAuthenticationException|Authentication failed/);
       expect(log).toMatch(/invalid credentials with SASL mechanism SCRAM-SHA-512/);
       expect(log).not.toContain(password);
+      await expectNotReady(bad);
       const m = await camelMetrics(bad);
       expect([...m.entries()].find(([k]) => k.startsWith("watchpipe_ingest_refused_total") && k.includes('reason="kafka"'))?.[1]).toBe(1);
     } finally {
@@ -223,13 +289,14 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
     expect(nodeTls).toBe("ERR_TLS_CERT_ALTNAME_INVALID");
     const sizeBefore = await topicSize();
     const byIp = cluster.nodes.map((n) => `127.0.0.1:${n.extraPort!}`).join(",");
-    const wrongName = await startGateway(gatewayOptions(byIp, strimziJaas(USER, password)));
+    const wrongName = await startGateway(gatewayOptions(byIp, strimziJaas(USER, password), false));
     try {
       const a = await post(wrongName, "u-tls", [hb("u-tls", "v-8", 80)]);
       console.log(`broker dialled by IP: ${a.status} in ${a.ms} ms`);
       expect(a.status, a.text).toBe(503);
       expect(a.ms).toBeLessThan(REFUSAL_BOUND_MS);
       expect(readFileSync(wrongName.camelLog, "utf8")).toMatch(/SslAuthenticationException - SSL handshake failed/);
+      await expectNotReady(wrongName);
     } finally {
       await wrongName.stop();
     }

@@ -187,6 +187,17 @@ describe("after the span: the pairwise rule against the latest heartbeat of all 
     ]);
   });
 
+  it("ties on the latest heartbeat go to the piece later in (start_ts, piece_no) order (its playhead is the head)", async () => {
+    const a = late("tie2-u", [[0, 100], [20, 120]]);
+    const b = late("tie2-u", [[10, 110], [20, 118]]);
+    await upsertPieces(sink, [a, b, late("tie2-u", [[40, 169]])]);
+    await expectEverywhere("tie2-u", [
+      { start_s: 0, end_s: 20, start_position_sec: 100, end_position_sec: 120, heartbeat_count: 4, watched_sec: 20, last_position_sec: 118 },
+      // 169 - 118 = 51 s in 20 s breaks the rule (max 2 x 20 + 10); from 120 s it would be 49 and continue.
+      { start_s: 40, end_s: 40, start_position_sec: 169, end_position_sec: 169, heartbeat_count: 1, watched_sec: 0, last_position_sec: 169 },
+    ]);
+  });
+
   it("two viewings after a pause longer than the gap stay two segments, each keeping its own late heartbeat", async () => {
     await upsertPieces(sink, [
       ...onTime("two-u", 24), late("two-u", [[10, 110]]),

@@ -105,12 +105,21 @@ export const BRIDGE_PROBE_TIMEOUT_MS = 5_000;
  * as failed.
  */
 export async function probeBridge(baseUrl: string, fetchImpl: typeof fetch = fetch): Promise<void> {
+  await probeHttp(baseUrl, { what: "the Kafka Bridge", flag: "--bridge-url", path: "/healthy", hint: "the bridge Service, or a port-forward to it" }, fetchImpl);
+}
+
+/** Any HTTP answer from `baseUrl + path` will do; no answer fails as a ConnectionError naming the flag to check. */
+export async function probeHttp(
+  baseUrl: string,
+  target: { readonly what: string; readonly flag: string; readonly path: string; readonly hint: string },
+  fetchImpl: typeof fetch = fetch,
+): Promise<void> {
   const url = new URL(baseUrl);
   const endpoint = `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
   try {
-    await fetchImpl(`${baseUrl.replace(/\/+$/, "")}/healthy`, { signal: AbortSignal.timeout(BRIDGE_PROBE_TIMEOUT_MS) });
+    await fetchImpl(`${baseUrl.replace(/\/+$/, "")}${target.path}`, { signal: AbortSignal.timeout(BRIDGE_PROBE_TIMEOUT_MS) });
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
-    throw new ConnectionError(endpoint, `cannot reach the Kafka Bridge at ${endpoint} (${cause}); check --bridge-url ${baseUrl} (the bridge Service, or a port-forward to it).`, { cause: err });
+    throw new ConnectionError(endpoint, `cannot reach ${target.what} at ${endpoint} (${cause}); check ${target.flag} ${baseUrl} (${target.hint}).`, { cause: err });
   }
 }

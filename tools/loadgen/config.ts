@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { MAX_LATENESS_SEC } from "../../contract/sessionization";
+import { DEFAULT_MAX_HEARTBEATS_PER_REQUEST, ENVOY_ROUTE_TIMEOUT_SEC } from "../../contract/ingestGateway";
 import type { DeliveryOptions } from "./records";
 import { ConnectionError, EXIT_CODES_HELP } from "../exitCodes";
 
@@ -14,6 +15,8 @@ import { ConnectionError, EXIT_CODES_HELP } from "../exitCodes";
 export const ENV = {
   bootstrap: "LOADGEN_BOOTSTRAP_SERVERS",
   bridgeUrl: "LOADGEN_BRIDGE_URL",
+  gatewayUrl: "LOADGEN_GATEWAY_URL",
+  jwtKeyFile: "LOADGEN_JWT_KEY_FILE",
   caFile: "LOADGEN_CA_FILE",
   saslUsername: "LOADGEN_SASL_USERNAME",
   saslPassword: "LOADGEN_SASL_PASSWORD",
@@ -60,7 +63,9 @@ export const DEFAULT_PROGRESS_INTERVAL_SEC = 5;
 /** Bridge mode: records per HTTP POST, like a player SDK batching a few seconds of events. */
 export const DEFAULT_BRIDGE_BATCH_SIZE = 100;
 
-export type Mode = "kafka" | "bridge";
+export type Mode = "kafka" | "bridge" | "gateway";
+/** Gateway mode's per-request timeout: past Envoy's route timeout, by which the gateway has answered 200 or 503. */
+export const GATEWAY_SEND_TIMEOUT_MS = (ENVOY_ROUTE_TIMEOUT_SEC + 5) * 1000;
 /** Kafka client library: librdkafka (the optional @confluentinc/kafka-javascript; falls back to kafkajs when absent) or kafkajs. */
 export type KafkaClientName = "librdkafka" | "kafkajs";
 export const KAFKA_CLIENTS: readonly KafkaClientName[] = ["librdkafka", "kafkajs"];
@@ -68,11 +73,24 @@ export const KAFKA_CLIENTS: readonly KafkaClientName[] = ["librdkafka", "kafkajs
 export const DEFAULT_CLIENT: KafkaClientName = "librdkafka";
 export type Compression = "none" | "gzip";
 
+export interface GatewayTarget {
+  readonly url: string;
+  /** Path of the PEM private key whose public half the gateway's JWKS publishes. */
+  readonly jwtKeyFile: string;
+  readonly jwtKid: string;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  /** Heartbeats per request: the gateway's ingest.gateway.maxHeartbeatsPerRequest or less. */
+  readonly maxPerRequest: number;
+}
+
 export interface LoadgenConfig {
   readonly mode: Mode;
   readonly client: KafkaClientName;
   readonly bootstrap: readonly string[];
   readonly bridgeUrl: string | null;
+  /** Gateway mode: the ingest gateway's base URL and how to mint each player's token. */
+  readonly gateway: GatewayTarget | null;
   readonly topic: string;
   readonly viewers: number;
   readonly videos: number;
@@ -111,12 +129,16 @@ ${EXIT_CODES_HELP} Here: 0 every record acknowledged, 1 a record failed, 2 usage
 not be reached.
 
 Target
-  --mode kafka|bridge        kafka (default): a Kafka producer; bridge: HTTP POST /topics/<topic>
+  --mode kafka|bridge|gateway kafka (default): a Kafka producer; bridge: HTTP POST /topics/<topic>; gateway: HTTP POST
+                             to the ingest gateway as players do (token per user)
   --client librdkafka|kafkajs
                              kafka mode's client (default ${DEFAULT_CLIENT}: @confluentinc/kafka-javascript, an
                              optional native package; without it the run says so and uses kafkajs)
   --bootstrap host:port,...  Kafka bootstrap servers        (env ${ENV.bootstrap})
   --bridge-url URL           Kafka Bridge base URL          (env ${ENV.bridgeUrl})
+  --gateway-url URL          ingest gateway base URL (mode gateway; env ${ENV.gatewayUrl}): each player POSTs its own
+                             heartbeats with its own RS256 token, minted from --jwt-key FILE (env ${ENV.jwtKeyFile}),
+                             --jwt-kid, --jwt-issuer, --jwt-audience; --max-per-request N (default ${DEFAULT_MAX_HEARTBEATS_PER_REQUEST})
   --topic NAME               default ${RAW_HEARTBEATS_TOPIC}
 Security (kafka mode)
   --tls                      TLS to the brokers (implied by --ca-file)
@@ -203,12 +225,18 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
       compression: { type: "string" },
       "progress-interval": { type: "string" },
       "client-id": { type: "string" },
+      "gateway-url": { type: "string" },
+      "jwt-key": { type: "string" },
+      "jwt-kid": { type: "string" },
+      "jwt-issuer": { type: "string" },
+      "jwt-audience": { type: "string" },
+      "max-per-request": { type: "string" },
     },
   });
   if (values.help === true) return { help: true };
 
   const mode = (values.mode ?? "kafka") as Mode;
-  if (mode !== "kafka" && mode !== "bridge") throw new Error(`--mode must be "kafka" or "bridge", got "${values.mode}".`);
+  if (mode !== "kafka" && mode !== "bridge" && mode !== "gateway") throw new Error(`--mode must be "kafka", "bridge" or "gateway", got "${values.mode}".`);
   const client = (values.client ?? DEFAULT_CLIENT) as KafkaClientName;
   if (!KAFKA_CLIENTS.includes(client)) throw new Error(`--client must be "librdkafka" or "kafkajs", got "${values.client}".`);
   const bootstrapRaw = values.bootstrap ?? env[ENV.bootstrap] ?? "";
@@ -224,6 +252,7 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
     if (bridgeUrl === null) throw new Error(`bridge mode needs the bridge URL: pass --bridge-url or set ${ENV.bridgeUrl}.`);
     if (!/^https?:\/\/[^\s]+$/.test(bridgeUrl)) throw new Error(`--bridge-url must be an http(s) URL, got "${bridgeUrl}".`);
   }
+  const gateway = mode === "gateway" ? gatewayTarget(values, env) : null;
   const saslUsername = values["sasl-username"] ?? env[ENV.saslUsername] ?? null;
   const saslPassword = env[ENV.saslPassword] ?? null;
   if ((saslUsername === null) !== (saslPassword === null)) {
@@ -248,11 +277,16 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
   const workers = num("workers", values.workers, DEFAULT_WORKERS, isInt(1), "an integer >= 1");
   if (workers > 1 && mode !== "kafka") throw new Error(`--workers ${workers} needs --mode kafka: bridge mode sends HTTP from one thread.`);
 
+  const malformedShare = num("malformed-share", values["malformed-share"], 0, (n) => n >= 0 && n <= 1, "a share between 0 and 1");
+  if (mode === "gateway" && malformedShare > 0) {
+    throw new Error(`--malformed-share ${malformedShare} needs --mode kafka or bridge: the gateway refuses a malformed heartbeat's whole request before Kafka, so the SQL's rejects cannot be exercised through it.`);
+  }
   const config: LoadgenConfig = {
     mode,
     client,
     bootstrap,
     bridgeUrl,
+    gateway,
     topic: values.topic ?? RAW_HEARTBEATS_TOPIC,
     viewers: num("viewers", values.viewers, DEFAULT_VIEWERS, isInt(1), "an integer >= 1"),
     videos: num("videos", values.videos, DEFAULT_VIDEOS, isInt(1), "an integer >= 1"),
@@ -260,7 +294,7 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
     rate: num("rate", values.rate, 0, (n) => n >= 0, "records/s >= 0 (0 = max)"),
     durationSec,
     count,
-    malformedShare: num("malformed-share", values["malformed-share"], 0, (n) => n >= 0 && n <= 1, "a share between 0 and 1"),
+    malformedShare,
     delivery: {
       skewedShare: num("skewed-share", values["skewed-share"], 0, (n) => n >= 0 && n <= 1, "a share between 0 and 1"),
       clockSkewMs: Math.round(1000 * num("clock-skew-sec", values["clock-skew-sec"], 0, Number.isFinite, "a number of seconds")),
@@ -270,7 +304,7 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
     batchSize: num(
       "batch-size",
       values["batch-size"],
-      mode === "bridge" ? DEFAULT_BRIDGE_BATCH_SIZE : DEFAULT_BATCH_SIZE,
+      mode === "kafka" ? DEFAULT_BATCH_SIZE : DEFAULT_BRIDGE_BATCH_SIZE,
       isInt(1),
       "an integer >= 1",
     ),
@@ -281,7 +315,9 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
     caFile,
     saslUsername,
     saslPassword,
-    sendTimeoutMs: num("send-timeout-ms", values["send-timeout-ms"], DEFAULT_SEND_TIMEOUT_MS, isInt(100), "an integer >= 100 (ms)"),
+    // The gateway always answers within its route timeout (200 or 503); a client that gives up sooner cannot tell
+    // whether its heartbeats were written, so gateway mode waits past it by default.
+    sendTimeoutMs: num("send-timeout-ms", values["send-timeout-ms"], mode === "gateway" ? GATEWAY_SEND_TIMEOUT_MS : DEFAULT_SEND_TIMEOUT_MS, isInt(100), "an integer >= 100 (ms)"),
     retries: num("retries", values.retries, DEFAULT_RETRIES, isInt(0), "an integer >= 0"),
     initialRetryTimeMs: DEFAULT_INITIAL_RETRY_TIME_MS,
     maxRetryTimeMs: DEFAULT_MAX_RETRY_TIME_MS,
@@ -290,6 +326,33 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
   };
   return { help: false, config };
 }
+
+/** Gateway mode's flags, each required with a message naming it. */
+function gatewayTarget(values: Readonly<Record<string, string | boolean | undefined>>, env: Readonly<Record<string, string | undefined>>): GatewayTarget {
+  const str = (flag: string, envName?: string): string => {
+    const v = values[flag] ?? (envName ? env[envName] : undefined);
+    if (typeof v !== "string" || v.length === 0) throw new Error(`gateway mode needs --${flag}${envName ? ` (or ${envName})` : ""}: ${GATEWAY_FLAG_HELP[flag] ?? ""}`);
+    return v;
+  };
+  const url = str("gateway-url", ENV.gatewayUrl);
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new Error(`--gateway-url must be an http(s) URL, got "${url}".`);
+  return {
+    url,
+    jwtKeyFile: str("jwt-key", ENV.jwtKeyFile),
+    jwtKid: str("jwt-kid"),
+    jwtIssuer: str("jwt-issuer"),
+    jwtAudience: str("jwt-audience"),
+    maxPerRequest: num("max-per-request", values["max-per-request"] as string | undefined, DEFAULT_MAX_HEARTBEATS_PER_REQUEST, isInt(1), "an integer >= 1 (the gateway's ingest.gateway.maxHeartbeatsPerRequest or less)"),
+  };
+}
+
+const GATEWAY_FLAG_HELP: Readonly<Record<string, string>> = {
+  "gateway-url": "the ingest gateway's base URL (its Service, a port-forward, or the ALB).",
+  "jwt-key": "the PEM private key of a load-test identity provider the gateway trusts (its JWKS lists the public half).",
+  "jwt-kid": "the `kid` of that key in the JWKS.",
+  "jwt-issuer": "the issuer the gateway expects (ingest.jwt.issuer).",
+  "jwt-audience": "an audience the gateway accepts (ingest.jwt.audience).",
+};
 
 /**
  * The CA bundle named by --ca-file, read with an error that names the flag (and its env var) instead of a bare

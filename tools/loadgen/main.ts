@@ -6,7 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { runTool } from "../cli";
 import { UsageError } from "../exitCodes";
-import { BridgeLane, probeBridge } from "./bridgeSender";
+import { readFileSync } from "node:fs";
+import { BridgeLane, probeBridge, probeHttp } from "./bridgeSender";
+import { GatewayLane } from "./gatewaySender";
+import { tokenMinter } from "./jwt";
 import { HELP, parseLoadgenArgs, readCaFile, withConnectionHint, type LoadgenConfig } from "./config";
 import { createPartitionedKafkaLanes, maxSendFailureMs } from "./kafkaSender";
 import { createPartitionedRdkafkaLanes, loadLibrdkafka, resolveClient } from "./rdkafkaSender";
@@ -39,7 +42,7 @@ async function main(): Promise<number> {
     cfg = { ...cfg, client, workers: client === "librdkafka" ? 1 : cfg.workers };
   }
   const runId = randomUUID().slice(0, 8);
-  const target = cfg.mode === "kafka" ? cfg.bootstrap.join(",") : cfg.bridgeUrl!;
+  const target = cfg.mode === "kafka" ? cfg.bootstrap.join(",") : cfg.mode === "gateway" ? cfg.gateway!.url : cfg.bridgeUrl!;
   log(
     `loadgen run ${runId}: ${cfg.mode === "kafka" ? `kafka (${cfg.client})` : cfg.mode} -> ${target} topic ${cfg.topic}, ${cfg.viewers} viewers, ` +
       `rate ${cfg.rate === 0 ? "max" : `${cfg.rate}/s`}, ${cfg.count !== null ? `${cfg.count} records` : `${cfg.durationSec} s`}, ` +
@@ -77,6 +80,17 @@ async function runConfigured(cfg: LoadgenConfig, runId: string, signal: AbortSig
       cfg.client === "librdkafka" ? createPartitionedRdkafkaLanes(cfg, runId) : createPartitionedKafkaLanes(cfg, runId));
     lanes = partitioned.lanes;
     laneOf = partitioned.laneOf;
+  } else if (cfg.mode === "gateway") {
+    const gw = cfg.gateway!;
+    await probeHttp(gw.url, { what: "the ingest gateway", flag: "--gateway-url", path: "/", hint: "the gateway Service, a port-forward to it, or the ALB" });
+    let keyPem: string;
+    try {
+      keyPem = readFileSync(gw.jwtKeyFile, "utf8");
+    } catch (err) {
+      throw new UsageError(`--jwt-key ${gw.jwtKeyFile}: cannot read it (${(err as Error).message}); pass the PEM private key of the load-test identity provider.`);
+    }
+    const minter = tokenMinter({ keyPem, kid: gw.jwtKid, issuer: gw.jwtIssuer, audience: gw.jwtAudience });
+    lanes = Array.from({ length: cfg.producers }, () => new GatewayLane(gw.url, (u) => minter.tokenFor(u), gw.maxPerRequest, cfg.sendTimeoutMs));
   } else {
     await probeBridge(cfg.bridgeUrl!);
     lanes = Array.from({ length: cfg.producers }, () => new BridgeLane(cfg.bridgeUrl!, cfg.topic, runId, cfg.sendTimeoutMs));

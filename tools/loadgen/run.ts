@@ -9,7 +9,7 @@
  * may grow past the limit into a shared, bounded stall buffer (STALLED_LANES_BUFFER_RECORDS), and generation
  * pauses only when that is full. Prints progress and returns exact counts.
  */
-import type { LoadgenConfig } from "./config";
+import type { LoadgenConfig, Mode } from "./config";
 import { describeSendError, type SendResult } from "./kafkaSender";
 import { toRecords, type LoadRecord } from "./records";
 import { createSimulation, mulberry32, nextHeartbeats } from "./simulate";
@@ -133,7 +133,7 @@ export function formatSummary(s: RunSummary): string {
 /** What a run was pointed at, for {@link summaryJson}. */
 export interface RunTarget {
   readonly runId: string;
-  readonly mode: "kafka" | "bridge";
+  readonly mode: Mode;
   readonly client: "librdkafka" | "kafkajs" | null;
   readonly target: string;
   readonly topic: string;

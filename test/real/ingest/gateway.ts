@@ -11,6 +11,8 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import {
+  CAMEL_LIVENESS_PATH,
+  CAMEL_READINESS_PATH,
   CAMEL_VERSION,
   camelIngestProperties,
   camelIngestRoutes,
@@ -118,6 +120,11 @@ export interface GatewayOptions {
   readonly kafkaSecurity?: CamelPropertiesOptions["kafkaSecurity"];
   /** Extra environment for Camel (e.g. the variable `kafkaSecurity.jaasConfigEnv` names, as the pod's Secret sets it). */
   readonly camelEnv?: Readonly<Record<string, string>>;
+  /**
+   * Wait until Camel is ready, i.e. its Kafka producer reached a broker (default). False: wait for liveness only,
+   * for a gateway that is meant to fail against Kafka (a wrong password).
+   */
+  readonly awaitKafkaReady?: boolean;
   /** Ports to pick from (default 19600-19799), so parallel suites keep apart. */
   readonly portRange?: readonly [number, number];
 }
@@ -170,13 +177,15 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   };
   try {
     await waitFor("Envoy", envoy, () => httpUp(`${gw.envoyAdminUrl}/ready`));
-    await waitFor("Camel", camel, async () => {
+    const up = (path: string) => async () => {
       try {
-        return (await fetch(`${gw.camelManagementUrl}/observe/health`, { signal: AbortSignal.timeout(2000) })).status === 200;
+        return (await fetch(`${gw.camelManagementUrl}${path}`, { signal: AbortSignal.timeout(2000) })).status === 200;
       } catch {
         return false;
       }
-    });
+    };
+    await waitFor("Camel (liveness)", camel, up(CAMEL_LIVENESS_PATH));
+    if (o.awaitKafkaReady !== false) await waitFor("Camel (readiness: its Kafka producer reaches a broker)", camel, up(CAMEL_READINESS_PATH));
   } catch (err) {
     await gw.stop();
     throw err;

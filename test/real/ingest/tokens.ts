@@ -2,8 +2,9 @@
  * A throwaway identity provider for the ingest gateway's real-server runs: an RSA key pair, its JWKS file, and RS256
  * tokens signed with it (what the ALB would have validated and passed on). Node's crypto only.
  */
-import { createSign, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { signRs256 } from "../../../tools/loadgen/jwt";
 
 export const TEST_ISSUER = "https://login.watchpipe.test/";
 export const TEST_AUDIENCE = "watchpipe-player";
@@ -15,15 +16,9 @@ export interface TestIdp {
   token(claims: Record<string, unknown>): string;
   /** The same claims signed by a key this provider does not publish. */
   forgedToken(claims: Record<string, unknown>): string;
-}
-
-const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
-
-function sign(key: KeyObject, kid: string, claims: Record<string, unknown>): string {
-  const head = b64url({ alg: "RS256", typ: "JWT", kid });
-  const body = b64url(claims);
-  const sig = createSign("RSA-SHA256").update(`${head}.${body}`).sign(key).toString("base64url");
-  return `${head}.${body}.${sig}`;
+  /** The signing key (PEM) and its JWKS `kid`: what the load generator's gateway mode mints tokens with. */
+  readonly privateKeyPem: string;
+  readonly kid: string;
 }
 
 export function testIdp(jwksFile: string): TestIdp {
@@ -39,7 +34,9 @@ export function testIdp(jwksFile: string): TestIdp {
   });
   return {
     jwksFile,
-    token: (claims) => sign(privateKey, kid, withDefaults(claims)),
-    forgedToken: (claims) => sign(other, kid, withDefaults(claims)),
+    token: (claims) => signRs256(privateKey, kid, withDefaults(claims)),
+    forgedToken: (claims) => signRs256(other, kid, withDefaults(claims)),
+    privateKeyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+    kid,
   };
 }

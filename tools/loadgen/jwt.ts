@@ -1,0 +1,53 @@
+/**
+ * Player tokens for gateway mode: RS256 JWTs signed with a key the gateway's JWKS publishes (a load-test identity
+ * provider; the real suites make a throwaway one). Node's crypto only. Tokens are minted once per user and renewed
+ * a minute before they expire, so a long run never sends an expired one.
+ */
+import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
+
+export interface TokenSettings {
+  /** PEM of the RSA private key whose public half the gateway's JWKS lists. */
+  readonly keyPem: string;
+  /** The JWKS entry's `kid`. */
+  readonly kid: string;
+  readonly issuer: string;
+  readonly audience: string;
+  /** Lifetime of a minted token (default 1 h). */
+  readonly ttlSec?: number;
+}
+
+const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+
+/** Pure apart from the signature: header.payload.signature of an RS256 JWT. */
+export function signRs256(key: KeyObject, kid: string, claims: Readonly<Record<string, unknown>>): string {
+  const head = b64url({ alg: "RS256", typ: "JWT", kid });
+  const body = b64url(claims);
+  const sig = createSign("RSA-SHA256").update(`${head}.${body}`).sign(key).toString("base64url");
+  return `${head}.${body}.${sig}`;
+}
+
+/** Renew this long before expiry. */
+const RENEW_BEFORE_SEC = 60;
+
+/** A per-user token cache: `tokenFor(user)` returns a current token whose `sub` is that user. */
+export function tokenMinter(s: TokenSettings, now: () => number = Date.now): { tokenFor(user: string): string } {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(s.keyPem);
+  } catch (err) {
+    throw new Error(`--jwt-key: expected a PEM RSA private key (the key the gateway's JWKS publishes); could not read it: ${(err as Error).message}`, { cause: err });
+  }
+  const ttl = s.ttlSec ?? 3600;
+  const cache = new Map<string, { token: string; exp: number }>();
+  return {
+    tokenFor(user: string): string {
+      const nowSec = Math.floor(now() / 1000);
+      const hit = cache.get(user);
+      if (hit && hit.exp - RENEW_BEFORE_SEC > nowSec) return hit.token;
+      const exp = nowSec + ttl;
+      const token = signRs256(key, s.kid, { iss: s.issuer, aud: s.audience, sub: user, iat: nowSec, exp });
+      cache.set(user, { token, exp });
+      return token;
+    },
+  };
+}
