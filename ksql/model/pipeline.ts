@@ -4,6 +4,7 @@
  * heartbeat counted once (V000006) -> pieces (the records on `watch_segments`) -> the JDBC sink's upsert into
  * watch_pieces -> the database's stitching into watch segments (connectors/schema V004).
  */
+import { stitchPieces } from "../../contract/stitching";
 import type { WatchPiece, WatchSegment } from "../../contract/topics";
 import {
   type SessionizationParams,
@@ -187,9 +188,11 @@ function asPiece(p: WatchPiece): Piece {
 }
 
 /**
- * What the database's watch_segments_v2 view returns for a set of piece rows: per user and video, pieces ordered by
- * (start_ts, piece_no), a new segment wherever the pairwise rule (with the later piece's parameters) fails between
- * the previous piece's last heartbeat and this piece's first. Sorted by user_id, video_id, start_ts.
+ * What V004's watch_segments_v2 view returned for a set of piece rows (kept as the reference V007 is compared with):
+ * per user and video, pieces ordered by (start_ts, piece_no), a new segment wherever the pairwise rule (with the later
+ * piece's parameters) fails between the previous piece's last heartbeat and this piece's first. Sorted by user_id,
+ * video_id, start_ts. The database stitches with V007 since (contract/stitching.ts): it differs only where a piece
+ * lies inside an earlier one's span.
  */
 export function stitchRows(pieces: readonly WatchPiece[]): WatchSegment[] {
   const byKey = new Map<string, WatchPiece[]>();
@@ -239,5 +242,6 @@ export function sessionize(heartbeats: readonly ValidHeartbeat[], params: Sessio
   const recs: PieceRecord[] = [];
   for (const hb of heartbeats) recs.push(...m.push(hb));
   recs.push(...m.closeAll());
-  return stitchRows(sinkPieces(recs));
+  // The segments the database shows: V007's stitching (connectors/schema), not V004's neighbour rule.
+  return stitchPieces(sinkPieces(recs)).map(({ last_position_sec: _, ...segment }) => segment);
 }
