@@ -61,6 +61,10 @@ export const STRING_SAMPLES: Readonly<Record<string, readonly string[]>> = {
   "cluster.nodeInstanceType": Object.keys(INSTANCE_TYPES),
   "bridge.certificateArn": ["arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"],
   "ingest.jwt.jwksUrl": ["https://id.example.com/.well-known/jwks.json", "https://id.example.com:8443"],
+  "ingest.gateway.image": [
+    `123456789012.dkr.ecr.us-east-1.amazonaws.com/watchpipe-ingest-gateway@sha256:${"0".repeat(64)}`,
+    `registry.example.com:5000/team/ingest@sha256:${"f".repeat(64)}`,
+  ],
   "charts.*.repo": ["oci://registry.example.com/charts", "https://charts.example.com/stable"],
   // The version strings a chart's Chart.yaml carries: plain, v-prefixed with a build, a pre-release.
   "charts.*.acceptVersion": ["1.2.0", "v2.25.1-b1", "2026.1.0-rc.1"],
@@ -88,6 +92,7 @@ export const FREE_TEXT_KEYS: readonly string[] = [
   "ingest.jwt.audience.*",
   "ingest.jwt.claims.*.name",
   "ingest.jwt.claims.*.values.*",
+  "ingest.gateway.subjectClaim",
   "connect.imageRegistry",
   "yugabyte.namespace",
   "yugabyte.operatorChart.chart",
