@@ -55,16 +55,16 @@ export const SINK_CONNECT_CPU_US_PER_ROW = 52;
 /**
  * Heartbeats one core of ksqlDB CPU carries through the whole SQL chain (V000004-V000006: validation and rejects,
  * late copies, 60 s arrival-time windows hopping by 30 s, pieces; exactly-once v2, 2 stream threads per query), user +
- * system CPU of the server JVM from /proc: 2,070, the median of 2 runs (1,735 and 2,406) of
- * `. /work/engines/env.sh; nice -n 5 npm run bench:ksql -- --port-base 19450` on main with V000006, 2026-12-07
- * (120,012 records of 2,000 viewers each; load average mean 59.3 and 36.4 on 2 cores: CPU per record grows with the
- * load, so a quiet node does better). Both runs clean: no record dropped as late (ksqldb_streams_dropped_records_total
- * 0) and every query's lag 0 at the end. Validation alone: 5,013 (3,748 and 6,277). The old SQL (V000001-3) in the
- * same runs: 2,390 (2,035 and 2,745), so the new chain costs 1.15× per heartbeat (new/old 0.85× and 0.88×): its
- * hopping windows write each heartbeat twice. The server idles at 6-9 % of a core: net of that 2,594.
- * (V000004's 2,163, measured before, was an upper side: that bench's window query dropped 93 % of its backlog.)
+ * system CPU of the server JVM from /proc: 2,116, the median of 3 runs (1,735, 2,406 and 2,116) of
+ * `. /work/engines/env.sh; nice -n 5 npm run bench:ksql -- --port-base 19450` (the third with `--sql new`) on main with
+ * V000006, 2026-12-07 (120,012 records of 2,000 viewers each; load average mean 59.3, 36.4 and 10.9 on 2 cores). All
+ * three clean: no record dropped as late (ksqldb_streams_dropped_records_total 0) and every query's lag 0 at the end.
+ * Validation alone: 5,773 (3,748, 6,277, 5,773). The old SQL (V000001-3) in the first two runs: 2,035 and 2,745, so
+ * new/old 0.85× and 0.88×: its hopping windows write each heartbeat twice. The server idles at 6-13 % of a core: net
+ * of that 2,216-2,972. (V000004's 2,163, measured before, was an upper side: that bench's window query dropped 93 %
+ * of its backlog.)
  */
-export const KSQLDB_HEARTBEATS_PER_CORE_SEC = 2070;
+export const KSQLDB_HEARTBEATS_PER_CORE_SEC = 2116;
 /**
  * PostgreSQL 15 CPU time per piece upserted (batches of 250, the unpartitioned V004 table with the V005 triggers on),
  * same loads: median 79 µs (75-91).
