@@ -78,16 +78,23 @@ export function partitionPlan(inputs: CapacityInputs): PartitionPlan {
 }
 
 /**
- * Sessionization state (ksqlDB, v2: tumbling windows of the window's points, EMIT FINAL, ksql/README.md "Costs"):
- * what the window store and its changelog write and hold, and what reaches the database. Pure byte arithmetic on
- * the same encoding model `npm run bench:state` replays: store key = session key + 12 bytes (window start,
- * sequence number); value = Schema Registry header 5 + the session key's copy + Avro list of 24-character points +
- * 8 bytes of record timestamp. Every heartbeat rewrites its window once in the store and once in the changelog.
+ * Sessionization state (ksqlDB, V000006: windows of {@link SessionStateInputs.windowSec} HOPPING by
+ * {@link SessionStateInputs.hopSec} on arrival time, COLLECT_SET of fixed-width string points, EMIT FINAL;
+ * ksql/README.md "Costs"): what the window store and its changelog write and hold, and what reaches the database. Pure
+ * byte arithmetic on the same encoding model `npm run bench:state` replays: store key = session key + 12 bytes (window
+ * start, sequence number); value = Schema Registry header 5 + the session key's copy + Avro list of points + 8 bytes of
+ * record timestamp. Every heartbeat rewrites each window that holds it (windowSec / hopSec of them) once in the store
+ * and once in the changelog; each key closes one window per hop. A tumbling window is hopSec = windowSec.
  */
 export interface SessionStateInputs {
   readonly heartbeatsPerSec: number;
   readonly heartbeatIntervalSec: number;
+  /** Window size, seconds. */
   readonly windowSec: number;
+  /** Window advance, seconds (= windowSec for tumbling windows); windowSec must be a multiple of it. */
+  readonly hopSec: number;
+  /** Characters of one point in a window's list (V000006: 50, {@link WINDOW_POINT_CHARS}). */
+  readonly pointChars: number;
   readonly retentionSec: number;
   /** windowstore.changelog.additional.retention.ms, in seconds. */
   readonly changelogExtraRetentionSec: number;
@@ -99,7 +106,9 @@ export interface SessionStateInputs {
 export interface SessionStatePlan {
   /** Bytes one store write (and one changelog record) carries, averaged over a window's heartbeats. */
   readonly bytesPerWrite: number;
-  /** Store + changelog bytes written per heartbeat. */
+  /** Windows each heartbeat is written into (windowSec / hopSec). */
+  readonly windowsPerHeartbeat: number;
+  /** Store + changelog bytes written per heartbeat (every window holding it, store and changelog). */
   readonly bytesPerHeartbeat: number;
   /** Changelog bytes/s produced by ksqlDB, before replication. */
   readonly changelogBytesPerSec: number;
@@ -107,7 +116,7 @@ export interface SessionStatePlan {
   readonly brokerChangelogBytesPerSec: number;
   /** RocksDB writes/s on the ksqlDB volumes (logical, before compaction amplification). */
   readonly storeWriteBytesPerSec: number;
-  /** Final windows (and so pieces of continuous playback, at most) per second. */
+  /** Final windows per second (one per key and hop; one piece each for continuous playback). */
   readonly windowsPerSec: number;
   /** Window store contents across all ksqlDB instances (one copy; standbys add one each). */
   readonly storeBytes: number;
@@ -122,7 +131,8 @@ export interface SessionStatePlan {
 const SR_HEADER_BYTES = 5;
 const RECORD_TIMESTAMP_BYTES = 8;
 const WINDOW_KEY_SUFFIX_BYTES = 12;
-const POINT_CHARS = 24;
+/** V000006's point: event_ts 13 + playhead ms 11 + arrival 13 + played_at 13 digits (ksql/model/encoding.ts). */
+export const WINDOW_POINT_CHARS = 50;
 
 /** Avro zig-zag varint length of a non-negative int. */
 function varintBytes(n: number): number {
@@ -135,25 +145,32 @@ function varintBytes(n: number): number {
   return len;
 }
 
-function windowRecordBytes(keyBytes: number, points: number): number {
-  const list = varintBytes(points) + points * (varintBytes(POINT_CHARS) + POINT_CHARS) + 1;
+function windowRecordBytes(keyBytes: number, points: number, pointChars: number): number {
+  const list = varintBytes(points) + points * (varintBytes(pointChars) + pointChars) + 1;
   return keyBytes + WINDOW_KEY_SUFFIX_BYTES + SR_HEADER_BYTES + varintBytes(keyBytes) + keyBytes + list + RECORD_TIMESTAMP_BYTES;
 }
 
 export function sessionStatePlan(i: SessionStateInputs): SessionStatePlan {
-  if (!(i.windowSec >= i.heartbeatIntervalSec && i.heartbeatIntervalSec > 0)) {
-    throw new Error(`sessionStatePlan: windowSec (${i.windowSec}) must be >= heartbeatIntervalSec (${i.heartbeatIntervalSec}) > 0`);
+  if (!(i.hopSec >= i.heartbeatIntervalSec && i.heartbeatIntervalSec > 0)) {
+    throw new Error(`sessionStatePlan: hopSec (${i.hopSec}) must be >= heartbeatIntervalSec (${i.heartbeatIntervalSec}) > 0`);
   }
+  if (!(i.windowSec >= i.hopSec && Number.isInteger(i.windowSec / i.hopSec))) {
+    throw new Error(`sessionStatePlan: windowSec (${i.windowSec}) must be a whole multiple of hopSec (${i.hopSec}) (tumbling: equal)`);
+  }
+  if (!(Number.isInteger(i.pointChars) && i.pointChars > 0)) throw new Error(`sessionStatePlan: pointChars must be a positive integer; got ${i.pointChars}`);
   const perWindow = Math.floor(i.windowSec / i.heartbeatIntervalSec);
+  const windowsPerHeartbeat = i.windowSec / i.hopSec;
   let sum = 0;
-  for (let n = 1; n <= perWindow; n++) sum += windowRecordBytes(i.sessionKeyBytes, n);
+  for (let n = 1; n <= perWindow; n++) sum += windowRecordBytes(i.sessionKeyBytes, n, i.pointChars);
   const bytesPerWrite = sum / perWindow;
-  const windowsPerSec = i.heartbeatsPerSec / perWindow;
-  const finalBytes = windowRecordBytes(i.sessionKeyBytes, perWindow);
-  const changelogBytesPerSec = i.heartbeatsPerSec * bytesPerWrite;
+  // Each key closes one window per hop, holding a whole window's points.
+  const windowsPerSec = i.heartbeatsPerSec / Math.floor(i.hopSec / i.heartbeatIntervalSec);
+  const finalBytes = windowRecordBytes(i.sessionKeyBytes, perWindow, i.pointChars);
+  const changelogBytesPerSec = i.heartbeatsPerSec * windowsPerHeartbeat * bytesPerWrite;
   return {
     bytesPerWrite,
-    bytesPerHeartbeat: 2 * bytesPerWrite,
+    windowsPerHeartbeat,
+    bytesPerHeartbeat: 2 * windowsPerHeartbeat * bytesPerWrite,
     changelogBytesPerSec,
     brokerChangelogBytesPerSec: changelogBytesPerSec * i.replicationFactor,
     storeWriteBytesPerSec: changelogBytesPerSec,

@@ -28,11 +28,13 @@ export const LOAD_BUDGET = 0.5;
 export const RECORD_OVERHEAD_BYTES = 8;
 /** A validated heartbeat on `heartbeats`: Avro value + key, as `npm run bench:state` encodes the load generator's ids. */
 export const HEARTBEAT_RECORD_BYTES = 75;
+/** Characters of one encoded piece V000006 writes to `watch_segment_points` (its header comment: "97-character pieces"). */
+export const ENCODED_PIECE_CHARS = 97;
 /**
  * One encoded piece on `watch_segment_points`: windowed key (session key + 8 B window start) + SR header 5 + Avro
- * string of 84 characters (85) ≈ 112 B with a 14-byte session key.
+ * string of {@link ENCODED_PIECE_CHARS} characters (98) ≈ 125 B with a 14-byte session key (V000004's 84: 112 B).
  */
-export const ENCODED_PIECE_BYTES = 112;
+export const ENCODED_PIECE_BYTES = 14 + 8 + 5 + 1 + ENCODED_PIECE_CHARS;
 /**
  * One piece on `watch_segments` (Avro watchpipe.WatchPiece): windowed key 22 + SR header 5 + user_id 8 + video_id 7 +
  * 2 timestamps 12 + 4 doubles 32 + 5 small ints 10 ≈ 96 B.
@@ -51,15 +53,18 @@ export const KAFKA_DEFAULT_RETENTION_HOURS = 168;
  */
 export const SINK_CONNECT_CPU_US_PER_ROW = 52;
 /**
- * Heartbeats one core of ksqlDB CPU carries through the whole SQL chain (V000004: validation, 30 s arrival-time windows,
- * pieces; exactly-once, 2 stream threads per query), user + system CPU of the server JVM from /proc: 2,163, measured by
- * `npm run bench:ksql -- --heartbeats 120000 --viewers 2000 --new-sql <wip-sql's migrations>` on 2026-12-07 (120,012
- * records; load average mean 73.6, 52-97, on 2 cores). Validation alone: 4,147. The old SQL (V000001-3) in the same
- * run: 1,625 (validation 2,897), so the new chain costs 0.75x per heartbeat. An upper side for the throughput: in that
- * run the window query dropped 93 % of the backlog as late (a bench ordering fault since fixed), which skipped those
- * records' store writes; re-measure. The server idled at 9 % of a core, so a quiet node does better (net 3,756).
+ * Heartbeats one core of ksqlDB CPU carries through the whole SQL chain (V000004-V000006: validation and rejects,
+ * late copies, 60 s arrival-time windows hopping by 30 s, pieces; exactly-once v2, 2 stream threads per query), user +
+ * system CPU of the server JVM from /proc: 2,116, the median of 3 runs (1,735, 2,406 and 2,116) of
+ * `. /work/engines/env.sh; nice -n 5 npm run bench:ksql -- --port-base 19450` (the third with `--sql new`) on main with
+ * V000006, 2026-12-07 (120,012 records of 2,000 viewers each; load average mean 59.3, 36.4 and 10.9 on 2 cores). All
+ * three clean: no record dropped as late (ksqldb_streams_dropped_records_total 0) and every query's lag 0 at the end.
+ * Validation alone: 5,773 (3,748, 6,277, 5,773). The old SQL (V000001-3) in the first two runs: 2,035 and 2,745, so
+ * new/old 0.85× and 0.88×: its hopping windows write each heartbeat twice. The server idles at 6-13 % of a core: net
+ * of that 2,216-2,972. (V000004's 2,163, measured before, was an upper side: that bench's window query dropped 93 %
+ * of its backlog.)
  */
-export const KSQLDB_HEARTBEATS_PER_CORE_SEC = 2163;
+export const KSQLDB_HEARTBEATS_PER_CORE_SEC = 2116;
 /**
  * PostgreSQL 15 CPU time per piece upserted (batches of 250, the unpartitioned V004 table with the V005 triggers on),
  * same loads: median 79 µs (75-91).
@@ -298,19 +303,20 @@ export function loadPlan(i: LoadPlanInputs): LoadPlan {
     if (!(Number.isFinite(value) && value > 0)) throw new Error(`loadPlan: ${name} must be a positive number; got ${String(value)}`);
   }
   const state = sessionStatePlan({ ...i.session, heartbeatsPerSec: i.peakHeartbeatsPerSec, replicationFactor: i.replicationFactor });
-  const windowsPerHeartbeat = state.windowsPerSec / i.peakHeartbeatsPerSec;
+  const finalWindowsPerHeartbeat = state.windowsPerSec / i.peakHeartbeatsPerSec;
   const o = RECORD_OVERHEAD_BYTES;
   const r = i.retentionHours;
   const topics = [
     topicLoad(RAW_HEARTBEATS_TOPIC, i.rawEventBytes + o, i, { hours: r.raw }),
     topicLoad(HEARTBEATS_TOPIC, (1 - i.rejectShare) * (HEARTBEAT_RECORD_BYTES + o), i, { hours: r.heartbeats }),
     topicLoad(REJECTED_HEARTBEATS_TOPIC, i.rejectShare * (i.rawEventBytes + REJECT_OVERHEAD_BYTES + o), i, { hours: r.rejected }),
-    // Compacted: one record per window held for the store's retention (+ the changelog's extra hour), at peak rate.
-    topicLoad("window-store changelog", state.bytesPerWrite + o, i, { bytes: state.brokerChangelogBytes }, false),
-    topicLoad(HEARTBEAT_SESSIONS_TOPIC, windowsPerHeartbeat * (state.finalWindowBytes + o), i, { hours: r.ksqlCreated }),
-    topicLoad(WATCH_SEGMENT_POINTS_TOPIC, windowsPerHeartbeat * (ENCODED_PIECE_BYTES + o), i, { hours: r.ksqlCreated }),
-    topicLoad(WATCH_SEGMENTS_TOPIC, windowsPerHeartbeat * (PIECE_RECORD_BYTES + o), i, { hours: r.segments }),
-    topicLoad(WATCH_SEGMENTS_DLQ_TOPIC, i.rejectShare * windowsPerHeartbeat * (PIECE_RECORD_BYTES + DLQ_HEADER_BYTES + o), i, { hours: r.rejected }),
+    // One record per window holding the heartbeat (two with V000006's hopping windows). Compacted: one record per
+    // window held for the store's retention (+ the changelog's extra hour), at peak rate.
+    topicLoad("window-store changelog", state.windowsPerHeartbeat * (state.bytesPerWrite + o), i, { bytes: state.brokerChangelogBytes }, false),
+    topicLoad(HEARTBEAT_SESSIONS_TOPIC, finalWindowsPerHeartbeat * (state.finalWindowBytes + o), i, { hours: r.ksqlCreated }),
+    topicLoad(WATCH_SEGMENT_POINTS_TOPIC, finalWindowsPerHeartbeat * (ENCODED_PIECE_BYTES + o), i, { hours: r.ksqlCreated }),
+    topicLoad(WATCH_SEGMENTS_TOPIC, finalWindowsPerHeartbeat * (PIECE_RECORD_BYTES + o), i, { hours: r.segments }),
+    topicLoad(WATCH_SEGMENTS_DLQ_TOPIC, i.rejectShare * finalWindowsPerHeartbeat * (PIECE_RECORD_BYTES + DLQ_HEADER_BYTES + o), i, { hours: r.rejected }),
   ];
   const leaderPerSec = topics.reduce((s, t) => s + t.peakBytesPerSec, 0);
   const consumedPerSec = topics.filter((t) => t.consumed).reduce((s, t) => s + t.peakBytesPerSec, 0);

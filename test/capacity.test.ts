@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config";
-import { MAX_PARTITIONS_PER_TOPIC, partitionPlan, PARTITION_MULTIPLE, sessionStatePlan } from "../contract/capacity";
+import { MAX_PARTITIONS_PER_TOPIC, partitionPlan, PARTITION_MULTIPLE, sessionStatePlan, WINDOW_POINT_CHARS } from "../contract/capacity";
+import { WINDOW_POINT_LENGTH } from "../ksql/model/encoding";
 import { stackConfig } from "./harness";
 
 /** Config values as loadConfig sees them: JSON where it parses, plain text otherwise. */
@@ -70,18 +71,25 @@ describe("partitionPlan", () => {
   });
 });
 
-describe("sessionStatePlan (ksqlDB window store and changelog, v2)", () => {
-  const prod = {
-    heartbeatsPerSec: 100_000, heartbeatIntervalSec: 5, windowSec: 30, retentionSec: 6 * 3600,
+describe("sessionStatePlan (ksqlDB window store and changelog)", () => {
+  // V000004: 30 s tumbling windows of 24-character points.
+  const v4 = {
+    heartbeatsPerSec: 100_000, heartbeatIntervalSec: 5, windowSec: 30, hopSec: 30, pointChars: 24, retentionSec: 6 * 3600,
     changelogExtraRetentionSec: 3600, sessionKeyBytes: 14, replicationFactor: 3,
   };
-  // bytes per write = mean over n = 1..6 points of (14 + 12 + 5 + 1 + 14 + list(n) + 8), list(n) = 1 + 25n + 1;
+  // V000006 (what the plan models): 60 s windows hopping by 30 s, 50-character points.
+  const v6 = { ...v4, windowSec: 60, pointChars: 50 };
+  // V000004: bytes per write = mean over n = 1..6 points of (14 + 12 + 5 + 1 + 14 + list(n) + 8), list(n) = 1 + 25n + 1;
   // store = windows/s × retention × final window (n = 6: 206 B) = 16,667 × 21,600 × 206 B = 74.16 GB.
+  // V000006: mean over n = 1..12 of (54 + 2 + 51n) = 387.5 B, written into 2 windows, store and changelog: 1,550 B
+  // (bench:state replays 1,545 for a 2 h session, whose first and last windows are part-filled); one window closes
+  // per key and 30 s hop holding 12 points (668 B): 16,667 × 21,600 × 668 B = 240.5 GB.
   it.each([
-    { name: "design peak, 30 s windows", inputs: prod, perHb: 287, changelogMBps: 14.3, brokerMBps: 43, piecesPerDay: 1.44e9, storeGB: 74.16 },
-    { name: "20 s windows", inputs: { ...prod, windowSec: 20 }, perHb: 237, changelogMBps: 11.8, brokerMBps: 35.5, piecesPerDay: 2.16e9, storeGB: 84.24 },
-    { name: "60 s windows", inputs: { ...prod, windowSec: 60 }, perHb: 437, changelogMBps: 21.8, brokerMBps: 65.5, piecesPerDay: 0.72e9, storeGB: 64.08 },
-    { name: "dev (5k/s)", inputs: { ...prod, heartbeatsPerSec: 5_000 }, perHb: 287, changelogMBps: 0.72, brokerMBps: 2.15, piecesPerDay: 0.072e9, storeGB: 3.708 },
+    { name: "V000004 design peak, 30 s windows", inputs: v4, perHb: 287, changelogMBps: 14.3, brokerMBps: 43, piecesPerDay: 1.44e9, storeGB: 74.16 },
+    { name: "V000004, 20 s windows", inputs: { ...v4, windowSec: 20, hopSec: 20 }, perHb: 237, changelogMBps: 11.8, brokerMBps: 35.5, piecesPerDay: 2.16e9, storeGB: 84.24 },
+    { name: "V000004, 60 s windows", inputs: { ...v4, windowSec: 60, hopSec: 60 }, perHb: 437, changelogMBps: 21.8, brokerMBps: 65.5, piecesPerDay: 0.72e9, storeGB: 64.08 },
+    { name: "V000006 design peak, 60 s hopping by 30 s", inputs: v6, perHb: 1550, changelogMBps: 77.5, brokerMBps: 232.5, piecesPerDay: 1.44e9, storeGB: 240.48 },
+    { name: "V000006 dev (5k/s)", inputs: { ...v6, heartbeatsPerSec: 5_000 }, perHb: 1550, changelogMBps: 3.875, brokerMBps: 11.625, piecesPerDay: 0.072e9, storeGB: 12.02 },
   ])("$name: $perHb B per heartbeat", ({ inputs, perHb, changelogMBps, brokerMBps, piecesPerDay, storeGB }) => {
     const p = sessionStatePlan(inputs);
     expect(Math.round(p.bytesPerHeartbeat)).toBe(perHb);
@@ -91,12 +99,24 @@ describe("sessionStatePlan (ksqlDB window store and changelog, v2)", () => {
     expect(p.storeBytes / 1e9).toBeCloseTo(storeGB, 0);
     expect(p.brokerChangelogBytes).toBeCloseTo((p.storeBytes * (inputs.retentionSec + 3600) / inputs.retentionSec) * 3, -3);
   });
-  it("bytes per heartbeat do not depend on load or retention, only on the window", () => {
-    const a = sessionStatePlan(prod);
-    expect(sessionStatePlan({ ...prod, heartbeatsPerSec: 1 }).bytesPerHeartbeat).toBe(a.bytesPerHeartbeat);
-    expect(sessionStatePlan({ ...prod, retentionSec: 3600 }).bytesPerHeartbeat).toBe(a.bytesPerHeartbeat);
+  it("a hopping window doubles the writes per heartbeat, not the windows closed or the pieces", () => {
+    const a = sessionStatePlan({ ...v6, hopSec: 60 });
+    const b = sessionStatePlan(v6);
+    expect(b.windowsPerHeartbeat).toBe(2);
+    expect(b.bytesPerHeartbeat).toBe(2 * a.bytesPerHeartbeat);
+    expect(b.windowsPerSec).toBe(2 * a.windowsPerSec);
+    expect(b.windowsPerSec).toBeCloseTo(sessionStatePlan(v4).windowsPerSec, 6);
   });
-  it("refuses a window shorter than the heartbeat interval", () => {
-    expect(() => sessionStatePlan({ ...prod, windowSec: 2 })).toThrow(/windowSec \(2\) must be >= heartbeatIntervalSec \(5\)/);
+  it("the point width is V000006's (ksql/model/encoding.ts)", () => {
+    expect(WINDOW_POINT_CHARS).toBe(WINDOW_POINT_LENGTH);
+  });
+  it("bytes per heartbeat do not depend on load or retention, only on the window", () => {
+    const a = sessionStatePlan(v6);
+    expect(sessionStatePlan({ ...v6, heartbeatsPerSec: 1 }).bytesPerHeartbeat).toBe(a.bytesPerHeartbeat);
+    expect(sessionStatePlan({ ...v6, retentionSec: 3600 }).bytesPerHeartbeat).toBe(a.bytesPerHeartbeat);
+  });
+  it("refuses a hop shorter than the heartbeat interval, and a window that is not a whole number of hops", () => {
+    expect(() => sessionStatePlan({ ...v4, windowSec: 2, hopSec: 2 })).toThrow(/hopSec \(2\) must be >= heartbeatIntervalSec \(5\)/);
+    expect(() => sessionStatePlan({ ...v6, windowSec: 45 })).toThrow(/windowSec \(45\) must be a whole multiple of hopSec \(30\)/);
   });
 });

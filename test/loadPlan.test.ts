@@ -45,14 +45,16 @@ describe("every byte written, per heartbeat", () => {
   const plan = stackLoadPlan(stack("prod"));
   const per = Object.fromEntries(plan.topics.map((t) => [t.topic, Math.round(t.bytesPerHeartbeat * 10) / 10]));
   it.each([
-    // raw JSON 250 + 8 overhead; validated Avro 75 + 8, 99 % of them; the window store's changelog (mean of 1..6
-    // points) 143.5 + 8; a final window (206 B) + 8 once per 6 heartbeats; one encoded piece and one piece likewise.
+    // raw JSON 250 + 8 overhead; validated Avro 75 + 8, 99 % of them; the window store's changelog (V000006: two
+    // windows per heartbeat, each write the mean of 1..12 50-character points) 2 × (387.5 + 8); a final window
+    // (12 points: 668 B) + 8 once per 6 heartbeats (one window closes per key and 30 s hop); one encoded piece
+    // (97 characters: 125 B) and one piece likewise.
     ["heartbeats_raw", 258],
     ["heartbeats", 82.2],
     ["heartbeats_rejected", 3.4],
-    ["window-store changelog", 151.5],
-    ["heartbeat_sessions", 35.7],
-    ["watch_segment_points", 20],
+    ["window-store changelog", 791],
+    ["heartbeat_sessions", 112.7],
+    ["watch_segment_points", 22.2],
     ["watch_segments", 17.3],
     ["watch_segments_dlq", 0.5],
   ])("%s: %f B", (topic, bytes) => expect(per[topic]).toBe(bytes));
@@ -79,11 +81,23 @@ describe("what breaks the budget, and by name", () => {
     {
       name: "2 servers (as before the CPU was measured) on gp3 at baseline (125 MiB/s)",
       inputs: { ...prod, ksqldb: { ...prod.ksqldb, replicas: 2, volume: { ...prod.ksqldb.volume, throughputMiBps: 125, iops: 3000 } } },
-      over: ["ksqlDB volume write throughput", "ksqlDB volume write IOPS", "ksqlDB server CPU"],
+      over: ["ksqlDB volume write throughput", "ksqlDB volume write IOPS", "ksqlDB volume space (state)", "ksqlDB server CPU"],
+    },
+    // The slowest of the 3 bench:ksql runs: 18 servers at 53 %; 21 (the heartbeat topics' partitions) carry it.
+    { name: "18 servers at the slowest bench run's 1,735 heartbeats/s per core", inputs: { ...prod, ksqldb: { ...prod.ksqldb, heartbeatsPerCoreSec: 1735 } }, over: ["ksqlDB server CPU"] },
+    { name: "21 servers at the slowest bench run's 1,735 heartbeats/s per core", inputs: { ...prod, ksqldb: { ...prod.ksqldb, replicas: 21, heartbeatsPerCoreSec: 1735 } }, over: [] },
+    {
+      name: "brokers on gp3 at baseline (125 MiB/s, 3,000 IOPS): V000006's changelog needs the provisioned throughput",
+      inputs: { ...prod, brokerVolume: { ...prod.brokerVolume, throughputMiBps: 125, iops: 3000 } },
+      over: ["broker volume write throughput", "broker volume write IOPS"],
     },
     { name: "ksqlDB volumes of 10 GiB", inputs: { ...prod, ksqldb: { ...prod.ksqldb, volume: { ...prod.ksqldb.volume, sizeGiB: 10 } } }, over: ["ksqlDB volume space (state)"] },
     { name: "6 sink tasks", inputs: { ...prod, sink: { ...prod.sink, tasks: 6 } }, over: ["sink upserts"] },
-    { name: "twice the design peak", inputs: { ...prod, peakHeartbeatsPerSec: 200_000 }, over: ["ksqlDB server CPU", "sink upserts"] },
+    {
+      name: "twice the design peak",
+      inputs: { ...prod, peakHeartbeatsPerSec: 200_000 },
+      over: ["broker volume write throughput", "broker volume write IOPS", "broker network in", "broker network out", "ksqlDB volume write throughput", "ksqlDB server CPU", "sink upserts"],
+    },
     { name: "a week of raw retention on 500 GiB brokers", inputs: { ...prod, brokerVolume: { ...prod.brokerVolume, sizeGiB: 500 }, retentionHours: { ...prod.retentionHours, raw: 168 } }, over: ["broker volume space (retention full)"] },
   ])("$name", ({ inputs, over }) => {
     expect(overBudget(loadPlan(inputs)).map((r) => r.resource)).toEqual(over);

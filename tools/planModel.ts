@@ -4,7 +4,7 @@
  * without a list to update) and the stack's validated config. Pure: tools/plan.ts prints, tests check the math.
  */
 import { type AppConfig, DEFAULT_AVG_EVENT_BYTES, DEFAULT_NODE_INSTANCE_TYPE, DEFAULT_PEAK_EVENTS_PER_SEC } from "../config";
-import { partitionPlan } from "../contract/capacity";
+import { partitionPlan, WINDOW_POINT_CHARS } from "../contract/capacity";
 import { GP3_BASELINE_IOPS, GP3_BASELINE_THROUGHPUT_MIBPS, INSTANCE_TYPES } from "../contract/instanceTypes";
 import { ALB_JWT_VALIDATION, ingestRequests, type IngestRequests } from "../contract/ingest";
 import {
@@ -418,7 +418,10 @@ export function loadInputsFor(config: AppConfig): LoadPlanInputs {
     retentionHours: { ...k.retentionHours, ksqlCreated: KAFKA_DEFAULT_RETENTION_HOURS },
     session: {
       heartbeatIntervalSec: HEARTBEAT_INTERVAL_SEC,
-      windowSec: PIECE_WINDOW_SEC,
+      // V000006: 60 s windows hopping by the 30 s step, 50-character points.
+      windowSec: 2 * PIECE_WINDOW_SEC,
+      hopSec: PIECE_WINDOW_SEC,
+      pointChars: WINDOW_POINT_CHARS,
       retentionSec: WINDOW_RETENTION_SEC,
       changelogExtraRetentionSec: WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS / 1000,
       sessionKeyBytes: SESSION_KEY_BYTES,
