@@ -8,13 +8,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { withAwait, type DeploySettings } from "../../contract/readiness";
 import { contentHash } from "../stream/ksqlMigrationsSpecs";
+import { workloadLabels } from "../stream/streamingSpecs";
 import { type BridgeExposure, bridgeIngressSpec } from "./kafkaBridgeSpecs";
 import {
   CAMEL_HEALTH_PATH,
   CAMEL_MANAGEMENT_PORT,
   GATEWAY_APP,
   GATEWAY_HTTP_PORT,
-  GATEWAY_POD_SELECTOR,
   GATEWAY_SERVICE,
   gatewayConfigData,
   gatewayDeploymentSpec,
@@ -45,7 +45,7 @@ export class IngestGateway extends pulumi.ComponentResource {
   constructor(name: string, args: IngestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("watchpipe:kafka:IngestGateway", name, {}, opts);
     const k = { parent: this, provider: args.provider };
-    const labels = { ...GATEWAY_POD_SELECTOR, "app.kubernetes.io/part-of": "watchpipe" };
+    const labels = workloadLabels(GATEWAY_APP, false);
     const meta = (n: string) => ({ name: n, namespace: args.namespace, labels });
     const data = gatewayConfigData(args);
     // Hash-named so a changed route, token setting or batch size rolls the pods (a ConfigMap edit alone would not).

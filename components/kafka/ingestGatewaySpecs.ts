@@ -6,7 +6,7 @@
  * and Camel's management port (health, metrics) and nothing else. The configs themselves come from
  * contract/ingestGateway.ts, the same builders the real-server suite and bench:ingest run.
  */
-import { bootstrapAddress, CLUSTER_CA_SECRET, KAFKA_CLIENT_LABEL, KAFKA_USERS } from "../../contract/clients";
+import { bootstrapAddress, KAFKA_USERS } from "../../contract/clients";
 import {
   CAMEL_LIVENESS_PATH,
   CAMEL_READINESS_PATH,
@@ -23,6 +23,18 @@ import {
 import type { JwtValidationSettings } from "../../contract/ingest";
 import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import { MONITORING_NAMESPACE_LABEL } from "./kafkaNetworkPolicySpecs";
+import {
+  containerSecurityContext,
+  JAAS_SECRET_KEY,
+  KAFKA_CA_FILE,
+  kafkaCaVolume,
+  kafkaCaVolumeMount,
+  podDisruptionBudgetSpec,
+  podSecurityContext,
+  selectorLabels,
+  workloadLabels,
+  zoneSpread,
+} from "../stream/streamingSpecs";
 
 export const GATEWAY_APP = "ingest-gateway";
 export const GATEWAY_SERVICE = GATEWAY_APP;
@@ -39,13 +51,12 @@ export const CAMEL_HEALTH_PATH = CAMEL_READINESS_PATH;
 export const CAMEL_METRICS_PATH = "/observe/metrics";
 /** The Envoy project's own image of the version the suites run (CI installs the same release from PyPI). */
 export const ENVOY_IMAGE = `envoyproxy/envoy:v${ENVOY_VERSION}`;
-/** Where the ConfigMap (envoy.yaml, routes.yaml, application.properties) and the cluster CA are mounted. */
+/** Where the ConfigMap (envoy.yaml, routes.yaml, application.properties) is mounted; the cluster CA is at KAFKA_CA_FILE. */
 export const GATEWAY_CONFIG_DIR = "/etc/watchpipe/ingest";
-export const GATEWAY_CA_DIR = "/etc/watchpipe/kafka-ca";
 /** Camel's runtime jars inside the gateway image (images/ingest-gateway/Dockerfile puts them there). */
 export const GATEWAY_IMAGE_LIB_DIR = "/opt/watchpipe/ingest/lib";
-/** Labels every gateway pod carries; the Service, NetworkPolicy, PDB and HPA select on them. */
-export const GATEWAY_POD_SELECTOR = { "app.kubernetes.io/name": GATEWAY_APP } as const;
+/** The gateway's pod uid/gid (non-root; Envoy and the JRE image need no particular one). */
+export const GATEWAY_UID = 10001;
 /**
  * Envoy's in-flight requests finish before the pod goes: preStop waits this long for the ALB to stop sending (its
  * deregistration runs concurrently), then Envoy drains. The grace period covers it plus Camel's longest write.
@@ -91,7 +102,7 @@ export function gatewayConfigData(a: IngestGatewaySpecArgs): Record<string, stri
     bootstrapServers: bootstrapAddress(a.namespace),
     httpPort: CAMEL_HTTP_PORT,
     managementPort: CAMEL_MANAGEMENT_PORT,
-    kafkaSecurity: { caFile: `${GATEWAY_CA_DIR}/ca.crt`, jaasConfigEnv: KAFKA_JAAS_CONFIG_ENV },
+    kafkaSecurity: { caFile: KAFKA_CA_FILE, jaasConfigEnv: KAFKA_JAAS_CONFIG_ENV },
   });
   return {
     // JSON is YAML: Envoy reads a .yaml bootstrap, and JSON keeps the builder's output byte-for-byte.
@@ -101,29 +112,25 @@ export function gatewayConfigData(a: IngestGatewaySpecArgs): Record<string, stri
   };
 }
 
-const dropAll = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
-
 /** The Deployment's spec: Envoy and Camel side by side; the ConfigMap's name (hash-named) rolls the pods on change. */
 export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: string) {
   const user = KAFKA_USERS.bridge;
   return {
     // The HPA owns the replica count; this is the count before the HPA exists.
     replicas: a.minReplicas,
-    selector: { matchLabels: { ...GATEWAY_POD_SELECTOR } },
+    selector: { matchLabels: selectorLabels(GATEWAY_APP) },
     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
     template: {
       metadata: {
-        labels: { ...GATEWAY_POD_SELECTOR, ...KAFKA_CLIENT_LABEL },
+        labels: workloadLabels(GATEWAY_APP, true),
         annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(CAMEL_MANAGEMENT_PORT), "prometheus.io/path": CAMEL_METRICS_PATH },
       },
       spec: {
         automountServiceAccountToken: false,
         enableServiceLinks: false,
         terminationGracePeriodSeconds: GATEWAY_TERMINATION_GRACE_SEC,
-        securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
-        topologySpreadConstraints: [
-          { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { ...GATEWAY_POD_SELECTOR } } },
-        ],
+        securityContext: podSecurityContext(GATEWAY_UID),
+        topologySpreadConstraints: [zoneSpread(GATEWAY_APP)],
         containers: [
           {
             name: "envoy",
@@ -132,7 +139,7 @@ export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: s
             args: ["-c", `${GATEWAY_CONFIG_DIR}/envoy.yaml`, "-l", "warning", "--drain-time-s", String(GATEWAY_PRESTOP_SLEEP_SEC), "--disable-hot-restart"],
             ports: [{ name: "http", containerPort: GATEWAY_HTTP_PORT, protocol: "TCP" }],
             resources: ENVOY_RESOURCES,
-            securityContext: dropAll,
+            securityContext: containerSecurityContext(true),
             readinessProbe: { tcpSocket: { port: GATEWAY_HTTP_PORT }, periodSeconds: 5 },
             livenessProbe: { tcpSocket: { port: GATEWAY_HTTP_PORT }, initialDelaySeconds: 10, periodSeconds: 10 },
             // The ALB keeps sending for a few seconds after the pod is marked terminating.
@@ -147,10 +154,10 @@ export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: s
             ports: [{ name: "management", containerPort: CAMEL_MANAGEMENT_PORT, protocol: "TCP" }],
             env: [
               // Strimzi's KafkaUser Secret carries the ready-made JAAS line; the properties read it as {{env:…}}.
-              { name: KAFKA_JAAS_CONFIG_ENV, valueFrom: { secretKeyRef: { name: user, key: "sasl.jaas.config" } } },
+              { name: KAFKA_JAAS_CONFIG_ENV, valueFrom: { secretKeyRef: { name: user, key: JAAS_SECRET_KEY } } },
             ],
             resources: CAMEL_RESOURCES,
-            securityContext: dropAll,
+            securityContext: containerSecurityContext(true),
             // Ready only once its Kafka producer is (a wrong SCRAM password keeps it out of the Service and the ALB);
             // live while the JVM and routes run, so a broker outage does not restart it.
             readinessProbe: { httpGet: { path: CAMEL_READINESS_PATH, port: CAMEL_MANAGEMENT_PORT }, periodSeconds: 5 },
@@ -159,14 +166,14 @@ export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: s
             lifecycle: { preStop: { sleep: { seconds: GATEWAY_PRESTOP_SLEEP_SEC + 5 } } },
             volumeMounts: [
               { name: "config", mountPath: GATEWAY_CONFIG_DIR, readOnly: true },
-              { name: "kafka-ca", mountPath: GATEWAY_CA_DIR, readOnly: true },
+              kafkaCaVolumeMount(),
               { name: "tmp", mountPath: "/tmp" },
             ],
           },
         ],
         volumes: [
           { name: "config", configMap: { name: configMapName } },
-          { name: "kafka-ca", secret: { secretName: CLUSTER_CA_SECRET, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          kafkaCaVolume(),
           { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
         ],
       },
@@ -178,7 +185,7 @@ export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: s
 export function gatewayServiceSpec() {
   return {
     type: "ClusterIP",
-    selector: { ...GATEWAY_POD_SELECTOR },
+    selector: selectorLabels(GATEWAY_APP),
     ports: [{ name: "http", port: GATEWAY_HTTP_PORT, targetPort: GATEWAY_HTTP_PORT, protocol: "TCP" }],
   };
 }
@@ -191,7 +198,7 @@ export function gatewayServiceSpec() {
 export function gatewayNetworkPolicySpec(sourceCidrs: readonly string[]) {
   const vpc = sourceCidrs.map((cidr) => ({ ipBlock: { cidr } }));
   return {
-    podSelector: { matchLabels: { ...GATEWAY_POD_SELECTOR } },
+    podSelector: { matchLabels: selectorLabels(GATEWAY_APP) },
     policyTypes: ["Ingress"],
     ingress: [
       { from: [...vpc, { podSelector: {} }], ports: [{ protocol: "TCP", port: GATEWAY_HTTP_PORT }] },
@@ -220,7 +227,7 @@ export function gatewayHpaSpec(a: Pick<IngestGatewaySpecArgs, "minReplicas" | "m
 
 /** At most one pod down in a voluntary disruption (node drain, upgrade). */
 export function gatewayPdbSpec() {
-  return { maxUnavailable: 1, selector: { matchLabels: { ...GATEWAY_POD_SELECTOR } } };
+  return podDisruptionBudgetSpec(GATEWAY_APP);
 }
 
 /** The path the ALB forwards (POST only, by the ALB's condition annotation keyed by the Service name). */
