@@ -13,13 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTH_SUB_RECORD_HEADER, DEFAULT_MAX_BODY_BYTES, INGEST_PATH, refusalTable, SUBJECT_HEADER } from "../../contract/ingestGateway";
+import { DEFAULT_MAX_BODY_BYTES, INGEST_PATH, refusalTable, SUBJECT_HEADER } from "../../contract/ingestGateway";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { partitionForKey } from "../../ksql/ticks";
 import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { missingKafkaJars } from "./kafka/paths";
-import { camelMetrics, envoyStats, missingGateway, startGateway, type Gateway } from "./ingest/gateway";
+import { camelMetrics, envoyStats, missingGateway, type PostedHeartbeat, type RawRecord, readRawHeartbeats, startGateway, type Gateway } from "./ingest/gateway";
 import { TEST_AUDIENCE, TEST_ISSUER, testIdp, type TestIdp } from "./ingest/tokens";
 
 const missing = missingGateway() ?? missingKafkaJars() ?? undefined;
@@ -36,7 +36,7 @@ const MAX = 15;
 /** Brokers and two more JVM-ish processes on a shared 2-core machine: allow slow starts. */
 const CLUSTER_READY_MS = 300_000;
 
-interface Heartbeat { user_id: string; video_id: string; position_sec: number; event_ts: number; sent_at?: number; seq?: number }
+type Heartbeat = PostedHeartbeat;
 const hb = (user: string, video: string, seq: number): Heartbeat => ({ user_id: user, video_id: video, position_sec: seq * 5, event_ts: 1_764_990_000_000 + seq * 5000, sent_at: 1_764_990_000_000 + seq * 5000 + 700, seq });
 const body = (records: readonly unknown[]) => JSON.stringify({ records: records.map((value) => ({ value })) });
 
@@ -65,28 +65,8 @@ suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () =>
   }
 
   /** Every record on the topic, read from the start by a fresh consumer until `expected` are in. */
-  async function readAll(expected: number): Promise<{ partition: number; key: string; value: Heartbeat; sub: string | undefined; timestamp: number }[]> {
-    const kafka = new Kafka({ clientId: "ingest-readback", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `ingest-readback-${Date.now()}` });
-    const out: { partition: number; key: string; value: Heartbeat; sub: string | undefined; timestamp: number }[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic: RAW_HEARTBEATS_TOPIC, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        out.push({
-          partition,
-          key: message.key?.toString() ?? "",
-          value: JSON.parse(message.value?.toString() ?? "null") as Heartbeat,
-          sub: message.headers?.[AUTH_SUB_RECORD_HEADER]?.toString(),
-          timestamp: Number(message.timestamp),
-        });
-      },
-    });
-    const deadline = Date.now() + 60_000;
-    while (out.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    await consumer.disconnect();
-    return out;
-  }
+  const readAll = (expected: number): Promise<RawRecord[]> =>
+    readRawHeartbeats(new Kafka({ clientId: "ingest-readback", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING }), `ingest-readback-${Date.now()}`, expected);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "watchpipe-ingest-test-"));

@@ -21,7 +21,6 @@ import type { Acl } from "../../contract/acls";
 import { KAFKA_USERS } from "../../contract/clients";
 import { clientAcls } from "../../components/kafka/kafkaAcls";
 import {
-  AUTH_SUB_RECORD_HEADER,
   CAMEL_LIVENESS_PATH,
   CAMEL_READINESS_PATH,
   INGEST_PATH,
@@ -35,7 +34,7 @@ import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { missingKafkaJars } from "./kafka/paths";
 import { makeBrokerTls, missingOpenssl, type TlsMaterial } from "./kafka/tls";
-import { camelMetrics, missingGateway, startGateway, type Gateway, type GatewayOptions } from "./ingest/gateway";
+import { camelMetrics, missingGateway, type PostedHeartbeat, readRawHeartbeats, startGateway, type Gateway, type GatewayOptions } from "./ingest/gateway";
 import { TEST_AUDIENCE, TEST_ISSUER, testIdp, type TestIdp } from "./ingest/tokens";
 
 const missing = missingGateway() ?? missingKafkaJars() ?? missingOpenssl();
@@ -70,7 +69,7 @@ const strimziPassword = () => randomBytes(48).toString("base64").replace(/[^A-Za
 /** The `sasl.jaas.config` key of a Strimzi KafkaUser Secret, byte for byte in shape. */
 const strimziJaas = (user: string, password: string) => `org.apache.kafka.common.security.scram.ScramLoginModule required username="${user}" password="${password}";`;
 
-interface Heartbeat { user_id: string; video_id: string; position_sec: number; event_ts: number; sent_at?: number; seq?: number }
+type Heartbeat = PostedHeartbeat;
 const hb = (user: string, video: string, seq: number): Heartbeat => ({ user_id: user, video_id: video, position_sec: seq * 5, event_ts: 1_764_990_000_000 + seq * 5000, sent_at: 1_764_990_000_000 + seq * 5000 + 700, seq });
 const body = (records: readonly unknown[]) => JSON.stringify({ records: records.map((value) => ({ value })) });
 
@@ -197,27 +196,7 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
       sasl: { mechanism: "scram-sha-512", username: READER, password: readerPassword },
       logLevel: logLevel.NOTHING,
     });
-    const consumer = kafka.consumer({ groupId: `${READER_GROUP_PREFIX}-${Date.now()}` });
-    const got: { partition: number; key: string; value: Heartbeat; sub: string | undefined; timestamp: number }[] = [];
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic: RAW_HEARTBEATS_TOPIC, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          got.push({
-            partition,
-            key: message.key?.toString() ?? "",
-            value: JSON.parse(message.value?.toString() ?? "null") as Heartbeat,
-            sub: message.headers?.[AUTH_SUB_RECORD_HEADER]?.toString(),
-            timestamp: Number(message.timestamp),
-          });
-        },
-      });
-      const deadline = Date.now() + 60_000;
-      while (got.length < sent.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    } finally {
-      await consumer.disconnect();
-    }
+    const got = await readRawHeartbeats(kafka, `${READER_GROUP_PREFIX}-${Date.now()}`, sent.length);
     expect(got).toHaveLength(sent.length);
     for (const h of sent) {
       const r = got.find((g) => g.value.seq === h.seq);

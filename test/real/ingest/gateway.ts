@@ -9,8 +9,11 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Kafka } from "kafkajs";
+import { RAW_HEARTBEATS_TOPIC } from "../../../contract/topics";
 import { stringify } from "yaml";
 import {
+  AUTH_SUB_RECORD_HEADER,
   CAMEL_LIVENESS_PATH,
   CAMEL_READINESS_PATH,
   CAMEL_VERSION,
@@ -209,4 +212,39 @@ export async function camelMetrics(gw: Gateway): Promise<Map<string, number>> {
     const at = l.lastIndexOf(" ");
     return [l.slice(0, at), Number(l.slice(at + 1))];
   }));
+}
+
+/** A heartbeat as the gateway's suites post it (seq: the suite's own counter, carried in the value). */
+export interface PostedHeartbeat { user_id: string; video_id: string; position_sec: number; event_ts: number; sent_at?: number; seq?: number }
+
+/** One record of heartbeats_raw as the suites check it: where it landed, its key, value, verified subject and stamp. */
+export interface RawRecord { partition: number; key: string; value: PostedHeartbeat; sub: string | undefined; timestamp: number }
+
+/**
+ * Every record on heartbeats_raw, read from the start by a fresh consumer group of `kafka` (plaintext or SASL_SSL, as
+ * the caller built it) until `expected` are in or a minute passed.
+ */
+export async function readRawHeartbeats(kafka: Kafka, groupId: string, expected: number): Promise<RawRecord[]> {
+  const consumer = kafka.consumer({ groupId });
+  const out: RawRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: RAW_HEARTBEATS_TOPIC, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        out.push({
+          partition,
+          key: message.key?.toString() ?? "",
+          value: JSON.parse(message.value?.toString() ?? "null") as PostedHeartbeat,
+          sub: message.headers?.[AUTH_SUB_RECORD_HEADER]?.toString(),
+          timestamp: Number(message.timestamp),
+        });
+      },
+    });
+    const deadline = Date.now() + 60_000;
+    while (out.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
 }
