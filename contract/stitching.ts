@@ -66,17 +66,22 @@ function row(userId: string, videoId: string, s: Open): StitchedSegment {
   };
 }
 
-/** The segments watch_segments_v2 (V007) gives for these piece rows, ordered by user_id, video_id, start_ts. */
-export function stitchPieces(pieces: readonly WatchPiece[]): StitchedSegment[] {
-  const byKey = new Map<string, WatchPiece[]>();
+/** Piece rows grouped by their key (user_id, video_id), each group in input order: what both stitchings start from. */
+export function piecesByKey<P extends Pick<WatchPiece, "user_id" | "video_id">>(pieces: readonly P[]): Map<string, P[]> {
+  const byKey = new Map<string, P[]>();
   for (const p of pieces) {
     const k = JSON.stringify([p.user_id, p.video_id]);
     const list = byKey.get(k);
     if (list === undefined) byKey.set(k, [p]);
     else list.push(p);
   }
+  return byKey;
+}
+
+/** The segments watch_segments_v2 (V007) gives for these piece rows, ordered by user_id, video_id, start_ts. */
+export function stitchPieces(pieces: readonly WatchPiece[]): StitchedSegment[] {
   const out: StitchedSegment[] = [];
-  for (const list of byKey.values()) {
+  for (const list of piecesByKey(pieces).values()) {
     const ordered = [...list].sort((a, b) => a.start_ts - b.start_ts || a.piece_no - b.piece_no);
     let cur: Open | undefined;
     let head: Head | undefined;

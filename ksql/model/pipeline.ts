@@ -4,7 +4,7 @@
  * heartbeat counted once (V000006) -> pieces (the records on `watch_segments`) -> the JDBC sink's upsert into
  * watch_pieces -> the database's stitching into watch segments (connectors/schema V004).
  */
-import { stitchPieces } from "../../contract/stitching";
+import { piecesByKey, stitchPieces } from "../../contract/stitching";
 import type { WatchPiece, WatchSegment } from "../../contract/topics";
 import {
   type SessionizationParams,
@@ -195,15 +195,8 @@ function asPiece(p: WatchPiece): Piece {
  * lies inside an earlier one's span.
  */
 export function stitchRows(pieces: readonly WatchPiece[]): WatchSegment[] {
-  const byKey = new Map<string, WatchPiece[]>();
-  for (const p of pieces) {
-    const k = JSON.stringify([p.user_id, p.video_id]);
-    const list = byKey.get(k);
-    if (list === undefined) byKey.set(k, [p]);
-    else list.push(p);
-  }
   const out: WatchSegment[] = [];
-  for (const list of byKey.values()) {
+  for (const list of piecesByKey(pieces).values()) {
     const ordered = list.map((p) => ({ row: p, piece: asPiece(p) })).sort((x, y) => comparePieces(x.piece, y.piece));
     let cur: StitchedSegment | undefined;
     for (const { row, piece } of ordered) {
