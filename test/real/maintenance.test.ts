@@ -18,9 +18,9 @@ import { stitchPieces } from "../../contract/stitching";
 import type { ValidHeartbeat } from "../../ksql/model/validate";
 import { loadVectors } from "../../ksql/vectors";
 import { prng } from "./pg/fixtures";
-import { PgServer, startPostgres } from "./pg/harness";
+import { PgServer } from "./pg/harness";
 import { upsertPieces } from "./pg/pieceUpsert";
-import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
+import { runSchemaJob, type SchemaDatabase, startSchemaDatabase } from "./pg/schemaJob";
 
 const DAY_MS = 86_400_000;
 /** Long retention for the equality tests: their pieces are from 2026-01 and must survive the runs. */
@@ -34,24 +34,16 @@ const SEGMENT_COLUMNS =
 let pg: PgServer;
 let db: Client;
 let sink: Client;
-const sinkPassword = newSinkPassword();
+let sinkPassword: string;
+let env: SchemaDatabase | undefined;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  for (let i = 0; i < 2; i++) {
-    const run = runSchemaJob(pg, { sinkPassword });
-    expect(run.status, `schema apply ${i + 1} failed:\n${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stderr).not.toMatch(/ERROR/);
-  }
-  db = await pg.connect();
-  sink = new Client({ ...pg.clientConfig(), user: YSQL_SINK_USER, password: sinkPassword });
-  await sink.connect();
+  env = await startSchemaDatabase();
+  ({ pg, db, sink, sinkPassword } = env);
 });
 
 afterAll(async () => {
-  await sink?.end();
-  await db?.end();
-  pg?.stop();
+  await env?.stop();
 });
 
 beforeEach(async () => {

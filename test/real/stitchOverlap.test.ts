@@ -10,46 +10,34 @@
  */
 import { Client } from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { YSQL_SINK_USER } from "../../components/sink/yugabyteSpecs";
 import { closeDelayMs, maintenanceSql, type MaintenanceParams } from "../../connectors/maintenance";
 import { DEFAULT_SESSIONIZATION_PARAMS, maxRatePermille, secToMs } from "../../contract/sessionization";
 import { type StitchedSegment, stitchPieces } from "../../contract/stitching";
 import type { WatchPiece } from "../../contract/topics";
 import { type PieceRecord, SegmentModel, sinkPieces } from "../../ksql/model/pipeline";
-import { PgServer, startPostgres } from "./pg/harness";
 import { latePlayback, onTimePieces } from "./pg/latePieces";
 import { upsertPieces } from "./pg/pieceUpsert";
-import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
+import { type SchemaDatabase, startSchemaDatabase } from "./pg/schemaJob";
 
 const P = DEFAULT_SESSIONIZATION_PARAMS;
 const GAP_MS = secToMs(P.sessionGapSec);
 const KEEP: MaintenanceParams = { closeDelayMs: closeDelayMs(P), pieceRetentionDays: 1000, segmentRetentionDays: 1000, partitionsAheadDays: 2 };
 const VIDEO = "ov-v";
 
-let pg: PgServer;
 let db: Client;
 let sink: Client;
-const sinkPassword = newSinkPassword();
+let env: SchemaDatabase | undefined;
 /** Three hours ago on a 30 s boundary: old enough for a maintenance run to close it, within every retention. */
 let T0: number;
 
 beforeAll(async () => {
   T0 = Math.floor((Date.now() - 3 * 3_600_000) / 30_000) * 30_000;
-  pg = await startPostgres();
-  for (let i = 0; i < 2; i++) {
-    const run = runSchemaJob(pg, { sinkPassword });
-    expect(run.status, `schema apply ${i + 1} failed:\n${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stderr).not.toMatch(/ERROR/);
-  }
-  db = await pg.connect();
-  sink = new Client({ ...pg.clientConfig(), user: YSQL_SINK_USER, password: sinkPassword });
-  await sink.connect();
+  env = await startSchemaDatabase();
+  ({ db, sink } = env);
 });
 
 afterAll(async () => {
-  await sink?.end();
-  await db?.end();
-  pg?.stop();
+  await env?.stop();
 });
 
 beforeEach(async () => {

@@ -9,7 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadMigrations, migrationJobScript, SCHEMA_DIR, SINK_PASSWORD_ENV } from "../../../connectors/schema";
-import { findPgBin, type PgServer } from "./harness";
+import { Client } from "pg";
+import { expect } from "vitest";
+import { YSQL_SINK_USER } from "../../../components/sink/yugabyteSpecs";
+import { findPgBin, type PgServer, startPostgres } from "./harness";
 
 /** Tests wait briefly: the server is already up when the script runs. */
 const TEST_WAIT_FOR_DB_SEC = 10;
@@ -58,4 +61,35 @@ export function runSchemaJob(server: PgServer, opts: JobEnv = {}): JobRun {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A PostgreSQL 15 with the schema applied twice (as every deploy does), a superuser client and the sink's client. */
+export interface SchemaDatabase {
+  readonly pg: PgServer;
+  readonly db: Client;
+  readonly sink: Client;
+  readonly sinkPassword: string;
+  stop(): Promise<void>;
+}
+
+/** Starts it; each apply must exit 0 with no ERROR on stderr (the failure names the apply and shows the Job's output). */
+export async function startSchemaDatabase(): Promise<SchemaDatabase> {
+  const sinkPassword = newSinkPassword();
+  const pg = await startPostgres();
+  for (let i = 0; i < 2; i++) {
+    const run = runSchemaJob(pg, { sinkPassword });
+    expect(run.status, `schema apply ${i + 1} failed:\n${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stderr).not.toMatch(/ERROR/);
+  }
+  const db = await pg.connect();
+  const sink = new Client({ ...pg.clientConfig(), user: YSQL_SINK_USER, password: sinkPassword });
+  await sink.connect();
+  return {
+    pg, db, sink, sinkPassword,
+    async stop() {
+      await sink.end();
+      await db.end();
+      pg.stop();
+    },
+  };
 }
