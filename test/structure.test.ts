@@ -103,6 +103,48 @@ function edgesOf(file: string, files: ReadonlySet<string>): ImportEdge[] {
   return edges;
 }
 
+/** Packages that only load inside the test runner: vitest throws when a plain `tsx` process loads it. */
+const TEST_RUNNER_PACKAGE = /^(vitest|@vitest\/)/;
+
+/**
+ * Problems for every file a tool loads, transitively, that imports the test runner. The benchmarks import the
+ * real-service harness under test/real/, and `npm run bench:*` runs them with tsx, not vitest: one `expect` in a
+ * shared helper breaks every benchmark that reaches it.
+ */
+export function testRunnerInToolsProblems(edges: readonly ImportEdge[]): string[] {
+  const out = new Map<string, ImportEdge[]>();
+  for (const e of edges) out.set(e.from, [...(out.get(e.from) ?? []), e]);
+  const problems: string[] = [];
+  for (const tool of [...out.keys()].filter((f) => layerOf(f) === "tools")) {
+    const seen = new Set<string>([tool]);
+    const via = new Map<string, string>();
+    const queue = [tool];
+    while (queue.length > 0) {
+      const file = queue.shift()!;
+      for (const e of out.get(file) ?? []) {
+        if (e.to === undefined) {
+          if (TEST_RUNNER_PACKAGE.test(e.specifier) && file !== tool) {
+            problems.push(`${file} imports ${e.specifier} and ${tool} loads it (via ${pathTo(file, via, tool)}); tools run outside the test runner: throw an Error instead of expect()`);
+          } else if (TEST_RUNNER_PACKAGE.test(e.specifier)) {
+            problems.push(`${tool} imports ${e.specifier}; tools run outside the test runner`);
+          }
+        } else if (!seen.has(e.to)) {
+          seen.add(e.to);
+          via.set(e.to, file);
+          queue.push(e.to);
+        }
+      }
+    }
+  }
+  return [...new Set(problems)];
+}
+
+function pathTo(file: string, via: ReadonlyMap<string, string>, root: string): string {
+  const chain = [file];
+  for (let f = via.get(file); f !== undefined && f !== root; f = via.get(f)) chain.unshift(f);
+  return [root, ...chain].join(" → ");
+}
+
 describe("import direction", () => {
   const files = sourceFiles(ROOT);
   const fileSet = new Set(files);
@@ -122,6 +164,23 @@ describe("import direction", () => {
   it("no file imports against the direction", () => {
     const problems = files.flatMap((f) => edgesOf(f, fileSet)).flatMap(importProblems);
     expect(problems).toEqual([]);
+  });
+
+  it("no module a tool loads imports the test runner (tools run with tsx, not vitest)", () => {
+    const problems = testRunnerInToolsProblems(files.flatMap((f) => edgesOf(f, fileSet)));
+    expect(problems).toEqual([]);
+  });
+
+  it("names the chain when a tool reaches vitest through a shared helper", () => {
+    const problems = testRunnerInToolsProblems([
+      { from: "tools/bench-x.ts", specifier: "../test/real/pg/helper", to: "test/real/pg/helper.ts" },
+      { from: "test/real/pg/helper.ts", specifier: "./inner", to: "test/real/pg/inner.ts" },
+      { from: "test/real/pg/inner.ts", specifier: "vitest" },
+      { from: "test/real/other.test.ts", specifier: "vitest" },
+    ]);
+    expect(problems).toEqual([
+      "test/real/pg/inner.ts imports vitest and tools/bench-x.ts loads it (via tools/bench-x.ts → test/real/pg/helper.ts → test/real/pg/inner.ts); tools run outside the test runner: throw an Error instead of expect()",
+    ]);
   });
 
   it.each([

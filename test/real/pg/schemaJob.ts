@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadMigrations, migrationJobScript, SCHEMA_DIR, SINK_PASSWORD_ENV } from "../../../connectors/schema";
 import { Client } from "pg";
-import { expect } from "vitest";
 import { YSQL_SINK_USER } from "../../../components/sink/yugabyteSpecs";
 import { findPgBin, type PgServer, startPostgres } from "./harness";
 
@@ -72,14 +71,19 @@ export interface SchemaDatabase {
   stop(): Promise<void>;
 }
 
-/** Starts it; each apply must exit 0 with no ERROR on stderr (the failure names the apply and shows the Job's output). */
+/**
+ * Starts it; each apply must exit 0 with no ERROR on stderr, else it stops the server and throws, naming the apply and
+ * showing the Job's output. No vitest here: the benchmarks in tools/ import this module outside a test runner.
+ */
 export async function startSchemaDatabase(): Promise<SchemaDatabase> {
   const sinkPassword = newSinkPassword();
   const pg = await startPostgres();
   for (let i = 0; i < 2; i++) {
     const run = runSchemaJob(pg, { sinkPassword });
-    expect(run.status, `schema apply ${i + 1} failed:\n${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stderr).not.toMatch(/ERROR/);
+    if (run.status !== 0 || /ERROR/.test(run.stderr)) {
+      pg.stop();
+      throw new Error(`schema apply ${i + 1} of 2 failed (exit ${run.status}; the Job's output follows):\n${run.stdout}\n${run.stderr}`);
+    }
   }
   const db = await pg.connect();
   const sink = new Client({ ...pg.clientConfig(), user: YSQL_SINK_USER, password: sinkPassword });
