@@ -12,7 +12,14 @@
  *       90 s late; (a), (b) and (c) play at the same time, on the same partitions;
  *   (d) ksqlDB stopped (SIGTERM) for 5 minutes under load, then restarted and catching up;
  *   (e) ksqlDB SIGKILLed mid-processing and restarted at once;
- *   (f) two ksqlDB servers, each stopped and restarted under load, the second 2 minutes after the first (a rollout).
+ *   (f) two ksqlDB servers, each stopped and restarted under load, the second 2 minutes after the first (a rollout);
+ * and the fault suite's faults (test/real/faults.test.ts runs them with a stand-in for ksqlDB where no build is named),
+ * here with the real ksqlDB in the loop, each for 30 s under steady load, then healed:
+ *   (g) the Connect worker SIGKILLed and replaced (same worker id, as a restarted pod);
+ *   (h) PostgreSQL stopped (fast shutdown) and started again; the sink's FAILED tasks are restarted by an OPERATOR
+ *       STAND-IN, as Strimzi's KafkaConnector autoRestart does in the cluster (kafka/operatorStandIn.ts);
+ *   (i) one broker SIGKILLed and restarted;
+ *   (j) one broker cut off the network without being killed (kafka/isolation.ts; needs root and iptables), and healed.
  * Each ends in the conservation check (tools/conservation: sent = counted + rejected + undecodable, per viewer) and
  * the exact segments the reference model predicts from the heartbeats as they reached Kafka (the model's CLI
  * contract, with each record's arrival time as `rowtime`). Prints one table per scenario: sent, counted, rejected
@@ -21,8 +28,8 @@
  *
  * Engine-gated: runs only where KSQL_SERVER_START, SCHEMA_REGISTRY_START and KSQL_MIGRATIONS name the launchers of a
  * ksqlDB/Schema Registry build (source /work/engines/env.sh where one is built); CI has none and skips it with the
- * reason. ≈ 30-45 min on 2 shared cores. E2E_VIEWERS (default 150: viewers of the largest population), E2E_SCENARIOS
- * (default abc,d,e,f) and E2E_PORT_BASE (default 19200) size, select and place it. docs/real-engines.md records the runs.
+ * reason. ≈ 45-60 min on 2 shared cores. E2E_VIEWERS (default 150: viewers of the largest population), E2E_SCENARIOS
+ * (default abc,d,e,f,g,h,i,j) and E2E_PORT_BASE (default 19200) size, select and place it. docs/real-engines.md records the runs.
  */
 import { loadavg } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,11 +41,14 @@ import { percentiles } from "../../tools/loadgen/stats";
 import { formatDiff } from "../../tools/smoke/diff";
 import { missingKafkaJars } from "./kafka/paths";
 import { pgUnavailable } from "./pg/harness";
+import { isolationUnavailable } from "./kafka/isolation";
+import { waitUntil } from "./kafka/jvm";
+import { startOperatorStandIn, type OperatorStandIn } from "./kafka/operatorStandIn";
 import { engineLaunchers, type KsqlServer } from "./e2e/confluent";
 import { drive, startTicker } from "./e2e/driver";
 import { checkSegments, type SegmentCheck } from "./e2e/expected";
 import { scheduleScenario, usersOf, type Population, type ScenarioPlayers } from "./e2e/players";
-import { startPipeline, type Pipeline } from "./e2e/pipeline";
+import { SINK_CONNECTOR, startPipeline, type Pipeline } from "./e2e/pipeline";
 import { loadLibrdkafka } from "../../tools/loadgen/rdkafkaSender";
 
 const launchers = engineLaunchers();
@@ -55,7 +65,10 @@ const suite = missing === null ? describe : describe.skip;
 const PORT_BASE = Number(process.env.E2E_PORT_BASE ?? 19200);
 const PORTS = { sr: PORT_BASE + 1, ksql: [PORT_BASE + 10, PORT_BASE + 11] } as const;
 const VIEWERS = Number(process.env.E2E_VIEWERS ?? 150);
-const SCENARIOS = new Set((process.env.E2E_SCENARIOS ?? "abc,d,e,f").split(",").map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.E2E_SCENARIOS ?? "abc,d,e,f,g,h,i,j").split(",").map((s) => s.trim()));
+/** Why (j) cannot cut a broker off here, or null. */
+const isolationMissing = isolationUnavailable();
+if (SCENARIOS.has("j") && isolationMissing !== null) console.warn(`[skipped] end to end (j): ${isolationMissing}`);
 const MIN = 60_000;
 /** How long each scenario plays, and when its fault hits (ms after its start). */
 const ABC_MS = 3.5 * MIN;
@@ -67,6 +80,15 @@ const E_KILL_AT = 1.25 * MIN;
 const F_MS = 4 * MIN;
 const F_FIRST_AT = 0.5 * MIN;
 const F_SECOND_AFTER = 2 * MIN;
+/** (g)-(j): steady load; the fault hits at +1 min, lasts 30 s, and the load goes on 1 min after the heal. */
+const FAULT_SCENARIO_MS = 2.5 * MIN;
+const FAULT_AT = 1 * MIN;
+const FAULT_FOR = 30_000;
+/** The broker (i) kills, and the one (j) cuts off (it runs as its own OS user). */
+const KILLED_BROKER = 1;
+const ISOLATED_BROKER = 2;
+/** After a heal, the sink's tasks must run again within this (the operator stand-in polls every 2 s). */
+const SINK_RECOVERY_MS = 5 * MIN;
 /** After the last scenario: poll the balance until it holds or stops moving. */
 const DRAIN_POLL_MS = 30_000;
 const DRAIN_STILL_POLLS = 4;
@@ -89,19 +111,22 @@ interface ScenarioRun {
 suite("end to end on the real engine: players -> Kafka -> ksqlDB -> Connect -> PostgreSQL, every heartbeat accounted", () => {
   let p: Pipeline;
   let ticker: { stop: () => Promise<void> };
+  let operator: OperatorStandIn | undefined;
   const runs: ScenarioRun[] = [];
   const load: { at: number; one: number }[] = [];
   const sampler = setInterval(() => load.push({ at: Date.now(), one: loadavg()[0]! }), LOAD_SAMPLE_MS);
 
   beforeAll(async () => {
     if (typeof launchers === "string") throw new Error(launchers);
-    p = await startPipeline(launchers, PORTS, log);
+    p = await startPipeline(launchers, PORTS, log, SCENARIOS.has("j") && isolationMissing === null ? { isolatable: ISOLATED_BROKER } : {});
+    operator = startOperatorStandIn({ worker: () => p.connect, connector: SINK_CONNECTOR, log });
     log(`migrations:\n${p.migrationsOutput.split("\n").filter((l) => /MIGRATED|Version/.test(l)).join("\n")}`);
     ticker = startTicker(p.cluster.brokers, p.topics.heartbeatPartitions, log);
   }, 20 * MIN);
 
   afterAll(async () => {
     clearInterval(sampler);
+    await operator?.stop();
     await ticker?.stop();
     await p?.stop();
   }, 5 * MIN);
@@ -179,6 +204,44 @@ suite("end to end on the real engine: players -> Kafka -> ksqlDB -> Connect -> P
       await Promise.all([restartFirst, startServer(run, second)]);
     });
   }, 25 * MIN);
+
+  /**
+   * One of the fault suite's faults under steady load: inject at +1 min, heal 30 s later, then require the sink's
+   * tasks RUNNING again (the operator stand-in restarts FAILED ones) and note how long that took.
+   */
+  async function playFault(id: string, title: string, inject: () => Promise<void> | void, heal: () => Promise<void> | void): Promise<void> {
+    await play(id, title, FAULT_SCENARIO_MS, [{ name: "ok", viewers: VIEWERS, skewMs: 0, delivery: { kind: "live" } }], async (run) => {
+      const restartsBefore = operator?.restarts ?? 0;
+      await at(run, FAULT_AT);
+      await inject();
+      event(run, `${title} at +${((Date.now() - run.startedMs) / 1000).toFixed(0)} s`);
+      await sleep(FAULT_FOR);
+      const healStart = Date.now();
+      await heal();
+      event(run, `healed after ${((Date.now() - healStart + FAULT_FOR) / 1000).toFixed(0)} s`);
+      await waitUntil(`(${id}) ${SINK_CONNECTOR} tasks RUNNING after the heal`, SINK_RECOVERY_MS, async () => {
+        const st = await p.connect.connectorStatus(SINK_CONNECTOR).catch(() => null);
+        return st !== null && st.tasks.length > 0 && st.tasks.every((t) => t.state === "RUNNING");
+      });
+      event(run, `sink tasks RUNNING ${((Date.now() - healStart) / 1000).toFixed(0)} s after the heal; operator stand-in restarted ${(operator?.restarts ?? 0) - restartsBefore} FAILED task(s)`);
+    });
+  }
+
+  it.runIf(SCENARIOS.has("g"))("(g) the Connect worker is SIGKILLed under load and replaced", async () => {
+    await playFault("g", "Connect worker SIGKILL", () => p.connect.kill(), async () => void (await p.replaceConnect()));
+  }, 15 * MIN);
+
+  it.runIf(SCENARIOS.has("h"))("(h) PostgreSQL stops under load and starts again: the sink recovers without a human", async () => {
+    await playFault("h", "PostgreSQL stopped", () => p.pg.shutdown(), () => p.pg.restart());
+  }, 15 * MIN);
+
+  it.runIf(SCENARIOS.has("i"))("(i) one broker is SIGKILLed under load and restarted", async () => {
+    await playFault("i", `broker ${KILLED_BROKER} SIGKILL`, () => p.cluster.stopBroker(KILLED_BROKER, "kill"), () => p.cluster.startBroker(KILLED_BROKER));
+  }, 15 * MIN);
+
+  it.runIf(SCENARIOS.has("j") && isolationMissing === null)("(j) one broker is cut off the network (not killed) under load, and healed", async () => {
+    await playFault("j", `broker ${ISOLATED_BROKER} cut off`, () => p.cluster.cutOff(ISOLATED_BROKER), () => p.cluster.heal(ISOLATED_BROKER));
+  }, 15 * MIN);
 
   it("every heartbeat is counted once, rejected with a reason or logged undecodable: nothing lost, nothing double counted", async () => {
     expect(runs.length, "E2E_SCENARIOS selected no scenario").toBeGreaterThan(0);

@@ -16,9 +16,9 @@
  *   (c) one broker is SIGKILLed while Connect sinks and restarted;
  *   (d) one broker is cut off the network without being killed (test/real/kafka/isolation.ts) while heartbeats
  *       are produced, and healed: producer and sink recover.
- * These stay on the stand-in even where a ksqlDB build is named: each scenario reads and writes its own topics, and
- * the real SQL reads heartbeats_raw only. ksqlDB's own faults (stopped under load, SIGKILL, rolling restart) run on
- * the real engine in test/real/endToEnd.test.ts, each ending in the conservation check.
+ * Where a ksqlDB build is named (KSQL_SERVER_START, SCHEMA_REGISTRY_START, KSQL_MIGRATIONS), this suite skips: the
+ * same four faults then run with the real ksqlDB in the loop as scenarios (g)-(j) of test/real/endToEnd.test.ts, on
+ * the SQL's own topics, each ending in the conservation check and the model's exact segments.
  */
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,11 +43,16 @@ import { waitUntil } from "./kafka/jvm";
 import { shouldSkipRealKafka } from "./kafka/paths";
 import { auditDelivery, readAllSeqs } from "./kafka/readBack";
 import { startKsqlStandIn, STAND_IN_LABEL } from "./ksqlStandIn";
+import { startOperatorStandIn } from "./kafka/operatorStandIn";
+import { engineLaunchers } from "./e2e/confluent";
 import { pgUnavailable, startPostgres, type PgServer } from "./pg/harness";
 import { newSinkPassword, runSchemaJob } from "./pg/schemaJob";
 import { closingTickTs, sendTicks } from "./ticks";
 
-const skip = shouldSkipRealKafka(pgUnavailable());
+/** With an engine named, these faults run on it in endToEnd.test.ts (g)-(j) instead of on the stand-in. */
+const onEngine = typeof engineLaunchers() !== "string";
+if (onEngine) console.warn("[skipped] faults on the ksqlDB stand-in: a ksqlDB build is named, so these faults run on the real engine in test/real/endToEnd.test.ts (g)-(j)");
+const skip = onEngine || shouldSkipRealKafka(pgUnavailable());
 /** Why (d) cannot run here; under CI=true a missing capability fails instead of skipping. */
 const isolationMissing = isolationUnavailable();
 const SINK_PASSWORD = newSinkPassword();
@@ -264,20 +269,7 @@ describe.skipIf(skip)(`faults on real Kafka (3 brokers) + Connect JDBC sink + Po
     }
 
     // The operator stand-in: what Strimzi does for a KafkaConnector with autoRestart.enabled (restart FAILED tasks).
-    let taskRestarts = 0;
-    let operatorRunning = true;
-    const operator = (async () => {
-      while (operatorRunning) {
-        const st = await worker.connectorStatus(connector).catch(() => null);
-        const failed = st?.tasks.find((t) => t.state === "FAILED");
-        if (failed !== undefined) {
-          taskRestarts++;
-          console.log(`  [${runId}] OPERATOR STAND-IN: task ${failed.id} FAILED (${(failed.trace ?? "").split("\n")[0]}); restarting it`);
-          await worker.restartFailed(connector).catch((err: unknown) => console.log(`  [${runId}] restart failed: ${(err as Error).message}`));
-        }
-        await sleep(OPERATOR_POLL_MS);
-      }
-    })();
+    const operator = startOperatorStandIn({ worker: () => worker, connector, log: (line) => console.log(`  [${runId}] ${line}`), pollMs: OPERATOR_POLL_MS });
 
     let actual: WatchSegment[] = [];
     await waitUntil(`${fault.name}: all ${expected.length} expected rows in watch_segments`, LAND_TIMEOUT_MS, async () => {
@@ -288,8 +280,8 @@ describe.skipIf(skip)(`faults on real Kafka (3 brokers) + Connect JDBC sink + Po
     await sleep(3_000);
     actual = (await rowsOf(users)) ?? actual;
     const landedAt = Date.now();
-    operatorRunning = false;
-    await operator;
+    await operator.stop();
+    const taskRestarts = operator.restarts;
 
     const diff = diffSegments(expected, actual);
     const readBack = await readAllSeqs(cluster.brokers, rawTopic);

@@ -39,9 +39,15 @@ export interface Pipeline {
   readonly sr: SchemaRegistry;
   /** ksqlDB servers: [0] runs from the start; more are added with {@link addKsqlServer}. */
   readonly ksql: KsqlServer[];
+  /** The Connect worker running now ({@link replaceConnect} swaps it). */
   readonly connect: ConnectWorker;
   readonly migrationsOutput: string;
   addKsqlServer(): Promise<KsqlServer>;
+  /**
+   * A new Connect worker on the old one's REST port (the same worker id, as a restarted pod), after the old one was
+   * killed or stopped; it reads the sink connector from the config topic and waits until its tasks run.
+   */
+  replaceConnect(): Promise<ConnectWorker>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +72,12 @@ function avroConverterPlugin(dir: string, l: Launchers): string {
   return dirname(plugin);
 }
 
-export async function startPipeline(l: Launchers, ports: { sr: number; ksql: readonly number[] }, log: (line: string) => void): Promise<Pipeline> {
+export interface PipelineOptions {
+  /** A broker index to start as its own OS user, so the fault suite can cut it off the network (kafka/isolation.ts). */
+  readonly isolatable?: number;
+}
+
+export async function startPipeline(l: Launchers, ports: { sr: number; ksql: readonly number[] }, log: (line: string) => void, options: PipelineOptions = {}): Promise<Pipeline> {
   const dir = mkdtempSync(join(tmpdir(), "watchpipe-e2e-"));
   const started = Date.now();
   const stage = (what: string): void => log(`${what} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -84,7 +95,7 @@ export async function startPipeline(l: Launchers, ports: { sr: number; ksql: rea
     stage("PostgreSQL up, schema applied");
 
     // Brokers registering took over 180 s here with four suites sharing the 2 cores (load average 45).
-    const cluster = await startCluster({ readyTimeoutMs: 600_000 });
+    const cluster = await startCluster({ readyTimeoutMs: 600_000, ...(options.isolatable === undefined ? {} : { isolatable: options.isolatable }) });
     stops.push(() => cluster.stop());
     const topics = programTopics(STACK);
     await createTopicsReady(cluster.brokers, [
@@ -116,11 +127,9 @@ export async function startPipeline(l: Launchers, ports: { sr: number; ksql: rea
 
     const pwFile = join(dir, "db.properties");
     writeFileSync(pwFile, `password=${sinkPassword}\n`, { mode: 0o600 });
-    const connect = await startConnectWorker({
-      bootstrap: cluster.bootstrap,
-      // The Debezium JDBC sink (real:setup) and Confluent's AvroConverter, as the cluster's Connect image has both.
-      extraConfig: { ...CONFIG_PROVIDER_WORKER_CONFIG.file, "plugin.path": `${CONNECT_PLUGINS_DIR},${avroConverterPlugin(dir, l)}` },
-    });
+    // The Debezium JDBC sink (real:setup) and Confluent's AvroConverter, as the cluster's Connect image has both.
+    const workerConfig = { ...CONFIG_PROVIDER_WORKER_CONFIG.file, "plugin.path": `${CONNECT_PLUGINS_DIR},${avroConverterPlugin(dir, l)}` };
+    let connect = await startConnectWorker({ bootstrap: cluster.bootstrap, extraConfig: workerConfig });
     stops.push(() => connect.stop());
     const db: Connection = { host: pg.host, port: pg.port, database: pg.database, user: pg.user, password: { from: "env", value: pg.password }, sslMode: "disable" };
     // The deployed connector: Avro through Schema Registry, password from a file as the Secret is mounted.
@@ -132,7 +141,19 @@ export async function startPipeline(l: Launchers, ports: { sr: number; ksql: rea
     await connect.createConnector(SINK_CONNECTOR, { "connector.class": spec.class, "tasks.max": String(spec.tasksMax), ...spec.config });
     await connect.waitForConnectorRunning(SINK_CONNECTOR, { minTasks: spec.tasksMax, timeoutMs: 180_000 });
     stage(`Kafka Connect up, ${SINK_CONNECTOR} RUNNING with ${spec.tasksMax} tasks (Avro)`);
-    return { dir, cluster, topics, pg, db, sr, ksql, connect, migrationsOutput, addKsqlServer, stop };
+    const replaceConnect = async (): Promise<ConnectWorker> => {
+      const restPort = connect.restPort;
+      await connect.stop();
+      connect = await startConnectWorker({ bootstrap: cluster.bootstrap, extraConfig: workerConfig, restPort });
+      await connect.waitForConnectorRunning(SINK_CONNECTOR, { minTasks: spec.tasksMax, timeoutMs: 180_000 });
+      return connect;
+    };
+    return {
+      dir, cluster, topics, pg, db, sr, ksql, migrationsOutput, addKsqlServer, replaceConnect, stop,
+      get connect() {
+        return connect;
+      },
+    };
   } catch (err) {
     await stop();
     throw err;
