@@ -44,6 +44,7 @@ import {
   DEFAULT_SUBJECT_CLAIM,
   GATEWAY_MAX_HEARTBEATS_CEILING,
 } from "./contract/ingestGateway";
+import { DEFAULT_HEARTBEAT_LIMITS, heartbeatLimitProblems } from "./contract/ingestLimits";
 import {
   BACKUP_NAME_PREFIX, BACKUP_OBJECT_PATTERN, BACKUP_PREFIX, BACKUP_SUFFIX, DEFAULT_BACKUP_HOUR_UTC, DEFAULT_BACKUP_RETENTION_DAYS,
   DEFAULT_BACKUP_SCRATCH_GIB, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS,
@@ -312,6 +313,11 @@ const wafSchema = z.strictObject({
 /** An image reference pinned by digest: the gateway image is ours, built by .github/workflows/ingest-image.yml. */
 const DIGEST_REF = /^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)+@sha256:[0-9a-f]{64}$/;
 
+/** One heartbeat budget: refilled by heartbeatsPerWindow every limits.windowSec, holding at most burst. */
+function heartbeatBucketSchema(d: { heartbeatsPerWindow: number; burst: number }) {
+  return z.strictObject({ heartbeatsPerWindow: positiveInt.default(d.heartbeatsPerWindow), burst: positiveInt.default(d.burst) }).prefault({});
+}
+
 /** The ingest gateway (contract/ingestGateway.ts); absent: the Kafka Bridge stays the players' path. */
 const gatewaySchema = z.strictObject({
   image: z.string().regex(DIGEST_REF, "expected the ingest gateway image (images/ingest-gateway, built by .github/workflows/ingest-image.yml) pinned by digest: <registry>/<repository>@sha256:<64 hex digits>"),
@@ -319,6 +325,12 @@ const gatewaySchema = z.strictObject({
   maxHeartbeatsPerRequest: positiveInt.max(GATEWAY_MAX_HEARTBEATS_CEILING).default(DEFAULT_MAX_HEARTBEATS_PER_REQUEST),
   minReplicas: positiveInt.default(DEFAULT_GATEWAY_MIN_REPLICAS),
   maxReplicas: positiveInt.default(DEFAULT_GATEWAY_MAX_REPLICAS),
+  /** Heartbeat budgets per token subject and per client IP (contract/ingestLimits.ts; defaults there). */
+  limits: z.strictObject({
+    windowSec: positiveInt.default(DEFAULT_HEARTBEAT_LIMITS.windowSec),
+    perToken: heartbeatBucketSchema(DEFAULT_HEARTBEAT_LIMITS.perToken),
+    perIp: heartbeatBucketSchema(DEFAULT_HEARTBEAT_LIMITS.perIp),
+  }).prefault({}),
 });
 
 const ingestSchema = z.strictObject({
@@ -575,6 +587,7 @@ export function ingestConfigProblems(cfg: Pick<AppConfig, "bridge" | "ingest" | 
   if (gateway && gateway.minReplicas > gateway.maxReplicas) {
     problems.push(`${ns}:ingest.gateway.minReplicas: expected at most ingest.gateway.maxReplicas (${gateway.maxReplicas}); got ${gateway.minReplicas}.`);
   }
+  if (gateway) problems.push(...heartbeatLimitProblems(gateway.limits, gateway.maxHeartbeatsPerRequest, `${ns}:ingest.gateway.limits`));
   if (gateway && cfg.capacity) {
     // The batch must fit the body limit in front of the gateway: Envoy's own, and the WAF's where a web ACL inspects.
     const limits = [{ key: "the gateway's body limit", bytes: GATEWAY_MAX_BODY_BYTES }, ...(cfg.bridge.exposure === "internet-facing" ? [{ key: "ingest.waf.maxBodyBytes", bytes: cfg.ingest.waf.maxBodyBytes }] : [])];

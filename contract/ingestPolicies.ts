@@ -274,3 +274,38 @@ export function gatewayConfigProblems(props: Props, subjectHeader: string): stri
   if (!/"requestRequiredAcks":\s*"all"/.test(routes) || !/"enableIdempotence":\s*true/.test(routes)) problems.push('data[routes.yaml]: the Kafka endpoint: expected requestRequiredAcks "all" and enableIdempotence true');
   return problems;
 }
+
+/**
+ * The gateway's ConfigMap counts heartbeats, not requests (contract/ingestLimits.ts): Envoy drops a client's count
+ * header, counts the body's heartbeats after the token check (Lua) and charges them, with hits_addend from that
+ * header, to a bucket per verified subject and one per client address (local_ratelimit), before the router; Camel
+ * refuses a request with more records than were counted.
+ */
+export function gatewayLimitProblems(props: Props, subjectHeader: string, heartbeatsHeader: string): string[] {
+  const data = isObject(props.data) ? props.data : {};
+  const envoyText = typeof data["envoy.yaml"] === "string" ? data["envoy.yaml"] : "";
+  let envoy: unknown;
+  try {
+    envoy = JSON.parse(envoyText);
+  } catch {
+    return ["data[envoy.yaml]: expected Envoy's bootstrap as JSON (contract/ingestGateway.ts envoyGatewayConfig); got something else"];
+  }
+  const problems: string[] = [];
+  const filters = filterNames(envoy);
+  const at = (f: string) => filters.indexOf(`envoy.filters.http.${f}`);
+  if (!(at("jwt_authn") >= 0 && at("jwt_authn") < at("lua") && at("lua") < at("local_ratelimit") && at("local_ratelimit") < at("router"))) {
+    problems.push(`data[envoy.yaml]: http filters: expected jwt_authn, then lua (counts heartbeats), then local_ratelimit (charges them), before the router; got ${filters.join(", ") || "none"}`);
+  }
+  const compact = JSON.stringify(envoy);
+  if (!compact.includes(`"remove":"${heartbeatsHeader}"`)) problems.push(`data[envoy.yaml]: expected the header_mutation filter to remove a client's ${heartbeatsHeader}; it does not`);
+  const charge = `"hits_addend":{"format":"%REQ(${heartbeatsHeader})%"}`;
+  const bySubject = `{"actions":[{"request_headers":{"header_name":"${subjectHeader}","descriptor_key":"subject"}}],${charge}}`;
+  const byAddress = `{"actions":[{"remote_address":{}}],${charge}}`;
+  if (!compact.includes(bySubject)) problems.push(`data[envoy.yaml]: local_ratelimit: expected a budget per ${subjectHeader} charged ${heartbeatsHeader} heartbeats per request; none`);
+  if (!compact.includes(byAddress)) problems.push(`data[envoy.yaml]: local_ratelimit: expected a budget per client address charged ${heartbeatsHeader} heartbeats per request; none`);
+  const routes = typeof data["routes.yaml"] === "string" ? data["routes.yaml"] : "";
+  if (!routes.includes(`\${body[records].size()} > \${headerAs(${heartbeatsHeader}, Integer)}`)) {
+    problems.push(`data[routes.yaml]: expected the route to refuse more records than ${heartbeatsHeader} counted; no such check`);
+  }
+  return problems;
+}

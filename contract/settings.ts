@@ -6,6 +6,7 @@
  */
 
 import type { JwtClaim, WafSettings } from "./ingest";
+import type { HeartbeatLimits } from "./ingestLimits";
 import type { DeploySettings } from "./readiness";
 import type { ChartSourceSettings, ImageSourceSettings } from "./sources";
 
@@ -117,6 +118,8 @@ export interface IngestGatewaySettings {
   /** HPA bounds. */
   readonly minReplicas: number;
   readonly maxReplicas: number;
+  /** Heartbeat budgets per token subject and per client IP, per gateway pod (contract/ingestLimits.ts). */
+  readonly limits: HeartbeatLimits;
 }
 
 export interface SessionizationSettings {

@@ -51,8 +51,9 @@ import {
   STRIMZI_GROUP,
   workloadKafkaProblems,
 } from "../contract/resourceChecks";
-import { albIngressProblems, gatewayConfigProblems, ingressWafSourceProblems, isGatewayConfigMap, webAclProblems } from "../contract/ingestPolicies";
+import { albIngressProblems, gatewayConfigProblems, gatewayLimitProblems, ingressWafSourceProblems, isGatewayConfigMap, webAclProblems } from "../contract/ingestPolicies";
 import { SUBJECT_HEADER } from "../contract/ingestGateway";
+import { HEARTBEATS_HEADER } from "../contract/ingestLimits";
 import { UnknownValueError } from "@pulumi/policy";
 import { checkFailClosed } from "./unknowns";
 
@@ -302,6 +303,16 @@ export const ingestGatewayBindsIdentity: WatchpipeResourcePolicy = {
   },
 };
 
+export const ingestGatewayCountsHeartbeats: WatchpipeResourcePolicy = {
+  name: "ingest-gateway-counts-heartbeats",
+  description: "The ingest gateway's Envoy counts each request's heartbeats after the token check and charges them to a budget per token subject and per client address; Camel refuses records the count missed.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (!isGatewayConfigMap(args.type, args.props)) return;
+    reportOrFailClosed(`ConfigMap ${args.name}`, report, () => gatewayLimitProblems(args.props, SUBJECT_HEADER, HEARTBEATS_HEADER));
+  },
+};
+
 export const ingestWafRules: WatchpipeResourcePolicy = {
   name: "ingest-waf-rules",
   description: "Every WAFv2 web ACL is regional and blocks oversize bodies (oversize handling MATCH), floods per client IP, and runs the AWS common rule set.",
@@ -439,6 +450,7 @@ export const resourcePolicies: WatchpipeResourcePolicy[] = ([
   nodesNoPublicIp,
   ingestTokenValidationAndWaf,
   ingestGatewayBindsIdentity,
+  ingestGatewayCountsHeartbeats,
   ingestWafRules,
 ] satisfies WatchpipeResourcePolicy[]).map(failClosed);
 

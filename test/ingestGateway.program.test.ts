@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { ConfigError, parseConfig, type RawConfig } from "../config";
 import { imageProblems } from "../contract/kafkaPolicies";
 import { INGEST_PATH, KAFKA_DELIVERY_TIMEOUT_MS, SUBJECT_HEADER } from "../contract/ingestGateway";
+import { HEARTBEATS_HEADER } from "../contract/ingestLimits";
 import {
   CAMEL_HTTP_PORT,
   CAMEL_MANAGEMENT_PORT,
@@ -156,6 +157,38 @@ describe("CrossGuard: ingest-gateway-binds-identity", () => {
   });
 });
 
+describe("CrossGuard: ingest-gateway-counts-heartbeats", () => {
+  const check = (data: Record<string, string>) => {
+    const cm = dev.one(CONFIGMAP, "ingest-gateway-config");
+    return violationsOf({ type: cm.type, props: { ...cm.inputs, data }, urn: cm.urn, name: cm.name }).filter((v) => v.includes("ingest-gateway-counts-heartbeats"));
+  };
+
+  it("the program's config passes, and budgets follow the stack: per address from X-Forwarded-For behind the ALB (dev), from the peer without one (local)", () => {
+    expect(check(configData(dev))).toEqual([]);
+    const hops = (stack: typeof dev) => (JSON.parse(configData(stack)["envoy.yaml"] ?? "{}") as unknown as { static_resources: { listeners: { filter_chains: { filters: { typed_config: { xff_num_trusted_hops: number } }[] }[] }[] } })
+      .static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.xff_num_trusted_hops;
+    expect({ dev: hops(dev), local: hops(local) }).toEqual({ dev: 1, local: 0 });
+  });
+
+  it("fails a config that would count requests instead of heartbeats, or let uncounted records through", () => {
+    const data = configData(dev);
+    const envoy = data["envoy.yaml"] ?? "";
+    const routes = data["routes.yaml"] ?? "";
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ["no counting filter", { ...data, "envoy.yaml": envoy.replace('"envoy.filters.http.lua"', '"envoy.filters.http.cors"') }, /expected jwt_authn, then lua/],
+      ["a client's count header kept", { ...data, "envoy.yaml": envoy.replace(`"remove": "${HEARTBEATS_HEADER}"`, '"remove": "x-other"') }, new RegExp(`remove a client's ${HEARTBEATS_HEADER}`)],
+      ["requests charged, not heartbeats", { ...data, "envoy.yaml": envoy.replace(`"format": "%REQ(${HEARTBEATS_HEADER})%"`, '"format": "1"') }, /budget per x-watchpipe-sub charged/],
+      ["no per-address budget", { ...data, "envoy.yaml": envoy.replace('"remote_address": {}', '"generic_key": { "descriptor_value": "all" }') }, /budget per client address/],
+      ["uncounted records produced", { ...data, "routes.yaml": routes.replace(`\${body[records].size()} > \${headerAs(${HEARTBEATS_HEADER}, Integer)}`, "false") }, /refuse more records than/],
+    ];
+    for (const [what, mutated, message] of cases) {
+      const found = check(mutated);
+      expect(found, what).toHaveLength(1);
+      expect(found[0], what).toMatch(message);
+    }
+  });
+});
+
 describe("local (an existing cluster), with the gateway", () => {
   it("deploys the gateway without an Ingress; Envoy verifies tokens, so ingest.jwt is accepted off EKS", () => {
     expect(local.ofType(INGRESS)).toEqual([]);
@@ -186,6 +219,18 @@ describe("watchpipe:ingest.gateway config", () => {
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/^watchpipe:ingest\.gateway\.image: expected the ingest gateway image .* pinned by digest.*; got "watchpipe\/ingest-gateway:1\.0"\.$/);
   });
+  it("takes heartbeat budgets with named defaults, and refuses one below an honest player or a full request, naming the key", () => {
+    const internal = { exposure: "internal", certificateArn: CERT };
+    const cfg = parseConfig(raw("dev", { jwt: JWT, gateway: { ...GATEWAY, limits: { perIp: { burst: 50_000 } } } }, internal), "dev");
+    expect(cfg.ingest.gateway?.limits).toEqual({ windowSec: 300, perToken: { heartbeatsPerWindow: 180, burst: 720 }, perIp: { heartbeatsPerWindow: 3000, burst: 50_000 } });
+    expect(problems("dev", { jwt: JWT, gateway: { ...GATEWAY, limits: { perToken: { heartbeatsPerWindow: 30, burst: 10 } } } }, internal)).toEqual([
+      "watchpipe:ingest.gateway.limits.perToken.heartbeatsPerWindow: one player sends 60 heartbeats per 300 s (one per 5 s), so a lower budget refuses an honest player; expected at least 60; got 30.",
+      "watchpipe:ingest.gateway.limits.perToken.burst: the bucket must hold at least one window's heartbeats; expected at least watchpipe:ingest.gateway.limits.perToken.heartbeatsPerWindow (30); got 10.",
+      "watchpipe:ingest.gateway.limits.perToken.burst: a full request (ingest.gateway.maxHeartbeatsPerRequest, 15) must fit the bucket or it is refused forever; expected at least 15; got 10.",
+    ]);
+    expect(problems("dev", { jwt: JWT, gateway: { ...GATEWAY, limits: { perToken: { rate: 5 } } } }, internal)[0]).toMatch(/^watchpipe:ingest\.gateway\.limits\.perToken.*rate/);
+  });
+
   it("refuses the gateway without token settings", () => {
     expect(problems("dev", { gateway: GATEWAY })).toEqual([expect.stringMatching(/^watchpipe:ingest\.jwt: the ingest gateway binds each heartbeat to its token's subject.*got nothing/)]);
   });

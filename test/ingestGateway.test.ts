@@ -24,6 +24,7 @@ import {
   type EnvoyGatewayOptions,
 } from "../contract/ingestGateway";
 import { DEFAULT_MAX_BODY_BYTES as WAF_MAX_BODY_BYTES, maxHeartbeatsPerRequest } from "../contract/ingest";
+import { DEFAULT_HEARTBEAT_LIMITS, HEARTBEATS_HEADER, heartbeatLimitProblems, heartbeatsPerPlayer, QUEUED_HEARTBEATS } from "../contract/ingestLimits";
 
 const base: EnvoyGatewayOptions = {
   listenAddress: "0.0.0.0",
@@ -48,12 +49,57 @@ function httpFilters(cfg: Record<string, unknown>): { name: string; typed_config
   return find(cfg, "http_filters")[0]!.http_filters as { name: string; typed_config: Record<string, unknown> }[];
 }
 
+describe("heartbeat budgets (contract/ingestLimits.ts)", () => {
+  it("derives the defaults from the design: 3 players' rate and an hour's queue per token, 50 players per address", () => {
+    expect(heartbeatsPerPlayer(300)).toBe(60);
+    expect(QUEUED_HEARTBEATS).toBe(720);
+    expect(DEFAULT_HEARTBEAT_LIMITS).toEqual({ windowSec: 300, perToken: { heartbeatsPerWindow: 180, burst: 720 }, perIp: { heartbeatsPerWindow: 3000, burst: 36_000 } });
+    expect(heartbeatLimitProblems(DEFAULT_HEARTBEAT_LIMITS, 15, "p")).toEqual([]);
+  });
+
+  it("refuses budgets that would refuse an honest player or a full request, naming the key, the expectation and the value", () => {
+    const l = { windowSec: 60, perToken: { heartbeatsPerWindow: 11, burst: 10 }, perIp: { heartbeatsPerWindow: 5, burst: 14 } };
+    expect(heartbeatLimitProblems(l, 15, "watchpipe:ingest.gateway.limits")).toEqual([
+      "watchpipe:ingest.gateway.limits.perToken.heartbeatsPerWindow: one player sends 12 heartbeats per 60 s (one per 5 s), so a lower budget refuses an honest player; expected at least 12; got 11.",
+      "watchpipe:ingest.gateway.limits.perToken.burst: the bucket must hold at least one window's heartbeats; expected at least watchpipe:ingest.gateway.limits.perToken.heartbeatsPerWindow (11); got 10.",
+      "watchpipe:ingest.gateway.limits.perToken.burst: a full request (ingest.gateway.maxHeartbeatsPerRequest, 15) must fit the bucket or it is refused forever; expected at least 15; got 10.",
+      "watchpipe:ingest.gateway.limits.perIp.heartbeatsPerWindow: one player sends 12 heartbeats per 60 s (one per 5 s), so a lower budget refuses an honest player; expected at least 12; got 5.",
+      "watchpipe:ingest.gateway.limits.perIp.burst: a full request (ingest.gateway.maxHeartbeatsPerRequest, 15) must fit the bucket or it is refused forever; expected at least 15; got 14.",
+      "watchpipe:ingest.gateway.limits.perIp.heartbeatsPerWindow: an address carries at least one player's token; expected at least watchpipe:ingest.gateway.limits.perToken.heartbeatsPerWindow (11); got 5.",
+    ]);
+  });
+
+  it("counts after the token check and charges the count to a bucket per verified subject and per client address", () => {
+    const cfg = envoyGatewayConfig({ ...base, limits: { windowSec: 300, perToken: { heartbeatsPerWindow: 180, burst: 720 }, perIp: { heartbeatsPerWindow: 3000, burst: 36_000 } }, trustedProxyHops: 1 });
+    const filters = httpFilters(cfg);
+    const lua = filters.find((f) => f.name === "envoy.filters.http.lua")!;
+    expect(JSON.stringify(lua.typed_config)).toContain(`replace(\\"${HEARTBEATS_HEADER}\\"`);
+    const rl = filters.find((f) => f.name === "envoy.filters.http.local_ratelimit")!.typed_config as {
+      descriptors: { entries: { key: string }[]; token_bucket: { max_tokens: number; tokens_per_fill: number; fill_interval: string } }[];
+      rate_limits: { actions: Record<string, unknown>[]; hits_addend: { format: string } }[];
+    };
+    expect(rl.descriptors).toEqual([
+      { entries: [{ key: "subject" }], token_bucket: { max_tokens: 720, tokens_per_fill: 180, fill_interval: "300s" } },
+      { entries: [{ key: "remote_address" }], token_bucket: { max_tokens: 36_000, tokens_per_fill: 3000, fill_interval: "300s" } },
+    ]);
+    expect(rl.rate_limits.map((r) => r.hits_addend.format)).toEqual([`%REQ(${HEARTBEATS_HEADER})%`, `%REQ(${HEARTBEATS_HEADER})%`]);
+    expect(rl.rate_limits[0]!.actions).toEqual([{ request_headers: { header_name: SUBJECT_HEADER, descriptor_key: "subject" } }]);
+    expect(rl.rate_limits[1]!.actions).toEqual([{ remote_address: {} }]);
+    const hcm = find(cfg, "xff_num_trusted_hops")[0]!;
+    expect({ use: hcm.use_remote_address, hops: hcm.xff_num_trusted_hops }).toEqual({ use: true, hops: 1 });
+    expect(find(envoyGatewayConfig(base), "xff_num_trusted_hops")[0]!.xff_num_trusted_hops).toBe(0);
+  });
+});
+
 describe("Envoy in front of the ingest", () => {
   it("removes any client copy of the subject header before the token is verified, and sets it only from the verified claim", () => {
     const names = httpFilters(envoyGatewayConfig(base)).map((f) => f.name);
-    expect(names).toEqual(["envoy.filters.http.header_mutation", "envoy.filters.http.buffer", "envoy.filters.http.jwt_authn", "envoy.filters.http.router"]);
+    expect(names).toEqual([
+      "envoy.filters.http.header_mutation", "envoy.filters.http.buffer", "envoy.filters.http.jwt_authn",
+      "envoy.filters.http.lua", "envoy.filters.http.local_ratelimit", "envoy.filters.http.router",
+    ]);
     const strip = find(envoyGatewayConfig(base), "request_mutations")[0]!.request_mutations;
-    expect(strip).toEqual([{ remove: SUBJECT_HEADER }]);
+    expect(strip).toEqual([{ remove: SUBJECT_HEADER }, { remove: HEARTBEATS_HEADER }]);
   });
 
   it("verifies issuer and audience, does not forward the token, and copies the configured claim (default sub)", () => {

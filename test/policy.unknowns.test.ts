@@ -46,6 +46,7 @@ const CHECKED_UNKNOWN: readonly [policy: string, type: string, props: Record<str
   ["ingest-token-validation-and-waf", K("networking.k8s.io/v1", "Ingress"), { metadata: { ...meta, annotations: { "alb.ingress.kubernetes.io/scheme": "internet-facing", "alb.ingress.kubernetes.io/jwt-validation": UNKNOWN } }, spec: { ingressClassName: "alb" } }],
   ["ingest-waf-rules", "aws:wafv2/webAcl:WebAcl", { scope: "REGIONAL", rules: UNKNOWN }],
   ["ingest-gateway-binds-identity", K("core/v1", "ConfigMap"), { metadata: { ...meta, labels: { "app.kubernetes.io/name": "ingest-gateway" } }, data: { "envoy.yaml": UNKNOWN, "routes.yaml": "[]", "application.properties": "" } }],
+  ["ingest-gateway-counts-heartbeats", K("core/v1", "ConfigMap"), { metadata: { ...meta, labels: { "app.kubernetes.io/name": "ingest-gateway" } }, data: { "envoy.yaml": UNKNOWN, "routes.yaml": "[]", "application.properties": "" } }],
   ["nodes-no-public-ip", "eks:index:Cluster", { nodeAssociatePublicIpAddress: UNKNOWN, encryptionConfigKeyArn: "arn:aws:kms:us-east-1:1:key/k", endpointPublicAccess: false }],
 ];
 

@@ -25,7 +25,7 @@ import {
   type IngestGatewaySpecArgs,
 } from "./ingestGatewaySpecs";
 
-export interface IngestGatewayArgs extends IngestGatewaySpecArgs {
+export interface IngestGatewayArgs extends Omit<IngestGatewaySpecArgs, "behindLoadBalancer"> {
   readonly provider: k8s.Provider;
   /** VPC CIDRs the ALB's ip targets are reached from; empty on an existing cluster (no ALB). */
   readonly sourceCidrs: readonly string[];
@@ -47,18 +47,19 @@ export class IngestGateway extends pulumi.ComponentResource {
     const k = { parent: this, provider: args.provider };
     const labels = workloadLabels(GATEWAY_APP, false);
     const meta = (n: string) => ({ name: n, namespace: args.namespace, labels });
-    const data = gatewayConfigData(args);
+    const specArgs = { ...args, behindLoadBalancer: args.ingress !== undefined };
+    const data = gatewayConfigData(specArgs);
     // Hash-named so a changed route, token setting or batch size rolls the pods (a ConfigMap edit alone would not).
     const configMapName = `${GATEWAY_APP}-${contentHash(data)}`;
     const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: meta(configMapName), data }, { ...k, dependsOn: args.dependsOn });
     // The HPA owns spec.replicas once it runs; a later `pulumi up` must not reset it to the floor.
     this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
       metadata: withAwait(meta(GATEWAY_APP), args.deploy),
-      spec: gatewayDeploymentSpec(args, configMapName),
+      spec: gatewayDeploymentSpec(specArgs, configMapName),
     }, { ...k, dependsOn: [...args.dependsOn, configMap], ignoreChanges: ["spec.replicas"] });
     const service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(GATEWAY_SERVICE), spec: gatewayServiceSpec() }, k);
     new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, { metadata: meta(GATEWAY_APP), spec: gatewayNetworkPolicySpec(args.sourceCidrs) }, k);
-    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, { metadata: meta(GATEWAY_APP), spec: gatewayHpaSpec(args) }, { ...k, dependsOn: [this.deployment] });
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, { metadata: meta(GATEWAY_APP), spec: gatewayHpaSpec(specArgs) }, { ...k, dependsOn: [this.deployment] });
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(GATEWAY_APP), spec: gatewayPdbSpec() }, k);
     if (args.ingress) {
       const spec = bridgeIngressSpec(args.namespace, args.ingress, { service: GATEWAY_SERVICE, port: GATEWAY_HTTP_PORT, healthPath: CAMEL_HEALTH_PATH, healthPort: CAMEL_MANAGEMENT_PORT });

@@ -21,6 +21,7 @@ import {
   KAFKA_JAAS_CONFIG_ENV,
 } from "../../contract/ingestGateway";
 import type { JwtValidationSettings } from "../../contract/ingest";
+import type { HeartbeatLimits } from "../../contract/ingestLimits";
 import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import { MONITORING_NAMESPACE_LABEL } from "./kafkaNetworkPolicySpecs";
 import {
@@ -79,6 +80,13 @@ export interface IngestGatewaySpecArgs {
   readonly maxHeartbeatsPerRequest: number;
   readonly minReplicas: number;
   readonly maxReplicas: number;
+  /** Heartbeat budgets per token subject and per client IP, per pod (contract/ingestLimits.ts). */
+  readonly limits: HeartbeatLimits;
+  /**
+   * Whether players arrive through the ALB: then Envoy takes the client's address for the per-IP budget from the
+   * X-Forwarded-For entry the ALB appends (the peer is the ALB); otherwise from the peer itself.
+   */
+  readonly behindLoadBalancer: boolean;
   /** `watchpipe:images`: the registry mirror for Envoy's public image. */
   readonly images?: ImageSourceSettings | undefined;
 }
@@ -96,6 +104,8 @@ export function gatewayConfigData(a: IngestGatewaySpecArgs): Record<string, stri
     jwks: { kind: "remote", url: a.jwt.jwksUrl },
     subjectClaim: a.subjectClaim ?? DEFAULT_SUBJECT_CLAIM,
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    limits: a.limits,
+    trustedProxyHops: a.behindLoadBalancer ? 1 : 0,
   });
   const props = camelIngestProperties({
     routesFile: `${GATEWAY_CONFIG_DIR}/routes.yaml`,

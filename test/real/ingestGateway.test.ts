@@ -4,7 +4,9 @@
  * made as the program makes it (12 partitions, LogAppendTime). Checked: a token's own heartbeats land keyed
  * `user_id|video_id` on Kafka's murmur2 partition with `sent_at` and the subject header; every row of the refusal
  * table (contract/ingestGateway.ts) answers its status and reason, counts its metric and writes nothing; a client
- * cannot smuggle a subject in; a broker killed mid-run loses no acknowledged heartbeat. Skipped with the reason when
+ * cannot smuggle a subject in; a broker killed mid-run loses no acknowledged heartbeat; a second gateway with small
+ * heartbeat budgets (and the client address taken from X-Forwarded-For, as behind the ALB) charges every heartbeat of
+ * a batch to its token and its address and answers 429 past either, and refuses records its count missed. Skipped with the reason when
  * the gateway or the Kafka jars are not installed (CI installs both).
  */
 import { spawnSync } from "node:child_process";
@@ -14,6 +16,7 @@ import { join } from "node:path";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_MAX_BODY_BYTES, INGEST_PATH, refusalTable, SUBJECT_HEADER } from "../../contract/ingestGateway";
+import { HEARTBEATS_HEADER, LIMIT_STAT_PREFIX, LIMITED_BODY, type HeartbeatLimits } from "../../contract/ingestLimits";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { partitionForKey } from "../../ksql/ticks";
 import { createTopicsReady } from "./kafka/admin";
@@ -42,15 +45,24 @@ const body = (records: readonly unknown[]) => JSON.stringify({ records: records.
 
 interface Answer { status: number; text: string }
 
+/**
+ * Budgets small enough to exhaust in a test: a token may send 30 heartbeats at once, an address 45; both refill at
+ * 60 per 300 s (one every 5 s), far slower than the test sends.
+ */
+const SMALL_LIMITS: HeartbeatLimits = { windowSec: 300, perToken: { heartbeatsPerWindow: 60, burst: 30 }, perIp: { heartbeatsPerWindow: 60, burst: 45 } };
+const RATE_LIMITED_STAT = `${LIMIT_STAT_PREFIX}.http_local_rate_limit.rate_limited`;
+
 suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () => {
   let cluster: KafkaTestCluster;
   let gw: Gateway;
+  /** The same gateway with small budgets, behind a (simulated) ALB: the client's address is the X-Forwarded-For one. */
+  let limited: Gateway;
   let idp: TestIdp;
   let admin: Admin;
   let dir: string;
 
-  async function post(token: string | null, payload: string, extra: Record<string, string> = {}): Promise<Answer> {
-    const res = await fetch(`${gw.url}${INGEST_PATH}`, {
+  async function post(token: string | null, payload: string, extra: Record<string, string> = {}, to: Gateway = gw): Promise<Answer> {
+    const res = await fetch(`${to.url}${INGEST_PATH}`, {
       method: "POST",
       headers: { "content-type": "application/json", ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...extra },
       body: payload,
@@ -80,12 +92,14 @@ suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () =>
     }]);
     admin = new Kafka({ clientId: "ingest-test-admin", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    gw = await startGateway({ bootstrapServers: cluster.bootstrap, issuer: TEST_ISSUER, audiences: [TEST_AUDIENCE], jwks: { kind: "file", path: idp.jwksFile }, maxHeartbeats: MAX });
+    const gateway = (more: Partial<Parameters<typeof startGateway>[0]>) =>
+      startGateway({ bootstrapServers: cluster.bootstrap, issuer: TEST_ISSUER, audiences: [TEST_AUDIENCE], jwks: { kind: "file", path: idp.jwksFile }, maxHeartbeats: MAX, ...more });
+    [gw, limited] = await Promise.all([gateway({}), gateway({ limits: SMALL_LIMITS, trustedProxyHops: 1 })]);
   }, 600_000);
 
   afterAll(async () => {
     await admin?.disconnect();
-    await gw?.stop();
+    await Promise.all([gw?.stop(), limited?.stop()]);
     await cluster?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);
@@ -135,7 +149,8 @@ suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () =>
     }
     // Every other row of the documented table was exercised here (the byte limit has its own case below; Kafka
     // unavailable is what the broker test would see).
-    const documented = refusalTable(MAX).map((r) => r.case).filter((c) => c !== "Kafka unavailable" && c !== "body over the byte limit");
+    const elsewhere = /^(Kafka unavailable|body over the byte limit|records the heartbeat count missed|token over its heartbeat budget|client IP over its heartbeat budget)/;
+    const documented = refusalTable(MAX).map((r) => r.case).filter((c) => !elsewhere.test(c));
     expect(cases.map((c) => c.name)).toEqual(documented);
     expect(await topicSize()).toBe(sizeBefore);
     expect((await envoyStats(gw)).get("http.ingest.jwt_authn.denied")).toBe(envoyBefore + 4);
@@ -188,6 +203,49 @@ suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () =>
     }
     console.log(`[ingest] loadgen gateway mode: ${summary.acked} acknowledged, ${new Set(got.map((g) => g.value.user_id)).size} players, ${got.length} on the topic keyed with their subject`);
   }, 300_000);
+
+  it("charges every heartbeat of a batch to its token: 2 full batches use a 30-heartbeat budget, the next is 429 and writes nothing; another token is not affected", async () => {
+    const sizeBefore = await topicSize();
+    const limitedBefore = (await envoyStats(limited)).get(RATE_LIMITED_STAT) ?? 0;
+    const token = idp.token({ sub: "u-lim-a" });
+    const from = (ip: string) => ({ "x-forwarded-for": ip });
+    const batch = (user: string, first: number, n = MAX) => body(Array.from({ length: n }, (_, i) => hb(user, "v-1", first + i)));
+    const first = await post(token, batch("u-lim-a", 100), from("198.51.100.1"), limited);
+    const second = await post(token, batch("u-lim-a", 200), from("198.51.100.2"), limited);
+    const third = await post(token, batch("u-lim-a", 300), from("198.51.100.3"), limited);
+    const other = await post(idp.token({ sub: "u-lim-b" }), batch("u-lim-b", 400), from("198.51.100.4"), limited);
+    expect([first.status, second.status, third.status, other.status], [first, second, third, other].map((a) => a.text).join(" | ")).toEqual([200, 200, 429, 200]);
+    expect(third.text).toBe(LIMITED_BODY);
+    expect(await topicSize()).toBe(sizeBefore + 3 * MAX);
+    expect((await envoyStats(limited)).get(RATE_LIMITED_STAT)).toBe(limitedBefore + 1);
+  });
+
+  it("charges every heartbeat to the client's address (X-Forwarded-For behind the ALB): 3 tokens' full batches use a 45-heartbeat budget, a fourth token from that address is 429", async () => {
+    const sizeBefore = await topicSize();
+    const ip = { "x-forwarded-for": "203.0.113.7" };
+    const answers: Answer[] = [];
+    for (const user of ["u-ip-1", "u-ip-2", "u-ip-3", "u-ip-4"]) {
+      answers.push(await post(idp.token({ sub: user }), body(Array.from({ length: MAX }, (_, i) => hb(user, "v-1", 500 + i))), ip, limited));
+    }
+    expect(answers.map((a) => a.status), answers.map((a) => a.text).join(" | ")).toEqual([200, 200, 200, 429]);
+    // The same fourth token from another address passes: the address was the limit, not the token.
+    const elsewhere = await post(idp.token({ sub: "u-ip-4" }), body([hb("u-ip-4", "v-1", 600)]), { "x-forwarded-for": "203.0.113.8" }, limited);
+    expect(elsewhere.status, elsewhere.text).toBe(200);
+    expect(await topicSize()).toBe(sizeBefore + 3 * MAX + 1);
+  });
+
+  it("refuses records the heartbeat count missed (a key spelled with a JSON escape) and a client's own count header changes nothing", async () => {
+    const sizeBefore = await topicSize();
+    const token = idp.token({ sub: "u-dodge" });
+    // Jackson reads "\u0076alue" as "value"; Envoy's count sees one record where Camel parses two.
+    const dodged = `{"records":[{"\\u0076alue":${JSON.stringify(hb("u-dodge", "v-1", 700))}},{"value":${JSON.stringify(hb("u-dodge", "v-1", 701))}}]}`;
+    const a = await post(token, dodged, { [HEARTBEATS_HEADER]: "2", "x-forwarded-for": "192.0.2.50" }, limited);
+    expect(a.status, a.text).toBe(400);
+    expect((JSON.parse(a.text) as { message: string }).message).toBe(refusalTable(MAX).find((r) => r.case.startsWith("records the heartbeat count missed"))!.reason);
+    expect(await topicSize()).toBe(sizeBefore);
+    const m = await camelMetrics(limited);
+    expect([...m.entries()].find(([k]) => k.startsWith("watchpipe_ingest_refused_total") && k.includes('reason="count"'))?.[1]).toBe(1);
+  });
 
   it("loses no acknowledged heartbeat when a broker is killed mid-run (acks=all, min ISR 2)", async () => {
     const sizeBefore = await topicSize();

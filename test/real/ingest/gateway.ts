@@ -11,6 +11,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Kafka } from "kafkajs";
 import { RAW_HEARTBEATS_TOPIC } from "../../../contract/topics";
+import type { HeartbeatLimits } from "../../../contract/ingestLimits";
 import { stringify } from "yaml";
 import {
   AUTH_SUB_RECORD_HEADER,
@@ -116,6 +117,10 @@ export interface GatewayOptions {
   readonly jwks: JwksSource;
   readonly subjectClaim?: string;
   readonly maxHeartbeats?: number;
+  /** Heartbeat budgets (default the product's defaults); the benchmark lifts them out of its way. */
+  readonly limits?: HeartbeatLimits;
+  /** 1: take the client's address from X-Forwarded-For, as behind the ALB (default 0: the peer's). */
+  readonly trustedProxyHops?: number;
   /** Envoy worker threads (default 1: the benchmark measures per core). */
   readonly envoyConcurrency?: number;
   readonly camelHeapMb?: number;
@@ -161,6 +166,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   writeFileSync(envoyConfig, stringify(envoyGatewayConfig({
     listenAddress: "127.0.0.1", listenPort: listen, adminAddress: "127.0.0.1", adminPort: admin, upstreamPort: camelHttp,
     issuer: o.issuer, audiences: o.audiences, jwks: o.jwks, ...(o.subjectClaim === undefined ? {} : { subjectClaim: o.subjectClaim }),
+    ...(o.limits === undefined ? {} : { limits: o.limits }), ...(o.trustedProxyHops === undefined ? {} : { trustedProxyHops: o.trustedProxyHops }),
   })));
   const heap = o.camelHeapMb ?? 256;
   const camel = start("java", [`-Xmx${heap}m`, `-Xms${Math.floor(heap / 2)}m`, "-XX:+UseG1GC", "-cp", `${CAMEL_LIB}/*:${dir}`, "org.apache.camel.main.Main"], join(dir, "camel.log"), o.camelEnv);
