@@ -116,6 +116,30 @@ describe("a refused connection is exit 2 naming the endpoint, never a stack trac
   }, SPAWN_TIMEOUT_MS * 2);
 });
 
+describe("smoke --mode gateway: what the caller must fix is exit 2 naming it, before any connection", () => {
+  const gw = (url: string, key: string) => ["--mode", "gateway", "--gateway-url", url, "--jwt-key", key, "--jwt-kid", "k1", "--jwt-issuer", "https://idp.test/", "--jwt-audience", "player", "--pg-host", "127.0.0.1", "--pg-user", "watchpipe"];
+  it.each([
+    ["a key file that is not there", gw("http://127.0.0.1:9", "/nonexistent/loadtest-key.pem"), /--jwt-key \/nonexistent\/loadtest-key\.pem: cannot read it \(ENOENT.*pass the PEM private key of the load-test identity provider/],
+    ["a key file that is not a private key", gw("http://127.0.0.1:9", "package.json"), /--jwt-key: expected a PEM RSA private key .*\(file package\.json\)/],
+    ["a gateway URL that is not http(s)", gw("127.0.0.1:9", "package.json"), /--gateway-url must be an http\(s\) URL, got "127\.0\.0\.1:9"/],
+  ])("%s", async (_, args, message) => {
+    const r = await runScript("smoke", args);
+    expect(r.status, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toBe(""); // nothing started: no run line, no database connection
+  }, SPAWN_TIMEOUT_MS);
+
+  it("--help documents the mode, its flags and that the key must be one the gateway's JWKS lists", async () => {
+    const r = await runScript("smoke", ["--help"]);
+    const help = r.stdout.replace(/\s+/g, " ");
+    expect(help).toContain("--mode kafka|bridge|gateway");
+    for (const flag of ["--gateway-url URL", "--jwt-key FILE", "--jwt-kid K", "--jwt-issuer I", "--jwt-audience A", "--max-per-request N"]) expect(help).toContain(flag);
+    expect(help).toContain("PEM private key of a load-test identity provider (env LOADGEN_JWT_KEY_FILE); the gateway's JWKS (ingest.jwt.jwksUrl) must list its public half, or every request is refused 401");
+    expect(help).toContain("a token the gateway refuses (401/403)");
+  }, SPAWN_TIMEOUT_MS);
+});
+
 describe("exit codes of thrown errors (tools/cli.ts)", () => {
   it("usage and connection errors are 2, a socket's ECONNREFUSED anywhere in the cause chain names host:port", () => {
     expect(toolExitCode(new UsageError("--stack is required"))).toBe(2);
@@ -163,5 +187,6 @@ describe("--json for CI", () => {
     expect(smokeResultJson({ ...base, code: 0, reason: null }).result).toBe("match");
     expect(smokeResultJson({ ...base, code: 1, reason: "mismatch" }).result).toBe("mismatch");
     expect(smokeResultJson({ ...base, code: 2, reason: "database" })).toMatchObject({ result: "unreachable", code: 2, reason: "database" });
+    expect(smokeResultJson({ ...base, code: 2, reason: "token" })).toMatchObject({ result: "unauthorized", code: 2, reason: "token" });
   });
 });

@@ -2,17 +2,27 @@
  * The smoke tool's pure parts: the scripted scenario and its expectation, the diff, the flags, and the run loop
  * driven by a fake sender, a fake table and a fake clock. No network.
  */
-import { describe, expect, it } from "vitest";
+import { createVerify, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { INGEST_PATH } from "../contract/ingestGateway";
 import type { WatchSegment } from "../contract/topics";
 import { DEFAULT_SESSIONIZATION_PARAMS, worstCaseCloseDelaySec } from "../contract/sessionization";
 import { expectedKey, rejection } from "../ksql/model";
+import { CONNECTION_OPTIONS, GATEWAY_SEND_TIMEOUT_MS } from "../tools/loadgen/config";
+import { GatewayLane, tokenRefusalHint } from "../tools/loadgen/gatewaySender";
+import { gatewayTokens } from "../tools/loadgen/jwt";
 import type { SendResult } from "../tools/loadgen/kafkaSender";
 import type { LoadRecord } from "../tools/loadgen/records";
 import type { Lane } from "../tools/loadgen/run";
 import { parseSmokeArgs, SINK_MARGIN_SEC, type SmokeConfig } from "../tools/smoke/config";
 import { rowToSegment, SEGMENTS_QUERY } from "../tools/smoke/db";
 import { diffSegments, formatDiff, isMatch, progressLine, TRANSIT_TOLERANCE_MS } from "../tools/smoke/diff";
-import { runSmoke, scenarioRecords, type SmokeDeps } from "../tools/smoke/run";
+import { runSmoke, scenarioRecords, smokeResultJson, type SmokeDeps } from "../tools/smoke/run";
 import { runIdProblem, SCENARIO_SPAN_SEC, scenarioFitProblem, smokeScenario } from "../tools/smoke/scenario";
 
 const END = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -175,6 +185,47 @@ describe("smoke flags", () => {
     expect(parse(["--bridge-url", "https://bridge.example"], { PGHOST: "h", PGUSER: "u" }).sender).toMatchObject({ mode: "bridge", bridgeUrl: "https://bridge.example" });
   });
 
+  const GATEWAY = ["--mode", "gateway", "--gateway-url", "https://gw.example", "--jwt-key", "/keys/loadtest.pem", "--jwt-kid", "lt-1", "--jwt-issuer", "https://loadtest-idp.example/", "--jwt-audience", "watchpipe-player"];
+  const DB = { PGHOST: "h", PGUSER: "u" };
+
+  it("--mode gateway takes the load generator's gateway flags and waits past the gateway's route timeout", () => {
+    const c = parse([...GATEWAY, "--max-per-request", "6"], DB);
+    expect(c.sender).toMatchObject({
+      mode: "gateway",
+      gateway: { url: "https://gw.example", jwtKeyFile: "/keys/loadtest.pem", jwtKid: "lt-1", jwtIssuer: "https://loadtest-idp.example/", jwtAudience: "watchpipe-player", maxPerRequest: 6 },
+      sendTimeoutMs: GATEWAY_SEND_TIMEOUT_MS,
+      bridgeUrl: null,
+      clientId: "watchpipe-smoke",
+    });
+    // The batch limit defaults to the gateway's (15): each smoke user's heartbeats (at most 12) go in one request.
+    expect(parse(GATEWAY, DB).sender.gateway?.maxPerRequest).toBe(15);
+  });
+
+  it("--gateway-url implies --mode gateway; the URL and key file may come from LOADGEN_GATEWAY_URL and LOADGEN_JWT_KEY_FILE", () => {
+    expect(parse(GATEWAY.slice(2), DB).sender.mode).toBe("gateway");
+    const fromEnv = parse(["--mode", "gateway", ...GATEWAY.slice(6)], { ...DB, LOADGEN_GATEWAY_URL: "http://127.0.0.1:18081", LOADGEN_JWT_KEY_FILE: "/env/key.pem" });
+    expect(fromEnv.sender.gateway).toMatchObject({ url: "http://127.0.0.1:18081", jwtKeyFile: "/env/key.pem", jwtKid: "lt-1" });
+  });
+
+  it("accepts every connection flag the load generator shares (CONNECTION_OPTIONS), so the two cannot drift apart", () => {
+    for (const [flag, spec] of Object.entries(CONNECTION_OPTIONS)) {
+      let message = "";
+      try {
+        parseSmokeArgs([...GATEWAY, ...(spec.type === "boolean" ? [`--${flag}`] : [`--${flag}`, "1"])], DB);
+      } catch (err) {
+        message = (err as Error).message; // a value the load generator refuses is fine here; an unknown flag is not
+      }
+      expect(message, `--${flag}`).not.toMatch(/Unknown option/);
+    }
+    // ... and reaches the load generator's parser with its value.
+    expect(parse([...GATEWAY, "--send-timeout-ms", "700", "--retries", "3", "--topic", "hb_test", "--sasl-username", "lg"], { ...DB, LOADGEN_SASL_PASSWORD: "pw" }).sender).toMatchObject({
+      sendTimeoutMs: 700,
+      retries: 3,
+      topic: "hb_test",
+      saslUsername: "lg",
+    });
+  });
+
   it("usage errors name the option and the fix", () => {
     const bad = (argv: string[], env: Record<string, string>, msg: RegExp) => expect(() => parseSmokeArgs(argv, env)).toThrow(msg);
     bad([], { PGHOST: "h", PGUSER: "u" }, /needs bootstrap servers: pass --bootstrap .* or set LOADGEN_BOOTSTRAP_SERVERS/);
@@ -187,6 +238,10 @@ describe("smoke flags", () => {
     bad(["--timeout-sec", "0"], KAFKA, /--timeout-sec must be seconds > 0, got "0"/);
     bad(["--seek-tolerance-sec", "x"], KAFKA, /--seek-tolerance-sec must be seconds >= 0, got "x"/);
     bad(["--nope"], KAFKA, /Unknown option '--nope'/);
+    bad(GATEWAY.filter((a, i) => a !== "--jwt-kid" && GATEWAY[i - 1] !== "--jwt-kid"), DB, /gateway mode needs --jwt-kid: the `kid` of that key in the JWKS/);
+    bad(["--mode", "gateway"], DB, /gateway mode needs --gateway-url \(or LOADGEN_GATEWAY_URL\)/);
+    bad(["--gateway-url", "gw.example:8080", ...GATEWAY.slice(4)], DB, /--gateway-url must be an http\(s\) URL, got "gw.example:8080"/);
+    bad([...GATEWAY, "--max-per-request", "0"], DB, /--max-per-request must be an integer >= 1/);
     expect(parseSmokeArgs(["--help"], {})).toEqual({ help: true });
   });
 });
@@ -332,5 +387,122 @@ describe("runSmoke", () => {
     expect(out).toMatchObject({ code: 1, reason: "send" });
     expect(h.lines[0]).toMatch(/10 of 44 heartbeats acknowledged: Error: NOT_ENOUGH_REPLICAS/);
     expect(h.queries()).toBe(1);
+  });
+});
+
+// ---- gateway mode: the real lane and token minter against a token-checking server on 127.0.0.1 ---------------------
+
+describe("runSmoke through the ingest gateway (a loopback server that checks tokens as the gateway does)", () => {
+  const trusted = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const untrusted = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const s = smokeScenario("gw1", END, P);
+  const timing = { timeoutSec: 60, pollIntervalSec: 2, progressIntervalSec: 5 };
+  const requests: { sub: string; users: string[] }[] = [];
+  let answer: ((sub: string, users: string[]) => { status: number; body: string }) | null = null;
+  let server: http.Server;
+  let url: string;
+  let dir: string;
+
+  const verifies = (token: string, key: KeyObject): boolean => {
+    const [head, payload, sig] = token.split(".");
+    return createVerify("RSA-SHA256").update(`${head}.${payload}`).verify(key, Buffer.from(sig ?? "", "base64url"));
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "watchpipe-smoke-gw-"));
+    writeFileSync(join(dir, "trusted.pem"), trusted.privateKey.export({ format: "pem", type: "pkcs8" }));
+    writeFileSync(join(dir, "untrusted.pem"), untrusted.privateKey.export({ format: "pem", type: "pkcs8" }));
+    writeFileSync(join(dir, "public.pem"), trusted.publicKey.export({ format: "pem", type: "spki" }));
+    // Like Envoy then Camel: 401 unless the trusted key signed it for this issuer and audience; 403 for another user's heartbeat.
+    server = http.createServer((req, res) => {
+      let raw = "";
+      req.on("data", (c: Buffer) => (raw += c.toString()));
+      req.on("end", () => {
+        const token = String(req.headers.authorization ?? "").replace(/^Bearer /, "");
+        const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString() || "{}") as { sub?: string; iss?: string; aud?: string };
+        if (req.url !== INGEST_PATH || !verifies(token, trusted.publicKey) || claims.iss !== "https://idp.test/" || claims.aud !== "watchpipe-player") {
+          res.writeHead(401).end("Jwt verification fails");
+          return;
+        }
+        const users = (JSON.parse(raw) as { records: { value: { user_id: string } }[] }).records.map((r) => r.value.user_id);
+        requests.push({ sub: claims.sub ?? "", users });
+        if (users.some((u) => u !== claims.sub)) {
+          res.writeHead(403).end('{"error_code":403,"message":"records[0].value.user_id: expected the token subject"}');
+          return;
+        }
+        const a = answer?.(claims.sub ?? "", users) ?? { status: 200, body: JSON.stringify({ offsets: users.map((_, i) => ({ partition: 0, offset: i })) }) };
+        res.writeHead(a.status, { "content-type": "application/json" }).end(a.body);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const target = (key: string) => ({ url, jwtKeyFile: join(dir, key), jwtKid: "lt-1", jwtIssuer: "https://idp.test/", jwtAudience: "watchpipe-player" });
+  const gatewayDeps = (key: string, rows: readonly WatchSegment[] = s.expected) => {
+    const h = harness(rows, { allAtOnce: true });
+    const gw = target(key);
+    const lane = new GatewayLane(url, gatewayTokens(gw), 15, 5000);
+    return { h, deps: { ...h.deps, lane, sendHint: `check --gateway-url ${url} answers`, tokenHint: tokenRefusalHint(gw) } };
+  };
+
+  it("each of the 4 users posts all its heartbeats in one request under a token whose subject is that user; all acknowledged, exit 0", async () => {
+    requests.length = 0;
+    const { h, deps } = gatewayDeps("trusted.pem");
+    const out = await runSmoke(s, timing, deps);
+    expect(out.code, h.lines.join("\n")).toBe(0);
+    // One request per user (at most 12 heartbeats each, under the gateway's 15), every heartbeat its token's subject's.
+    expect(requests.map((r) => r.sub).sort()).toEqual(s.userIds);
+    for (const r of requests) expect(r.users).toEqual(s.heartbeats.filter((x) => x.user_id === r.sub).map((x) => x.user_id));
+    expect(requests.reduce((n, r) => n + r.users.length, 0)).toBe(44);
+    expect(h.lines[0]).toMatch(/^sent 44 heartbeats in \d+ ms \(all acknowledged\)/);
+  });
+
+  it("a key the gateway does not trust: 401 on every request, exit 2 (reason token) naming the status, the answer and the flags to fix", async () => {
+    requests.length = 0;
+    const { h, deps } = gatewayDeps("untrusted.pem");
+    const out = await runSmoke(s, timing, deps);
+    expect(out).toMatchObject({ code: 2, reason: "token" });
+    expect(requests).toEqual([]);
+    expect(h.lines).toHaveLength(1);
+    expect(h.lines[0]).toMatch(/^ERROR: 0 of 44 heartbeats acknowledged: the gateway refused the smoke's token \(HTTP 401\): GatewayRefusal: POST http:\/\/127\.0\.0\.1:\d+\/topics\/heartbeats_raw for user smoke-gw1-u\d returned HTTP 401, expected 200: Jwt verification fails\./);
+    expect(h.lines[0]).toContain(`its JWKS (ingest.jwt.jwksUrl) must list the public half of --jwt-key ${join(dir, "untrusted.pem")} under kid "lt-1"`);
+    expect(h.queries()).toBe(1); // nothing waited for
+    expect(smokeResultJson({ runId: "gw1", code: out.code, reason: "token", elapsedMs: 0, expectedSegments: 7, heartbeats: 44, target: `gateway ${url}`, database: "h:5433/watchpipe" }).result).toBe("unauthorized");
+  });
+
+  it("a 403 (the gateway reads another subject claim) is the token's fault too: exit 2; a 503 (Kafka unavailable) is the pipeline's: exit 1", async () => {
+    answer = () => ({ status: 403, body: '{"error_code":403,"message":"token: no subject claim"}' });
+    const forbidden = gatewayDeps("trusted.pem");
+    expect(await runSmoke(s, timing, forbidden.deps)).toMatchObject({ code: 2, reason: "token" });
+    expect(forbidden.h.lines[0]).toMatch(/HTTP 403\): .*token: no subject claim.*ingest\.gateway\.subjectClaim/);
+
+    answer = () => ({ status: 503, body: '{"error_code":503,"message":"kafka: write failed, retry the request"}' });
+    const down = gatewayDeps("trusted.pem");
+    expect(await runSmoke(s, timing, down.deps)).toMatchObject({ code: 1, reason: "send" });
+    expect(down.h.lines[0]).toMatch(/0 of 44 heartbeats acknowledged: .*returned HTTP 503, expected 200: .*kafka: write failed/);
+    answer = null;
+  });
+
+  it("a gateway that does not answer is exit 2 with the --gateway-url hint", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const h = harness(s.expected);
+    const lane = new GatewayLane(`http://127.0.0.1:${port}`, gatewayTokens(target("trusted.pem")), 15, 5000);
+    const out = await runSmoke(s, timing, { ...h.deps, lane, sendHint: `check --gateway-url http://127.0.0.1:${port} answers` });
+    expect(out).toMatchObject({ code: 2, reason: "send" });
+    expect(h.lines[0]).toMatch(new RegExp(`fetch failed.*ECONNREFUSED 127\\.0\\.0\\.1:${port}.*check --gateway-url http://127\\.0\\.0\\.1:${port} answers`));
+  });
+
+  it("the key file is read before anything is sent: a missing file or a public key is a usage error naming --jwt-key", () => {
+    expect(() => gatewayTokens(target("nope.pem"))).toThrow(/--jwt-key .*nope\.pem: cannot read it \(ENOENT.*\); pass the PEM private key of the load-test identity provider/);
+    expect(() => gatewayTokens(target("public.pem"))).toThrow(/--jwt-key: expected a PEM RSA private key .*\(file .*public\.pem\)/);
+    expect(() => gatewayTokens(target("nope.pem"))).toThrow(expect.objectContaining({ name: "UsageError" }));
   });
 });

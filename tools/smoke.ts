@@ -6,6 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { BridgeLane } from "./loadgen/bridgeSender";
 import { connectionHint, readCaFile } from "./loadgen/config";
+import { GatewayLane, tokenRefusalHint } from "./loadgen/gatewaySender";
+import { gatewayTokens } from "./loadgen/jwt";
 import { createKafkaLanes } from "./loadgen/kafkaSender";
 import { runTool } from "./cli";
 import { EXIT_USAGE_OR_CONNECTION } from "./exitCodes";
@@ -42,21 +44,29 @@ async function main(args: readonly string[]): Promise<number> {
     process.stderr.write(`smoke: ${(err as Error).message}\n`);
     return EXIT_USAGE_OR_CONNECTION;
   }
-  if (cfg.sender.mode === "kafka" && cfg.sender.caFile !== null) {
-    try {
-      readCaFile(cfg.sender.caFile);
-    } catch (err) {
-      process.stderr.write(`smoke: ${(err as Error).message}\n`);
-      return EXIT_USAGE_OR_CONNECTION;
-    }
+  // Input files are read before anything connects: a wrong path is a usage error naming its flag.
+  let tokenFor: ((user: string) => string) | null = null;
+  try {
+    if (cfg.sender.mode === "kafka" && cfg.sender.caFile !== null) readCaFile(cfg.sender.caFile);
+    if (cfg.sender.gateway !== null) tokenFor = gatewayTokens(cfg.sender.gateway);
+  } catch (err) {
+    process.stderr.write(`smoke: ${(err as Error).message}\n`);
+    return EXIT_USAGE_OR_CONNECTION;
   }
   const runId = cfg.runId ?? randomBytes(RUN_ID_BYTES).toString("hex");
   const scenario = smokeScenario(runId, Date.now(), cfg.params);
   const s = cfg.sender;
-  const target = s.mode === "kafka" ? `kafka ${s.bootstrap.join(",")}${s.tls ? " (TLS)" : ""}${s.saslUsername !== null ? ` as ${s.saslUsername}` : ""}` : `bridge ${s.bridgeUrl ?? ""}`;
+  const gw = s.gateway;
+  const target =
+    s.mode === "kafka"
+      ? `kafka ${s.bootstrap.join(",")}${s.tls ? " (TLS)" : ""}${s.saslUsername !== null ? ` as ${s.saslUsername}` : ""}`
+      : gw !== null && tokenFor !== null
+        ? `gateway ${gw.url}`
+        : `bridge ${s.bridgeUrl ?? ""}`;
+  const tokens = gw === null ? "" : ` (each user under its own token: kid ${gw.jwtKid}, issuer ${gw.jwtIssuer}, audience ${gw.jwtAudience}; up to ${gw.maxPerRequest} per request)`;
   const p = cfg.params;
   log(
-    `run ${runId}: ${scenario.heartbeats.length} heartbeats for ${scenario.userIds.join(", ")} -> ${target}, topic ${s.topic}; ` +
+    `run ${runId}: ${scenario.heartbeats.length} heartbeats for ${scenario.userIds.join(", ")} -> ${target}${tokens}, topic ${s.topic}; ` +
       `expecting ${scenario.expected.length} segments (model: gap ${p.sessionGapSec} s, grace ${p.gracePeriodSec} s, tolerance ${p.seekToleranceSec} s) ` +
       `in ${cfg.db.user}@${cfg.db.host}:${cfg.db.port}/${cfg.db.database} (sslmode=${cfg.db.sslMode})`,
   );
@@ -75,7 +85,12 @@ async function main(args: readonly string[]): Promise<number> {
     log(`ERROR: cannot connect to ${cfg.db.host}:${cfg.db.port}/${cfg.db.database}: ${(err as Error).message}. Check --pg-host/--pg-port (YSQL: 5433), the password and TLS (--pg-sslmode, --pg-sslrootcert).`);
     return report(EXIT_USAGE_OR_CONNECTION, "database");
   }
-  const lane: Lane = s.mode === "kafka" ? createKafkaLanes(s, runId)[0]! : new BridgeLane(s.bridgeUrl!, s.topic, runId, s.sendTimeoutMs);
+  const lane: Lane =
+    s.mode === "kafka"
+      ? createKafkaLanes(s, runId)[0]!
+      : gw !== null && tokenFor !== null
+        ? new GatewayLane(gw.url, tokenFor, gw.maxPerRequest, s.sendTimeoutMs)
+        : new BridgeLane(s.bridgeUrl!, s.topic, runId, s.sendTimeoutMs);
   try {
     const outcome = await runSmoke(scenario, cfg, {
       lane,
@@ -83,7 +98,13 @@ async function main(args: readonly string[]): Promise<number> {
       now: Date.now,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       log,
-      sendHint: s.mode === "kafka" ? connectionHint(s) : `check --bridge-url ${s.bridgeUrl ?? ""} answers (the bridge Service, or a port-forward to it).`,
+      sendHint:
+        s.mode === "kafka"
+          ? connectionHint(s)
+          : gw !== null
+            ? `check --gateway-url ${gw.url} answers (the gateway Service, a port-forward to it, or the ALB).`
+            : `check --bridge-url ${s.bridgeUrl ?? ""} answers (the bridge Service, or a port-forward to it).`,
+      ...(gw === null ? {} : { tokenHint: tokenRefusalHint(gw) }),
     });
     return report(outcome.code, outcome.code === 0 ? null : outcome.reason);
   } finally {

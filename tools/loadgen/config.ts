@@ -183,11 +183,21 @@ function num(name: string, raw: string | undefined, fallback: number, check: (n:
 }
 const isInt = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
 
-/** How to reach Kafka or the bridge: the flags every tool that sends heartbeats accepts (loadgen, smoke). */
+/**
+ * How to reach Kafka, the bridge or the ingest gateway (and, for the gateway, how to sign each player's token): the
+ * flags every tool that sends heartbeats accepts (loadgen, smoke). The smoke passes each of them through to
+ * {@link parseLoadgenArgs}, so a flag added here works in both.
+ */
 export const CONNECTION_OPTIONS = {
   mode: { type: "string" },
   bootstrap: { type: "string" },
   "bridge-url": { type: "string" },
+  "gateway-url": { type: "string" },
+  "jwt-key": { type: "string" },
+  "jwt-kid": { type: "string" },
+  "jwt-issuer": { type: "string" },
+  "jwt-audience": { type: "string" },
+  "max-per-request": { type: "string" },
   topic: { type: "string" },
   tls: { type: "boolean" },
   "ca-file": { type: "string" },
@@ -225,12 +235,6 @@ export function parseLoadgenArgs(argv: readonly string[], env: Readonly<Record<s
       compression: { type: "string" },
       "progress-interval": { type: "string" },
       "client-id": { type: "string" },
-      "gateway-url": { type: "string" },
-      "jwt-key": { type: "string" },
-      "jwt-kid": { type: "string" },
-      "jwt-issuer": { type: "string" },
-      "jwt-audience": { type: "string" },
-      "max-per-request": { type: "string" },
     },
   });
   if (values.help === true) return { help: true };

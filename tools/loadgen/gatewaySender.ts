@@ -37,6 +37,32 @@ export function countGatewayAcks(body: unknown, sent: number): { acked: number; 
   return { acked: 0, error: `gateway answer has ${Array.isArray(offsets) ? offsets.length : "no"} offsets, expected ${sent}` };
 }
 
+/** The gateway answered a request with a status other than 200: nothing of that request was written. */
+export class GatewayRefusal extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = "GatewayRefusal";
+  }
+}
+
+/** True for the answers that refuse the sender's token rather than its heartbeats: 401 (not verified), 403 (audience not accepted, or the subject is not the heartbeats' user). */
+export function isTokenRefusal(err: unknown): err is GatewayRefusal {
+  return err instanceof GatewayRefusal && (err.status === 401 || err.status === 403);
+}
+
+/**
+ * What to fix after a 401 or 403: the sender's token settings, named by their flags. The gateway (Envoy jwt_authn,
+ * then the route's subject check) refuses exactly these; docs/ingest.md has the refusal table.
+ */
+export function tokenRefusalHint(gw: { readonly url: string; readonly jwtKeyFile: string; readonly jwtKid: string; readonly jwtIssuer: string; readonly jwtAudience: string }): string {
+  return (
+    `401 (not verified): the gateway at ${gw.url} must trust the signer: its JWKS (ingest.jwt.jwksUrl) must list the public half of --jwt-key ${gw.jwtKeyFile} ` +
+    `under kid "${gw.jwtKid}" (a load-test identity provider's key, not a player's), and --jwt-issuer "${gw.jwtIssuer}" must equal ingest.jwt.issuer. ` +
+    `403 (refused): --jwt-audience "${gw.jwtAudience}" must be one of ingest.jwt.audience; each token's sub is its heartbeats' user_id, so a ` +
+    "\"user_id: expected the token subject\" or \"no subject claim\" answer means the gateway reads another claim (ingest.gateway.subjectClaim)."
+  );
+}
+
 /** One gateway lane: a batch becomes one request per player in it, sent concurrently. */
 export class GatewayLane {
   constructor(
@@ -56,7 +82,7 @@ export class GatewayLane {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       const text = await res.text();
-      if (res.status !== 200) return { acked: [], error: new Error(`POST ${url} for user ${user} returned HTTP ${res.status}, expected 200: ${text.slice(0, 300)}`) };
+      if (res.status !== 200) return { acked: [], error: new GatewayRefusal(res.status, `POST ${url} for user ${user} returned HTTP ${res.status}, expected 200: ${text.slice(0, 300)}`) };
       const { acked, error } = countGatewayAcks(JSON.parse(text) as unknown, records.length);
       return acked === records.length ? { acked: [...records] } : { acked: [], error: new Error(`POST ${url} for user ${user}: ${error ?? "unknown"}`) };
     } catch (err) {

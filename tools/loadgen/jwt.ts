@@ -4,6 +4,9 @@
  * a minute before they expire, so a long run never sends an expired one.
  */
 import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { UsageError } from "../exitCodes";
+import type { GatewayTarget } from "./config";
 
 export interface TokenSettings {
   /** PEM of the RSA private key whose public half the gateway's JWKS lists. */
@@ -50,4 +53,24 @@ export function tokenMinter(s: TokenSettings, now: () => number = Date.now): { t
       return token;
     },
   };
+}
+
+/**
+ * Gateway mode's `tokenFor(user)` from the parsed flags: reads --jwt-key and checks it is a private key before anything
+ * is sent. Both failures are the caller's to fix, so they are {@link UsageError}s (exit 2) naming the flag.
+ */
+export function gatewayTokens(gw: Pick<GatewayTarget, "jwtKeyFile" | "jwtKid" | "jwtIssuer" | "jwtAudience">, read: (path: string) => string = (p) => readFileSync(p, "utf8")): (user: string) => string {
+  let keyPem: string;
+  try {
+    keyPem = read(gw.jwtKeyFile);
+  } catch (err) {
+    throw new UsageError(`--jwt-key ${gw.jwtKeyFile}: cannot read it (${(err as Error).message}); pass the PEM private key of the load-test identity provider.`);
+  }
+  let minter: ReturnType<typeof tokenMinter>;
+  try {
+    minter = tokenMinter({ keyPem, kid: gw.jwtKid, issuer: gw.jwtIssuer, audience: gw.jwtAudience });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (file ${gw.jwtKeyFile})`);
+  }
+  return (user) => minter.tokenFor(user);
 }

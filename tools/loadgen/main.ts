@@ -6,10 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { runTool } from "../cli";
 import { UsageError } from "../exitCodes";
-import { readFileSync } from "node:fs";
 import { BridgeLane, probeBridge, probeHttp } from "./bridgeSender";
 import { GatewayLane } from "./gatewaySender";
-import { tokenMinter } from "./jwt";
+import { gatewayTokens } from "./jwt";
 import { HELP, parseLoadgenArgs, readCaFile, withConnectionHint, type LoadgenConfig } from "./config";
 import { createPartitionedKafkaLanes, maxSendFailureMs } from "./kafkaSender";
 import { createPartitionedRdkafkaLanes, loadLibrdkafka, resolveClient } from "./rdkafkaSender";
@@ -83,14 +82,8 @@ async function runConfigured(cfg: LoadgenConfig, runId: string, signal: AbortSig
   } else if (cfg.mode === "gateway") {
     const gw = cfg.gateway!;
     await probeHttp(gw.url, { what: "the ingest gateway", flag: "--gateway-url", path: "/", hint: "the gateway Service, a port-forward to it, or the ALB" });
-    let keyPem: string;
-    try {
-      keyPem = readFileSync(gw.jwtKeyFile, "utf8");
-    } catch (err) {
-      throw new UsageError(`--jwt-key ${gw.jwtKeyFile}: cannot read it (${(err as Error).message}); pass the PEM private key of the load-test identity provider.`);
-    }
-    const minter = tokenMinter({ keyPem, kid: gw.jwtKid, issuer: gw.jwtIssuer, audience: gw.jwtAudience });
-    lanes = Array.from({ length: cfg.producers }, () => new GatewayLane(gw.url, (u) => minter.tokenFor(u), gw.maxPerRequest, cfg.sendTimeoutMs));
+    const tokenFor = gatewayTokens(gw);
+    lanes = Array.from({ length: cfg.producers }, () => new GatewayLane(gw.url, tokenFor, gw.maxPerRequest, cfg.sendTimeoutMs));
   } else {
     await probeBridge(cfg.bridgeUrl!);
     lanes = Array.from({ length: cfg.producers }, () => new BridgeLane(cfg.bridgeUrl!, cfg.topic, runId, cfg.sendTimeoutMs));

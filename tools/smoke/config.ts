@@ -1,6 +1,6 @@
 /**
- * `npm run smoke` settings from flags and the environment, by a pure function. Kafka settings are the load
- * generator's (same flags, same LOADGEN_* variables, validated by its parser); database settings are libpq's
+ * `npm run smoke` settings from flags and the environment, by a pure function. Kafka, bridge and gateway settings are
+ * the load generator's (same flags, same LOADGEN_* variables, validated by its parser); database settings are libpq's
  * variables (PGHOST, ...) or --pg-* flags; passwords come only from the environment or a file, never a flag.
  */
 import { parseArgs } from "node:util";
@@ -16,6 +16,7 @@ import {
   worstCaseCloseDelaySec,
 } from "../../contract/sessionization";
 import { EXIT_CODES_HELP } from "../exitCodes";
+import { DEFAULT_MAX_HEARTBEATS_PER_REQUEST } from "../../contract/ingestGateway";
 import { CONNECTION_OPTIONS, ENV as LOADGEN_ENV, parseLoadgenArgs, type LoadgenConfig } from "../loadgen/config";
 import { DEFAULT_DATABASE, DEFAULT_PORT, SSL_MODES, type Connection, type SslMode } from "../report";
 import { HEARTBEATS_PER_VIEWER, runIdProblem, scenarioFitProblem } from "./scenario";
@@ -42,7 +43,7 @@ export interface SmokeConfig {
   readonly timeoutSec: number;
   readonly pollIntervalSec: number;
   readonly progressIntervalSec: number;
-  /** The load generator's sender settings (kafkajs lanes or the bridge). */
+  /** The load generator's sender settings (kafkajs lanes, the bridge or the ingest gateway). */
   readonly sender: LoadgenConfig;
   readonly db: Connection;
 }
@@ -55,16 +56,30 @@ computes the watch segments they must become with the reference model (ksql/mode
 sessionization parameters, and waits until exactly those rows are in watch_segments (YugabyteDB/PostgreSQL).
 Prints progress while waiting and a field-by-field diff on failure.
 ${EXIT_CODES_HELP} Here: 0 all segments match; 1 mismatch or timeout (the diff and where to look
-next are printed); 2 usage error, an unreachable database, Kafka or bridge, or a run id already in the table.
+next are printed); 2 usage error, an unreachable database, Kafka, bridge or gateway, a token the gateway refuses
+(401/403), or a run id already in the table.
 
 Sending (the load generator's settings and environment)
-  --mode kafka|bridge        kafka (default): kafkajs, acks=all, idempotent; bridge: HTTP POST to the Kafka Bridge
+  --mode kafka|bridge|gateway
+                             kafka (default): kafkajs, acks=all, idempotent; bridge: HTTP POST to the Kafka Bridge;
+                             gateway: HTTP POST to the ingest gateway as players do, each smoke user under its own token
   --bootstrap host:port,...  Kafka bootstrap servers                   (env ${LOADGEN_ENV.bootstrap})
   --tls                      TLS to the brokers (implied by --ca-file)
   --ca-file PATH             PEM CA bundle for the brokers              (env ${LOADGEN_ENV.caFile})
   --sasl-username NAME       SCRAM-SHA-512 user (env ${LOADGEN_ENV.saslUsername}); password only from env ${LOADGEN_ENV.saslPassword}
   --bridge-url URL           Kafka Bridge base URL; implies --mode bridge (env ${LOADGEN_ENV.bridgeUrl})
-  --topic NAME               default ${RAW_HEARTBEATS_TOPIC}
+  --gateway-url URL          ingest gateway base URL (its Service, a port-forward, or the ALB); implies --mode gateway
+                             (env ${LOADGEN_ENV.gatewayUrl}). Users smoke-<run id>-u1..u4 each POST their own heartbeats
+                             under an RS256 token whose sub is their user_id (the gateway refuses any other user, 403),
+                             minted from:
+  --jwt-key FILE             PEM private key of a load-test identity provider (env ${LOADGEN_ENV.jwtKeyFile}); the gateway's
+                             JWKS (ingest.jwt.jwksUrl) must list its public half, or every request is refused 401.
+                             As for npm run loadgen -- --mode gateway: the players' own provider signs no smoke-* users.
+  --jwt-kid K                that key's kid in the JWKS
+  --jwt-issuer I             must equal ingest.jwt.issuer
+  --jwt-audience A           one of ingest.jwt.audience
+  --max-per-request N        heartbeats per request, at most ingest.gateway.maxHeartbeatsPerRequest (default ${DEFAULT_MAX_HEARTBEATS_PER_REQUEST})
+  --topic NAME               default ${RAW_HEARTBEATS_TOPIC} (kafka and bridge; the gateway always writes ${RAW_HEARTBEATS_TOPIC})
   --send-timeout-ms N, --retries N    as in npm run loadgen
 
 Database (flag, else libpq environment)
@@ -178,19 +193,13 @@ export function parseSmokeArgs(argv: readonly string[], env: Readonly<Record<str
   const tickIntervalSec = num("--tick-interval-sec", values["tick-interval-sec"], DEFAULT_TICK_INTERVAL_SEC, (n) => n > 0, "seconds > 0");
   const defaultTimeout = Math.ceil(worstCaseCloseDelaySec(params, tickIntervalSec) + SINK_MARGIN_SEC);
 
-  // The sender: the load generator's parser validates the Kafka/bridge settings and the SCRAM pairing.
-  const mode = values.mode ?? (values["bridge-url"] !== undefined ? "bridge" : "kafka");
+  // The sender: every connection flag goes through to the load generator's parser, which validates the Kafka, bridge
+  // and gateway settings and the SCRAM pairing (one list of flags: CONNECTION_OPTIONS).
+  const mode = values.mode ?? (values["gateway-url"] !== undefined ? "gateway" : values["bridge-url"] !== undefined ? "bridge" : "kafka");
   const pass = (flag: string, v: string | boolean | undefined): string[] => (v === undefined || v === false ? [] : v === true ? [`--${flag}`] : [`--${flag}`, v]);
+  const connectionFlags = Object.keys(CONNECTION_OPTIONS) as (keyof typeof CONNECTION_OPTIONS)[];
   const loadgenArgv = [
-    ...pass("mode", mode),
-    ...pass("bootstrap", values.bootstrap),
-    ...pass("bridge-url", values["bridge-url"]),
-    ...pass("topic", values.topic),
-    ...pass("tls", values.tls),
-    ...pass("ca-file", values["ca-file"]),
-    ...pass("sasl-username", values["sasl-username"]),
-    ...pass("send-timeout-ms", values["send-timeout-ms"]),
-    ...pass("retries", values.retries),
+    ...connectionFlags.flatMap((flag) => pass(flag, flag === "mode" ? mode : values[flag])),
     "--count", String(MAX_SCENARIO_HEARTBEATS),
     "--batch-size", String(MAX_SCENARIO_HEARTBEATS),
     "--producers", "1",

@@ -4,6 +4,7 @@
  * through {@link SmokeDeps}, so the unit tests drive it with fakes and a fake clock.
  */
 import { REJECTED_HEARTBEATS_TOPIC, WATCH_SEGMENTS_DLQ_TOPIC, WATCH_SEGMENTS_TOPIC, type WatchSegment } from "../../contract/topics";
+import { isTokenRefusal } from "../loadgen/gatewaySender";
 import { describeSendError } from "../loadgen/kafkaSender";
 import type { Lane } from "../loadgen/run";
 import { recordKey, type LoadRecord } from "../loadgen/records";
@@ -11,7 +12,7 @@ import { diffSegments, formatDiff, isMatch, progressLine, type SegmentDiff } fro
 import type { SmokeScenario } from "./scenario";
 
 export interface SmokeDeps {
-  /** The sender (a KafkaLane or a BridgeLane); one send of the whole scenario. */
+  /** The sender (a KafkaLane, a BridgeLane or a GatewayLane); one send of the whole scenario. */
   readonly lane: Lane;
   /** The watch_segments rows of these users. Throws when the database cannot be queried. */
   readonly fetchRows: (userIds: readonly string[]) => Promise<WatchSegment[]>;
@@ -20,6 +21,8 @@ export interface SmokeDeps {
   readonly log: (line: string) => void;
   /** What to check when the sender gets no answer (tools/loadgen/config.ts connectionHint for Kafka). */
   readonly sendHint?: string;
+  /** What to fix when the gateway refuses the smoke's tokens (401/403): tools/loadgen/gatewaySender.ts tokenRefusalHint. */
+  readonly tokenHint?: string;
 }
 
 export interface SmokeTiming {
@@ -32,8 +35,11 @@ export type SmokeOutcome =
   | { readonly code: 0; readonly elapsedMs: number }
   /** The pipeline did not produce the expected rows (tools/exitCodes.ts: a check failed). */
   | { readonly code: 1; readonly reason: "mismatch" | "send"; readonly elapsedMs: number }
-  /** The check could not run: database or sender unreachable, or the run id already used (usage or connection). */
-  | { readonly code: 2; readonly reason: "database" | "send"; readonly elapsedMs: number };
+  /**
+   * The check could not run: database or sender unreachable, the run id already used, or the smoke's own tokens
+   * refused by the gateway (its settings, like a wrong database password: usage or connection).
+   */
+  | { readonly code: 2; readonly reason: "database" | "send" | "token"; readonly elapsedMs: number };
 
 /**
  * Where to look next after a mismatch, following the heartbeats downstream from what the diff shows: nothing at all
@@ -84,7 +90,7 @@ export function scenarioRecords(s: SmokeScenario, sentAt: number): LoadRecord[] 
 export interface SmokeResult {
   readonly runId: string;
   readonly code: number;
-  /** null when the segments matched; else mismatch, send or database (SmokeOutcome's reason). */
+  /** null when the segments matched; else mismatch, send, token or database (SmokeOutcome's reason). */
   readonly reason: string | null;
   readonly elapsedMs: number;
   readonly expectedSegments: number;
@@ -95,7 +101,7 @@ export interface SmokeResult {
 
 /** Pure: the result object, with `result` spelled out so a CI step can test one field. */
 export function smokeResultJson(r: SmokeResult): Record<string, unknown> {
-  const result = r.code === 0 ? "match" : r.reason === "mismatch" ? "mismatch" : r.code === 2 ? "unreachable" : "failed";
+  const result = r.code === 0 ? "match" : r.reason === "mismatch" ? "mismatch" : r.reason === "token" ? "unauthorized" : r.code === 2 ? "unreachable" : "failed";
   return { result, ...r };
 }
 
@@ -122,11 +128,16 @@ export async function runSmoke(s: SmokeScenario, t: SmokeTiming, deps: SmokeDeps
   const sent = await deps.lane.send(records);
   if (sent.error !== undefined || sent.acked !== records.length) {
     const why = sent.error === undefined ? "no error given" : describeSendError(sent.error);
+    if (isTokenRefusal(sent.error)) {
+      // The smoke's own credentials, not the pipeline: nothing was written and the check could not run.
+      log(`ERROR: ${sent.acked} of ${records.length} heartbeats acknowledged: the gateway refused the smoke's token (HTTP ${sent.error.status}): ${why}. ${deps.tokenHint ?? "Check the token settings."}`);
+      return { code: 2, reason: "token", elapsedMs: elapsed() };
+    }
     if (isConnectionFailure(why)) {
       log(`ERROR: ${sent.acked} of ${records.length} heartbeats acknowledged: ${why}. ${deps.sendHint ?? "Check the Kafka/bridge settings."}`);
       return { code: 2, reason: "send", elapsedMs: elapsed() };
     }
-    // Reached, but refused (NOT_ENOUGH_REPLICAS, authorization, a 4xx from the bridge): the pipeline failed the check.
+    // Reached, but refused (NOT_ENOUGH_REPLICAS, authorization, a 4xx from the bridge, a 413/400/503 from the gateway): the pipeline failed the check.
     log(`ERROR: ${sent.acked} of ${records.length} heartbeats acknowledged: ${why}. Check the cluster's health (broker and ISR state, ACLs).`);
     return { code: 1, reason: "send", elapsedMs: elapsed() };
   }
