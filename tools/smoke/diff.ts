@@ -1,6 +1,6 @@
 /**
  * Comparing the segments the smoke test expects with the rows found in watch_segments, and printing the result.
- * Pure. Rows are matched on user_id, video_id and start_ts within {@link TRANSIT_TOLERANCE_MS}; every other field
+ * Pure. Rows are matched on user_id, video_id and start_ts within a tolerance ({@link transitToleranceMs}); every other field
  * is compared (end_ts within the same tolerance). Since V000004 a segment's times are played_at on the broker's
  * clock: event_ts plus the transit from the smoke host to the broker (it sends sent_at), which the model cannot know.
  */
@@ -20,6 +20,23 @@ export const SECONDS_EPSILON = 1e-9;
  * viewer can be confused.
  */
 export const TRANSIT_TOLERANCE_MS = 2_000;
+
+/**
+ * The tolerance for one run: {@link TRANSIT_TOLERANCE_MS} plus the time its send took to be acknowledged. Each record
+ * is stamped on arrival, before its acknowledgement, so its transit is at most that; through the ingest gateway (Envoy,
+ * then Camel's acks=all write) on a busy cluster it has measured 2.5–3.5 s. Capped below half the distance between the
+ * closest two expected starts of one viewer and video, so no two expected segments can be confused.
+ */
+export function transitToleranceMs(expected: readonly WatchSegment[], sendLatencyMs: number): number {
+  let closest = Number.POSITIVE_INFINITY;
+  for (const a of expected) {
+    for (const b of expected) {
+      if (a !== b && a.user_id === b.user_id && a.video_id === b.video_id) closest = Math.min(closest, Math.abs(a.start_ts - b.start_ts));
+    }
+  }
+  const cap = Number.isFinite(closest) ? Math.floor((closest - 1) / 2) : Number.POSITIVE_INFINITY;
+  return Math.max(TRANSIT_TOLERANCE_MS, Math.min(TRANSIT_TOLERANCE_MS + Math.max(0, sendLatencyMs), cap));
+}
 
 /** The compared fields besides the key, in print order. */
 export const VALUE_FIELDS = ["end_ts", "start_position_sec", "end_position_sec", "heartbeat_count", "watched_sec"] as const;
@@ -50,38 +67,39 @@ export interface SegmentDiff {
 
 export const segmentKey = (s: WatchSegment): string => JSON.stringify([s.user_id, s.video_id, s.start_ts]);
 
-function sameValue(field: ValueField, a: number, b: number): boolean {
-  if (field === "end_ts") return Math.abs(a - b) <= TRANSIT_TOLERANCE_MS;
+function sameValue(field: ValueField, a: number, b: number, toleranceMs: number): boolean {
+  if (field === "end_ts") return Math.abs(a - b) <= toleranceMs;
   return SECONDS_FIELDS.has(field) ? Math.abs(a - b) <= SECONDS_EPSILON : a === b;
 }
 
 /** The row of the same user and video whose start_ts is nearest the expected one, within the tolerance. */
-function nearestRow(e: WatchSegment, rows: readonly WatchSegment[], taken: ReadonlySet<WatchSegment>): WatchSegment | undefined {
+function nearestRow(e: WatchSegment, rows: readonly WatchSegment[], taken: ReadonlySet<WatchSegment>, toleranceMs: number): WatchSegment | undefined {
   let best: WatchSegment | undefined;
   for (const a of rows) {
     if (taken.has(a) || a.user_id !== e.user_id || a.video_id !== e.video_id) continue;
     const d = Math.abs(a.start_ts - e.start_ts);
-    if (d <= TRANSIT_TOLERANCE_MS && (best === undefined || d < Math.abs(best.start_ts - e.start_ts))) best = a;
+    if (d <= toleranceMs && (best === undefined || d < Math.abs(best.start_ts - e.start_ts))) best = a;
   }
   return best;
 }
 
 /** Field-by-field comparison of two rows with the same key. */
-export function fieldDifferences(expected: WatchSegment, actual: WatchSegment): FieldDifference[] {
-  return VALUE_FIELDS.filter((f) => !sameValue(f, expected[f], actual[f])).map((field) => ({ field, expected: expected[field], actual: actual[field] }));
+export function fieldDifferences(expected: WatchSegment, actual: WatchSegment, toleranceMs: number = TRANSIT_TOLERANCE_MS): FieldDifference[] {
+  return VALUE_FIELDS.filter((f) => !sameValue(f, expected[f], actual[f], toleranceMs)).map((field) => ({ field, expected: expected[field], actual: actual[field] }));
 }
 
-export function diffSegments(expected: readonly WatchSegment[], actual: readonly WatchSegment[]): SegmentDiff {
+/** Times (start_ts, end_ts) are compared within `toleranceMs` (default {@link TRANSIT_TOLERANCE_MS}; a run passes {@link transitToleranceMs}). */
+export function diffSegments(expected: readonly WatchSegment[], actual: readonly WatchSegment[], toleranceMs: number = TRANSIT_TOLERANCE_MS): SegmentDiff {
   const taken = new Set<WatchSegment>();
   const matched: WatchSegment[] = [];
   const missing: WatchSegment[] = [];
   const different: DifferentRow[] = [];
   for (const e of [...expected].sort(compareSegments)) {
-    const a = nearestRow(e, actual, taken);
+    const a = nearestRow(e, actual, taken, toleranceMs);
     if (a === undefined) missing.push(e);
     else {
       taken.add(a);
-      const fields = fieldDifferences(e, a);
+      const fields = fieldDifferences(e, a, toleranceMs);
       if (fields.length === 0) matched.push(e);
       else different.push({ expected: e, actual: a, fields });
     }

@@ -8,7 +8,7 @@ import { isTokenRefusal } from "../loadgen/gatewaySender";
 import { describeSendError } from "../loadgen/kafkaSender";
 import type { Lane } from "../loadgen/run";
 import { recordKey, type LoadRecord } from "../loadgen/records";
-import { diffSegments, formatDiff, isMatch, progressLine, type SegmentDiff } from "./diff";
+import { diffSegments, formatDiff, isMatch, progressLine, transitToleranceMs, type SegmentDiff } from "./diff";
 import type { SmokeScenario } from "./scenario";
 
 export interface SmokeDeps {
@@ -141,7 +141,11 @@ export async function runSmoke(s: SmokeScenario, t: SmokeTiming, deps: SmokeDeps
     log(`ERROR: ${sent.acked} of ${records.length} heartbeats acknowledged: ${why}. Check the cluster's health (broker and ISR state, ACLs).`);
     return { code: 1, reason: "send", elapsedMs: elapsed() };
   }
-  log(`sent ${records.length} heartbeats in ${sent.latencyMs} ms (all acknowledged); waiting up to ${t.timeoutSec} s for ${s.expected.length} segments`);
+  const toleranceMs = transitToleranceMs(s.expected, sent.latencyMs);
+  log(
+    `sent ${records.length} heartbeats in ${sent.latencyMs} ms (all acknowledged); waiting up to ${t.timeoutSec} s for ${s.expected.length} segments, ` +
+      `their times within ${(toleranceMs / 1000).toFixed(1)} s of the model's (the transit, at most the send's ${sent.latencyMs} ms, + 2 s)`,
+  );
 
   // 3) Poll until the table holds exactly the expected rows.
   const deadline = started + t.timeoutSec * 1000;
@@ -150,7 +154,7 @@ export async function runSmoke(s: SmokeScenario, t: SmokeTiming, deps: SmokeDeps
   let lastError: string | null = null;
   for (;;) {
     try {
-      lastDiff = diffSegments(s.expected, await deps.fetchRows(s.userIds));
+      lastDiff = diffSegments(s.expected, await deps.fetchRows(s.userIds), toleranceMs);
       lastError = null;
     } catch (err) {
       // A database blip while waiting is not a verdict; it is reported if it is still failing at the timeout.
