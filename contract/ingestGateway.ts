@@ -34,10 +34,29 @@ export const GATEWAY_MAX_HEARTBEATS_CEILING = 60;
 /** HPA floor: two pods in different zones, so one node or zone loss leaves the path up. */
 export const DEFAULT_GATEWAY_MIN_REPLICAS = 2;
 /**
- * HPA ceiling. Not a measured size yet: bench:ingest's figures on this machine were starved (docs/ingest.md); 100,000
- * heartbeats/s at 15 per request is 6,667 requests/s, and 40 pods leave each ~170 requests/s of headroom.
+ * Heartbeats per CPU-second of one pod's Envoy + Camel at 15 heartbeats per request: `npm run bench:ingest -- --runs 3
+ * --batches 1,15 --seconds 30 --warmup 30` on 2026-12-07, median of 3 runs (2,218 / 3,340 / 3,285; load average
+ * median 11.9 on 2 cores, so a contended figure; unbatched: 1,076, ×3.05 less). Envoy took 20 % of that CPU.
  */
-export const DEFAULT_GATEWAY_MAX_REPLICAS = 40;
+export const GATEWAY_HEARTBEATS_PER_CPU_SEC = 3_285;
+/** CPU one gateway pod requests: Envoy 250m + Camel 1 (components/kafka/ingestGatewaySpecs.ts; a test ties them). */
+export const GATEWAY_POD_CPU_REQUEST = 1.25;
+/** The HPA's target: average CPU at this share of the requests. */
+export const GATEWAY_TARGET_CPU_SHARE = 0.5;
+/** The design peak the HPA ceiling is sized for. */
+export const DESIGN_PEAK_HEARTBEATS_PER_SEC = 100_000;
+
+/** Pods that carry `heartbeatsPerSec` at the HPA's target CPU share, at the measured rate. */
+export function gatewayPodsFor(heartbeatsPerSec: number): number {
+  return Math.ceil(heartbeatsPerSec / (GATEWAY_HEARTBEATS_PER_CPU_SEC * GATEWAY_POD_CPU_REQUEST * GATEWAY_TARGET_CPU_SHARE));
+}
+/** Room above the design peak's pods: uneven spread over pods and a zone's pods rescheduled. */
+export const GATEWAY_REPLICA_HEADROOM = 1.2;
+/**
+ * HPA ceiling: the design peak's 49 pods (100,000 / (3,285 × 1.25 × 0.5)) × 1.2 = 59. At the ceiling the pods request
+ * 74 vCPU; prod's node groups must have that room before the gateway is switched on there (docs/ingest.md).
+ */
+export const DEFAULT_GATEWAY_MAX_REPLICAS = Math.ceil(gatewayPodsFor(DESIGN_PEAK_HEARTBEATS_PER_SEC) * GATEWAY_REPLICA_HEADROOM);
 /**
  * Largest body Envoy buffers before Camel sees it: twice the WAF's 8 KiB inspection ceiling, so internal ALBs
  * (no web ACL) are bounded too; larger bodies get Envoy's 413.

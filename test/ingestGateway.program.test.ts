@@ -9,11 +9,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError, parseConfig, type RawConfig } from "../config";
 import { imageProblems } from "../contract/kafkaPolicies";
-import { INGEST_PATH, KAFKA_DELIVERY_TIMEOUT_MS, SUBJECT_HEADER } from "../contract/ingestGateway";
+import { DEFAULT_GATEWAY_MAX_REPLICAS, GATEWAY_POD_CPU_REQUEST, gatewayPodsFor, INGEST_PATH, KAFKA_DELIVERY_TIMEOUT_MS, SUBJECT_HEADER } from "../contract/ingestGateway";
+import { cpuMillis } from "../contract/nodeCapacity";
 import { HEARTBEATS_HEADER } from "../contract/ingestLimits";
 import {
   CAMEL_HTTP_PORT,
   CAMEL_MANAGEMENT_PORT,
+  CAMEL_RESOURCES,
+  ENVOY_RESOURCES,
   ENVOY_ADMIN_PORT,
   GATEWAY_HTTP_PORT,
   GATEWAY_SERVICE,
@@ -116,9 +119,13 @@ describe("dev, internet-facing, with the gateway", () => {
   it("scales on CPU at 50 % between the configured bounds, and the Deployment leaves its replica count to the HPA", () => {
     const hpa = dev.one(HPA);
     expect(hpa.inputs.spec.minReplicas).toBe(2);
-    expect(hpa.inputs.spec.maxReplicas).toBe(40);
     expect(hpa.inputs.spec.metrics[0].resource.target.averageUtilization).toBe(GATEWAY_TARGET_CPU_PERCENT);
     expect(GATEWAY_TARGET_CPU_PERCENT).toBeLessThanOrEqual(50);
+    // The HPA ceiling's sizing (contract/ingestGateway.ts) assumes exactly these requests.
+    expect(cpuMillis(ENVOY_RESOURCES.requests.cpu)! + cpuMillis(CAMEL_RESOURCES.requests.cpu)!).toBe(GATEWAY_POD_CPU_REQUEST * 1000);
+    expect(gatewayPodsFor(100_000)).toBe(49);
+    expect(DEFAULT_GATEWAY_MAX_REPLICAS).toBe(59);
+    expect(hpa.inputs.spec.maxReplicas).toBe(DEFAULT_GATEWAY_MAX_REPLICAS);
   });
 
   it("a pod stops only after the ALB stopped sending and Camel's longest write could finish", () => {

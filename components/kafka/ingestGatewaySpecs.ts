@@ -16,6 +16,7 @@ import {
   DEFAULT_SUBJECT_CLAIM,
   envoyGatewayConfig,
   ENVOY_VERSION,
+  GATEWAY_TARGET_CPU_SHARE,
   INGEST_PATH,
   KAFKA_DELIVERY_TIMEOUT_MS,
   KAFKA_JAAS_CONFIG_ENV,
@@ -65,7 +66,7 @@ export const GATEWAY_UID = 10001;
 export const GATEWAY_PRESTOP_SLEEP_SEC = 15;
 export const GATEWAY_TERMINATION_GRACE_SEC = GATEWAY_PRESTOP_SLEEP_SEC + Math.ceil(KAFKA_DELIVERY_TIMEOUT_MS / 1000) + 15;
 /** The HPA keeps average CPU at this share of the request: the "≤ 50 % CPU" at 100,000 heartbeats/s. */
-export const GATEWAY_TARGET_CPU_PERCENT = 50;
+export const GATEWAY_TARGET_CPU_PERCENT = GATEWAY_TARGET_CPU_SHARE * 100;
 
 /** Per-pod resources. Camel's JVM heap is 75 % of its memory limit (MaxRAMPercentage). */
 export const ENVOY_RESOURCES = { requests: { cpu: "250m", memory: "128Mi" }, limits: { memory: "256Mi" } } as const;

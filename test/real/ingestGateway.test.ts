@@ -4,7 +4,8 @@
  * made as the program makes it (12 partitions, LogAppendTime). Checked: a token's own heartbeats land keyed
  * `user_id|video_id` on Kafka's murmur2 partition with `sent_at` and the subject header; every row of the refusal
  * table (contract/ingestGateway.ts) answers its status and reason, counts its metric and writes nothing; a client
- * cannot smuggle a subject in; a broker killed mid-run loses no acknowledged heartbeat; a second gateway with small
+ * cannot smuggle a subject in; a broker killed mid-run loses no acknowledged heartbeat; with two brokers down the
+ * answer is Camel's 503 with its reason and the player's retry lands once they are back; a second gateway with small
  * heartbeat budgets (and the client address taken from X-Forwarded-For, as behind the ALB) charges every heartbeat of
  * a batch to its token and its address and answers 429 past either, and refuses records its count missed. Skipped with the reason when
  * the gateway or the Kafka jars are not installed (CI installs both).
@@ -277,4 +278,32 @@ suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () =>
     expect(total).toBeGreaterThan(0);
     expect(lost).toEqual([]);
   });
+
+  it("answers 503 with its reason while Kafka cannot take a write (two brokers down, below min ISR), and the player's retry lands once they are back", async () => {
+    await cluster.waitForIsr(RAW_HEARTBEATS_TOPIC, 3);
+    const sizeBefore = await topicSize();
+    const token = idp.token({ sub: "u-outage" });
+    const batch = [hb("u-outage", "v-1", 3000), hb("u-outage", "v-1", 3001), hb("u-outage", "v-1", 3002)];
+    await Promise.all([cluster.stopBroker(1, "kill"), cluster.stopBroker(2, "kill")]);
+    const started = Date.now();
+    const down = await post(token, body(batch));
+    const downMs = Date.now() - started;
+    // Camel's own answer within its delivery bound, not Envoy's 504: the player knows to retry.
+    expect(down.status, down.text).toBe(503);
+    expect((JSON.parse(down.text) as { message: string }).message).toBe("kafka: write failed, retry the request");
+    await Promise.all([cluster.startBroker(1), cluster.startBroker(2)]);
+    await cluster.waitForIsr(RAW_HEARTBEATS_TOPIC, 2);
+    const retryStarted = Date.now();
+    let retry: Answer = { status: 0, text: "" };
+    for (let i = 0; i < 30 && retry.status !== 200; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 2_000));
+      retry = await post(token, body(batch));
+      if (retry.status !== 200 && retry.status !== 503) throw new Error(`unexpected ${retry.status} on retry: ${retry.text}`);
+    }
+    expect(retry.status, retry.text).toBe(200);
+    const got = await readAll(sizeBefore + batch.length);
+    const landed = got.filter((g) => g.value.user_id === "u-outage");
+    expect(new Set(landed.map((g) => g.value.seq))).toEqual(new Set(batch.map((h) => h.seq)));
+    console.log(`[ingest] two brokers down: 503 "${(JSON.parse(down.text) as { message: string }).message}" after ${(downMs / 1000).toFixed(1)} s; the retry landed ${((Date.now() - retryStarted) / 1000).toFixed(1)} s after the brokers had an ISR of 2 again; ${landed.length} copies of ${batch.length} heartbeats on the topic (a copy of a 503'd write would count once: ksql V000006)`);
+  }, 300_000);
 });
