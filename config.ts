@@ -37,12 +37,14 @@ import {
   maxHeartbeatsPerRequest,
 } from "./contract/ingest";
 import {
-  DEFAULT_GATEWAY_MAX_REPLICAS,
   DEFAULT_GATEWAY_MIN_REPLICAS,
+  defaultGatewayMaxReplicas,
+  DESIGN_PEAK_HEARTBEATS_PER_SEC,
   DEFAULT_MAX_BODY_BYTES as GATEWAY_MAX_BODY_BYTES,
   DEFAULT_MAX_HEARTBEATS_PER_REQUEST,
   DEFAULT_SUBJECT_CLAIM,
   GATEWAY_MAX_HEARTBEATS_CEILING,
+  GATEWAY_POD_REQUESTS,
 } from "./contract/ingestGateway";
 import { DEFAULT_HEARTBEAT_LIMITS, heartbeatLimitProblems } from "./contract/ingestLimits";
 import {
@@ -324,7 +326,8 @@ const gatewaySchema = z.strictObject({
   subjectClaim: jwtField.default(DEFAULT_SUBJECT_CLAIM),
   maxHeartbeatsPerRequest: positiveInt.max(GATEWAY_MAX_HEARTBEATS_CEILING).default(DEFAULT_MAX_HEARTBEATS_PER_REQUEST),
   minReplicas: positiveInt.default(DEFAULT_GATEWAY_MIN_REPLICAS),
-  maxReplicas: positiveInt.default(DEFAULT_GATEWAY_MAX_REPLICAS),
+  /** Unset: sized to capacity.peakEventsPerSec (defaultGatewayMaxReplicas; 59 at the 100,000/s design peak). */
+  maxReplicas: positiveInt.optional(),
   /** Heartbeat budgets per token subject and per client IP (contract/ingestLimits.ts; defaults there). */
   limits: z.strictObject({
     windowSec: positiveInt.default(DEFAULT_HEARTBEAT_LIMITS.windowSec),
@@ -504,8 +507,10 @@ const rootSchema = z.strictObject({
 
 type ParsedConfig = z.infer<typeof rootSchema>;
 /** The validated configuration, with defaults that depend on other keys filled in. */
-export type AppConfig = Omit<ParsedConfig, "yugabyte"> & {
+type ParsedGateway = NonNullable<ParsedConfig["ingest"]["gateway"]>;
+export type AppConfig = Omit<ParsedConfig, "yugabyte" | "ingest"> & {
   readonly yugabyte: ParsedConfig["yugabyte"] & { readonly topology: "multi-zone" | "single" };
+  readonly ingest: Omit<ParsedConfig["ingest"], "gateway"> & { readonly gateway?: (ParsedGateway & { readonly maxReplicas: number }) | undefined };
   readonly stack: string;
   readonly project: string;
   readonly region: string;
@@ -708,7 +713,7 @@ interface Rule {
 const ns = CONFIG_NAMESPACE;
 
 /** The pods the configuration sizes, with the pods each AZ must hold (zone-pinned: zonal EBS volumes, per-zone releases). */
-export function configuredPods(cfg: Pick<ValidatedConfig, "kafka" | "yugabyte" | "ksqldb" | "connect" | "network">): PodGroup[] {
+export function configuredPods(cfg: Pick<ValidatedConfig, "kafka" | "yugabyte" | "ksqldb" | "connect" | "network"> & Partial<Pick<ValidatedConfig, "ingest">>): PodGroup[] {
   const k = cfg.kafka;
   const yb = cfg.yugabyte;
   const zones = cfg.network.azCount;
@@ -716,15 +721,17 @@ export function configuredPods(cfg: Pick<ValidatedConfig, "kafka" | "yugabyte" |
   const kafkaPerAz = (n: number) => (k.rackAwareness ? Math.ceil(n / zones) : 0);
   const multi = yb.topology === "multi-zone";
   const pods: PodGroup[] = [
-    { pod: k.nodePools === "dedicated" ? "Kafka broker" : "Kafka broker (dual-role)", key: "kafka.brokerResources", ...k.brokerResources, perAz: kafkaPerAz(k.brokers) },
+    { pod: k.nodePools === "dedicated" ? "Kafka broker" : "Kafka broker (dual-role)", key: "kafka.brokerResources", ...k.brokerResources, perAz: kafkaPerAz(k.brokers), count: k.brokers },
   ];
-  if (k.nodePools === "dedicated") pods.push({ pod: "KRaft controller", key: "kafka.controllerResources", ...k.controllerResources, perAz: kafkaPerAz(k.controllers) });
+  if (k.nodePools === "dedicated") pods.push({ pod: "KRaft controller", key: "kafka.controllerResources", ...k.controllerResources, perAz: kafkaPerAz(k.controllers), count: k.controllers });
   pods.push(
-    { pod: "YugabyteDB tserver", key: "yugabyte.tserverResources", ...yb.tserverResources, perAz: multi ? yb.tservers / yb.replicationFactor : 0 },
-    { pod: "YugabyteDB master", key: "yugabyte.masterResources", ...yb.masterResources, perAz: multi ? 1 : 0 },
-    { pod: "ksqlDB server", key: "ksqldb.resources", ...cfg.ksqldb.resources, perAz: 0 },
-    { pod: "Kafka Connect worker", key: "connect.resources", ...cfg.connect.resources, perAz: 0 },
+    { pod: "YugabyteDB tserver", key: "yugabyte.tserverResources", ...yb.tserverResources, perAz: multi ? yb.tservers / yb.replicationFactor : 0, count: yb.tservers },
+    { pod: "YugabyteDB master", key: "yugabyte.masterResources", ...yb.masterResources, perAz: multi ? 1 : 0, count: yb.replicationFactor },
+    { pod: "ksqlDB server", key: "ksqldb.resources", ...cfg.ksqldb.resources, perAz: 0, count: cfg.ksqldb.replicas },
+    { pod: "Kafka Connect worker", key: "connect.resources", ...cfg.connect.resources, perAz: 0, count: cfg.connect.replicas },
   );
+  const gateway = cfg.ingest?.gateway;
+  if (gateway) pods.push({ pod: "ingest gateway (Envoy + Camel)", key: "ingest.gateway.maxReplicas", ...GATEWAY_POD_REQUESTS, perAz: 0, count: gateway.maxReplicas });
   return pods;
 }
 
@@ -901,7 +908,7 @@ const RULES: readonly Rule[] = [
   },
   {
     // Only EKS nodes are known; an existing cluster's nodes are whatever it has.
-    reads: ["cluster", "network", "kafka", "yugabyte", "ksqldb", "connect"],
+    reads: ["cluster", "network", "kafka", "yugabyte", "ksqldb", "connect", "ingest"],
     check: (c) => {
       if (c.cluster.mode !== "eks") return undefined;
       const type = c.cluster.nodeInstanceType;
@@ -911,6 +918,7 @@ const RULES: readonly Rule[] = [
         maxPods: ENI_MAX_PODS[type],
         maxNodesPerAz: c.cluster.nodesPerAz.max,
         pods: configuredPods(c),
+        azCount: c.network.azCount,
       }).map((p) => `${ns}:${p}`);
     },
   },
@@ -963,6 +971,13 @@ export function parseConfig(raw: RawConfig, stack: string, project = "watchpipe"
   if (parsedYb) {
     // Unset topology depends on the cluster: multi-zone on EKS, single elsewhere (an invalid cluster: assume single).
     data.yugabyte = { ...parsedYb, topology: parsedYb.topology ?? (parsedCluster?.mode === "eks" ? "multi-zone" : "single") };
+  }
+  const parsedIngest = data.ingest as ParsedConfig["ingest"] | undefined;
+  const gateway = parsedIngest?.gateway;
+  if (parsedIngest && gateway) {
+    // Unset, the HPA ceiling follows this stack's peak (an invalid capacity: the design peak).
+    const peak = (data.capacity as ParsedConfig["capacity"] | undefined)?.peakEventsPerSec ?? DESIGN_PEAK_HEARTBEATS_PER_SEC;
+    data.ingest = { ...parsedIngest, gateway: { ...gateway, maxReplicas: gateway.maxReplicas ?? defaultGatewayMaxReplicas(peak, gateway.minReplicas) } };
   }
   const partial = { ...data, region } as ValidatedConfig;
   problems.push(...crossFieldProblems(partial, valid));

@@ -39,7 +39,12 @@ export const DEFAULT_GATEWAY_MIN_REPLICAS = 2;
  * median 11.9 on 2 cores, so a contended figure; unbatched: 1,076, ×3.05 less). Envoy took 20 % of that CPU.
  */
 export const GATEWAY_HEARTBEATS_PER_CPU_SEC = 3_285;
-/** CPU one gateway pod requests: Envoy 250m + Camel 1 (components/kafka/ingestGatewaySpecs.ts; a test ties them). */
+/** Per-pod resources. Camel's JVM heap is 75 % of its memory limit (MaxRAMPercentage). */
+export const ENVOY_RESOURCES = { requests: { cpu: "250m", memory: "128Mi" }, limits: { memory: "256Mi" } } as const;
+export const CAMEL_RESOURCES = { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi" } } as const;
+/** What one gateway pod requests, for the node-room check (config.ts): Envoy + Camel. */
+export const GATEWAY_POD_REQUESTS = { cpu: "1250m", memory: "1152Mi" } as const;
+/** CPU one gateway pod requests: Envoy 250m + Camel 1 (a test ties these to the two containers' requests). */
 export const GATEWAY_POD_CPU_REQUEST = 1.25;
 /** The HPA's target: average CPU at this share of the requests. */
 export const GATEWAY_TARGET_CPU_SHARE = 0.5;
@@ -53,10 +58,15 @@ export function gatewayPodsFor(heartbeatsPerSec: number): number {
 /** Room above the design peak's pods: uneven spread over pods and a zone's pods rescheduled. */
 export const GATEWAY_REPLICA_HEADROOM = 1.2;
 /**
- * HPA ceiling: the design peak's 49 pods (100,000 / (3,285 × 1.25 × 0.5)) × 1.2 = 59. At the ceiling the pods request
+ * HPA ceiling at the design peak: its 49 pods (100,000 / (3,285 × 1.25 × 0.5)) × 1.2 = 59. At the ceiling the pods request
  * 74 vCPU; prod's node groups must have that room before the gateway is switched on there (docs/ingest.md).
  */
-export const DEFAULT_GATEWAY_MAX_REPLICAS = Math.ceil(gatewayPodsFor(DESIGN_PEAK_HEARTBEATS_PER_SEC) * GATEWAY_REPLICA_HEADROOM);
+export const DEFAULT_GATEWAY_MAX_REPLICAS = defaultGatewayMaxReplicas(DESIGN_PEAK_HEARTBEATS_PER_SEC, DEFAULT_GATEWAY_MIN_REPLICAS);
+
+/** The HPA ceiling a stack gets when it sets none: its own peak's pods × the headroom, at least its floor. */
+export function defaultGatewayMaxReplicas(peakHeartbeatsPerSec: number, minReplicas: number): number {
+  return Math.max(minReplicas, Math.ceil(gatewayPodsFor(peakHeartbeatsPerSec) * GATEWAY_REPLICA_HEADROOM));
+}
 /**
  * Largest body Envoy buffers before Camel sees it: twice the WAF's 8 KiB inspection ceiling, so internal ALBs
  * (no web ACL) are bounded too; larger bodies get Envoy's 413.

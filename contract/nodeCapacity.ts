@@ -105,6 +105,8 @@ export interface PodGroup {
   readonly memory: string;
   /** Pods per AZ that the program pins to that AZ (zone-spread StatefulSets, per-zone releases); 0 if unpinned. */
   readonly perAz: number;
+  /** Pods of the group at their most (replicas; an HPA's maxReplicas); without it, perAz × AZs. */
+  readonly count?: number;
 }
 
 export interface FitInputs {
@@ -113,6 +115,36 @@ export interface FitInputs {
   readonly maxPods: number;
   readonly maxNodesPerAz: number;
   readonly pods: readonly PodGroup[];
+  /** AZs of the node groups: with it, every pod at its most must also fit the whole cluster at its max size. */
+  readonly azCount?: number;
+}
+
+interface SizedPod {
+  readonly pod: string;
+  readonly cpu: number;
+  readonly mem: number;
+}
+
+/** First-fit decreasing (by memory, then CPU) into at most `maxNodes` empty nodes; returns the pods left over. */
+function packInto(pods: readonly SizedPod[], a: Allocatable, maxNodes: number): string[] {
+  const sorted = [...pods].sort((x, y) => y.mem - x.mem || y.cpu - x.cpu);
+  const nodes: { cpu: number; mem: number; pods: number }[] = [];
+  const unplaced: string[] = [];
+  for (const pod of sorted) {
+    let node = nodes.find((n) => n.cpu >= pod.cpu && n.mem >= pod.mem && n.pods >= 1);
+    if (!node && nodes.length < maxNodes) {
+      node = { cpu: a.cpuMillis, mem: a.memoryMiB, pods: a.maxPods };
+      nodes.push(node);
+    }
+    if (!node) {
+      unplaced.push(pod.pod);
+      continue;
+    }
+    node.cpu -= pod.cpu;
+    node.mem -= pod.mem;
+    node.pods -= 1;
+  }
+  return unplaced;
 }
 
 const gib = (mib: number) => (mib / 1024).toFixed(1);
@@ -144,23 +176,7 @@ export function podFitProblems(f: FitInputs): string[] {
 
   const pinned = sized.filter((p) => p.perAz > 0 && p.cpuM !== undefined && p.memM !== undefined);
   const pods = pinned.flatMap((p) => Array.from({ length: p.perAz }, () => ({ pod: p.pod, cpu: p.cpuM!, mem: p.memM! })));
-  pods.sort((x, y) => y.mem - x.mem || y.cpu - x.cpu);
-  const nodes: { cpu: number; mem: number; pods: number }[] = [];
-  const unplaced: string[] = [];
-  for (const pod of pods) {
-    let node = nodes.find((n) => n.cpu >= pod.cpu && n.mem >= pod.mem && n.pods >= 1);
-    if (!node && nodes.length < f.maxNodesPerAz) {
-      node = { cpu: a.cpuMillis, mem: a.memoryMiB, pods: a.maxPods };
-      nodes.push(node);
-    }
-    if (!node) {
-      unplaced.push(pod.pod);
-      continue;
-    }
-    node.cpu -= pod.cpu;
-    node.mem -= pod.mem;
-    node.pods -= 1;
-  }
+  const unplaced = packInto(pods, a, f.maxNodesPerAz);
   if (unplaced.length) {
     const totalCpu = pods.reduce((s, p) => s + p.cpu, 0);
     const totalMem = pods.reduce((s, p) => s + p.mem, 0);
@@ -169,6 +185,28 @@ export function podFitProblems(f: FitInputs): string[] {
       `cluster.nodesPerAz.max: each AZ must hold ${what} = ${vcpu(totalCpu)} vCPU / ${gib(totalMem)} GiB, but ${f.maxNodesPerAz} × ${f.instanceType} ` +
         `(${vcpu(a.cpuMillis)} vCPU / ${gib(a.memoryMiB)} GiB allocatable each) leaves ${[...new Set(unplaced)].join(", ")} unscheduled. ` +
         `Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the requests.`,
+    );
+  }
+  if (problems.length || f.azCount === undefined) return problems;
+
+  // The whole cluster at its max size must hold every pod at its most, the unpinned ones (ksqlDB, Connect, the
+  // gateway at its HPA ceiling) too: otherwise `pulumi up` succeeds and pods stay Pending at the peak.
+  const zones = f.azCount;
+  const all = sized
+    .filter((p) => p.cpuM !== undefined && p.memM !== undefined)
+    .map((p) => ({ ...p, n: p.count ?? p.perAz * zones }))
+    .filter((p) => p.n > 0);
+  const every = all.flatMap((p) => Array.from({ length: p.n }, () => ({ pod: p.pod, cpu: p.cpuM!, mem: p.memM! })));
+  const left = packInto(every, a, zones * f.maxNodesPerAz);
+  if (left.length) {
+    const totalCpu = every.reduce((s, p) => s + p.cpu, 0);
+    const totalMem = every.reduce((s, p) => s + p.mem, 0);
+    const what = all.map((p) => `${p.n} × ${p.pod} (cpu ${p.cpu} / memory ${p.memory})`).join(", ");
+    const counts = [...left.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>())].map(([x, n]) => `${n} × ${x}`).join(", ");
+    problems.push(
+      `cluster.nodesPerAz.max: at their most the pods request ${what} = ${vcpu(totalCpu)} vCPU / ${gib(totalMem)} GiB, but ${zones} AZs × ${f.maxNodesPerAz} × ${f.instanceType} ` +
+        `(${vcpu(a.cpuMillis)} vCPU / ${gib(a.memoryMiB)} GiB allocatable each) leave ${counts} unscheduled. ` +
+        `Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.`,
     );
   }
   return problems;

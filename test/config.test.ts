@@ -135,7 +135,11 @@ describe("invalid configuration fails with the key, the expected and the actual 
       name: "prod with one AZ gets the prod rule, not a bare bound",
       stack: "prod",
       raw: () => withSection("prod", "network", { azCount: 1 }),
-      problem: "watchpipe:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got 1. Set it to 3.",
+      // And prod's pods at their most need its three AZs' nodes: one AZ's node group cannot hold them.
+      problem: [
+        "watchpipe:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got 1. Set it to 3.",
+        "watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (cpu 4 / memory 16Gi), 3 × KRaft controller (cpu 1 / memory 2Gi), 3 × YugabyteDB tserver (cpu 4 / memory 16Gi), 3 × YugabyteDB master (cpu 2 / memory 4Gi), 18 × ksqlDB server (cpu 6 / memory 16Gi), 3 × Kafka Connect worker (cpu 2 / memory 4Gi) = 147.00 vCPU / 414.0 GiB, but 1 AZs × 11 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leave 7 × ksqlDB server, 3 × Kafka broker, 3 × YugabyteDB tserver, 3 × YugabyteDB master, 3 × Kafka Connect worker unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.",
+      ],
     },
     {
       name: "dev with one AZ",
@@ -183,7 +187,10 @@ describe("invalid configuration fails with the key, the expected and the actual 
       name: "prod with fewer than 3 AZs",
       stack: "prod",
       raw: () => withSection("prod", "network", { azCount: 2 }),
-      problem: "watchpipe:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got 2. Set it to 3.",
+      problem: [
+        "watchpipe:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got 2. Set it to 3.",
+        "watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (cpu 4 / memory 16Gi), 3 × KRaft controller (cpu 1 / memory 2Gi), 3 × YugabyteDB tserver (cpu 4 / memory 16Gi), 3 × YugabyteDB master (cpu 2 / memory 4Gi), 18 × ksqlDB server (cpu 6 / memory 16Gi), 3 × Kafka Connect worker (cpu 2 / memory 4Gi) = 147.00 vCPU / 414.0 GiB, but 2 AZs × 11 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leave 2 × YugabyteDB tserver, 2 × Kafka Connect worker unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.",
+      ],
     },
     {
       name: "Kafka min ISR equal to the replication factor",
@@ -356,6 +363,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
       'Invalid stack configuration for stack "prod" (nothing was created):\n' +
         "  - watchpipe:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got 2. Set it to 3.\n" +
         "  - watchpipe:network.natGatewayPerAz: prod needs one NAT gateway per AZ so losing a zone does not cut the others off; got false. Set it to true.\n" +
+        "  - watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (cpu 4 / memory 16Gi), 3 × KRaft controller (cpu 1 / memory 2Gi), 3 × YugabyteDB tserver (cpu 4 / memory 16Gi), 3 × YugabyteDB master (cpu 2 / memory 4Gi), 18 × ksqlDB server (cpu 6 / memory 16Gi), 3 × Kafka Connect worker (cpu 2 / memory 4Gi) = 147.00 vCPU / 414.0 GiB, but 2 AZs × 11 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leave 2 × YugabyteDB tserver, 2 × Kafka Connect worker unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.\n" +
         'Fix the keys above in Pulumi.prod.yaml (see README.md, "Configuration reference").',
     );
   });

@@ -125,7 +125,8 @@ describe("dev, internet-facing, with the gateway", () => {
     expect(cpuMillis(ENVOY_RESOURCES.requests.cpu)! + cpuMillis(CAMEL_RESOURCES.requests.cpu)!).toBe(GATEWAY_POD_CPU_REQUEST * 1000);
     expect(gatewayPodsFor(100_000)).toBe(49);
     expect(DEFAULT_GATEWAY_MAX_REPLICAS).toBe(59);
-    expect(hpa.inputs.spec.maxReplicas).toBe(DEFAULT_GATEWAY_MAX_REPLICAS);
+    // Unset, the ceiling follows the stack's peak: dev's 5,000 heartbeats/s need 3 pods, × 1.2 = 4.
+    expect(hpa.inputs.spec.maxReplicas).toBe(4);
   });
 
   it("a pod stops only after the ALB stopped sending and Camel's longest write could finish", () => {

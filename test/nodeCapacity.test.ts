@@ -53,6 +53,22 @@ describe("podFitProblems", () => {
         "Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the requests.",
     ]);
   });
+  it("with the AZ count, every pod at its most (unpinned ones at their replicas or HPA ceiling) must fit the whole cluster at its max size", () => {
+    const pods = [
+      { pod: "Kafka broker", key: "kafka.brokerResources", cpu: "1", memory: "4Gi", perAz: 1 },
+      // 3 vCPU each on 3.77 vCPU nodes: one per node.
+      { pod: "ksqlDB server", key: "ksqldb.resources", cpu: "3", memory: "4Gi", perAz: 0, count: 4 },
+      { pod: "ingest gateway (Envoy + Camel)", key: "ingest.gateway.maxReplicas", cpu: "1250m", memory: "1152Mi", perAz: 0, count: 6 },
+    ];
+    // 2 AZs × 4 nodes = 8: 4 for the ksqlDB servers (0.77 vCPU left on each), the rest hold the 2 brokers and 6 gateway pods; 6 nodes leave 2 gateway pods over.
+    expect(podFitProblems({ ...base, maxNodesPerAz: 4, pods, azCount: 2 })).toEqual([]);
+    expect(podFitProblems({ ...base, maxNodesPerAz: 3, pods, azCount: 2 })).toEqual([
+      "cluster.nodesPerAz.max: at their most the pods request 2 × Kafka broker (cpu 1 / memory 4Gi), 4 × ksqlDB server (cpu 3 / memory 4Gi), 6 × ingest gateway (Envoy + Camel) (cpu 1250m / memory 1152Mi) = 21.50 vCPU / 30.8 GiB, " +
+        "but 2 AZs × 3 × m7i.xlarge (3.77 vCPU / 14.9 GiB allocatable each) leave 2 × ingest gateway (Envoy + Camel) unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.",
+    ]);
+    // Without the AZ count only the per-AZ packing of pinned pods is checked, as before.
+    expect(podFitProblems({ ...base, maxNodesPerAz: 3, pods })).toEqual([]);
+  });
   it("a pod exactly at the node's nominal memory does not fit (reserve is real)", () => {
     const pods = [{ pod: "ksqlDB server", key: "ksqldb.resources", cpu: "1", memory: "16Gi", perAz: 0 }];
     expect(podFitProblems({ ...base, maxNodesPerAz: 3, pods })).toEqual([

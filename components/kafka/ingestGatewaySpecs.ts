@@ -16,6 +16,8 @@ import {
   DEFAULT_SUBJECT_CLAIM,
   envoyGatewayConfig,
   ENVOY_VERSION,
+  CAMEL_RESOURCES,
+  ENVOY_RESOURCES,
   GATEWAY_TARGET_CPU_SHARE,
   INGEST_PATH,
   KAFKA_DELIVERY_TIMEOUT_MS,
@@ -68,9 +70,7 @@ export const GATEWAY_TERMINATION_GRACE_SEC = GATEWAY_PRESTOP_SLEEP_SEC + Math.ce
 /** The HPA keeps average CPU at this share of the request: the "≤ 50 % CPU" at 100,000 heartbeats/s. */
 export const GATEWAY_TARGET_CPU_PERCENT = GATEWAY_TARGET_CPU_SHARE * 100;
 
-/** Per-pod resources. Camel's JVM heap is 75 % of its memory limit (MaxRAMPercentage). */
-export const ENVOY_RESOURCES = { requests: { cpu: "250m", memory: "128Mi" }, limits: { memory: "256Mi" } } as const;
-export const CAMEL_RESOURCES = { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi" } } as const;
+export { CAMEL_RESOURCES, ENVOY_RESOURCES };
 
 export interface IngestGatewaySpecArgs {
   readonly namespace: string;
