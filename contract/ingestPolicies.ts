@@ -238,6 +238,19 @@ const filterNames = (envoy: unknown): string[] => {
   return [...text.matchAll(/"name":"(envoy\.filters\.http\.[a-z_]+)"/g)].map((m) => m[1] ?? "");
 };
 
+/** The gateway ConfigMap's files: Envoy's bootstrap parsed (it is JSON), the others as text (empty when absent). */
+type GatewayFiles = { readonly envoy: unknown; readonly text: (key: string) => string } | { readonly problem: string };
+
+function gatewayFiles(props: Props): GatewayFiles {
+  const data = isObject(props.data) ? props.data : {};
+  const text = (key: string): string => (typeof data[key] === "string" ? data[key] : "");
+  try {
+    return { envoy: JSON.parse(text("envoy.yaml")) as unknown, text };
+  } catch {
+    return { problem: "data[envoy.yaml]: expected Envoy's bootstrap as JSON (contract/ingestGateway.ts envoyGatewayConfig); got something else" };
+  }
+}
+
 /**
  * The gateway's ConfigMap binds identity: Envoy strips any client copy of the subject header, then verifies every
  * request's token and copies the subject claim into that header, and routes to Camel last; Camel's HTTP server
@@ -245,15 +258,10 @@ const filterNames = (envoy: unknown): string[] => {
  * before anything is produced, and produces with acks=all + idempotence over SASL_SSL.
  */
 export function gatewayConfigProblems(props: Props, subjectHeader: string): string[] {
-  const data = isObject(props.data) ? props.data : {};
+  const files = gatewayFiles(props);
+  if ("problem" in files) return [files.problem];
+  const { envoy, text } = files;
   const problems: string[] = [];
-  const text = (key: string): string => (typeof data[key] === "string" ? data[key] : "");
-  let envoy: unknown;
-  try {
-    envoy = JSON.parse(text("envoy.yaml"));
-  } catch {
-    return ["data[envoy.yaml]: expected Envoy's bootstrap as JSON (contract/ingestGateway.ts envoyGatewayConfig); got something else"];
-  }
   const filters = filterNames(envoy);
   const order = ["envoy.filters.http.header_mutation", "envoy.filters.http.jwt_authn", "envoy.filters.http.router"];
   const positions = order.map((f) => filters.indexOf(f));
@@ -282,14 +290,9 @@ export function gatewayConfigProblems(props: Props, subjectHeader: string): stri
  * refuses a request with more records than were counted.
  */
 export function gatewayLimitProblems(props: Props, subjectHeader: string, heartbeatsHeader: string): string[] {
-  const data = isObject(props.data) ? props.data : {};
-  const envoyText = typeof data["envoy.yaml"] === "string" ? data["envoy.yaml"] : "";
-  let envoy: unknown;
-  try {
-    envoy = JSON.parse(envoyText);
-  } catch {
-    return ["data[envoy.yaml]: expected Envoy's bootstrap as JSON (contract/ingestGateway.ts envoyGatewayConfig); got something else"];
-  }
+  const files = gatewayFiles(props);
+  if ("problem" in files) return [files.problem];
+  const { envoy, text } = files;
   const problems: string[] = [];
   const filters = filterNames(envoy);
   const at = (f: string) => filters.indexOf(`envoy.filters.http.${f}`);
@@ -303,7 +306,7 @@ export function gatewayLimitProblems(props: Props, subjectHeader: string, heartb
   const byAddress = `{"actions":[{"remote_address":{}}],${charge}}`;
   if (!compact.includes(bySubject)) problems.push(`data[envoy.yaml]: local_ratelimit: expected a budget per ${subjectHeader} charged ${heartbeatsHeader} heartbeats per request; none`);
   if (!compact.includes(byAddress)) problems.push(`data[envoy.yaml]: local_ratelimit: expected a budget per client address charged ${heartbeatsHeader} heartbeats per request; none`);
-  const routes = typeof data["routes.yaml"] === "string" ? data["routes.yaml"] : "";
+  const routes = text("routes.yaml");
   if (!routes.includes(`\${body[records].size()} > \${headerAs(${heartbeatsHeader}, Integer)}`)) {
     problems.push(`data[routes.yaml]: expected the route to refuse more records than ${heartbeatsHeader} counted; no such check`);
   }

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError, parseConfig, type RawConfig } from "../config";
 import { imageProblems } from "../contract/kafkaPolicies";
-import { DEFAULT_GATEWAY_MAX_REPLICAS, GATEWAY_POD_CPU_REQUEST, gatewayPodsFor, INGEST_PATH, KAFKA_DELIVERY_TIMEOUT_MS, SUBJECT_HEADER } from "../contract/ingestGateway";
+import { DEFAULT_GATEWAY_MAX_REPLICAS, GATEWAY_POD_CPU_REQUEST, GATEWAY_POD_REQUESTS, gatewayPodsFor, INGEST_PATH, KAFKA_DELIVERY_TIMEOUT_MS, SUBJECT_HEADER } from "../contract/ingestGateway";
 import { cpuMillis } from "../contract/nodeCapacity";
 import { HEARTBEATS_HEADER } from "../contract/ingestLimits";
 import {
@@ -123,6 +123,7 @@ describe("dev, internet-facing, with the gateway", () => {
     expect(GATEWAY_TARGET_CPU_PERCENT).toBeLessThanOrEqual(50);
     // The HPA ceiling's sizing (contract/ingestGateway.ts) assumes exactly these requests.
     expect(cpuMillis(ENVOY_RESOURCES.requests.cpu)! + cpuMillis(CAMEL_RESOURCES.requests.cpu)!).toBe(GATEWAY_POD_CPU_REQUEST * 1000);
+    expect(GATEWAY_POD_REQUESTS).toEqual({ cpu: "1250m", memory: "1152Mi" });
     expect(gatewayPodsFor(100_000)).toBe(49);
     expect(DEFAULT_GATEWAY_MAX_REPLICAS).toBe(59);
     // Unset, the ceiling follows the stack's peak: dev's 5,000 heartbeats/s need 3 pods, × 1.2 = 4.
