@@ -46,6 +46,8 @@ import {
   GATEWAY_MAX_HEARTBEATS_CEILING,
   GATEWAY_POD_REQUESTS,
 } from "./contract/ingestGateway";
+import { DIGEST_REF, ECR_REPOSITORY, parseEcrRepository } from "./contract/gatewayImage";
+import { EXAMPLE_VALUES_ENV, exampleValueProblems } from "./contract/exampleValues";
 import { DEFAULT_HEARTBEAT_LIMITS, heartbeatLimitProblems } from "./contract/ingestLimits";
 import {
   BACKUP_NAME_PREFIX, BACKUP_OBJECT_PATTERN, BACKUP_PREFIX, BACKUP_SUFFIX, DEFAULT_BACKUP_HOUR_UTC, DEFAULT_BACKUP_RETENTION_DAYS,
@@ -312,9 +314,6 @@ const wafSchema = z.strictObject({
     .default(DEFAULT_WAF_SETTINGS.maxBodyBytes),
 });
 
-/** An image reference pinned by digest: the gateway image is ours, built by .github/workflows/ingest-image.yml. */
-const DIGEST_REF = /^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)+@sha256:[0-9a-f]{64}$/;
-
 /** One heartbeat budget: refilled by heartbeatsPerWindow every limits.windowSec, holding at most burst. */
 function heartbeatBucketSchema(d: { heartbeatsPerWindow: number; burst: number }) {
   return z.strictObject({ heartbeatsPerWindow: positiveInt.default(d.heartbeatsPerWindow), burst: positiveInt.default(d.burst) }).prefault({});
@@ -322,7 +321,8 @@ function heartbeatBucketSchema(d: { heartbeatsPerWindow: number; burst: number }
 
 /** The ingest gateway (contract/ingestGateway.ts); absent: the Kafka Bridge stays the players' path. */
 const gatewaySchema = z.strictObject({
-  image: z.string().regex(DIGEST_REF, "expected the ingest gateway image (images/ingest-gateway, built by .github/workflows/ingest-image.yml) pinned by digest: <registry>/<repository>@sha256:<64 hex digits>"),
+  /** Ours (images/ingest-gateway): a digest reference, or the ECR repository the ingest-image workflow pushes to (contract/gatewayImage.ts). */
+  image: z.string().refine((v) => DIGEST_REF.test(v) || ECR_REPOSITORY.test(v), "expected the ingest gateway image (images/ingest-gateway, built by .github/workflows/ingest-image.yml) as an ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>: the program deploys the digest of this checkout's build) or pinned by digest (<registry>/<repository>@sha256:<64 hex digits>)"),
   subjectClaim: jwtField.default(DEFAULT_SUBJECT_CLAIM),
   maxHeartbeatsPerRequest: positiveInt.max(GATEWAY_MAX_HEARTBEATS_CEILING).default(DEFAULT_MAX_HEARTBEATS_PER_REQUEST),
   minReplicas: positiveInt.default(DEFAULT_GATEWAY_MIN_REPLICAS),
@@ -591,6 +591,10 @@ export function ingestConfigProblems(cfg: Pick<AppConfig, "bridge" | "ingest" | 
   }
   if (gateway && gateway.minReplicas > gateway.maxReplicas) {
     problems.push(`${ns}:ingest.gateway.minReplicas: expected at most ingest.gateway.maxReplicas (${gateway.maxReplicas}); got ${gateway.minReplicas}.`);
+  }
+  const ecr = gateway ? parseEcrRepository(gateway.image) : undefined;
+  if (ecr && cfg.cluster.mode !== "eks") {
+    problems.push(`${ns}:ingest.gateway.image: an ECR repository is looked up with AWS credentials, which only EKS stacks use (this stack makes no AWS call); expected a digest reference (<registry>/<repository>@sha256:<64 hex digits>) on cluster.mode ${show(cfg.cluster.mode)}; got ${show(gateway?.image)}.`);
   }
   if (gateway) problems.push(...heartbeatLimitProblems(gateway.limits, gateway.maxHeartbeatsPerRequest, `${ns}:ingest.gateway.limits`));
   if (gateway && cfg.capacity) {
@@ -1060,11 +1064,24 @@ export function rawConfigOf(all: Readonly<Record<string, string>>): Record<strin
   return raw;
 }
 
-/** Read and validate this stack's configuration. Call once, first thing in index.ts. */
+/**
+ * Read and validate this stack's configuration. Call once, first thing in index.ts. Besides {@link validateConfig},
+ * refuses the committed example values (an example role, certificate, IdP or repository would otherwise fail halfway
+ * through a deploy) unless {@link EXAMPLE_VALUES_ENV} is `allow`; all problems are reported together.
+ */
 export function loadConfig(): AppConfig {
   const raw = rawConfigOf(pulumi.runtime.allConfig());
   const region = new pulumi.Config("aws").get("region") ?? "us-east-1";
-  return validateConfig(raw, pulumi.getStack(), pulumi.getProject(), region);
+  const stack = pulumi.getStack();
+  const examples = process.env[EXAMPLE_VALUES_ENV] === "allow" ? [] : exampleValueProblems(raw, CONFIG_NAMESPACE, stack);
+  try {
+    const config = validateConfig(raw, stack, pulumi.getProject(), region);
+    if (examples.length === 0) return config;
+  } catch (err) {
+    if (!(err instanceof ConfigError) || examples.length === 0) throw err;
+    throw new ConfigError(stack, [...err.problems, ...examples]);
+  }
+  throw new ConfigError(stack, examples);
 }
 
 /**

@@ -135,17 +135,20 @@ describe("invalid configuration fails with the key, the expected and the actual 
       name: "prod with one AZ gets the prod rule, not a bare bound",
       stack: "prod",
       raw: () => withSection("prod", "network", { azCount: 1 }),
-      // And prod's pods at their most need its three AZs' nodes: one AZ's node group cannot hold them.
+      // And prod's pods at their most (the gateway at its HPA ceiling too) need its three AZs' nodes: one AZ's cannot hold them.
       problem: [
         "watchpipe:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got 1. Set it to 3.",
-        "watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (cpu 4 / memory 16Gi), 3 × KRaft controller (cpu 1 / memory 2Gi), 3 × YugabyteDB tserver (cpu 4 / memory 16Gi), 3 × YugabyteDB master (cpu 2 / memory 4Gi), 18 × ksqlDB server (cpu 6 / memory 16Gi), 3 × Kafka Connect worker (cpu 2 / memory 4Gi) = 147.00 vCPU / 414.0 GiB, but 1 AZs × 11 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leave 7 × ksqlDB server, 3 × Kafka broker, 3 × YugabyteDB tserver, 3 × YugabyteDB master, 3 × Kafka Connect worker unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.",
+        "watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (cpu 4 / memory 16Gi), 3 × KRaft controller (cpu 1 / memory 2Gi), 3 × YugabyteDB tserver (cpu 4 / memory 16Gi), 3 × YugabyteDB master (cpu 2 / memory 4Gi), 18 × ksqlDB server (cpu 6 / memory 16Gi), 3 × Kafka Connect worker (cpu 2 / memory 4Gi), 59 × ingest gateway (Envoy + Camel) (cpu 1250m / memory 1152Mi) = 220.75 vCPU / 480.4 GiB, but 1 AZs × 11 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leave 7 × ksqlDB server, 3 × Kafka broker, 3 × YugabyteDB tserver, 3 × YugabyteDB master, 3 × Kafka Connect worker, 51 × ingest gateway (Envoy + Camel) unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.",
       ],
     },
     {
       name: "dev with one AZ",
       stack: "dev",
       raw: () => withSection("dev", "network", { azCount: 1 }),
-      problem: "watchpipe:network.azCount: EKS needs subnets in at least 2 availability zones; got 1. Use 3 (the default).",
+      problem: [
+        "watchpipe:network.azCount: EKS needs subnets in at least 2 availability zones; got 1. Use 3 (the default).",
+        "watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (dual-role) (cpu 1 / memory 4Gi), 3 × YugabyteDB tserver (cpu 1 / memory 4Gi), 3 × YugabyteDB master (cpu 500m / memory 1Gi), 2 × ksqlDB server (cpu 2500m / memory 4Gi), 1 × Kafka Connect worker (cpu 1 / memory 2Gi), 4 × ingest gateway (Envoy + Camel) (cpu 1250m / memory 1152Mi) = 18.50 vCPU / 41.5 GiB, but 1 AZs × 4 × m7i.xlarge (3.77 vCPU / 14.9 GiB allocatable each) leave 3 × ingest gateway (Envoy + Camel), 1 × YugabyteDB master unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.",
+      ],
     },
     {
       name: "an unknown cluster mode shows the mode, not the whole object",
@@ -189,7 +192,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
       raw: () => withSection("prod", "network", { azCount: 2 }),
       problem: [
         "watchpipe:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got 2. Set it to 3.",
-        "watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (cpu 4 / memory 16Gi), 3 × KRaft controller (cpu 1 / memory 2Gi), 3 × YugabyteDB tserver (cpu 4 / memory 16Gi), 3 × YugabyteDB master (cpu 2 / memory 4Gi), 18 × ksqlDB server (cpu 6 / memory 16Gi), 3 × Kafka Connect worker (cpu 2 / memory 4Gi) = 147.00 vCPU / 414.0 GiB, but 2 AZs × 11 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leave 2 × YugabyteDB tserver, 2 × Kafka Connect worker unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.",
+        "watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (cpu 4 / memory 16Gi), 3 × KRaft controller (cpu 1 / memory 2Gi), 3 × YugabyteDB tserver (cpu 4 / memory 16Gi), 3 × YugabyteDB master (cpu 2 / memory 4Gi), 18 × ksqlDB server (cpu 6 / memory 16Gi), 3 × Kafka Connect worker (cpu 2 / memory 4Gi), 59 × ingest gateway (Envoy + Camel) (cpu 1250m / memory 1152Mi) = 220.75 vCPU / 480.4 GiB, but 2 AZs × 11 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leave 2 × YugabyteDB tserver, 2 × Kafka Connect worker, 40 × ingest gateway (Envoy + Camel) unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.",
       ],
     },
     {
@@ -240,6 +243,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
         'watchpipe:cluster.mode: prod must run on its own EKS cluster; got "existing". Set it to "eks".',
         'watchpipe:yugabyte.topology: "multi-zone" places one release per AWS AZ and needs cluster.mode "eks"; got cluster.mode "existing". Set yugabyte.topology to "single".',
         'watchpipe:backup.enabled: backups go to an S3 bucket this program creates with an IRSA role, so they need cluster.mode "eks"; got cluster.mode "existing". Set backup.enabled to false (back up an existing cluster\'s database with its own tooling).',
+        'watchpipe:ingest.gateway.image: an ECR repository is looked up with AWS credentials, which only EKS stacks use (this stack makes no AWS call); expected a digest reference (<registry>/<repository>@sha256:<64 hex digits>) on cluster.mode "existing"; got "111122223333.dkr.ecr.us-east-1.amazonaws.com/watchpipe-ingest-gateway".',
       ],
     },
     {
@@ -268,7 +272,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
       name: "an internet-facing bridge without a certificate",
       stack: "prod",
       // With token validation set, so the certificate is the one thing missing (test/ingest.config.test.ts covers ingest.jwt).
-      raw: () => ({ ...withSection("prod", "bridge", { exposure: "internet-facing" }), ingest: { jwt: { jwksUrl: "https://id.example.com/.well-known/jwks.json", issuer: "https://id.example.com/", audience: ["watchpipe-player"] } } }),
+      raw: () => ({ ...withSection("prod", "bridge", { exposure: "internet-facing", certificateArn: undefined }), ingest: { jwt: { jwksUrl: "https://id.example.com/.well-known/jwks.json", issuer: "https://id.example.com/", audience: ["watchpipe-player"] } } }),
       problem: "watchpipe:bridge.certificateArn: an internet-facing bridge serves HTTPS only and needs an ACM certificate ARN; got nothing. Set it or use exposure \"internal\".",
     },
     {
@@ -363,7 +367,7 @@ describe("invalid configuration fails with the key, the expected and the actual 
       'Invalid stack configuration for stack "prod" (nothing was created):\n' +
         "  - watchpipe:network.azCount: prod must span exactly 3 availability zones (one Kafka and YugabyteDB replica per zone); got 2. Set it to 3.\n" +
         "  - watchpipe:network.natGatewayPerAz: prod needs one NAT gateway per AZ so losing a zone does not cut the others off; got false. Set it to true.\n" +
-        "  - watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (cpu 4 / memory 16Gi), 3 × KRaft controller (cpu 1 / memory 2Gi), 3 × YugabyteDB tserver (cpu 4 / memory 16Gi), 3 × YugabyteDB master (cpu 2 / memory 4Gi), 18 × ksqlDB server (cpu 6 / memory 16Gi), 3 × Kafka Connect worker (cpu 2 / memory 4Gi) = 147.00 vCPU / 414.0 GiB, but 2 AZs × 11 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leave 2 × YugabyteDB tserver, 2 × Kafka Connect worker unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.\n" +
+        "  - watchpipe:cluster.nodesPerAz.max: at their most the pods request 3 × Kafka broker (cpu 4 / memory 16Gi), 3 × KRaft controller (cpu 1 / memory 2Gi), 3 × YugabyteDB tserver (cpu 4 / memory 16Gi), 3 × YugabyteDB master (cpu 2 / memory 4Gi), 18 × ksqlDB server (cpu 6 / memory 16Gi), 3 × Kafka Connect worker (cpu 2 / memory 4Gi), 59 × ingest gateway (Envoy + Camel) (cpu 1250m / memory 1152Mi) = 220.75 vCPU / 480.4 GiB, but 2 AZs × 11 × m7i.2xlarge (7.75 vCPU / 30.9 GiB allocatable each) leave 2 × YugabyteDB tserver, 2 × Kafka Connect worker, 40 × ingest gateway (Envoy + Camel) unscheduled. Raise cluster.nodesPerAz.max, use a larger cluster.nodeInstanceType or lower the replicas or requests.\n" +
         'Fix the keys above in Pulumi.prod.yaml (see README.md, "Configuration reference").',
     );
   });

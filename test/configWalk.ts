@@ -64,6 +64,7 @@ export const STRING_SAMPLES: Readonly<Record<string, readonly string[]>> = {
   "ingest.gateway.image": [
     `123456789012.dkr.ecr.us-east-1.amazonaws.com/watchpipe-ingest-gateway@sha256:${"0".repeat(64)}`,
     `registry.example.com:5000/team/ingest@sha256:${"f".repeat(64)}`,
+    "111122223333.dkr.ecr.us-east-1.amazonaws.com/watchpipe-ingest-gateway",
   ],
   "charts.*.repo": ["oci://registry.example.com/charts", "https://charts.example.com/stable"],
   // The version strings a chart's Chart.yaml carries: plain, v-prefixed with a build, a pre-release.

@@ -7,7 +7,7 @@
  * modules for every run.
  */
 import { vi } from "vitest";
-import { runProgramWith, type ProgramRun } from "../tools/mockRun";
+import { runProgramWith, type ProgramRun, type RunOptions } from "../tools/mockRun";
 
 export { ACCOUNT, PROJECT, ProgramError, REGION, ROOT, promiseOf, stackConfig } from "../tools/mockRun";
 export type { ProgramRun, RecordedResource } from "../tools/mockRun";
@@ -25,9 +25,9 @@ export const programRunsTimeout = (runs: number): number => runs * PROGRAM_RUN_T
 /**
  * Run index.ts under mocks with the given stack's config (plus overrides). Each call re-imports the program.
  */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, options: RunOptions = {}): Promise<ProgramRun> {
   return runProgramWith(stack, overrides, async () => {
     vi.resetModules();
     return (await import("..")) as Record<string, unknown>;
-  });
+  }, options);
 }

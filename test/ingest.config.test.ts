@@ -35,11 +35,15 @@ function publicProd(ingest: unknown): RawConfig {
 }
 
 describe("valid ingest settings", () => {
-  it("the committed stacks get the design-load WAF defaults and no token validation (their bridges are internal)", () => {
-    for (const stack of ["dev", "prod", "local"]) {
+  it("the committed stacks get the design-load WAF defaults; dev and prod take players through the gateway, local has no ingest path of its own", () => {
+    for (const stack of ["dev", "prod"]) {
       const cfg = parseConfig(stackRaw(stack), stack);
-      expect(cfg.ingest).toEqual({ waf: DEFAULT_WAF_SETTINGS });
+      expect(cfg.ingest.waf).toEqual(DEFAULT_WAF_SETTINGS);
+      expect(cfg.ingest.jwt).toEqual({ ...JWT, claims: [] });
+      expect(cfg.ingest.gateway?.image).toBe("111122223333.dkr.ecr.us-east-1.amazonaws.com/watchpipe-ingest-gateway");
+      expect(cfg.bridge.exposure).toBe("internal");
     }
+    expect(parseConfig(stackRaw("local"), "local").ingest).toEqual({ waf: DEFAULT_WAF_SETTINGS });
   });
   it("an internet-facing prod with a certificate and a JWT issuer parses, claims default to none", () => {
     const cfg = parseConfig(publicProd({ jwt: JWT, waf: { rateLimitPerIp: 6000 } }), "prod");
@@ -57,7 +61,7 @@ describe("invalid ingest settings name the key, the expected and the actual valu
     },
     {
       name: "token validation on an internal ALB without a certificate",
-      raw: () => ({ ...stackRaw("dev"), ingest: { jwt: JWT } }),
+      raw: () => ({ ...stackRaw("dev"), bridge: { replicas: 1 }, ingest: { jwt: JWT } }),
       stack: "dev",
       problem: "watchpipe:bridge.certificateArn: the ALB validates tokens only on HTTPS listeners, so ingest.jwt needs an ACM certificate; got nothing.",
     },

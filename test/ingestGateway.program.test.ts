@@ -25,7 +25,9 @@ import {
   GATEWAY_PRESTOP_SLEEP_SEC,
 } from "../components/kafka/ingestGatewaySpecs";
 import { violationsOf } from "../policy/policies";
-import { programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
+import { gatewayImageTag } from "../contract/gatewayImage";
+import { mockImageDigest, MOCK_GATEWAY_REPOSITORY } from "../tools/mockRun";
+import { PROGRAM_RUN_TIMEOUT_MS, ProgramError, programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
 
 const CERT = "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234";
 const JWT = { jwksUrl: "https://id.example.com/.well-known/jwks.json", issuer: "https://id.example.com/", audience: ["watchpipe-player"] };
@@ -109,6 +111,24 @@ describe("dev, internet-facing, with the gateway", () => {
     expect(images).toEqual(["envoyproxy/envoy:v1.40.0", IMAGE]);
     expect(imageProblems(gatewayDeployment(dev))).toEqual([]);
   });
+
+  it("with an ECR repository, deploys the digest of this checkout's build, looked up by its source tag", async () => {
+    const repo = `111122223333.dkr.ecr.us-east-1.amazonaws.com/${MOCK_GATEWAY_REPOSITORY}`;
+    const run = await runProgram("dev", { "watchpipe:bridge": { replicas: 1, exposure: "internal", certificateArn: CERT }, "watchpipe:ingest": { jwt: JWT, gateway: { image: repo } } });
+    const camel = containers(run).find((c) => c.name === "camel");
+    expect(camel?.image).toBe(`${repo}@${mockImageDigest(gatewayImageTag())}`);
+    expect(imageProblems(gatewayDeployment(run))).toEqual([]);
+    expect(run.invokes).toContain("aws:ecr/getImages:getImages");
+  }, PROGRAM_RUN_TIMEOUT_MS);
+
+  it("with an ECR repository that lacks this build, the program fails naming the repository, the tag and the workflow", async () => {
+    const repo = "111122223333.dkr.ecr.us-east-1.amazonaws.com/never-published";
+    const error = await runProgram("dev", { "watchpipe:ingest": { jwt: JWT, gateway: { image: repo } }, "watchpipe:bridge": { replicas: 1, exposure: "internal", certificateArn: CERT } }).then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(ProgramError);
+    expect(String((error as Error).message)).toContain(`watchpipe:ingest.gateway.image: ${repo} has no image tagged ${gatewayImageTag()}`);
+    // Looked up before anything is registered: nothing is created or changed.
+    expect((error as ProgramError).resources).toEqual([]);
+  }, PROGRAM_RUN_TIMEOUT_MS);
 
   it("the NetworkPolicy admits Envoy's port and Camel's management port, nothing else", () => {
     const policy = dev.one(POLICY, "ingest-gateway-network-policy");

@@ -178,9 +178,10 @@ describe("per-stack switches", () => {
     for (const p of ofKind(runs.local, "KafkaNodePool")) expect(p.inputs.spec.template).toBeUndefined();
   });
 
-  it("EKS stacks expose the bridge through an internal ALB Ingress on the raw-topic path only; local has no Ingress and no AWS", () => {
+  it("EKS stacks expose the ingest gateway through an internal ALB Ingress on the raw-topic path only; local has no Ingress and no AWS", () => {
     for (const stack of ["prod", "dev"] as const) {
-      const ingress = runs[stack].one("kubernetes:networking.k8s.io/v1:Ingress", "ingest-ingress").inputs;
+      expect(runs[stack].ofType("kubernetes:networking.k8s.io/v1:Ingress")).toHaveLength(1);
+      const ingress = runs[stack].one("kubernetes:networking.k8s.io/v1:Ingress", "ingest-gateway-ingress").inputs;
       expect(ingress.spec.ingressClassName).toBe("alb");
       expect(ingress.metadata.annotations["alb.ingress.kubernetes.io/scheme"]).toBe("internal");
       expect(ingress.spec.rules[0].http.paths).toEqual([expect.objectContaining({ path: `/topics/${RAW_HEARTBEATS_TOPIC}`, pathType: "Exact" })]);

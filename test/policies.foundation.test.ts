@@ -160,10 +160,11 @@ describe.each(["prod", "dev"])("%s stack on EKS", (stack) => {
     expect(run.outputs.kubeContext).toBe("aws");
   });
 
-  it("makes no data-source call other than the AZ list and the EBS CSI add-on version", () => {
+  it("makes no data-source call other than the AZ list, the EBS CSI add-on version and the gateway image's digest", () => {
     expect(new Set(run.invokes)).toEqual(new Set([
       "aws:index/getAvailabilityZones:getAvailabilityZones",
       "aws:eks/getAddonVersion:getAddonVersion",
+      "aws:ecr/getImages:getImages",
     ]));
   });
 });

@@ -218,10 +218,11 @@ describe("the committed prod stack (internal ALB)", () => {
   }, 120_000);
 
   it("creates no web ACL (nothing from the internet reaches an internal ALB, and WAF bills every request), detaches any with `none`, and passes the pack", () => {
-    const ing = prod.one(INGRESS, "ingest-ingress");
+    const ing = prod.one(INGRESS, "ingest-gateway-ingress");
     const annotations = ing.inputs.metadata.annotations as Record<string, string>;
     expect(annotations[A("scheme")]).toBe("internal");
-    expect(annotations[A("jwt-validation")]).toBeUndefined();
+    // The players' tokens are checked on the ALB's HTTPS listener too (the gateway's Envoy is the check identity relies on).
+    expect(JSON.parse(annotations[A("jwt-validation")] ?? "{}").issuer).toBe("https://id.example.com/");
     expect(prod.ofType(WEB_ACL)).toEqual([]);
     expect(annotations[A("wafv2-acl-arn")]).toBe("none");
     expect(violationsOf({ type: ing.type, props: ing.inputs, urn: ing.urn, name: ing.name })).toEqual([]);
@@ -230,7 +231,7 @@ describe("the committed prod stack (internal ALB)", () => {
   });
 
   it("an internet-facing Ingress that says `none` fails the pack (the ACL is required there)", () => {
-    const ing = prod.one(INGRESS, "ingest-ingress");
+    const ing = prod.one(INGRESS, "ingest-gateway-ingress");
     const annotations = { ...(ing.inputs.metadata.annotations as Record<string, string>), [A("scheme")]: "internet-facing" };
     const found = violationsOf({ type: ing.type, props: { ...ing.inputs, metadata: { ...ing.inputs.metadata, annotations } }, urn: ing.urn, name: ing.name });
     expect(found.some((v) => v.includes(`${A("wafv2-acl-arn")}: expected a regional WAFv2 web ACL ARN`) && v.includes('got "none"'))).toBe(true);

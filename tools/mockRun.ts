@@ -15,11 +15,21 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { createHash } from "node:crypto";
+import { EXAMPLE_VALUES_ENV } from "../contract/exampleValues";
+import { gatewayImageTag } from "../contract/gatewayImage";
 
 export const PROJECT = "watchpipe";
 export const ACCOUNT = "111122223333";
 export const REGION = "us-east-1";
 export const ROOT = join(__dirname, "..");
+/**
+ * The ECR repository the mocks hold the gateway image in: it has this checkout's build (and an older one); any other
+ * repository is empty, so a test can see what a stack whose image was never published gets.
+ */
+export const MOCK_GATEWAY_REPOSITORY = "watchpipe-ingest-gateway";
+/** The digest the mock registry gives an image tag (sha256 of the tag: stable, distinct per tag). */
+export const mockImageDigest = (tag: string): string => `sha256:${createHash("sha256").update(tag).digest("hex")}`;
 
 export interface RecordedResource {
   readonly type: string;
@@ -124,6 +134,10 @@ function mockInvoke(token: string, inputs: Record<string, any>): Record<string, 
       };
     case "aws:eks/getAddonVersion:getAddonVersion":
       return { ...inputs, version: "v1.50.1-eksbuild.1" };
+    case "aws:ecr/getImages:getImages": {
+      const tags = inputs.repositoryName === MOCK_GATEWAY_REPOSITORY ? [gatewayImageTag(), "src-00000000000000000000"] : [];
+      return { ...inputs, imageIds: tags.map((imageTag) => ({ imageTag, imageDigest: mockImageDigest(imageTag) })) };
+    }
     default:
       throw new Error(`Unhandled invoke ${token} with ${JSON.stringify(inputs)}: the program made a data-source call the mocks do not know. Answer it in tools/mockRun.ts (mockInvoke) if it is intended.`);
   }
@@ -158,6 +172,11 @@ interface RecordedOptions {
   readonly propertyDependencies: Record<string, readonly string[]>;
 }
 
+export interface RunOptions {
+  /** `refuse`: run as against a real cloud, where the stacks' example values are refused (config.ts loadConfig). */
+  readonly exampleValues?: "allow" | "refuse";
+}
+
 /**
  * Run the program with the given stack's config (plus `{"watchpipe:kafka": {...}}`-style overrides) under mocks.
  * `loadProgram` imports index.ts; the caller decides whether modules are re-evaluated (tests reset them per run).
@@ -167,6 +186,7 @@ export async function runProgramWith(
   stack: string,
   overrides: Record<string, unknown>,
   loadProgram: () => Promise<Record<string, unknown>>,
+  runOptions: RunOptions = {},
 ): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
   const invokes: string[] = [];
@@ -178,6 +198,8 @@ export async function runProgramWith(
     return `urn:pulumi:${stack}::${PROJECT}::${prefix}${type}::${name}`;
   };
   pulumi.runtime.setAllConfig(stackConfig(stack, overrides));
+  // No cloud is reached here: the committed stacks' example values are what is being tested (config.ts).
+  process.env[EXAMPLE_VALUES_ENV] = runOptions.exampleValues ?? "allow";
   await pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
       const opts = options.get(`${args.type}::${args.name}`) ?? { urn: urnOf(args.type, args.name), protect: false, parent: "", dependencies: [], propertyDependencies: {} };
@@ -222,8 +244,15 @@ export async function runProgramWith(
     throw new ProgramError(stack, err, [...resources]);
   }
   const outputs: Record<string, unknown> = {};
-  // index.ts assigns module.exports (`export =`); an ES-module loader also hands the same object over as `default`.
-  const exported = program.default !== undefined && typeof program.default === "object" ? (program.default as Record<string, unknown>) : program;
+  // index.ts assigns a promise of the outputs to module.exports (`export =`), which Pulumi awaits; an ES-module loader
+  // hands the same value over as `default`.
+  let exported: Record<string, unknown>;
+  try {
+    exported = (await (program.default !== undefined && typeof program.default === "object" ? program.default : program)) as Record<string, unknown>;
+  } catch (err) {
+    await pulumi.runtime.disconnect();
+    throw new ProgramError(stack, err, [...resources]);
+  }
   for (const [key, value] of Object.entries(exported)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
   }

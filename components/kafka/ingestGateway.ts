@@ -57,7 +57,8 @@ export class IngestGateway extends pulumi.ComponentResource {
       metadata: withAwait(meta(GATEWAY_APP), args.deploy),
       spec: gatewayDeploymentSpec(specArgs, configMapName),
     }, { ...k, dependsOn: [...args.dependsOn, configMap], ignoreChanges: ["spec.replicas"] });
-    const service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(GATEWAY_SERVICE), spec: gatewayServiceSpec() }, k);
+    // Awaited like the Deployment (the provider waits for a Service's endpoints), so waitForReady false skips it too.
+    const service = new k8s.core.v1.Service(`${name}-service`, { metadata: withAwait(meta(GATEWAY_SERVICE), args.deploy), spec: gatewayServiceSpec() }, k);
     new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, { metadata: meta(GATEWAY_APP), spec: gatewayNetworkPolicySpec(args.sourceCidrs) }, k);
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, { metadata: meta(GATEWAY_APP), spec: gatewayHpaSpec(specArgs) }, { ...k, dependsOn: [this.deployment] });
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(GATEWAY_APP), spec: gatewayPdbSpec() }, k);
