@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type AppConfig, configuredPods, parseConfig } from "../config";
+import { configuredPods } from "../config";
 import {
   DEFAULT_GATEWAY_MAX_REPLICAS,
   GATEWAY_HEARTBEATS_PER_CPU_SEC,
@@ -20,38 +20,17 @@ import {
 import { INSTANCE_TYPES } from "../contract/instanceTypes";
 import { ENI_MAX_PODS, nodeAllocatable, nodesPerAz, type PodGroup } from "../contract/nodeCapacity";
 import { configOverrides, parseSet } from "../tools/configSet";
-import { stackFileConfig, type RecordedResource } from "../tools/mockRun";
+import { EXAMPLE_GATEWAY_IMAGE, GATEWAY_SETS, stackConfigWith } from "./gatewayStack";
+import type { RecordedResource } from "../tools/mockRun";
 import { NODE_SCALE_IN_LAG_SEC, peakHoursPerDay, peakLines, peakPlan, type PeakNodeInputs } from "../tools/planPeak";
 import { buildPlanReport, planText, type PlanReport } from "../tools/planReport";
 import { DAYS_PER_MONTH, EC2_PER_HOUR, HOURS_PER_MONTH } from "../tools/prices";
-import { programRunsTimeout, ROOT, stackConfig } from "./harness";
+import { programRunsTimeout, ROOT } from "./harness";
 
 const execFileAsync = promisify(execFile);
 
-/** What the gateway needs on an EKS stack: a token issuer, the ALB's certificate, an image by digest. */
-const IMAGE = `111122223333.dkr.ecr.us-east-1.amazonaws.com/watchpipe-ingest-gateway@sha256:${"a".repeat(64)}`;
-const GATEWAY_SETS = [
-  'ingest.jwt={"jwksUrl":"https://login.example.com/.well-known/jwks.json","issuer":"https://login.example.com/","audience":["watchpipe-player"]}',
-  "bridge.certificateArn=arn:aws:acm:us-east-1:111122223333:certificate/00000000-0000-4000-8000-000000000000",
-  `ingest.gateway.image=${IMAGE}`,
-];
-
-/** A stack's validated config with `--set` arguments applied, as the plan reads it. */
-function configOf(stack: string, sets: readonly string[] = []): AppConfig {
-  const all = stackConfig(stack, configOverrides(stackFileConfig(stack), sets));
-  const raw = Object.fromEntries(
-    Object.entries(all)
-      .filter(([k]) => k.startsWith("watchpipe:"))
-      .map(([k, v]) => {
-        try {
-          return [k.slice("watchpipe:".length), JSON.parse(v) as unknown];
-        } catch {
-          return [k.slice("watchpipe:".length), v];
-        }
-      }),
-  );
-  return { ...parseConfig(raw, stack), region: "us-east-1" } as AppConfig;
-}
+const IMAGE = EXAMPLE_GATEWAY_IMAGE;
+const configOf = stackConfigWith;
 
 describe("gateway pods at a rate (contract/ingestGateway.ts)", () => {
   it.each([
