@@ -109,7 +109,8 @@ export function gatewayAtRate(heartbeatsPerSec: number, heartbeatsPerRequest: nu
 export const GATEWAY_REPLICA_HEADROOM = 1.2;
 /**
  * HPA ceiling at the design peak: its 49 pods (100,000 / (3,285 × 1.25 × 0.5)) × 1.2 = 59. At the ceiling the pods request
- * 74 vCPU; prod's node groups must have that room before the gateway is switched on there (docs/ingest.md).
+ * 74 vCPU; prod's node groups must have that room before the gateway is switched on there (docs/ingest.md), and
+ * `npm run plan` prices the nodes its HPA adds at the peak (tools/planPeak.ts).
  */
 export const DEFAULT_GATEWAY_MAX_REPLICAS = defaultGatewayMaxReplicas(DESIGN_PEAK_HEARTBEATS_PER_SEC, DEFAULT_GATEWAY_MIN_REPLICAS);
 
