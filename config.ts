@@ -716,8 +716,12 @@ interface Rule {
 
 const ns = CONFIG_NAMESPACE;
 
-/** The pods the configuration sizes, with the pods each AZ must hold (zone-pinned: zonal EBS volumes, per-zone releases). */
-export function configuredPods(cfg: Pick<ValidatedConfig, "kafka" | "yugabyte" | "ksqldb" | "connect" | "network"> & Partial<Pick<ValidatedConfig, "ingest">>): PodGroup[] {
+/**
+ * The pods the configuration sizes, with the pods each AZ must hold (zone-pinned: zonal EBS volumes, per-zone releases).
+ * The ingest gateway counts at its HPA ceiling (the most it can run), or at `gatewayReplicas` when given (what its HPA
+ * runs at a given load: `npm run plan` prices the nodes at the peak's count).
+ */
+export function configuredPods(cfg: Pick<ValidatedConfig, "kafka" | "yugabyte" | "ksqldb" | "connect" | "network"> & Partial<Pick<ValidatedConfig, "ingest">>, gatewayReplicas?: number): PodGroup[] {
   const k = cfg.kafka;
   const yb = cfg.yugabyte;
   const zones = cfg.network.azCount;
@@ -735,7 +739,7 @@ export function configuredPods(cfg: Pick<ValidatedConfig, "kafka" | "yugabyte" |
     { pod: "Kafka Connect worker", key: "connect.resources", ...cfg.connect.resources, perAz: 0, count: cfg.connect.replicas },
   );
   const gateway = cfg.ingest?.gateway;
-  if (gateway) pods.push({ pod: "ingest gateway (Envoy + Camel)", key: "ingest.gateway.maxReplicas", ...GATEWAY_POD_REQUESTS, perAz: 0, count: gateway.maxReplicas });
+  if (gateway) pods.push({ pod: "ingest gateway (Envoy + Camel)", key: "ingest.gateway.maxReplicas", ...GATEWAY_POD_REQUESTS, perAz: 0, count: gatewayReplicas ?? gateway.maxReplicas });
   return pods;
 }
 

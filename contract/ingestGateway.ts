@@ -51,18 +51,66 @@ export const GATEWAY_POD_REQUESTS = { cpu: `${podCpuMillis}m`, memory: `${podMem
 export const GATEWAY_POD_CPU_REQUEST = podCpuMillis / 1000;
 /** The HPA's target: average CPU at this share of the requests. */
 export const GATEWAY_TARGET_CPU_SHARE = 0.5;
+/** The HPA scales in only after CPU has stayed low this long (a dip does not thrash the pods, or the nodes under them). */
+export const GATEWAY_SCALE_DOWN_STABILIZATION_SEC = 300;
 /** The design peak the HPA ceiling is sized for. */
 export const DESIGN_PEAK_HEARTBEATS_PER_SEC = 100_000;
 
-/** Pods that carry `heartbeatsPerSec` at the HPA's target CPU share, at the measured rate. */
-export function gatewayPodsFor(heartbeatsPerSec: number): number {
-  return Math.ceil(heartbeatsPerSec / (GATEWAY_HEARTBEATS_PER_CPU_SEC * GATEWAY_POD_CPU_REQUEST * GATEWAY_TARGET_CPU_SHARE));
+/** The batch size {@link GATEWAY_HEARTBEATS_PER_CPU_SEC} was measured at. */
+export const GATEWAY_MEASURED_BATCH = 15;
+/** Heartbeats per CPU-second at one heartbeat per request, same runs as {@link GATEWAY_HEARTBEATS_PER_CPU_SEC}. */
+export const GATEWAY_UNBATCHED_HEARTBEATS_PER_CPU_SEC = 1_076;
+
+/**
+ * Heartbeats per CPU-second of one pod at `heartbeatsPerRequest`. Two measured points, a cost per request (TLS-less
+ * HTTP, token check, routing: ≈ 670 µs) and a cost per heartbeat (parse, check, produce: ≈ 260 µs) fitted through
+ * them: CPU per heartbeat = perRequest / N + perHeartbeat. Exact at 1 and 15; between and beyond them it is that line,
+ * not a measurement.
+ */
+export function gatewayHeartbeatsPerCpuSec(heartbeatsPerRequest: number = GATEWAY_MEASURED_BATCH): number {
+  if (heartbeatsPerRequest === 1) return GATEWAY_UNBATCHED_HEARTBEATS_PER_CPU_SEC;
+  if (heartbeatsPerRequest === GATEWAY_MEASURED_BATCH) return GATEWAY_HEARTBEATS_PER_CPU_SEC;
+  const perRequest = (1 / GATEWAY_UNBATCHED_HEARTBEATS_PER_CPU_SEC - 1 / GATEWAY_HEARTBEATS_PER_CPU_SEC) / (1 - 1 / GATEWAY_MEASURED_BATCH);
+  const perHeartbeat = 1 / GATEWAY_UNBATCHED_HEARTBEATS_PER_CPU_SEC - perRequest;
+  return 1 / (perRequest / heartbeatsPerRequest + perHeartbeat);
+}
+
+/** Heartbeats per second one pod carries at the HPA's target: rate × CPU request × 50 %. */
+export function gatewayPodHeartbeatsPerSec(heartbeatsPerRequest: number = GATEWAY_MEASURED_BATCH): number {
+  return gatewayHeartbeatsPerCpuSec(heartbeatsPerRequest) * GATEWAY_POD_CPU_REQUEST * GATEWAY_TARGET_CPU_SHARE;
+}
+
+/** Pods that carry `heartbeatsPerSec` at the HPA's target CPU share, at the measured rate for the batch size. */
+export function gatewayPodsFor(heartbeatsPerSec: number, heartbeatsPerRequest: number = GATEWAY_MEASURED_BATCH): number {
+  return Math.ceil(heartbeatsPerSec / gatewayPodHeartbeatsPerSec(heartbeatsPerRequest));
+}
+
+/** What the gateway's HPA does at one rate: the pods it wants, the pods it may run, and the CPU they then run at. */
+export interface GatewayAtRate {
+  readonly heartbeatsPerSec: number;
+  /** Pods that keep CPU at the HPA's target: ceil(rate / (per-CPU rate × CPU request × 50 %)). */
+  readonly podsNeeded: number;
+  /** What the HPA runs: podsNeeded within [minReplicas, maxReplicas]. */
+  readonly pods: number;
+  /** The ceiling is below the need: the pods run above the HPA's target CPU. */
+  readonly capped: boolean;
+  /** Average CPU of the running pods, as a share of their requests (the HPA aims at 0.5). */
+  readonly cpuShare: number;
+}
+
+/** The HPA at `heartbeatsPerSec` with players sending `heartbeatsPerRequest` per POST. */
+export function gatewayAtRate(heartbeatsPerSec: number, heartbeatsPerRequest: number, minReplicas: number, maxReplicas: number): GatewayAtRate {
+  const podsNeeded = gatewayPodsFor(heartbeatsPerSec, heartbeatsPerRequest);
+  const pods = Math.min(maxReplicas, Math.max(minReplicas, podsNeeded));
+  const cpuShare = heartbeatsPerSec / (pods * gatewayHeartbeatsPerCpuSec(heartbeatsPerRequest) * GATEWAY_POD_CPU_REQUEST);
+  return { heartbeatsPerSec, podsNeeded, pods, capped: podsNeeded > maxReplicas, cpuShare };
 }
 /** Room above the design peak's pods: uneven spread over pods and a zone's pods rescheduled. */
 export const GATEWAY_REPLICA_HEADROOM = 1.2;
 /**
  * HPA ceiling at the design peak: its 49 pods (100,000 / (3,285 × 1.25 × 0.5)) × 1.2 = 59. At the ceiling the pods request
- * 74 vCPU; prod's node groups must have that room before the gateway is switched on there (docs/ingest.md).
+ * 74 vCPU; prod's node groups must have that room before the gateway is switched on there (docs/ingest.md), and
+ * `npm run plan` prices the nodes its HPA adds at the peak (tools/planPeak.ts).
  */
 export const DEFAULT_GATEWAY_MAX_REPLICAS = defaultGatewayMaxReplicas(DESIGN_PEAK_HEARTBEATS_PER_SEC, DEFAULT_GATEWAY_MIN_REPLICAS);
 

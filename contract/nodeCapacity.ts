@@ -125,8 +125,8 @@ interface SizedPod {
   readonly mem: number;
 }
 
-/** First-fit decreasing (by memory, then CPU) into at most `maxNodes` empty nodes; returns the pods left over. */
-function packInto(pods: readonly SizedPod[], a: Allocatable, maxNodes: number): string[] {
+/** First-fit decreasing (by memory, then CPU) into at most `maxNodes` empty nodes: the nodes opened and the pods left over. */
+function pack(pods: readonly SizedPod[], a: Allocatable, maxNodes: number): { nodes: number; unplaced: string[] } {
   const sorted = [...pods].sort((x, y) => y.mem - x.mem || y.cpu - x.cpu);
   const nodes: { cpu: number; mem: number; pods: number }[] = [];
   const unplaced: string[] = [];
@@ -144,8 +144,10 @@ function packInto(pods: readonly SizedPod[], a: Allocatable, maxNodes: number): 
     node.mem -= pod.mem;
     node.pods -= 1;
   }
-  return unplaced;
+  return { nodes: nodes.length, unplaced };
 }
+
+const packInto = (pods: readonly SizedPod[], a: Allocatable, maxNodes: number): string[] => pack(pods, a, maxNodes).unplaced;
 
 const gib = (mib: number) => (mib / 1024).toFixed(1);
 const vcpu = (millis: number) => (millis / 1000).toFixed(2);
@@ -210,4 +212,51 @@ export function podFitProblems(f: FitInputs): string[] {
     );
   }
   return problems;
+}
+
+export interface NodesPerAzInputs {
+  readonly shape: NodeShape;
+  readonly maxPods: number;
+  readonly azCount: number;
+  /** Every pod group at the count it runs at (PodGroup.count, else perAz × AZs). */
+  readonly pods: readonly PodGroup[];
+}
+
+export interface NodesPerAz {
+  /** Nodes each AZ's node group needs to hold its share, in AZ order. */
+  readonly perAz: readonly number[];
+  readonly total: number;
+  /** Pods of each AZ's share, in AZ order. */
+  readonly podsPerAz: readonly number[];
+  /** Pods no node of this shape can hold (their requests exceed one node's allocatable). */
+  readonly unplaceable: readonly string[];
+}
+
+/**
+ * Nodes per AZ for pods at the given counts, with the same first-fit-decreasing packing {@link podFitProblems} checks
+ * with. Each group's pods are dealt round-robin over the AZs (what Strimzi's and the charts' zone spread and the
+ * scheduler's default topology spread do), each group starting one AZ after the previous group's last pod so the
+ * remainders do not all land in the first AZ; then each AZ is packed into as many empty nodes as it takes.
+ */
+export function nodesPerAz(f: NodesPerAzInputs): NodesPerAz {
+  const a = nodeAllocatable(f.shape, f.maxPods);
+  const zones: SizedPod[][] = Array.from({ length: f.azCount }, () => []);
+  let next = 0;
+  const unplaceable: string[] = [];
+  for (const p of f.pods) {
+    const cpu = cpuMillis(p.cpu);
+    const mem = memoryMiB(p.memory);
+    if (cpu === undefined || mem === undefined) continue; // the quantity check reports these
+    const n = p.count ?? p.perAz * f.azCount;
+    if (n > 0 && (cpu > a.cpuMillis || mem > a.memoryMiB)) {
+      unplaceable.push(`${n} × ${p.pod}`);
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      zones[next]!.push({ pod: p.pod, cpu, mem });
+      next = (next + 1) % f.azCount;
+    }
+  }
+  const perAz = zones.map((pods) => pack(pods, a, Infinity).nodes);
+  return { perAz, total: perAz.reduce((s, n) => s + n, 0), podsPerAz: zones.map((z) => z.length), unplaceable };
 }

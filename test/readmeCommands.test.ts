@@ -76,7 +76,8 @@ function classify(block: ShellSnippet): Classified[] {
   for (const logical of block.text.replace(/\\\n/g, " ").split("\n")) {
     const { code, comment } = splitComment(logical);
     for (const c of commandsOf(code, newScope(), () => undefined)) {
-      const text = c.words.map((w) => w.text).join(" ");
+      // Re-quote words the shell would split or unquote, so runAsWritten parses back the same words (a JSON value).
+      const text = c.words.map((w) => (/^[\w@%+=:,./<>-]*$/.test(w.text) ? w.text : `'${w.text.replaceAll("'", "'\\''")}'`)).join(" ");
       const entry = Object.keys(ENTRY_POINTS).find((e) => text === e);
       if (entry !== undefined) out.push(at(text, { run: false, why: `entry point: ${ENTRY_POINTS[entry]}` }));
       else if (/\bneeds\b/.test(comment)) out.push(at(text, { run: false, why: comment }));

@@ -19,6 +19,9 @@ import { knownStacks } from "../tools/mockRun";
 import { designHeadroom, loadInputsFor, stackLoadPlan } from "../tools/planModel";
 import { tallyResources } from "../tools/renderObjects";
 import { SINK_MARGIN_SEC } from "../tools/smoke/config";
+import { stackPeakPlan } from "../tools/planReport";
+import { pricesFor } from "../tools/prices";
+import { GATEWAY_SETS, stackConfigWith } from "./gatewayStack";
 import { runProgram, stackConfig } from "./harness";
 
 const ROOT = join(__dirname, "..");
@@ -149,6 +152,19 @@ function loadPlanRows(): Figure[] {
   ];
 }
 
+/** Peak scaling rows: a stack planned with the gateway on (`plan --set`), its HPA pods, nodes and extra node cost. */
+function peakRow(stack: string): Figure {
+  const p = stackPeakPlan(stackConfigWith(stack, GATEWAY_SETS), pricesFor("us-east-1"));
+  const g = p.gateway!;
+  const n = p.nodes!;
+  return {
+    what: `peak scaling, ${stack} + gateway`,
+    anchor: new RegExp(`^\\| ${stack} \\+ gateway \\|`),
+    cells: [1, 2, 3, 4, 5, 6, 7, 8],
+    values: [p.peakHeartbeatsPerSec, g.atPeak.pods, g.unbatchedAtPeak!.podsNeeded, g.maxReplicas, g.atAverage.pods, n.atAverage.total, n.atPeak.total, n.desired, n.extraNodeHoursPerMonth, n.extraMonthlyByHour!, n.extraMonthlyAllDay!],
+  };
+}
+
 const counts = new Map<string, number>();
 
 describe("README figures a tool computes are the tool's current answer", () => {
@@ -170,6 +186,17 @@ describe("README figures a tool computes are the tool's current answer", () => {
       // local is a kind/k3d cluster: the design peak is not its question, the README shows "—" there.
       capacityRow("local", false),
       ...loadPlanRows(),
+      peakRow("prod"),
+      peakRow("dev"),
+      (() => {
+        const n = stackPeakPlan(stackConfigWith("prod", GATEWAY_SETS), pricesFor("us-east-1")).nodes!;
+        return {
+          what: "peak scaling, prod's extra nodes in prose",
+          anchor: /^Prod at 15 per POST needs /,
+          span: /needs \d+ m7i\.2xlarge above its \d+ for about an hour a day \(\$[\d,.]+ a month; \$[\d,.]+ if kept all/,
+          values: [n.extraAtPeak, n.desired, n.extraMonthlyByHour!, n.extraMonthlyAllDay!],
+        };
+      })(),
       {
         what: "smoke's default wait",
         anchor: /It waits up to the worst-case close delay \+/,

@@ -57,10 +57,15 @@ export interface ProgramRun {
   one(type: string, name?: string): RecordedResource;
 }
 
+/** The `config:` map of Pulumi.<stack>.yaml as parsed YAML (keys like "watchpipe:kafka"). */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+  const file = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+  return file.config ?? {};
+}
+
 /** Stack config exactly as in Pulumi.<stack>.yaml, with objects JSON-encoded the way the Pulumi engine passes them. */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-  const file = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-  const merged: Record<string, unknown> = { ...(file.config ?? {}), ...overrides };
+  const merged: Record<string, unknown> = { ...stackFileConfig(stack), ...overrides };
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(merged)) {
     if (value === undefined) continue;
@@ -282,14 +287,15 @@ export function knownStacks(): string[] {
 }
 
 /**
- * One run of the program for a command-line tool (one per process: modules are not re-evaluated). Fails with the
- * list of stacks when Pulumi.<stack>.yaml does not exist.
+ * One run of the program for a command-line tool (one per process: modules are not re-evaluated), with top-level
+ * config keys replaced by `overrides` (`plan --set`). Fails with the list of stacks when Pulumi.<stack>.yaml does not
+ * exist.
  */
-export async function runProgramOnce(stack: string): Promise<ProgramRun> {
+export async function runProgramOnce(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
   if (!existsSync(join(ROOT, `Pulumi.${stack}.yaml`))) {
     throw new Error(`no Pulumi.${stack}.yaml in ${ROOT}; expected one of the stacks ${knownStacks().join(", ")}. Pass --stack <name>.`);
   }
-  return runProgramWith(stack, {}, async () => (await import("..")) as Record<string, unknown>);
+  return runProgramWith(stack, overrides, async () => (await import("..")) as Record<string, unknown>);
 }
 
 /**

@@ -9,7 +9,8 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config";
 import { maxHeartbeatsPerRequest, PLAN_BATCH_HEARTBEATS } from "../contract/ingest";
 import { HEARTBEAT_INTERVAL_SEC } from "../contract/topics";
-import { knownStacks, runProgramOnce } from "./mockRun";
+import { configOverrides } from "./configSet";
+import { knownStacks, runProgramOnce, stackFileConfig } from "./mockRun";
 import { batchProblems, buildPlanReport, PLAN_JSON_VERSION, planText } from "./planReport";
 import { EXIT_CODES_HELP, UsageError } from "./exitCodes";
 import { runTool } from "./cli";
@@ -17,13 +18,18 @@ import { REGION_PRICES, PRICES_AS_OF, PRICES_RECORDED_ON } from "./prices";
 
 const HELP = `Summarise a stack: resource counts, capacity headroom at the design peak, ingest requests, monthly cost estimate.
 
-Usage: npm run plan -- --stack <stack> [--json] [--batch <n>] [--max-monthly-usd <usd>]
+Usage: npm run plan -- --stack <stack> [--json] [--batch <n>] [--max-monthly-usd <usd>] [--set <path>=<value> ...]
 
   --stack <name>            stack to plan: ${knownStacks().join(", ")} (reads Pulumi.<name>.yaml)
   --json                    print the whole plan as one JSON document on stdout (version ${PLAN_JSON_VERSION}), nothing else
   --batch <n>               heartbeats per POST to compare with one per POST (default ${PLAN_BATCH_HEARTBEATS}); the estimate
                             itself prices one per POST, what players send today
   --max-monthly-usd <usd>   also fail (exit 1) when the monthly total is above this
+  --set <path>=<value>      plan the stack with one config value changed, Pulumi.<stack>.yaml untouched (repeatable):
+                            a dotted path under watchpipe: (or a namespaced key like aws:region), the value JSON or
+                            a string; objects merge into the stack's. E.g. the ingest gateway on prod:
+                              --set 'ingest.jwt={"jwksUrl":"https://login.example.com/jwks.json","issuer":"https://login.example.com/","audience":["watchpipe-player"]}'
+                              --set ingest.gateway.image=<registry>/<repository>@sha256:<64 hex digits>
   --help                    this text
 
 Runs the program under mocks (no cloud access). Costs are on-demand list prices recorded by hand for the regions
@@ -52,6 +58,7 @@ async function main(): Promise<void> {
       json: { type: "boolean" },
       batch: { type: "string" },
       "max-monthly-usd": { type: "string" },
+      set: { type: "string", multiple: true },
       help: { type: "boolean" },
     },
   });
@@ -64,8 +71,15 @@ async function main(): Promise<void> {
   const batch = positive("batch", values.batch, true) ?? PLAN_BATCH_HEARTBEATS;
   const maxMonthlyUsd = positive("max-monthly-usd", values["max-monthly-usd"], false);
 
+  let overrides: Record<string, unknown>;
+  try {
+    overrides = configOverrides(stackFileConfig(values.stack), values.set ?? []);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+
   const started = performance.now();
-  const run = await runProgramOnce(values.stack);
+  const run = await runProgramOnce(values.stack, overrides);
   // The run left the stack's config in the Pulumi runtime: read it exactly as the program did.
   const config = loadConfig();
   const seconds = (performance.now() - started) / 1000;

@@ -3,7 +3,9 @@
  * ingest at one and at N heartbeats per POST, the cost lines, per-heartbeat cost and the verdict. `plan` prints it as
  * text or, with `--json`, as it is; both come from this one object so they cannot disagree.
  */
-import { type AppConfig } from "../config";
+import { type AppConfig, configuredPods } from "../config";
+import { INSTANCE_TYPES } from "../contract/instanceTypes";
+import { ENI_MAX_PODS } from "../contract/nodeCapacity";
 import { ingestNeedsWebAcl } from "../contract/ingest";
 import { type DatabasePlan, LOAD_BUDGET, overBudget } from "../contract/loadPlan";
 import type { RecordedResource } from "./mockRun";
@@ -19,6 +21,7 @@ import {
   stackLoadPlan,
   trafficFor,
 } from "./planModel";
+import { peakLines, peakPlan, type PeakPlan } from "./planPeak";
 import { DAYS_PER_MONTH, HOURS_PER_MONTH, NOT_ESTIMATED, pricesFor, PRICES_AS_OF, PRICES_RECORDED_ON, REGION_PRICES, type RegionPrices } from "./prices";
 import { describeTally, tallyResources, type ResourceTally } from "./renderObjects";
 
@@ -90,9 +93,18 @@ export interface PlanReport {
     readonly alb: boolean;
     readonly exposure: AppConfig["bridge"]["exposure"];
     readonly webAcl: boolean;
-    /** One heartbeat per POST (what the estimate prices), then the compared batch size. */
+    /** One heartbeat per POST (what the estimate prices), the compared batch size and the gateway's, smallest first. */
     readonly batches: readonly IngestCost[];
+    /** The ingest gateway's configured heartbeats per POST (ingest.gateway.maxHeartbeatsPerRequest); null without one. */
+    readonly gatewayBatch: number | null;
+    /** Sessionization's grace period, which the oldest heartbeat of a batch waits against. */
+    readonly graceSec: number;
   };
+  /**
+   * The ingest gateway's HPA at the peak and the day's average, and the nodes every pod needs at both against the node
+   * groups' desired size (tools/planPeak.ts); gateway null without one, nodes null on an existing cluster.
+   */
+  readonly peak: PeakPlan;
   readonly cost: PlanCost | null;
   readonly verdict: {
     readonly ok: boolean;
@@ -102,6 +114,29 @@ export interface PlanReport {
     readonly maxMonthlyUsd: number | null;
     readonly overMonthlyUsd: boolean;
   };
+}
+
+/** The peak's gateway pods and nodes for a stack (config.ts's pods, the node groups' sizes, the region's node price). */
+export function stackPeakPlan(config: AppConfig, prices: RegionPrices | undefined): PeakPlan {
+  const gw = config.ingest.gateway;
+  const c = config.cluster.mode === "eks" ? config.cluster : undefined;
+  return peakPlan({
+    peakHeartbeatsPerSec: config.capacity.peakEventsPerSec,
+    heartbeatsPerDay: eventsPerDayFor(config.capacity),
+    gateway: gw ? { heartbeatsPerRequest: gw.maxHeartbeatsPerRequest, minReplicas: gw.minReplicas, maxReplicas: gw.maxReplicas } : undefined,
+    podsAt: (replicas) => configuredPods(config, replicas),
+    nodes: c
+      ? {
+          instanceType: c.nodeInstanceType,
+          shape: INSTANCE_TYPES[c.nodeInstanceType]!,
+          maxPods: ENI_MAX_PODS[c.nodeInstanceType]!,
+          azCount: config.network.azCount,
+          desiredPerAz: c.nodesPerAz.desired,
+          maxPerAz: c.nodesPerAz.max,
+          pricePerHour: prices?.ec2PerHour[c.nodeInstanceType],
+        }
+      : undefined,
+  });
 }
 
 /** Build the report of one stack from its mock run and validated config. Pure apart from reading the price table. */
@@ -120,12 +155,23 @@ export function buildPlanReport(stack: string, run: { readonly resources: readon
     costUnavailable = (err as Error).message;
   }
 
+  // One per POST (what the estimate prices), the compared --batch, and the gateway's configured batch where there is one.
+  const gatewayBatch = config.ingest.gateway?.maxHeartbeatsPerRequest;
   const batches = prices
-    ? [...new Set([1, options.batch])].map((n) => ingestCost(run.resources, traffic, config.capacity.peakEventsPerSec, n, prices))
+    ? [...new Set([1, options.batch, ...(gatewayBatch === undefined ? [] : [gatewayBatch])])].sort((a, b) => a - b).map((n) => ingestCost(run.resources, traffic, config.capacity.peakEventsPerSec, n, prices))
     : [];
+  const peak = stackPeakPlan(config, prices);
   let cost: PlanCost | null = null;
   if (prices) {
-    const est = estimateCost(run.resources, traffic, prices);
+    const base = estimateCost(run.resources, traffic, prices);
+    const est: { lines: CostLine[]; total: number; unpriced: string[] } = { ...base, lines: [...base.lines] };
+    const n = peak.nodes;
+    if (peak.gateway && n && n.extraAtPeak > 0 && n.pricePerHour !== null && n.extraMonthlyByHour !== null) {
+      // The gateway HPA's extra nodes, for the hours the peak needs them (tools/planPeak.ts: the day assumed).
+      const item = `EC2 nodes ${n.instanceType} added at the peak (gateway HPA, ${n.billedHoursPerDay.toFixed(2)} h/day)`;
+      est.lines.push({ item, quantity: n.extraNodeHoursPerMonth, unit: "node-hour", unitPrice: n.pricePerHour, monthly: n.extraMonthlyByHour });
+      est.total = base.total + n.extraMonthlyByHour;
+    }
     const heartbeatsPerDay = eventsPerDayFor(config.capacity);
     const heartbeatsPerMonth = heartbeatsPerDay * DAYS_PER_MONTH;
     cost = {
@@ -189,7 +235,10 @@ export function buildPlanReport(stack: string, run: { readonly resources: readon
       exposure: config.bridge.exposure,
       webAcl: run.resources.some((r) => r.type === "aws:wafv2/webAcl:WebAcl"),
       batches,
+      gatewayBatch: gatewayBatch ?? null,
+      graceSec: config.sessionization.gracePeriodSec,
     },
+    peak,
     cost,
     verdict: {
       ok,
@@ -207,12 +256,12 @@ const count = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** The ingest table: one column per batch size. */
 function ingestLines(r: PlanReport): string[] {
-  const { batches, alb, webAcl, exposure } = r.ingest;
+  const { batches, alb, webAcl, exposure, gatewayBatch, graceSec } = r.ingest;
   if (!alb || batches.length === 0) return [];
   const head = (label: string, cells: string[]) => `  ${label.padEnd(38)} ${cells.map((c) => c.padStart(22)).join(" ")}`;
   const out = [
     `\nIngest at this stack's load (${count(r.load.peakHeartbeatsPerSec)} heartbeats/s peak, ${count(batches[0]!.averageRequestsPerSec)}/s day's average; players batching N heartbeats per POST, docs/ingest.md "Batching")`,
-    head("heartbeats per POST", batches.map((b) => String(b.heartbeatsPerRequest))),
+    head("heartbeats per POST", batches.map((b) => `${b.heartbeatsPerRequest === gatewayBatch ? "gateway's " : ""}${b.heartbeatsPerRequest}`)),
     head("requests/s at peak", batches.map((b) => count(b.peakRequestsPerSec))),
     head("requests/s, day's average", batches.map((b) => count(b.averageRequestsPerSec))),
     head("body / request + response bytes", batches.map((b) => `${count(b.bodyBytes)} / ${count(b.bytesPerRequest)}`)),
@@ -222,6 +271,10 @@ function ingestLines(r: PlanReport): string[] {
     head("ALB LCU cost per month", batches.map((b) => usd(b.albLcuMonthly))),
     head(`WAF request fee per month${webAcl ? "" : " if attached"}`, batches.map((b) => usd(b.wafMonthlyIfAttached))),
   ];
+  const full = batches.find((b) => b.heartbeatsPerRequest === gatewayBatch);
+  if (full && full.oldestHeartbeatWaitSec >= graceSec) {
+    out.push(`  A full gateway batch of ${full.heartbeatsPerRequest} holds its oldest heartbeat ${full.oldestHeartbeatWaitSec} s in the player, at or past sessionization's ${graceSec} s grace period (plan --batch refuses that size).`);
+  }
   out.push(
     webAcl
       ? "  The estimate below prices 1 heartbeat per POST (what players send today)."
@@ -269,6 +322,7 @@ export function planText(r: PlanReport): string[] {
   }
 
   out.push(...ingestLines(r));
+  out.push(...peakLines(r.peak, r.stack));
 
   if (!r.cost) {
     out.push(`\nMonthly cost estimate: NOT AVAILABLE: ${v.costUnavailable ?? "no price table"}`);

@@ -18,6 +18,7 @@ import {
   ENVOY_VERSION,
   CAMEL_RESOURCES,
   ENVOY_RESOURCES,
+  GATEWAY_SCALE_DOWN_STABILIZATION_SEC,
   GATEWAY_TARGET_CPU_SHARE,
   INGEST_PATH,
   KAFKA_DELIVERY_TIMEOUT_MS,
@@ -231,7 +232,7 @@ export function gatewayHpaSpec(a: Pick<IngestGatewaySpecArgs, "minReplicas" | "m
     behavior: {
       // Scale out at once on a surge (evening peak, a backlog flush); scale in slowly so a dip does not thrash.
       scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: "Percent", value: 100, periodSeconds: 30 }] },
-      scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 20, periodSeconds: 60 }] },
+      scaleDown: { stabilizationWindowSeconds: GATEWAY_SCALE_DOWN_STABILIZATION_SEC, policies: [{ type: "Percent", value: 20, periodSeconds: 60 }] },
     },
   };
 }
