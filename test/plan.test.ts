@@ -212,14 +212,14 @@ describe("the plan report's verdict", () => {
     expect(planText(report).at(-1)).toMatch(/^\nMonthly cost estimate: NOT AVAILABLE: no price table for region eu-west-1/);
   });
 
-  it("refuses a batch the web ACL would block or sessionization would drop as late", () => {
+  it("refuses a batch the web ACL would block or the SQL would reject as late", () => {
     const internetFacing = { ...dev, bridge: { ...dev.bridge, exposure: "internet-facing" } } as AppConfig;
-    expect(batchProblems(15, internetFacing, 15, 120, 5)).toEqual([]);
-    expect(batchProblems(16, internetFacing, 15, 120, 5)).toEqual([expect.stringMatching(/^--batch 16: a POST of 16 heartbeats is larger than the web ACL's ingest\.waf\.maxBodyBytes 4096 B/)]);
-    // Internal: no web ACL, so only the grace period bounds it.
-    expect(batchProblems(16, dev, 15, 120, 5)).toEqual([]);
-    expect(batchProblems(12, dev, 15, 60, 5)).toEqual([]);
-    expect(batchProblems(13, dev, 15, 60, 5)).toHaveLength(1);
+    expect(batchProblems(15, internetFacing, 15, 3600, 5)).toEqual([]);
+    expect(batchProblems(16, internetFacing, 15, 3600, 5)).toEqual([expect.stringMatching(/^--batch 16: a POST of 16 heartbeats is larger than the web ACL's ingest\.waf\.maxBodyBytes 4096 B/)]);
+    // Internal: no web ACL, so only the lateness bound does (windows are on arrival time; a batch's wait is not late).
+    expect(batchProblems(16, dev, 15, 3600, 5)).toEqual([]);
+    expect(batchProblems(720, dev, 15, 3600, 5)).toEqual([]);
+    expect(batchProblems(721, dev, 15, 3600, 5)).toEqual(["--batch 721: the oldest heartbeat would wait 3600 s in the player, at or past the 3600 s after which the SQL rejects a heartbeat as late; expected at most 720."]);
   });
 });
 
@@ -278,10 +278,10 @@ describe("npm run plan -- --stack prod", () => {
     expect(total).toBeCloseTo(lines.reduce((a, b) => a + b, 0), 1);
   }, programRunsTimeout(2));
 
-  it("prices no WAF on prod's internal ALB, and says what an internet-facing one would add at 1 and 6 heartbeats per POST", () => {
+  it("prices no WAF on prod's internal ALB, and says what an internet-facing one would add at 1, 6 and the gateway's 15 heartbeats per POST", () => {
     expect(text).not.toMatch(/WAFv2/);
     expect(report.ingest).toMatchObject({ alb: true, exposure: "internal", webAcl: false });
-    expect(report.ingest.batches.map((b) => b.heartbeatsPerRequest)).toEqual([1, 6]);
+    expect(report.ingest.batches.map((b) => b.heartbeatsPerRequest)).toEqual([1, 6, 15]);
     const [one, six] = report.ingest.batches;
     // 300 M heartbeats/day × 30.42 days = 9,126 M requests × $0.60; six per POST divides the requests by six.
     expect(one!.wafMonthlyIfAttached).toBeCloseTo(9126 * 0.6, 6);

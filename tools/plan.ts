@@ -5,6 +5,7 @@
  * The program runs under the test mocks with the stack's real config. `--json` prints the same report
  * (tools/planReport.ts) as one JSON document for CI.
  */
+import { MAX_LATENESS_SEC } from "../contract/sessionization";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config";
 import { maxHeartbeatsPerRequest, PLAN_BATCH_HEARTBEATS } from "../contract/ingest";
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   // The run left the stack's config in the Pulumi runtime: read it exactly as the program did.
   const config = loadConfig();
   const seconds = (performance.now() - started) / 1000;
-  const problems = batchProblems(batch, config, maxHeartbeatsPerRequest(config.ingest.waf.maxBodyBytes, config.capacity.avgEventBytes), config.sessionization.gracePeriodSec, HEARTBEAT_INTERVAL_SEC);
+  const problems = batchProblems(batch, config, maxHeartbeatsPerRequest(config.ingest.waf.maxBodyBytes, config.capacity.avgEventBytes), MAX_LATENESS_SEC, HEARTBEAT_INTERVAL_SEC);
   if (problems.length > 0) throw new UsageError(problems.join("\n"));
 
   const report = buildPlanReport(values.stack, run, config, seconds, { batch, maxMonthlyUsd });

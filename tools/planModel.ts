@@ -391,7 +391,8 @@ export function trafficFor(config: AppConfig, load: LoadPlan = stackLoadPlan(con
     leaderBytesPerDay: load.leaderBytesPerDay,
     replicationFactor: config.kafka.replicationFactor,
     eventBytes: config.capacity.avgEventBytes,
-    heartbeatsPerRequest: 1,
+    // Players batch up to the gateway's limit where it is the players' path; through the bridge, one per POST.
+    heartbeatsPerRequest: config.ingest.gateway?.maxHeartbeatsPerRequest ?? 1,
     piecesPerDay: load.piecesPerDay,
   };
 }

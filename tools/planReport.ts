@@ -3,6 +3,7 @@
  * ingest at one and at N heartbeats per POST, the cost lines, per-heartbeat cost and the verdict. `plan` prints it as
  * text or, with `--json`, as it is; both come from this one object so they cannot disagree.
  */
+import { MAX_LATENESS_SEC } from "../contract/sessionization";
 import { type AppConfig, configuredPods } from "../config";
 import { INSTANCE_TYPES } from "../contract/instanceTypes";
 import { ENI_MAX_PODS } from "../contract/nodeCapacity";
@@ -98,7 +99,8 @@ export interface PlanReport {
     /** The ingest gateway's configured heartbeats per POST (ingest.gateway.maxHeartbeatsPerRequest); null without one. */
     readonly gatewayBatch: number | null;
     /** Sessionization's grace period, which the oldest heartbeat of a batch waits against. */
-    readonly graceSec: number;
+    /** A heartbeat sent this long after it was played is rejected as late (contract/sessionization.ts, V000004). */
+    readonly lateAfterSec: number;
   };
   /**
    * The ingest gateway's HPA at the peak and the day's average, and the nodes every pod needs at both against the node
@@ -236,7 +238,7 @@ export function buildPlanReport(stack: string, run: { readonly resources: readon
       webAcl: run.resources.some((r) => r.type === "aws:wafv2/webAcl:WebAcl"),
       batches,
       gatewayBatch: gatewayBatch ?? null,
-      graceSec: config.sessionization.gracePeriodSec,
+      lateAfterSec: MAX_LATENESS_SEC,
     },
     peak,
     cost,
@@ -254,9 +256,12 @@ export function buildPlanReport(stack: string, run: { readonly resources: readon
 const usd = (n: number, decimals = 2) => `$${n.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}`;
 const count = (n: number) => Math.round(n).toLocaleString("en-US");
 
+/** The batch the estimate prices: the gateway's (players batch through it), or one per POST through the bridge. */
+const pricedBatch = (gatewayBatch: number | null) => (gatewayBatch === null ? "1 heartbeat per POST (the bridge path)" : `the gateway's ${gatewayBatch} heartbeats per POST`);
+
 /** The ingest table: one column per batch size. */
 function ingestLines(r: PlanReport): string[] {
-  const { batches, alb, webAcl, exposure, gatewayBatch, graceSec } = r.ingest;
+  const { batches, alb, webAcl, exposure, gatewayBatch, lateAfterSec } = r.ingest;
   if (!alb || batches.length === 0) return [];
   const head = (label: string, cells: string[]) => `  ${label.padEnd(38)} ${cells.map((c) => c.padStart(22)).join(" ")}`;
   const out = [
@@ -272,13 +277,13 @@ function ingestLines(r: PlanReport): string[] {
     head(`WAF request fee per month${webAcl ? "" : " if attached"}`, batches.map((b) => usd(b.wafMonthlyIfAttached))),
   ];
   const full = batches.find((b) => b.heartbeatsPerRequest === gatewayBatch);
-  if (full && full.oldestHeartbeatWaitSec >= graceSec) {
-    out.push(`  A full gateway batch of ${full.heartbeatsPerRequest} holds its oldest heartbeat ${full.oldestHeartbeatWaitSec} s in the player, at or past sessionization's ${graceSec} s grace period (plan --batch refuses that size).`);
+  if (full && full.oldestHeartbeatWaitSec >= lateAfterSec) {
+    out.push(`  A full gateway batch of ${full.heartbeatsPerRequest} holds its oldest heartbeat ${full.oldestHeartbeatWaitSec} s in the player, at or past the ${lateAfterSec} s after which the SQL rejects it as late (plan --batch refuses that size).`);
   }
   out.push(
     webAcl
-      ? "  The estimate below prices 1 heartbeat per POST (what players send today)."
-      : `  No web ACL on this ${exposure} ALB, so no WAF fee below; an internet-facing one would add the fee above. The estimate prices 1 heartbeat per POST.`,
+      ? `  The estimate below prices ${pricedBatch(gatewayBatch)}.`
+      : `  No web ACL on this ${exposure} ALB, so no WAF fee below; an internet-facing one would add the fee above. The estimate prices ${pricedBatch(gatewayBatch)}.`,
   );
   return out;
 }
@@ -349,14 +354,18 @@ export function planText(r: PlanReport): string[] {
   return out;
 }
 
-/** Whether the batch size is one the ingest can take: WAF's body limit (where the ACL exists) and sessionization's grace. */
-export function batchProblems(batch: number, config: AppConfig, maxPerBody: number, graceSec: number, heartbeatIntervalSec: number): string[] {
+/**
+ * Whether the batch size is one the ingest can take: WAF's body limit (where the ACL exists), and the lateness bound.
+ * Windows are on arrival time and each heartbeat's play time is corrected by its sent_at (V000004), so a batch's wait
+ * in the player is not lateness until it passes MAX_LATENESS_SEC, after which the SQL rejects the heartbeat (`late:`).
+ */
+export function batchProblems(batch: number, config: AppConfig, maxPerBody: number, lateAfterSec: number, heartbeatIntervalSec: number): string[] {
   const problems: string[] = [];
   if (ingestNeedsWebAcl(config.bridge.exposure) && batch > maxPerBody) {
     problems.push(`--batch ${batch}: a POST of ${batch} heartbeats is larger than the web ACL's ingest.waf.maxBodyBytes ${config.ingest.waf.maxBodyBytes} B and would be blocked; expected at most ${maxPerBody}.`);
   }
-  if ((batch - 1) * heartbeatIntervalSec >= graceSec) {
-    problems.push(`--batch ${batch}: the oldest heartbeat would wait ${(batch - 1) * heartbeatIntervalSec} s in the player, at or past the ${graceSec} s grace period sessionization allows late heartbeats; expected at most ${Math.ceil(graceSec / heartbeatIntervalSec)}.`);
+  if ((batch - 1) * heartbeatIntervalSec >= lateAfterSec) {
+    problems.push(`--batch ${batch}: the oldest heartbeat would wait ${(batch - 1) * heartbeatIntervalSec} s in the player, at or past the ${lateAfterSec} s after which the SQL rejects a heartbeat as late; expected at most ${Math.ceil(lateAfterSec / heartbeatIntervalSec)}.`);
   }
   return problems;
 }
