@@ -24,7 +24,7 @@ import {
   GATEWAY_TERMINATION_GRACE_SEC,
   GATEWAY_PRESTOP_SLEEP_SEC,
 } from "../components/kafka/ingestGatewaySpecs";
-import { violationsOf } from "../policy/policies";
+import { stackViolationsOf, violationsOf, type StackResource } from "../policy/policies";
 import { programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
 
 const CERT = "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234";
@@ -83,6 +83,26 @@ describe("dev, internet-facing, with the gateway", () => {
     expect(devBridge.one(INGRESS).name).toBe("ingest-ingress");
     expect(devBridge.outputs.bridgeService).toBe("ingest-bridge-service");
     expect(devBridge.ofType(DEPLOYMENT).map((d) => d.name)).not.toContain("ingest-gateway-deployment");
+  });
+
+  it("CrossGuard ingest-single-write-path: the program passes; a KafkaBridge beside the gateway fails the preview", () => {
+    const asStack = (r: ProgramRun["resources"][number]): StackResource => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      props: r.inputs,
+      propertyDependencies: r.propertyDependencies as unknown as StackResource["propertyDependencies"],
+    });
+    const single = (run: ProgramRun, extra: StackResource[] = []) =>
+      stackViolationsOf({ resources: [...run.resources.map(asStack), ...extra] }).filter((v) => v.startsWith("[ingest-single-write-path]"));
+    expect(single(dev)).toEqual([]);
+    expect(single(local)).toEqual([]);
+    // Without the gateway the Bridge is the players' path: allowed.
+    expect(single(devBridge)).toEqual([]);
+    const bridge = devBridge.one("kubernetes:kafka.strimzi.io/v1:KafkaBridge");
+    expect(single(dev, [asStack(bridge)])).toEqual([
+      "[ingest-single-write-path] KafkaBridge ingest-bridge: a Kafka Bridge is deployed beside the ingest gateway: a second way into heartbeats_raw that binds no token's subject; players post through the gateway and the session ticker produces as its own KafkaUser, so remove the Bridge (kafkaPlatform creates none with ingest.gateway)",
+    ]);
   });
 
   it.each([["with the gateway", () => dev], ["without it", () => devBridge]])("%s, the session ticker produces straight to the brokers as its own KafkaUser (write on heartbeats_raw only)", (_, run) => {
