@@ -60,7 +60,11 @@ export const TICKER_JAAS_ENV = "KAFKA_SASL_JAAS_CONFIG";
 export const TICKER_HEAP_OPTS = "-Xms32m -Xmx64m";
 /** Serial GC: one producer thread and a tiny heap need no G1 (the launcher's default) and its extra native memory. */
 export const TICKER_JVM_OPTS = "-XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
-export const TICKER_RESOURCES = { requests: { cpu: "50m", memory: "192Mi" }, limits: { memory: "256Mi" } } as const;
+/**
+ * Measured (test/real/sessionTicker.test.ts, OpenJDK 17, these JVM options): the producer JVM's RSS peaks near 100 MiB
+ * over a run; the limit leaves room for a different JDK in the image and a backlog of buffered ticks.
+ */
+export const TICKER_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } } as const;
 /**
  * How long a record may take to be acknowledged (Kafka's default, spelled out): a broker restart or a leader move
  * is retried within it, idempotence keeps retries from duplicating; a tick older than this is dropped and logged.
@@ -133,7 +137,8 @@ export function tickerStaleAfterSec(tickIntervalSec: number): number {
 }
 
 /**
- * The loop, POSIX sh. `emit` writes the records (token substituted) into a pipe every interval; the producer on the
+ * The loop, POSIX sh (the image's bash, dash in the tests) with coreutils date/touch/sleep: no sed or grep. `emit`
+ * writes the records (token substituted) into a pipe every interval; the producer on the
  * other end sends each line as a keyed record. When the producer exits, the loop's next write dies of SIGPIPE and the
  * script exits 1 (the pod restarts); when it hangs, the pipe fills, the loop blocks and the alive file goes stale
  * (liveness). TICKS=n (tests) stops after n ticks: the producer then reads EOF, flushes, closes and exits 0.
@@ -141,7 +146,8 @@ export function tickerStaleAfterSec(tickIntervalSec: number): number {
 export function tickerScript(): string {
   return `#!/bin/sh
 set -u
-n=$(grep -c . "$RECORDS_FILE")
+n=0
+while IFS= read -r line; do n=$((n + 1)); done < "$RECORDS_FILE"
 ticks="\${TICKS:-0}"
 echo "session-ticker: $n tick records to $TOPIC every \${INTERVAL_SEC}s; one producer (acks=all, idempotent) to $BOOTSTRAP_SERVERS" >&2
 emit() {
@@ -150,10 +156,14 @@ emit() {
   while :; do
     tick=$((tick + 1))
     now_ms="$(date +%s)000"
-    if ! sed "s/${NOW_TOKEN}/$now_ms/" "$RECORDS_FILE"; then
-      echo "session-ticker: tick $tick: the producer no longer reads its input (it exited); stopping" >&2
-      exit 1
-    fi
+    # Shell builtins only: no process per record. A write into a pipe whose reader is gone ends this loop
+    # (SIGPIPE, or EPIPE where SIGPIPE is ignored).
+    while IFS= read -r line; do
+      printf '%s%s%s\\n' "\${line%%${NOW_TOKEN}*}" "$now_ms" "\${line#*${NOW_TOKEN}}" || {
+        echo "session-ticker: tick $tick: the producer no longer reads its input (it exited); stopping" >&2
+        exit 1
+      }
+    done < "$RECORDS_FILE"
     touch "$ALIVE_FILE"
     echo "session-ticker: tick $tick: $n records to the producer at event_ts $now_ms ($(( $(date +%s) - started ))s up)" >&2
     if [ "$ticks" -gt 0 ] && [ "$tick" -ge "$ticks" ]; then
