@@ -219,8 +219,8 @@ export function tickerLivenessCommand(tickIntervalSec: number, pidFile = TICKER_
 /**
  * Deployment spec: one pod (two would only double the ticks), non-root, read-only root with /tmp on an emptyDir,
  * the cluster CA mounted as the truststore, the KafkaUser Secret's JAAS line as an env var, the client label the
- * brokers' NetworkPolicy admits. Recreate: two producers during a rollout would only double ticks, but a surge pod
- * is pointless for a singleton.
+ * brokers' NetworkPolicy admits. Recreate: the old producer stops before the new one starts (a surge pod of a
+ * singleton would only send every tick twice for a while).
  */
 export function sessionTickerDeploymentSpec(args: SessionTickerSpecArgs, configMapName: string): types.input.apps.v1.DeploymentSpec {
   const env = tickerEnv(args);
