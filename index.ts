@@ -27,7 +27,7 @@ function pipeline(config: AppConfig): Record<string, unknown> {
   });
 
   // Scrapes, alerts and dashboards for all of the above (monitoring.enabled).
-  const monitoring = monitoringFromConfig(config, target, [...kafka.ready, yugabyte]);
+  const monitoring = monitoringFromConfig(config, target, [...kafka.ready, yugabyte], { bridge: kafka.bridge !== undefined });
 
   // Stack outputs. Only those with a value in this stack are exported: an undefined one (vpcId on an existing cluster,
   // backupBucket without backups) would make every preview warn "Undefined value … will not show as a stack output".
@@ -40,8 +40,9 @@ function pipeline(config: AppConfig): Record<string, unknown> {
     kafkaNamespace: kafka.namespace,
     kafkaBootstrapServers: kafka.bootstrapServers,
     heartbeatPartitions: kafka.partitions.partitions,
-    bridgeService: kafka.bridge.serviceName,
-    bridgeHostname: kafka.gateway?.hostname ?? kafka.bridge.hostname,
+    // Only where the Bridge is deployed (no ingest gateway); the players' ALB hostname keeps its name either way.
+    bridgeService: kafka.bridge?.serviceName,
+    bridgeHostname: kafka.gateway?.hostname ?? kafka.bridge?.hostname,
     ingestGatewayService: kafka.gateway?.serviceName,
     schemaRegistryServiceUrl: streaming.schemaRegistry.url,
     ksqldbServiceUrl: streaming.ksqldb.url,

@@ -25,6 +25,8 @@ export const KAFKA_USERS = {
   schemaRegistry: "schema-registry",
   kafkaUi: "kafka-ui",
   loadgen: "loadgen",
+  /** The session ticker's own producer (components/stream/sessionTickerSpecs.ts): ticks carry no player token. */
+  sessionTicker: "session-ticker",
 } as const;
 export type KafkaClient = keyof typeof KAFKA_USERS;
 

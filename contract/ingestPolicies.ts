@@ -233,6 +233,23 @@ export function isGatewayConfigMap(type: string, props: Props): boolean {
   return labels["app.kubernetes.io/name"] === GATEWAY_APP_LABEL;
 }
 
+/** The Strimzi Kafka Bridge custom resource's type token. */
+export const KAFKA_BRIDGE_TYPE = "kubernetes:kafka.strimzi.io/v1:KafkaBridge";
+
+/**
+ * One write path for players: where the ingest gateway is deployed (a ConfigMap of it in the stack), a Kafka Bridge
+ * beside it would be a second HTTP path into heartbeats_raw that binds no identity. One problem per such Bridge.
+ */
+export function bridgeBesideGatewayProblems(resources: readonly { readonly type: string; readonly name: string; readonly props: Props }[]): { readonly name: string; readonly problem: string }[] {
+  if (!resources.some((r) => isGatewayConfigMap(r.type, r.props))) return [];
+  return resources
+    .filter((r) => r.type === KAFKA_BRIDGE_TYPE)
+    .map((r) => ({
+      name: r.name,
+      problem: "a Kafka Bridge is deployed beside the ingest gateway: a second way into heartbeats_raw that binds no token's subject; players post through the gateway and the session ticker produces as its own KafkaUser, so remove the Bridge (kafkaPlatform creates none with ingest.gateway)",
+    }));
+}
+
 const filterNames = (envoy: unknown): string[] => {
   const text = JSON.stringify(envoy);
   return [...text.matchAll(/"name":"(envoy\.filters\.http\.[a-z_]+)"/g)].map((m) => m[1] ?? "");

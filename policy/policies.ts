@@ -51,7 +51,7 @@ import {
   STRIMZI_GROUP,
   workloadKafkaProblems,
 } from "../contract/resourceChecks";
-import { albIngressProblems, gatewayConfigProblems, gatewayLimitProblems, ingressWafSourceProblems, isGatewayConfigMap, webAclProblems } from "../contract/ingestPolicies";
+import { albIngressProblems, bridgeBesideGatewayProblems, gatewayConfigProblems, gatewayLimitProblems, ingressWafSourceProblems, isGatewayConfigMap, webAclProblems } from "../contract/ingestPolicies";
 import { SUBJECT_HEADER } from "../contract/ingestGateway";
 import { HEARTBEATS_HEADER } from "../contract/ingestLimits";
 import { UnknownValueError } from "@pulumi/policy";
@@ -454,7 +454,17 @@ export const resourcePolicies: WatchpipeResourcePolicy[] = ([
   ingestWafRules,
 ] satisfies WatchpipeResourcePolicy[]).map(failClosed);
 
-export const stackPolicies: WatchpipeStackPolicy[] = [nodeGroupsInPrivateSubnets, ingestWafFromStack].map(failClosedStack);
+export const ingestSingleWritePath: WatchpipeStackPolicy = {
+  name: "ingest-single-write-path",
+  description: "With the ingest gateway deployed, no Kafka Bridge beside it: every HTTP write into heartbeats_raw binds the token's subject.",
+  enforcementLevel: MANDATORY,
+  validateStack: (args, report) => {
+    const urns = new Map(args.resources.map((r) => [r.name, r.urn]));
+    for (const p of bridgeBesideGatewayProblems(args.resources)) report(`KafkaBridge ${p.name}: ${p.problem}`, urns.get(p.name));
+  },
+};
+
+export const stackPolicies: WatchpipeStackPolicy[] = [nodeGroupsInPrivateSubnets, ingestWafFromStack, ingestSingleWritePath].map(failClosedStack);
 
 /** Every policy of the pack, in the order the PolicyPack lists them. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [...resourcePolicies, ...stackPolicies];

@@ -24,7 +24,7 @@ import {
   GATEWAY_TERMINATION_GRACE_SEC,
   GATEWAY_PRESTOP_SLEEP_SEC,
 } from "../components/kafka/ingestGatewaySpecs";
-import { violationsOf } from "../policy/policies";
+import { stackViolationsOf, violationsOf, type StackResource } from "../policy/policies";
 import { gatewayImageTag } from "../contract/gatewayImage";
 import { mockImageDigest, MOCK_GATEWAY_REPOSITORY } from "../tools/mockRun";
 import { PROGRAM_RUN_TIMEOUT_MS, ProgramError, programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
@@ -68,14 +68,56 @@ describe("dev, internet-facing, with the gateway", () => {
     expect(JSON.parse(annotations[A("jwt-validation")] ?? "{}").issuer).toBe(JWT.issuer);
   });
 
-  it("the bridge remains for the session ticker only: no Ingress, and the VPC no longer reaches it", () => {
+  it("no Kafka Bridge is deployed: no KafkaBridge, no Ingress, NetworkPolicy, PodMonitor or output of it", () => {
+    const BRIDGE = "kubernetes:kafka.strimzi.io/v1:KafkaBridge";
+    expect(dev.ofType(BRIDGE)).toEqual([]);
+    expect(local.ofType(BRIDGE)).toEqual([]);
     expect(dev.ofType(INGRESS)).toHaveLength(1);
-    const bridgePolicy = dev.ofType(POLICY).find((p) => JSON.stringify(p.inputs.spec.podSelector).includes("KafkaBridge"));
-    expect(bridgePolicy, "the bridge's NetworkPolicy").toBeDefined();
-    expect(JSON.stringify(bridgePolicy?.inputs.spec.ingress)).not.toContain("ipBlock");
-    // Without the gateway the bridge keeps its Ingress and the VPC's access.
+    const mentionsBridge = (r: { inputs: Props }) => JSON.stringify(r.inputs).includes("KafkaBridge");
+    expect(dev.ofType(POLICY).filter(mentionsBridge).map((p) => p.name)).toEqual([]);
+    expect(dev.ofType("kubernetes:monitoring.coreos.com/v1:PodMonitor").filter(mentionsBridge).map((p) => p.name)).toEqual([]);
+    expect(dev.outputs.bridgeService).toBeUndefined();
+    expect(local.outputs.bridgeService).toBeUndefined();
+    // The players' ALB keeps its output name; it points at the gateway now.
+    expect(Object.keys(dev.outputs)).toContain("bridgeHostname");
+    // Without the gateway the bridge is the players' path: its Ingress, the VPC's access, its output.
+    expect(devBridge.ofType(BRIDGE)).toHaveLength(1);
     expect(devBridge.one(INGRESS).name).toBe("ingest-ingress");
+    expect(devBridge.outputs.bridgeService).toBe("ingest-bridge-service");
     expect(devBridge.ofType(DEPLOYMENT).map((d) => d.name)).not.toContain("ingest-gateway-deployment");
+  });
+
+  it("CrossGuard ingest-single-write-path: the program passes; a KafkaBridge beside the gateway fails the preview", () => {
+    const asStack = (r: ProgramRun["resources"][number]): StackResource => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      props: r.inputs,
+      propertyDependencies: r.propertyDependencies as unknown as StackResource["propertyDependencies"],
+    });
+    const single = (run: ProgramRun, extra: StackResource[] = []) =>
+      stackViolationsOf({ resources: [...run.resources.map(asStack), ...extra] }).filter((v) => v.startsWith("[ingest-single-write-path]"));
+    expect(single(dev)).toEqual([]);
+    expect(single(local)).toEqual([]);
+    // Without the gateway the Bridge is the players' path: allowed.
+    expect(single(devBridge)).toEqual([]);
+    const bridge = devBridge.one("kubernetes:kafka.strimzi.io/v1:KafkaBridge");
+    expect(single(dev, [asStack(bridge)])).toEqual([
+      "[ingest-single-write-path] KafkaBridge ingest-bridge: a Kafka Bridge is deployed beside the ingest gateway: a second way into heartbeats_raw that binds no token's subject; players post through the gateway and the session ticker produces as its own KafkaUser, so remove the Bridge (kafkaPlatform creates none with ingest.gateway)",
+    ]);
+  });
+
+  it.each([["with the gateway", () => dev], ["without it", () => devBridge]])("%s, the session ticker produces straight to the brokers as its own KafkaUser (write on heartbeats_raw only)", (_, run) => {
+    const user = run().one("kubernetes:kafka.strimzi.io/v1:KafkaUser", "kafka-users-session-ticker");
+    expect(user.inputs.spec.authentication).toEqual({ type: "scram-sha-512" });
+    expect(user.inputs.spec.authorization.acls).toEqual([
+      { type: "allow", resource: { type: "topic", name: "heartbeats_raw", patternType: "literal" }, operations: ["Write", "Describe"] },
+    ]);
+    const ticker = run().one(DEPLOYMENT, "session-ticker-deployment");
+    const env = (ticker.inputs.spec.template.spec.containers as { env: { name: string; value?: string }[] }[])[0]!.env;
+    expect(env.find((e) => e.name === "BOOTSTRAP_SERVERS")?.value).toBe("events-kafka-bootstrap.kafka.svc:9093");
+    expect(env.map((e) => e.name)).not.toContain("BRIDGE_URL");
+    expect(run().one(POLICY, "session-ticker-egress").inputs.spec.policyTypes).toEqual(["Egress"]);
   });
 
   it("Envoy verifies tokens against the configured issuer, audience and JWKS, and strips a client's subject header", () => {

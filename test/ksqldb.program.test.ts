@@ -68,14 +68,15 @@ describe.each(STACKS)("stream processing in the %s program", (stack) => {
     }
   });
 
-  it("points ksqlDB at Schema Registry, the Job at ksqlDB and the ticker at the Kafka Bridge", () => {
+  it("points ksqlDB at Schema Registry, the Job at ksqlDB and the ticker at the brokers' TLS bootstrap (not the Bridge)", () => {
     const out = run().outputs;
     const [, ksql, ticker, job] = workloads();
     const env = (w: NonNullable<ReturnType<typeof workloads>[number]>, name: string) =>
       containersOf(w).flatMap((c) => c.env ?? []).find((e: { name: string }) => e.name === name)?.value;
     expect(env(ksql!, "KSQL_KSQL_SCHEMA_REGISTRY_URL")).toBe(out.schemaRegistryServiceUrl);
     expect(env(job!, "KSQLDB_URL")).toBe(out.ksqldbServiceUrl);
-    expect(env(ticker!, "BRIDGE_URL")).toBe(`http://${out.bridgeService}.${out.kafkaNamespace}.svc:8080`);
+    expect(env(ticker!, "BOOTSTRAP_SERVERS")).toBe(`events-kafka-bootstrap.${out.kafkaNamespace}.svc:9093`);
+    expect(env(ticker!, "BRIDGE_URL")).toBeUndefined();
     expect(job!.inputs.metadata.name).toBe(out.ksqlMigrationsJob);
   });
 
@@ -84,8 +85,8 @@ describe.each(STACKS)("stream processing in the %s program", (stack) => {
     const cm = run().ofType("kubernetes:core/v1:ConfigMap").find((r) => r.inputs.metadata.name === out.ksqlMigrationsJob);
     expect(cm!.inputs.data["apply-migrations.sh"]).toContain(`--define sessionsPartitions=${out.heartbeatPartitions}`);
     const tickCm = run().ofType("kubernetes:core/v1:ConfigMap").find((r) => r.inputs.metadata.name.startsWith("session-ticker-"));
-    // One line per partition: base64 key, space, value template (the script posts the binary embedded format).
-    expect((tickCm!.inputs.data["records.json"] as string).trim().split("\n")).toHaveLength(out.heartbeatPartitions as number);
+    // One line per partition: the session key, a tab, the value template (the console producer's keyed input).
+    expect((tickCm!.inputs.data["records.tsv"] as string).trim().split("\n")).toHaveLength(out.heartbeatPartitions as number);
   });
 });
 

@@ -50,6 +50,9 @@ export function clientAcls(): Record<KafkaClient, Acl[]> {
   return {
     bridge: [topic(RAW_HEARTBEATS_TOPIC, PRODUCE)],
     loadgen: [topic(RAW_HEARTBEATS_TOPIC, PRODUCE), cluster(["IdempotentWrite"])],
+    // Idempotent, yet no cluster IdempotentWrite: since Kafka 3.0 (KIP-679) Write on a topic lets a producer get a
+    // producer id (proved by test/real/sessionTicker.test.ts on the real broker with exactly these ACLs).
+    sessionTicker: [topic(RAW_HEARTBEATS_TOPIC, PRODUCE)],
     ksqldb: [
       topic(RAW_HEARTBEATS_TOPIC, [...CONSUME, "DescribeConfigs"]),
       topic(HEARTBEATS_TOPIC, ["Read", "Write", "Describe", "DescribeConfigs"]),

@@ -1,6 +1,7 @@
 /**
  * The Kafka platform in dependency order: namespace → Strimzi operator → Kafka cluster → topics and users →
- * HTTP bridge (+ ALB on EKS) → Kafka UI → NetworkPolicies. index.ts calls {@link kafkaPlatform} once; downstream
+ * the players' HTTP path (+ ALB on EKS): the ingest gateway when `ingest.gateway` is set, else the Kafka Bridge →
+ * Kafka UI → NetworkPolicies. index.ts calls {@link kafkaPlatform} once; downstream
  * components depend on `ready` and use `namespace`/`bootstrapServers`.
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -29,7 +30,11 @@ export interface KafkaPlatform {
   readonly cluster: KafkaCluster;
   readonly topics: KafkaTopics;
   readonly users: KafkaUsers;
-  readonly bridge: Bridge;
+  /**
+   * The players' path without the gateway; undefined with it (nothing else writes through the Bridge: the session
+   * ticker produces straight to Kafka as its own KafkaUser).
+   */
+  readonly bridge: Bridge | undefined;
   /** The players' path when `ingest.gateway` is set (docs/ingest.md); undefined otherwise. */
   readonly gateway: IngestGateway | undefined;
   /** The partition plan the pipeline topics use (ksqlDB output topics must match it). */
@@ -121,7 +126,8 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     }
     : undefined;
   const producerReady = [...afterCluster, users.users.bridge, topics.topics[RAW_HEARTBEATS_TOPIC]];
-  // With the gateway, the ALB forwards players to it; the bridge stays for the session ticker only, unexposed.
+  // With the gateway, the ALB forwards players to it and no Bridge is deployed: a second write path into
+  // heartbeats_raw that binds no identity would defeat the gateway (the ticker has its own producer and KafkaUser).
   const gatewaySettings = config.ingest.gateway;
   const jwt = config.ingest.jwt;
   const gateway = gatewaySettings && jwt
@@ -137,22 +143,24 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
       ...deploy,
     })
     : undefined;
-  const bridge = new Bridge("ingest", {
-    provider,
-    namespace: ns,
-    replicas: config.bridge.replicas,
-    ingress: gateway ? undefined : exposure,
-    dependsOn: producerReady,
-    ...deploy,
-  });
+  const bridge = gateway
+    ? undefined
+    : new Bridge("ingest", {
+      provider,
+      namespace: ns,
+      replicas: config.bridge.replicas,
+      ingress: exposure,
+      dependsOn: producerReady,
+      ...deploy,
+    });
 
   new KafkaUi("kafka-ui", { provider, namespace: ns, dependsOn: [...afterCluster, users.users.kafkaUi], images: config.images, ...deploy });
 
   new KafkaNetworkPolicies("kafka-network-policies", {
     provider,
     namespace: ns,
-    // With the gateway the VPC reaches the gateway, not the bridge (only this namespace's pods, the ticker, do).
-    bridgeSourceCidrs: aws && !gateway ? [config.network.cidr] : [],
+    // The Bridge's port policy exists only with the Bridge; the gateway carries its own.
+    bridgeSourceCidrs: bridge && aws ? [config.network.cidr] : bridge ? [] : undefined,
     dependsOn: [namespace],
   });
 

@@ -6,8 +6,11 @@ import { bridgeIngressPolicySpec, defaultDenyIngressSpec, metricsScrapePolicySpe
 export interface KafkaNetworkPoliciesArgs {
   readonly provider: k8s.Provider;
   readonly namespace: string;
-  /** CIDRs the load balancer reaches the bridge from (the VPC); empty on clusters without one. */
-  readonly bridgeSourceCidrs: readonly string[];
+  /**
+   * CIDRs the load balancer reaches the bridge from (the VPC); empty on clusters without one; undefined when no
+   * Bridge is deployed (the ingest gateway's stacks), so no policy names its pods.
+   */
+  readonly bridgeSourceCidrs: readonly string[] | undefined;
   readonly dependsOn: pulumi.Resource[];
 }
 
@@ -18,7 +21,7 @@ export class KafkaNetworkPolicies extends pulumi.ComponentResource {
     const policy = (suffix: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
       new k8s.networking.v1.NetworkPolicy(`${name}-${suffix}`, { metadata: { name: suffix, namespace: args.namespace }, spec }, k);
     policy("default-deny-ingress", defaultDenyIngressSpec());
-    policy("bridge-http", bridgeIngressPolicySpec(args.bridgeSourceCidrs));
+    if (args.bridgeSourceCidrs) policy("bridge-http", bridgeIngressPolicySpec(args.bridgeSourceCidrs));
     policy("metrics-scrape", metricsScrapePolicySpec());
     this.registerOutputs({});
   }

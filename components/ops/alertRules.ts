@@ -312,7 +312,7 @@ export function alertRuleGroups(a: AlertRuleArgs): RuleGroup[] {
       labels: { severity: "warning" },
       annotations: {
         summary: `Nothing arrives on ${RAW_HEARTBEATS_TOPIC}`,
-        description: "Not even ticks reach the raw topic for 20 minutes: the Bridge, its ALB or the brokers refuse producers.",
+        description: "Not even the session ticker's ticks (its own producer, straight to the brokers) reach the raw topic for 20 minutes: the brokers refuse producers, or the ticker is down too.",
         runbook_url: link(RUNBOOKS.brokerLoss, "nothing-arrives"),
       },
     },

@@ -65,6 +65,8 @@ export interface MonitorTargets {
   readonly yugabyteNamespace: string;
   readonly strimziNamespace: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Whether the Kafka Bridge is deployed (not with the ingest gateway); unset: it is. */
+  readonly bridge?: boolean;
 }
 
 /** One PodMonitor per scraped workload, in the workload's namespace. */
@@ -104,14 +106,14 @@ export function podMonitorManifests(t: MonitorTargets) {
       port: STRIMZI_METRICS_PORT_NAME,
     }),
     // The ingest bridge serves its producer's metrics (Strimzi Metrics Reporter) on its management port.
-    podMonitorManifest({
+    ...(t.bridge === false ? [] : [podMonitorManifest({
       ...base,
       name: "kafka-bridge",
       namespace: t.kafkaNamespace,
       component: COMPONENTS.bridge,
       selector: { matchLabels: { ...BRIDGE_POD_SELECTOR } },
       port: BRIDGE_MANAGEMENT_PORT_NAME,
-    }),
+    })]),
     // The Confluent servers run the JMX exporter agent (components/ops/jmxAgentSpecs.ts) in the Kafka namespace.
     podMonitorManifest({
       ...base,
@@ -184,7 +186,7 @@ export function scrapeIngressPolicy(name: string, namespace: string, monitoringN
 export function scrapeNetworkPolicies(t: MonitorTargets & { readonly monitoringNamespace: string }) {
   return [
     scrapeIngressPolicy("allow-prometheus-to-connect-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: { "strimzi.io/kind": "KafkaConnect" } }, [STRIMZI_METRICS_PORT]),
-    scrapeIngressPolicy("allow-prometheus-to-bridge-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: { ...BRIDGE_POD_SELECTOR } }, [BRIDGE_MANAGEMENT_PORT]),
+    ...(t.bridge === false ? [] : [scrapeIngressPolicy("allow-prometheus-to-bridge-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: { ...BRIDGE_POD_SELECTOR } }, [BRIDGE_MANAGEMENT_PORT])]),
     scrapeIngressPolicy("allow-prometheus-to-ksqldb-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: selectorLabels(KSQLDB_APP) }, [JMX_AGENT_PORT]),
     scrapeIngressPolicy("allow-prometheus-to-schema-registry-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: selectorLabels(SCHEMA_REGISTRY_APP) }, [JMX_AGENT_PORT]),
     scrapeIngressPolicy("allow-prometheus-to-yb-master-metrics", t.yugabyteNamespace, t.monitoringNamespace, { matchLabels: { "app.kubernetes.io/name": "yb-master" } }, [YB_MASTER_METRICS_PORT]),

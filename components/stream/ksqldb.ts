@@ -9,7 +9,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { withAwait, type DeploySettings } from "../../contract/readiness";
 import type { AppSettings } from "../../contract/settings";
 import { KSQL_PROCESSING_LOG_TOPIC } from "../../contract/acls";
-import { BRIDGE_HTTP_PORT } from "../kafka/kafkaBridgeSpecs";
 import type { KafkaPlatform } from "../kafka/kafkaPlatform";
 import { kafkaTopicManifest, ksqlSinkTopics } from "../kafka/kafkaTopicSpecs";
 import { KsqlMigrations } from "./ksqlMigrations";
@@ -185,11 +184,11 @@ export function streamProcessingFromConfig(config: StreamProcessingSettings, tar
   });
   const ticker = new SessionTicker("session-ticker", {
     namespace,
-    bridgeUrl: `http://${kafka.bridge.serviceName}.${namespace}.svc:${BRIDGE_HTTP_PORT}`,
     heartbeatPartitions,
     tickIntervalSec: config.sessionization.tickIntervalSec,
     provider,
-    dependsOn: [kafka.bridge, migrations.job],
+    // Its own KafkaUser and the raw topic (the ticker produces straight to Kafka, with or without the Bridge).
+    dependsOn: [...afterKafka, migrations.job],
     images: config.images,
     ...deploy,
   });
