@@ -23,8 +23,10 @@ import {
   GATEWAY_TARGET_CPU_PERCENT,
   GATEWAY_TERMINATION_GRACE_SEC,
   GATEWAY_PRESTOP_SLEEP_SEC,
+  SMOKE_KID_ANNOTATION,
 } from "../components/kafka/ingestGatewaySpecs";
 import { violationsOf } from "../policy/policies";
+import { ISSUER_HEADER, SMOKE_AUDIENCE, SMOKE_JWKS_DIR, SMOKE_JWKS_FILE, SMOKE_REFUSAL_REASON, smokeSubjectCondition } from "../contract/smokeIssuer";
 import { programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
 
 const CERT = "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234";
@@ -42,12 +44,14 @@ type Props = Record<string, unknown>;
 let dev: ProgramRun;
 let devBridge: ProgramRun;
 let local: ProgramRun;
+let devNoSmoke: ProgramRun;
 beforeAll(async () => {
   const bridge = { replicas: 1, exposure: "internet-facing", certificateArn: CERT };
   dev = await runProgram("dev", { "watchpipe:bridge": bridge, "watchpipe:ingest": { jwt: JWT, gateway: GATEWAY } });
   devBridge = await runProgram("dev", { "watchpipe:bridge": bridge, "watchpipe:ingest": { jwt: JWT } });
   local = await runProgram("local", { "watchpipe:ingest": { jwt: JWT, gateway: GATEWAY } });
-}, programRunsTimeout(3));
+  devNoSmoke = await runProgram("dev", { "watchpipe:bridge": bridge, "watchpipe:ingest": { jwt: JWT, gateway: { ...GATEWAY, smokeIssuer: false } } });
+}, programRunsTimeout(4));
 
 const gatewayDeployment = (run: ProgramRun) => run.one(DEPLOYMENT, "ingest-gateway-deployment");
 const containers = (run: ProgramRun) => gatewayDeployment(run).inputs.spec.template.spec.containers as Props[];
@@ -161,6 +165,89 @@ describe("CrossGuard: ingest-gateway-binds-identity", () => {
     for (const [what, mutated, message] of cases) {
       const found = check(mutated);
       expect(found, what).toHaveLength(1);
+      expect(found[0], what).toMatch(message);
+    }
+  });
+});
+
+describe("the deploy smoke issuer (on by default in dev and local)", () => {
+  it("generates an ES256 key, mounts its public JWKS into Envoy, and exports what the smoke needs", () => {
+    const key = dev.one("tls:index/privateKey:PrivateKey", "ingest-gateway-smoke-key");
+    expect(key.inputs).toMatchObject({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+    const jwks = JSON.parse((dev.one(CONFIGMAP, "ingest-gateway-smoke-jwks").inputs.data as Record<string, string>)[SMOKE_JWKS_FILE] ?? "{}") as { keys: Props[] };
+    expect(jwks.keys).toEqual([expect.objectContaining({ kty: "EC", crv: "P-256", alg: "ES256", kid: dev.outputs.ingestSmokeKid })]);
+    expect(JSON.stringify(jwks)).not.toContain('"d"');
+    expect(dev.outputs).toMatchObject({ ingestSmokeIssuer: "watchpipe-smoke/dev", ingestSmokeAudience: SMOKE_AUDIENCE, ingestGatewayService: GATEWAY_SERVICE, ingestGatewayPort: GATEWAY_HTTP_PORT });
+    expect(String(dev.outputs.ingestSmokeKeyPem)).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
+    expect(local.outputs.ingestSmokeIssuer).toBe("watchpipe-smoke/local");
+    const envoyMounts = (containers(dev).find((c) => c.name === "envoy")!.volumeMounts as Props[]).map((m) => m.mountPath);
+    expect(envoyMounts).toContain(SMOKE_JWKS_DIR);
+    // A new key (a new kid) rolls the pods, so Envoy reads the new JWKS.
+    expect(gatewayDeployment(dev).inputs.spec.template.metadata.annotations[SMOKE_KID_ANNOTATION]).toBe(dev.outputs.ingestSmokeKid);
+    const envoy = configData(dev)["envoy.yaml"] ?? "";
+    expect(envoy).toContain(`"filename": "${SMOKE_JWKS_DIR}/${SMOKE_JWKS_FILE}"`);
+    expect(configData(dev)["routes.yaml"]).toContain(SMOKE_REFUSAL_REASON);
+  });
+
+  it("smokeIssuer: false leaves one provider, no key and no smoke outputs; prod leaves it off unless its config says true", () => {
+    expect(devNoSmoke.ofType("tls:index/privateKey:PrivateKey").map((r) => r.name)).not.toContain("ingest-gateway-smoke-key");
+    expect(Object.keys(devNoSmoke.outputs).filter((k) => k.startsWith("ingestSmoke"))).toEqual([]);
+    expect(configData(devNoSmoke)["envoy.yaml"]).not.toContain('"smoke"');
+    expect(configData(devNoSmoke)["routes.yaml"]).not.toContain(SMOKE_REFUSAL_REASON);
+    const prodRaw = parse(readFileSync(join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const prod = (gateway: Record<string, unknown>) => parseConfig({
+      ...Object.fromEntries(Object.entries(prodRaw.config).filter(([k]) => k.startsWith("watchpipe:")).map(([k, v]) => [k.slice("watchpipe:".length), v])),
+      bridge: { replicas: 2, exposure: "internet-facing", certificateArn: CERT }, ingest: { jwt: JWT, gateway },
+    }, "prod").ingest.gateway?.smokeIssuer;
+    expect(prod(GATEWAY)).toBe(false);
+    expect(prod({ ...GATEWAY, smokeIssuer: true })).toBe(true);
+  });
+});
+
+describe("CrossGuard: ingest-gateway-scopes-smoke-issuer", () => {
+  const check = (data: Record<string, string>) => {
+    const cm = dev.one(CONFIGMAP, "ingest-gateway-config");
+    return violationsOf({ type: cm.type, props: { ...cm.inputs, data }, urn: cm.urn, name: cm.name }).filter((v) => v.includes("ingest-gateway-scopes-smoke-issuer"));
+  };
+  /** Envoy's bootstrap with one provider's claim_to_headers replaced. */
+  const withClaims = (data: Record<string, string>, provider: string, claims: unknown[]): string => {
+    const envoy = JSON.parse(data["envoy.yaml"] ?? "{}") as Props;
+    const text = JSON.stringify(envoy);
+    const jwt = JSON.parse(text) as Props;
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === "object") {
+        const o = v as Props;
+        if (o.providers && typeof o.providers === "object") ((o.providers as Record<string, Props>)[provider]!).claim_to_headers = claims;
+        else Object.values(o).forEach(walk);
+      }
+    };
+    walk(jwt);
+    return JSON.stringify(jwt, null, 2);
+  };
+
+  it("the program's config passes with two providers (and the other gateway policies still hold); one provider needs nothing", () => {
+    expect(check(configData(dev))).toEqual([]);
+    expect(check(configData(devNoSmoke))).toEqual([]);
+    const cm = dev.one(CONFIGMAP, "ingest-gateway-config");
+    expect(violationsOf({ type: cm.type, props: cm.inputs, urn: cm.urn, name: cm.name })).toEqual([]);
+  });
+
+  it("fails closed when the smoke provider's issuer header, the strip of a client's copy, or Camel's refusal is removed", () => {
+    const data = configData(dev);
+    const envoy = data["envoy.yaml"] ?? "";
+    const routes = data["routes.yaml"] ?? "";
+    const subjectOnly = [{ header_name: SUBJECT_HEADER, claim_name: "sub" }];
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ["the smoke provider no longer copies iss", { ...data, "envoy.yaml": withClaims(data, "smoke", subjectOnly) }, /provider smoke: expected claim_to_headers to copy the verified iss into x-watchpipe-iss/],
+      ["a client's issuer header kept", { ...data, "envoy.yaml": envoy.replace(`"remove": "${ISSUER_HEADER}"`, '"remove": "x-other"') }, /remove a client's x-watchpipe-iss/],
+      ["Camel's smoke-prefix check removed", { ...data, "routes.yaml": routes.replace(JSON.stringify(smokeSubjectCondition(JWT.issuer, SUBJECT_HEADER)).slice(1, -1), "false") }, /expected the route to refuse \(smoke_subject\)/],
+      // A second provider in a gateway built without the smoke scope (hand-edited config): Camel would hold it to nothing.
+      ["a second provider without the scope", { ...configData(devNoSmoke), "envoy.yaml": (configData(devNoSmoke)["envoy.yaml"] ?? "").replace('"providers": {', `"providers": { "extra": { "issuer": "x", "audiences": ["y"], "local_jwks": { "filename": "/k" }, "claim_to_headers": [{ "header_name": "${SUBJECT_HEADER}", "claim_name": "sub" }] },`) }, /expected claim_to_headers to copy the verified iss/],
+    ];
+    for (const [what, mutated, message] of cases) {
+      const found = check(mutated);
+      expect(found.length, `${what}: ${found.join(" | ")}`).toBeGreaterThan(0);
       expect(found[0], what).toMatch(message);
     }
   });
