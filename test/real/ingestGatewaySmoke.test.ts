@@ -16,7 +16,11 @@ import { INGEST_PATH, refusalTable, SUBJECT_HEADER } from "../../contract/ingest
 import { ISSUER_HEADER, SMOKE_AUDIENCE, SMOKE_REFUSAL_MESSAGE, SMOKE_REFUSAL_REASON, SMOKE_USER_PREFIX, smokeIssuerFor, smokeJwks, smokeKid } from "../../contract/smokeIssuer";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { partitionForKey } from "../../ksql/ticks";
-import { signEs256, tokenMinter } from "../../tools/loadgen/jwt";
+import { DEFAULT_SESSIONIZATION_PARAMS } from "../../contract/sessionization";
+import { GatewayLane } from "../../tools/loadgen/gatewaySender";
+import { gatewayTokens, signEs256, tokenMinter } from "../../tools/loadgen/jwt";
+import { scenarioRecords } from "../../tools/smoke/run";
+import { smokeScenario } from "../../tools/smoke/scenario";
 import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { missingKafkaJars } from "./kafka/paths";
@@ -114,6 +118,26 @@ suite("ingest gateway with the deploy smoke issuer (two jwt_authn providers) on 
       expect(r.partition).toBe(partitionForKey(r.key, PARTITIONS));
       expect(r.sub).toBe(user);
     }
+  });
+
+  it("npm run smoke's own sender, as deploy.yml runs it (key file from the stack, --jwt-kid/--jwt-issuer/--jwt-audience): all 44 scenario heartbeats acknowledged and on the topic keyed, each under its user", async () => {
+    const keyFile = join(dir, "smoke-issuer.pem");
+    writeFileSync(keyFile, smokeKeyPem, { mode: 0o600 });
+    const tokenFor = gatewayTokens({ jwtKeyFile: keyFile, jwtKid: kid, jwtIssuer: SMOKE_ISSUER, jwtAudience: SMOKE_AUDIENCE });
+    const scenario = smokeScenario("rt2", Date.now(), DEFAULT_SESSIONIZATION_PARAMS);
+    const sizeBefore = await topicSize();
+    const lane = new GatewayLane(gw.url, tokenFor, MAX, 60_000);
+    const sent = await lane.send(scenarioRecords(scenario, Date.now()));
+    await lane.close();
+    expect(sent.error?.message).toBeUndefined();
+    expect(sent.acked).toBe(scenario.heartbeats.length);
+    const got = (await readAll(sizeBefore + sent.acked)).filter((g) => g.value.user_id.startsWith(`${SMOKE_USER_PREFIX}rt2-`));
+    expect(got).toHaveLength(scenario.heartbeats.length);
+    for (const g of got) {
+      expect(g.key).toBe(`${g.value.user_id}|${g.value.video_id}`);
+      expect(g.sub).toBe(g.value.user_id);
+    }
+    console.log(`[smoke-issuer] smoke scenario through the gateway: ${sent.acked} of ${scenario.heartbeats.length} acknowledged in ${sent.latencyMs} ms, ${new Set(got.map((g) => g.value.user_id)).size} smoke users, ${got.length} on the topic keyed`);
   });
 
   it("refuses a smoke token for a player (403, its reason, counted as smoke_subject) and writes nothing; the smoke token still cannot write another smoke user", async () => {
