@@ -25,7 +25,9 @@ import {
   GATEWAY_PRESTOP_SLEEP_SEC,
   SMOKE_KID_ANNOTATION,
 } from "../components/kafka/ingestGatewaySpecs";
-import { violationsOf } from "../policy/policies";
+import { unknownCheckingProxy } from "@pulumi/policy";
+import { resourcePolicies, violationsOf } from "../policy/policies";
+import { UNKNOWN } from "../policy/unknowns";
 import { ISSUER_HEADER, SMOKE_AUDIENCE, SMOKE_JWKS_DIR, SMOKE_JWKS_FILE, SMOKE_REFUSAL_REASON, smokeSubjectCondition } from "../contract/smokeIssuer";
 import { programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
 
@@ -36,6 +38,7 @@ const GATEWAY = { image: IMAGE };
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+const SECRET = "kubernetes:core/v1:Secret";
 const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const A = (name: string) => `alb.ingress.kubernetes.io/${name}`;
@@ -174,7 +177,9 @@ describe("the deploy smoke issuer (on by default in dev and local)", () => {
   it("generates an ES256 key, mounts its public JWKS into Envoy, and exports what the smoke needs", () => {
     const key = dev.one("tls:index/privateKey:PrivateKey", "ingest-gateway-smoke-key");
     expect(key.inputs).toMatchObject({ algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const jwks = JSON.parse((dev.one(CONFIGMAP, "ingest-gateway-smoke-jwks").inputs.data as Record<string, string>)[SMOKE_JWKS_FILE] ?? "{}") as { keys: Props[] };
+    // The kubernetes SDK marks a Secret's stringData secret (under mocks: the secret envelope, its value inside).
+    const stringData = dev.one(SECRET, "ingest-gateway-smoke-jwks").inputs.stringData as { value?: Record<string, string> } & Record<string, string>;
+    const jwks = JSON.parse((stringData.value ?? stringData)[SMOKE_JWKS_FILE] ?? "{}") as { keys: Props[] };
     expect(jwks.keys).toEqual([expect.objectContaining({ kty: "EC", crv: "P-256", alg: "ES256", kid: dev.outputs.ingestSmokeKid })]);
     expect(JSON.stringify(jwks)).not.toContain('"d"');
     expect(dev.outputs).toMatchObject({ ingestSmokeIssuer: "watchpipe-smoke/dev", ingestSmokeAudience: SMOKE_AUDIENCE, ingestGatewayService: GATEWAY_SERVICE, ingestGatewayPort: GATEWAY_HTTP_PORT });
@@ -187,6 +192,26 @@ describe("the deploy smoke issuer (on by default in dev and local)", () => {
     const envoy = configData(dev)["envoy.yaml"] ?? "";
     expect(envoy).toContain(`"filename": "${SMOKE_JWKS_DIR}/${SMOKE_JWKS_FILE}"`);
     expect(configData(dev)["routes.yaml"]).toContain(SMOKE_REFUSAL_REASON);
+  });
+
+  it("a first preview, with the key not yet generated (its JWKS and kid unknown), passes the whole pack: nothing a mandatory policy reads depends on the key", () => {
+    const preview = (type: string, name: string, props: Props) => {
+      const found: string[] = [];
+      const args = { type, name, urn: `urn:pulumi:dev::watchpipe::${type}::${name}`, props: unknownCheckingProxy(props) as Props };
+      for (const p of resourcePolicies) p.validateResource(args, (m) => found.push(`[${p.name}] ${String(m)}`));
+      return found;
+    };
+    const jwks = dev.one(SECRET, "ingest-gateway-smoke-jwks");
+    expect(preview(jwks.type, jwks.name, { ...jwks.inputs, stringData: { [SMOKE_JWKS_FILE]: UNKNOWN } })).toEqual([]);
+    // The same JWKS in a ConfigMap would fail the preview closed: the pack reads every ConfigMap's data.
+    expect(preview(CONFIGMAP, jwks.name, { metadata: jwks.inputs.metadata, data: { [SMOKE_JWKS_FILE]: UNKNOWN } }).length).toBeGreaterThan(0);
+    const d = gatewayDeployment(dev);
+    const template = d.inputs.spec.template as Props;
+    const annotations = { ...((template.metadata as Props).annotations as Props), [SMOKE_KID_ANNOTATION]: UNKNOWN };
+    const props = { ...d.inputs, spec: { ...d.inputs.spec, template: { ...template, metadata: { ...(template.metadata as Props), annotations } } } };
+    expect(preview(d.type, d.name, props)).toEqual([]);
+    const cm = dev.one(CONFIGMAP, "ingest-gateway-config");
+    expect(preview(cm.type, cm.name, cm.inputs)).toEqual([]);
   });
 
   it("smokeIssuer: false leaves one provider, no key and no smoke outputs; prod leaves it off unless its config says true", () => {

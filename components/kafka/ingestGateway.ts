@@ -25,7 +25,7 @@ import {
   gatewayPdbSpec,
   gatewayServiceSpec,
   GATEWAY_SMOKE_JWKS_APP,
-  GATEWAY_SMOKE_JWKS_CONFIG_MAP,
+  GATEWAY_SMOKE_JWKS_SECRET,
   type IngestGatewaySpecArgs,
 } from "./ingestGatewaySpecs";
 
@@ -67,15 +67,17 @@ export class IngestGateway extends pulumi.ComponentResource {
     const configMapName = `${GATEWAY_APP}-${contentHash(data)}`;
     const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: meta(configMapName), data }, { ...k, dependsOn: args.dependsOn });
     // The deploy smoke issuer's key: generated here, kept in the stack's state as a secret; its public half is the
-    // JWKS Envoy's second provider reads from its own ConfigMap (unknown until the key exists, so not in the one above).
+    // JWKS Envoy's second provider reads from its own Secret (unknown until the key exists, so not in the ConfigMap above).
     const smokeDeps: pulumi.Resource[] = [];
     let kid: pulumi.Output<string> | undefined;
     if (args.smoke) {
       const key = new tls.PrivateKey(`${name}-smoke-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
       kid = key.publicKeyPem.apply(smokeKid);
-      const jwks = new k8s.core.v1.ConfigMap(`${name}-smoke-jwks`, {
-        metadata: { name: GATEWAY_SMOKE_JWKS_CONFIG_MAP, namespace: args.namespace, labels: workloadLabels(GATEWAY_SMOKE_JWKS_APP, false) },
-        data: { [SMOKE_JWKS_FILE]: key.publicKeyPem.apply(smokeJwks) },
+      // A Secret, though the JWKS is public: it is unknown until the key exists, and the pack's mandatory checks read
+      // every ConfigMap's data (an unknown there fails a first preview closed); a Secret may carry generated values.
+      const jwks = new k8s.core.v1.Secret(`${name}-smoke-jwks`, {
+        metadata: { name: GATEWAY_SMOKE_JWKS_SECRET, namespace: args.namespace, labels: workloadLabels(GATEWAY_SMOKE_JWKS_APP, false) },
+        stringData: { [SMOKE_JWKS_FILE]: key.publicKeyPem.apply(smokeJwks) },
       }, k);
       smokeDeps.push(jwks);
       this.smoke = { issuer: args.smoke.issuer, audience: SMOKE_AUDIENCE, kid, privateKeyPem: pulumi.secret(key.privateKeyPem) };

@@ -93,15 +93,18 @@ export interface IngestGatewaySpecArgs {
   readonly images?: ImageSourceSettings | undefined;
   /**
    * The deploy smoke issuer (contract/smokeIssuer.ts), trusted beside the players' provider; its JWKS is mounted from
-   * {@link GATEWAY_SMOKE_JWKS_CONFIG_MAP}. Undefined: the players' provider alone.
+   * {@link GATEWAY_SMOKE_JWKS_SECRET}. Undefined: the players' provider alone.
    */
   readonly smoke?: { readonly issuer: string } | undefined;
 }
 
-/** The smoke issuer's JWKS ConfigMap (the key is generated in the same run, so it is kept out of the hash-named one). */
-export const GATEWAY_SMOKE_JWKS_CONFIG_MAP = `${GATEWAY_APP}-smoke-jwks`;
-/** Its app label: not the gateway's, so the gateway ConfigMap policies (contract/ingestPolicies.ts) do not read it. */
-export const GATEWAY_SMOKE_JWKS_APP = GATEWAY_SMOKE_JWKS_CONFIG_MAP;
+/**
+ * The Secret holding the smoke issuer's JWKS (public, but generated in the same run: unknown at a first preview, so
+ * kept out of the hash-named ConfigMap and out of any ConfigMap the pack reads).
+ */
+export const GATEWAY_SMOKE_JWKS_SECRET = `${GATEWAY_APP}-smoke-jwks`;
+/** Its app label: not the gateway's, so nothing selects or checks it as the gateway's config. */
+export const GATEWAY_SMOKE_JWKS_APP = GATEWAY_SMOKE_JWKS_SECRET;
 /** Pod annotation carrying the smoke key's kid: a new key rolls the pods, so Envoy reads the new JWKS. */
 export const SMOKE_KID_ANNOTATION = "watchpipe.io/smoke-kid";
 
@@ -208,7 +211,7 @@ export function gatewayDeploymentSpec<K = string>(a: IngestGatewaySpecArgs, conf
         ],
         volumes: [
           { name: "config", configMap: { name: configMapName } },
-          ...(smoke ? [{ name: "smoke-jwks", configMap: { name: GATEWAY_SMOKE_JWKS_CONFIG_MAP } }] : []),
+          ...(smoke ? [{ name: "smoke-jwks", secret: { secretName: GATEWAY_SMOKE_JWKS_SECRET } }] : []),
           kafkaCaVolume(),
           { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
         ],
