@@ -167,15 +167,20 @@ suite("ingest gateway with the deploy smoke issuer (two jwt_authn providers) on 
     expect(await topicSize()).toBe(sizeBefore + 1);
   });
 
-  it("the smoke key cannot pass as the players' issuer, nor a smoke token carry the players' audience", async () => {
+  it("the smoke key cannot pass as the players' issuer, nor a smoke token carry the players' audience, nor a token without iss reach a player", async () => {
     const sizeBefore = await topicSize();
     const key = (await import("node:crypto")).createPrivateKey(smokeKeyPem);
     const exp = Math.floor(Date.now() / 1000) + 600;
     const asPlayers = await post(signEs256(key, kid, { iss: TEST_ISSUER, aud: TEST_AUDIENCE, sub: "u-player-4", exp }), body([hb("u-player-4", "v-1", 30)]));
     const playersAud = await post(signEs256(key, kid, { iss: SMOKE_ISSUER, aud: TEST_AUDIENCE, sub: `${SMOKE_USER_PREFIX}rt1-u3`, exp }), body([hb(`${SMOKE_USER_PREFIX}rt1-u3`, "v-1", 31)]));
-    console.log(`[smoke-issuer] smoke key as the players' issuer: ${asPlayers.status} "${message(asPlayers)}"; smoke token with the players' audience: ${playersAud.status} "${message(playersAud)}"`);
+    // No iss at all: Envoy matches no provider (both name an issuer). Were one to verify it, Camel would see no issuer
+    // header and hold it to the smoke prefix (fail closed).
+    const noIss = await post(signEs256(key, kid, { aud: SMOKE_AUDIENCE, sub: "u-player-5", exp }), body([hb("u-player-5", "v-1", 32)]));
+    console.log(`[smoke-issuer] smoke key as the players' issuer: ${asPlayers.status} "${message(asPlayers)}"; smoke token with the players' audience: ${playersAud.status} "${message(playersAud)}"; smoke-key token without iss for a player: ${noIss.status} "${message(noIss)}"`);
     expect(asPlayers.status, asPlayers.text).toBe(401);
     expect(playersAud.status, playersAud.text).toBe(403);
+    expect(noIss.status, noIss.text).toBe(401);
+    expect(message(noIss)).toBe("Jwt issuer is not configured");
     expect(await topicSize()).toBe(sizeBefore);
   });
 
