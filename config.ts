@@ -334,6 +334,11 @@ const gatewaySchema = z.strictObject({
     perToken: heartbeatBucketSchema(DEFAULT_HEARTBEAT_LIMITS.perToken),
     perIp: heartbeatBucketSchema(DEFAULT_HEARTBEAT_LIMITS.perIp),
   }).prefault({}),
+  /**
+   * Trust the deploy smoke issuer (contract/smokeIssuer.ts; docs/ingest.md): the stack's own ES256 key, whose tokens
+   * may write smoke-* users only. Unset: on for dev and local, off for prod (see defaultSmokeIssuer).
+   */
+  smokeIssuer: z.boolean().optional(),
 });
 
 const ingestSchema = z.strictObject({
@@ -510,7 +515,7 @@ type ParsedConfig = z.infer<typeof rootSchema>;
 type ParsedGateway = NonNullable<ParsedConfig["ingest"]["gateway"]>;
 export type AppConfig = Omit<ParsedConfig, "yugabyte" | "ingest"> & {
   readonly yugabyte: ParsedConfig["yugabyte"] & { readonly topology: "multi-zone" | "single" };
-  readonly ingest: Omit<ParsedConfig["ingest"], "gateway"> & { readonly gateway?: (ParsedGateway & { readonly maxReplicas: number }) | undefined };
+  readonly ingest: Omit<ParsedConfig["ingest"], "gateway"> & { readonly gateway?: (Omit<ParsedGateway, "smokeIssuer"> & { readonly maxReplicas: number; readonly smokeIssuer: boolean }) | undefined };
   readonly stack: string;
   readonly project: string;
   readonly region: string;
@@ -985,7 +990,8 @@ export function parseConfig(raw: RawConfig, stack: string, project = "watchpipe"
   if (parsedIngest && gateway) {
     // Unset, the HPA ceiling follows this stack's peak (an invalid capacity: the design peak).
     const peak = (data.capacity as ParsedConfig["capacity"] | undefined)?.peakEventsPerSec ?? DESIGN_PEAK_HEARTBEATS_PER_SEC;
-    data.ingest = { ...parsedIngest, gateway: { ...gateway, maxReplicas: gateway.maxReplicas ?? defaultGatewayMaxReplicas(peak, gateway.minReplicas) } };
+    const smokeIssuer = gateway.smokeIssuer ?? defaultSmokeIssuer(data.environment);
+    data.ingest = { ...parsedIngest, gateway: { ...gateway, maxReplicas: gateway.maxReplicas ?? defaultGatewayMaxReplicas(peak, gateway.minReplicas), smokeIssuer } };
   }
   const partial = { ...data, region } as ValidatedConfig;
   problems.push(...crossFieldProblems(partial, valid));
@@ -993,6 +999,16 @@ export function parseConfig(raw: RawConfig, stack: string, project = "watchpipe"
   if (valid.has("bridge") && valid.has("ingest") && valid.has("cluster")) problems.push(...ingestConfigProblems(valid.has("capacity") ? partial : { bridge: partial.bridge, ingest: partial.ingest, cluster: partial.cluster }));
   if (problems.length) throw new ConfigError(stack, problems);
   return { ...partial, stack, project };
+}
+
+/**
+ * `ingest.gateway.smokeIssuer` when unset: on for dev and local (the deploy workflow's smoke posts through the
+ * gateway with it), off for prod: there the key would be one more credential, held by every deploy, that writes into
+ * the production topics (smoke-* users only, but still writes), so prod trusts it only when its config says
+ * `smokeIssuer: true` itself. An unknown environment counts as prod.
+ */
+export function defaultSmokeIssuer(environment: unknown): boolean {
+  return environment === "dev" || environment === "local";
 }
 
 /** Every top-level key `parseConfig` accepts. */

@@ -44,6 +44,12 @@ function pipeline(config: AppConfig): Record<string, unknown> {
     bridgeService: kafka.bridge?.serviceName,
     bridgeHostname: kafka.gateway?.hostname ?? kafka.bridge?.hostname,
     ingestGatewayService: kafka.gateway?.serviceName,
+    ingestGatewayPort: kafka.gateway?.port,
+    // What the deploy workflow's smoke signs its tokens with (docs/ingest.md "The deploy smoke issuer"); the key is secret.
+    ingestSmokeIssuer: kafka.gateway?.smoke?.issuer,
+    ingestSmokeAudience: kafka.gateway?.smoke?.audience,
+    ingestSmokeKid: kafka.gateway?.smoke?.kid,
+    ingestSmokeKeyPem: kafka.gateway?.smoke?.privateKeyPem,
     schemaRegistryServiceUrl: streaming.schemaRegistry.url,
     ksqldbServiceUrl: streaming.ksqldb.url,
     ksqlMigrationsJob: streaming.migrations.jobName,

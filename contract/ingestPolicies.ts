@@ -20,6 +20,7 @@ import {
   WAF_ALB_BODY_INSPECTION_BYTES,
 } from "./ingest";
 import { isObject, type Props } from "./resourceChecks";
+import { PLAYERS_PROVIDER, SMOKE_REFUSAL_REASON, smokeSubjectCondition } from "./smokeIssuer";
 
 export const INGRESS_TYPE = "kubernetes:networking.k8s.io/v1:Ingress";
 export const WEB_ACL_TYPE = "aws:wafv2/webAcl:WebAcl";
@@ -287,8 +288,18 @@ export function gatewayConfigProblems(props: Props, subjectHeader: string): stri
   }
   const envoyText = JSON.stringify(envoy);
   if (!envoyText.includes(`"remove":"${subjectHeader}"`)) problems.push(`data[envoy.yaml]: expected the header_mutation filter to remove a client's ${subjectHeader}; it does not`);
-  if (!envoyText.includes(`"claim_to_headers":[{"header_name":"${subjectHeader}"`)) problems.push(`data[envoy.yaml]: expected jwt_authn to copy the subject claim into ${subjectHeader}; it does not`);
-  if (!/"rules":\[\{"match":\{"prefix":"\/"\},"requires":\{"provider_name":"[^"]+"\}\}\]/.test(envoyText)) {
+  const jwt = jwtAuthnOf(envoy);
+  const providers = Object.entries(jwt.providers);
+  const withoutSubject = providers.filter(([, p]) => !claimHeaders(p).some((c) => c.header === subjectHeader));
+  if (providers.length === 0 || withoutSubject.length > 0) {
+    problems.push(`data[envoy.yaml]: expected jwt_authn to copy the subject claim into ${subjectHeader} for every provider; it does not for ${withoutSubject.map(([n]) => n).join(", ") || "(no providers)"}`);
+  }
+  // One rule on every path, requiring one provider or any of several (the players' and the deploy smoke issuer).
+  const one = /^\{"provider_name":"[^"]+"\}$/;
+  const any = /^\{"requires_any":\{"requirements":\[\{"provider_name":"[^"]+"\}(,\{"provider_name":"[^"]+"\})*\]\}\}$/;
+  const rule = jwt.rules.length === 1 && isObject(jwt.rules[0]) ? jwt.rules[0] : undefined;
+  const requires = rule ? JSON.stringify(rule.requires) : "";
+  if (!rule || JSON.stringify(rule.match) !== '{"prefix":"/"}' || !(one.test(requires) || any.test(requires))) {
     problems.push(`data[envoy.yaml]: expected jwt_authn to require a verified token on every path (one rule, prefix "/"); got another rule set`);
   }
   const properties = text("application.properties");
@@ -297,6 +308,66 @@ export function gatewayConfigProblems(props: Props, subjectHeader: string): stri
   const routes = text("routes.yaml");
   if (!routes.includes(`\${body[value][user_id]} != \${header.${subjectHeader}}`)) problems.push(`data[routes.yaml]: expected every heartbeat's user_id compared with ${subjectHeader} before producing; no such check`);
   if (!/"requestRequiredAcks":\s*"all"/.test(routes) || !/"enableIdempotence":\s*true/.test(routes)) problems.push('data[routes.yaml]: the Kafka endpoint: expected requestRequiredAcks "all" and enableIdempotence true');
+  return problems;
+}
+
+/** jwt_authn's providers and rules in Envoy's bootstrap (empty when there is no such filter). */
+function jwtAuthnOf(envoy: unknown): { providers: Record<string, Props>; rules: unknown[] } {
+  let found: Props | undefined;
+  const walk = (v: unknown): void => {
+    if (found) return;
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (isObject(v)) {
+      if (v.name === "envoy.filters.http.jwt_authn" && isObject(v.typed_config)) found = v.typed_config;
+      else Object.values(v).forEach(walk);
+    }
+  };
+  walk(envoy);
+  const providers = found && isObject(found.providers) ? found.providers : {};
+  return {
+    providers: Object.fromEntries(Object.entries(providers).filter((e): e is [string, Props] => isObject(e[1]))),
+    rules: found && Array.isArray(found.rules) ? found.rules : [],
+  };
+}
+
+/** A provider's claim_to_headers as {header, claim} pairs. */
+function claimHeaders(provider: Props): { header: unknown; claim: unknown }[] {
+  return list(provider.claim_to_headers).filter(isObject).map((c) => ({ header: c.header_name, claim: c.claim_name }));
+}
+
+/**
+ * The deploy smoke issuer stays scoped (contract/smokeIssuer.ts): when jwt_authn trusts any provider beside the
+ * players' one, Envoy strips a client's issuer header, every provider copies its verified `iss` into it, and Camel's
+ * route refuses ({@link SMOKE_REFUSAL_REASON}) a request whose issuer is not the players' (or is missing) and whose
+ * subject lacks the smoke prefix. Fail closed: a second provider without all three is a violation, whatever its name.
+ */
+export function gatewaySmokeIssuerProblems(props: Props, subjectHeader: string, issuerHeader: string): string[] {
+  const files = gatewayFiles(props);
+  if ("problem" in files) return [files.problem];
+  const { providers } = jwtAuthnOf(files.envoy);
+  const others = Object.keys(providers).filter((n) => n !== PLAYERS_PROVIDER);
+  if (others.length === 0) return [];
+  const problems: string[] = [];
+  const players = providers[PLAYERS_PROVIDER];
+  if (!players || typeof players.issuer !== "string") {
+    return [`data[envoy.yaml]: jwt_authn trusts ${others.join(", ")} but has no "${PLAYERS_PROVIDER}" provider with an issuer, so Camel cannot tell players' tokens from the others; expected the players' provider named ${PLAYERS_PROVIDER}`];
+  }
+  if (!JSON.stringify(files.envoy).includes(`"remove":"${issuerHeader}"`)) problems.push(`data[envoy.yaml]: expected the header_mutation filter to remove a client's ${issuerHeader}; it does not`);
+  for (const [name, p] of Object.entries(providers)) {
+    if (!claimHeaders(p).some((c) => c.header === issuerHeader && c.claim === "iss")) {
+      problems.push(`data[envoy.yaml]: jwt_authn provider ${name}: expected claim_to_headers to copy the verified iss into ${issuerHeader} (Camel scopes tokens by it); it does not`);
+    }
+  }
+  const routes = files.text("routes.yaml");
+  let condition: string;
+  try {
+    condition = smokeSubjectCondition(players.issuer, subjectHeader);
+  } catch (err) {
+    return [...problems, `data[envoy.yaml]: ${(err as Error).message}`];
+  }
+  if (!routes.includes(JSON.stringify(condition)) || !new RegExp(`"tags\\.reason":\\s*"${SMOKE_REFUSAL_REASON}"`).test(routes)) {
+    problems.push(`data[routes.yaml]: jwt_authn trusts ${others.join(", ")} beside ${PLAYERS_PROVIDER}; expected the route to refuse (${SMOKE_REFUSAL_REASON}) any request whose ${issuerHeader} is not ${players.issuer} unless its subject has the smoke prefix; no such check`);
+  }
   return problems;
 }
 

@@ -120,6 +120,11 @@ export interface IngestGatewaySettings {
   readonly maxReplicas: number;
   /** Heartbeat budgets per token subject and per client IP, per gateway pod (contract/ingestLimits.ts). */
   readonly limits: HeartbeatLimits;
+  /**
+   * Trust the stack's deploy smoke issuer beside the players' provider (contract/smokeIssuer.ts): its tokens may write
+   * smoke-* users only. Unset: on for dev and local, off for prod.
+   */
+  readonly smokeIssuer: boolean;
 }
 
 export interface SessionizationSettings {

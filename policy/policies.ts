@@ -51,9 +51,10 @@ import {
   STRIMZI_GROUP,
   workloadKafkaProblems,
 } from "../contract/resourceChecks";
-import { albIngressProblems, bridgeBesideGatewayProblems, gatewayConfigProblems, gatewayLimitProblems, ingressWafSourceProblems, isGatewayConfigMap, webAclProblems } from "../contract/ingestPolicies";
+import { albIngressProblems, bridgeBesideGatewayProblems, gatewayConfigProblems, gatewayLimitProblems, gatewaySmokeIssuerProblems, ingressWafSourceProblems, isGatewayConfigMap, webAclProblems } from "../contract/ingestPolicies";
 import { SUBJECT_HEADER } from "../contract/ingestGateway";
 import { HEARTBEATS_HEADER } from "../contract/ingestLimits";
+import { ISSUER_HEADER } from "../contract/smokeIssuer";
 import { UnknownValueError } from "@pulumi/policy";
 import { checkFailClosed } from "./unknowns";
 
@@ -313,6 +314,16 @@ export const ingestGatewayCountsHeartbeats: WatchpipeResourcePolicy = {
   },
 };
 
+export const ingestGatewayScopesSmokeIssuer: WatchpipeResourcePolicy = {
+  name: "ingest-gateway-scopes-smoke-issuer",
+  description: "When the ingest gateway trusts a token issuer beside the players' (the deploy smoke issuer), Envoy strips a client's issuer header and copies every provider's verified iss into it, and Camel refuses any request not from the players' issuer whose subject lacks the smoke prefix.",
+  enforcementLevel: MANDATORY,
+  validateResource: (args, report) => {
+    if (!isGatewayConfigMap(args.type, args.props)) return;
+    reportOrFailClosed(`ConfigMap ${args.name}`, report, () => gatewaySmokeIssuerProblems(args.props, SUBJECT_HEADER, ISSUER_HEADER));
+  },
+};
+
 export const ingestWafRules: WatchpipeResourcePolicy = {
   name: "ingest-waf-rules",
   description: "Every WAFv2 web ACL is regional and blocks oversize bodies (oversize handling MATCH), floods per client IP, and runs the AWS common rule set.",
@@ -451,6 +462,7 @@ export const resourcePolicies: WatchpipeResourcePolicy[] = ([
   ingestTokenValidationAndWaf,
   ingestGatewayBindsIdentity,
   ingestGatewayCountsHeartbeats,
+  ingestGatewayScopesSmokeIssuer,
   ingestWafRules,
 ] satisfies WatchpipeResourcePolicy[]).map(failClosed);
 

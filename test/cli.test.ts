@@ -130,12 +130,13 @@ describe("smoke --mode gateway: what the caller must fix is exit 2 naming it, be
     expect(r.stdout).toBe(""); // nothing started: no run line, no database connection
   }, SPAWN_TIMEOUT_MS);
 
-  it("--help documents the mode, its flags and that the key must be one the gateway's JWKS lists", async () => {
+  it("--help documents the mode, its flags and that the key must be one the gateway trusts (the smoke issuer's or the players' JWKS)", async () => {
     const r = await runScript("smoke", ["--help"]);
     const help = r.stdout.replace(/\s+/g, " ");
     expect(help).toContain("--mode kafka|bridge|gateway");
     for (const flag of ["--gateway-url URL", "--jwt-key FILE", "--jwt-kid K", "--jwt-issuer I", "--jwt-audience A", "--max-per-request N"]) expect(help).toContain(flag);
-    expect(help).toContain("PEM private key of a load-test identity provider (env LOADGEN_JWT_KEY_FILE); the gateway's JWKS (ingest.jwt.jwksUrl) must list its public half, or every request is refused 401");
+    expect(help).toContain("PEM private key the gateway trusts (env LOADGEN_JWT_KEY_FILE): the stack's deploy smoke issuer (P-256, ES256: pulumi stack output --show-secrets ingestSmokeKeyPem; it may write smoke-* users only)");
+    expect(help).toContain("whose public half the players' JWKS (ingest.jwt.jwksUrl) lists. Otherwise every request is refused 401");
     expect(help).toContain("a token the gateway refuses (401/403)");
   }, SPAWN_TIMEOUT_MS);
 });

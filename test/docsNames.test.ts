@@ -19,7 +19,7 @@ import { knownStacks } from "../tools/mockRun";
 import { renderObjects } from "../tools/renderObjects";
 import { subchartCrds } from "./docs/chartCrds";
 import { inventoryOf } from "./docs/clusterInventory";
-import { checkRef, kubectlProblems, proseRefs, resolveStepEnv, stepOutputs, type Problem, type StackView } from "./docs/docsReferences";
+import { checkRef, kubectlProblems, proseRefs, resolveStepEnv, stepOutputs, unknownStackOutputs, type Problem, type StackView } from "./docs/docsReferences";
 import { allSnippets, markdownFiles, workflowFiles, workflowJobStacks } from "./docs/shellText";
 import { runProgram } from "./harness";
 import { isCi, SHARED_DIR } from "./sharedRefs";
@@ -66,6 +66,21 @@ const ALLOWED: readonly Allowed[] = [
 ];
 
 const views = new Map<string, StackView>();
+/**
+ * Dev with the ingest gateway on (and its deploy smoke issuer, on by default there): the outputs a stack with the
+ * gateway exports, which the deploy workflow's smoke reads when it finds the gateway.
+ */
+const GATEWAY_STACK = {
+  stack: "dev",
+  overrides: {
+    "watchpipe:bridge": { replicas: 1, exposure: "internet-facing", certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234" },
+    "watchpipe:ingest": {
+      jwt: { jwksUrl: "https://id.example.com/.well-known/jwks.json", issuer: "https://id.example.com/", audience: ["watchpipe-player"] },
+      gateway: { image: `111122223333.dkr.ecr.us-east-1.amazonaws.com/watchpipe-ingest-gateway@sha256:${"ab".repeat(32)}` },
+    },
+  },
+};
+let gatewayOutputs: readonly string[] = [];
 
 function problemsFor(view: StackView): Problem[] {
   const problems: Problem[] = [];
@@ -121,6 +136,7 @@ describeWithShared("docs and workflows name only objects the program, its charts
         unexpanded: expansions.filter((e) => !e.expanded).map((e) => `${e.namespace}/${e.release} (${e.chart}): ${e.expanded ? "" : e.reason}`),
       });
     }
+    gatewayOutputs = Object.keys((await runProgram(GATEWAY_STACK.stack, GATEWAY_STACK.overrides)).outputs);
   }, SETUP_TIMEOUT_MS);
 
   it("finds the commands it checks (the extraction did not silently break)", () => {
@@ -136,6 +152,23 @@ describeWithShared("docs and workflows name only objects the program, its charts
     const allowedFor = (p: Problem) => ALLOWED.find((a) => a.file === p.file && (p.source.includes(a.contains) || p.problem.includes(a.contains)) && (a.stacks === undefined || a.stacks.includes(stack)));
     const left = problems.filter((p) => allowedFor(p) === undefined);
     expect(left.map((p) => `${p.file}:${p.line}: \`${p.source}\`: ${p.problem}`), `stack ${stack}: fix the doc (or the program), or add a reasoned ALLOWED entry`).toEqual([]);
+  });
+
+  it("every `pulumi stack output NAME` in the workflows is an output the program exports (in a stack, or with the ingest gateway on)", () => {
+    const exportable = new Set([...[...views.values()].flatMap((v) => Object.keys(v.outputs)), ...gatewayOutputs]);
+    // The gateway run is what makes the smoke's gateway-mode outputs exportable; without it the check would be empty.
+    expect(gatewayOutputs).toEqual(expect.arrayContaining(["ingestGatewayService", "ingestGatewayPort", "ingestSmokeIssuer", "ingestSmokeAudience", "ingestSmokeKid", "ingestSmokeKeyPem"]));
+    const runs = allSnippets(ROOT).filter((s) => s.kind === "run");
+    const left = unknownStackOutputs(runs, exportable);
+    expect(left.map((p) => `${p.file}:${p.line}: \`${p.source}\`: ${p.problem}`)).toEqual([]);
+    // The check sees the smoke step's reads (through the workflow's `out` function too) and fails a name the program
+    // does not export, e.g. the key output misspelt.
+    const deploy = runs.filter((s) => s.file === ".github/workflows/deploy.yml");
+    const misspelt = deploy.map((s) => ({ ...s, text: s.text.replaceAll("ingestSmokeKeyPem", "ingestSmokeKey").replaceAll("ingestSmokeKid", "smokeKid") }));
+    expect(unknownStackOutputs(misspelt, exportable).map((p) => p.problem.split(",")[0])).toEqual([
+      "reads stack output smokeKid",
+      "reads stack output ingestSmokeKey",
+    ]);
   });
 
   it("every ALLOWED entry still matches a reference in some stack (no stale exceptions)", () => {

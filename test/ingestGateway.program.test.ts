@@ -23,8 +23,12 @@ import {
   GATEWAY_TARGET_CPU_PERCENT,
   GATEWAY_TERMINATION_GRACE_SEC,
   GATEWAY_PRESTOP_SLEEP_SEC,
+  SMOKE_KID_ANNOTATION,
 } from "../components/kafka/ingestGatewaySpecs";
-import { stackViolationsOf, violationsOf, type StackResource } from "../policy/policies";
+import { unknownCheckingProxy } from "@pulumi/policy";
+import { resourcePolicies, stackViolationsOf, violationsOf, type StackResource } from "../policy/policies";
+import { UNKNOWN } from "../policy/unknowns";
+import { ISSUER_HEADER, SMOKE_AUDIENCE, SMOKE_JWKS_DIR, SMOKE_JWKS_FILE, SMOKE_REFUSAL_REASON, smokeSubjectCondition } from "../contract/smokeIssuer";
 import { gatewayImageTag } from "../contract/gatewayImage";
 import { mockImageDigest, MOCK_GATEWAY_REPOSITORY } from "../tools/mockRun";
 import { PROGRAM_RUN_TIMEOUT_MS, ProgramError, programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
@@ -36,6 +40,7 @@ const GATEWAY = { image: IMAGE };
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+const SECRET = "kubernetes:core/v1:Secret";
 const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const A = (name: string) => `alb.ingress.kubernetes.io/${name}`;
@@ -44,12 +49,14 @@ type Props = Record<string, unknown>;
 let dev: ProgramRun;
 let devBridge: ProgramRun;
 let local: ProgramRun;
+let devNoSmoke: ProgramRun;
 beforeAll(async () => {
   const bridge = { replicas: 1, exposure: "internet-facing", certificateArn: CERT };
   dev = await runProgram("dev", { "watchpipe:bridge": bridge, "watchpipe:ingest": { jwt: JWT, gateway: GATEWAY } });
   devBridge = await runProgram("dev", { "watchpipe:bridge": bridge, "watchpipe:ingest": { jwt: JWT } });
   local = await runProgram("local", { "watchpipe:ingest": { jwt: JWT, gateway: GATEWAY } });
-}, programRunsTimeout(3));
+  devNoSmoke = await runProgram("dev", { "watchpipe:bridge": bridge, "watchpipe:ingest": { jwt: JWT, gateway: { ...GATEWAY, smokeIssuer: false } } });
+}, programRunsTimeout(4));
 
 const gatewayDeployment = (run: ProgramRun) => run.one(DEPLOYMENT, "ingest-gateway-deployment");
 const containers = (run: ProgramRun) => gatewayDeployment(run).inputs.spec.template.spec.containers as Props[];
@@ -223,6 +230,111 @@ describe("CrossGuard: ingest-gateway-binds-identity", () => {
     for (const [what, mutated, message] of cases) {
       const found = check(mutated);
       expect(found, what).toHaveLength(1);
+      expect(found[0], what).toMatch(message);
+    }
+  });
+});
+
+describe("the deploy smoke issuer (on by default in dev and local)", () => {
+  it("generates an ES256 key, mounts its public JWKS into Envoy, and exports what the smoke needs", () => {
+    const key = dev.one("tls:index/privateKey:PrivateKey", "ingest-gateway-smoke-key");
+    expect(key.inputs).toMatchObject({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+    // The kubernetes SDK marks a Secret's stringData secret (under mocks: the secret envelope, its value inside).
+    const stringData = dev.one(SECRET, "ingest-gateway-smoke-jwks").inputs.stringData as { value?: Record<string, string> } & Record<string, string>;
+    const jwks = JSON.parse((stringData.value ?? stringData)[SMOKE_JWKS_FILE] ?? "{}") as { keys: Props[] };
+    expect(jwks.keys).toEqual([expect.objectContaining({ kty: "EC", crv: "P-256", alg: "ES256", kid: dev.outputs.ingestSmokeKid })]);
+    expect(JSON.stringify(jwks)).not.toContain('"d"');
+    expect(dev.outputs).toMatchObject({ ingestSmokeIssuer: "watchpipe-smoke/dev", ingestSmokeAudience: SMOKE_AUDIENCE, ingestGatewayService: GATEWAY_SERVICE, ingestGatewayPort: GATEWAY_HTTP_PORT });
+    expect(String(dev.outputs.ingestSmokeKeyPem)).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
+    expect(local.outputs.ingestSmokeIssuer).toBe("watchpipe-smoke/local");
+    const envoyMounts = (containers(dev).find((c) => c.name === "envoy")!.volumeMounts as Props[]).map((m) => m.mountPath);
+    expect(envoyMounts).toContain(SMOKE_JWKS_DIR);
+    // A new key (a new kid) rolls the pods, so Envoy reads the new JWKS.
+    expect(gatewayDeployment(dev).inputs.spec.template.metadata.annotations[SMOKE_KID_ANNOTATION]).toBe(dev.outputs.ingestSmokeKid);
+    const envoy = configData(dev)["envoy.yaml"] ?? "";
+    expect(envoy).toContain(`"filename": "${SMOKE_JWKS_DIR}/${SMOKE_JWKS_FILE}"`);
+    expect(configData(dev)["routes.yaml"]).toContain(SMOKE_REFUSAL_REASON);
+  });
+
+  it("a first preview, with the key not yet generated (its JWKS and kid unknown), passes the whole pack: nothing a mandatory policy reads depends on the key", () => {
+    const preview = (type: string, name: string, props: Props) => {
+      const found: string[] = [];
+      const args = { type, name, urn: `urn:pulumi:dev::watchpipe::${type}::${name}`, props: unknownCheckingProxy(props) as Props };
+      for (const p of resourcePolicies) p.validateResource(args, (m) => found.push(`[${p.name}] ${String(m)}`));
+      return found;
+    };
+    const jwks = dev.one(SECRET, "ingest-gateway-smoke-jwks");
+    expect(preview(jwks.type, jwks.name, { ...jwks.inputs, stringData: { [SMOKE_JWKS_FILE]: UNKNOWN } })).toEqual([]);
+    // The same JWKS in a ConfigMap would fail the preview closed: the pack reads every ConfigMap's data.
+    expect(preview(CONFIGMAP, jwks.name, { metadata: jwks.inputs.metadata, data: { [SMOKE_JWKS_FILE]: UNKNOWN } }).length).toBeGreaterThan(0);
+    const d = gatewayDeployment(dev);
+    const template = d.inputs.spec.template as Props;
+    const annotations = { ...((template.metadata as Props).annotations as Props), [SMOKE_KID_ANNOTATION]: UNKNOWN };
+    const props = { ...d.inputs, spec: { ...d.inputs.spec, template: { ...template, metadata: { ...(template.metadata as Props), annotations } } } };
+    expect(preview(d.type, d.name, props)).toEqual([]);
+    const cm = dev.one(CONFIGMAP, "ingest-gateway-config");
+    expect(preview(cm.type, cm.name, cm.inputs)).toEqual([]);
+  });
+
+  it("smokeIssuer: false leaves one provider, no key and no smoke outputs; prod leaves it off unless its config says true", () => {
+    expect(devNoSmoke.ofType("tls:index/privateKey:PrivateKey").map((r) => r.name)).not.toContain("ingest-gateway-smoke-key");
+    expect(Object.keys(devNoSmoke.outputs).filter((k) => k.startsWith("ingestSmoke"))).toEqual([]);
+    expect(configData(devNoSmoke)["envoy.yaml"]).not.toContain('"smoke"');
+    expect(configData(devNoSmoke)["routes.yaml"]).not.toContain(SMOKE_REFUSAL_REASON);
+    const prodRaw = parse(readFileSync(join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const prod = (gateway: Record<string, unknown>) => parseConfig({
+      ...Object.fromEntries(Object.entries(prodRaw.config).filter(([k]) => k.startsWith("watchpipe:")).map(([k, v]) => [k.slice("watchpipe:".length), v])),
+      bridge: { replicas: 2, exposure: "internet-facing", certificateArn: CERT }, ingest: { jwt: JWT, gateway },
+    }, "prod").ingest.gateway?.smokeIssuer;
+    expect(prod(GATEWAY)).toBe(false);
+    expect(prod({ ...GATEWAY, smokeIssuer: true })).toBe(true);
+  });
+});
+
+describe("CrossGuard: ingest-gateway-scopes-smoke-issuer", () => {
+  const check = (data: Record<string, string>) => {
+    const cm = dev.one(CONFIGMAP, "ingest-gateway-config");
+    return violationsOf({ type: cm.type, props: { ...cm.inputs, data }, urn: cm.urn, name: cm.name }).filter((v) => v.includes("ingest-gateway-scopes-smoke-issuer"));
+  };
+  /** Envoy's bootstrap with one provider's claim_to_headers replaced. */
+  const withClaims = (data: Record<string, string>, provider: string, claims: unknown[]): string => {
+    const envoy = JSON.parse(data["envoy.yaml"] ?? "{}") as Props;
+    const text = JSON.stringify(envoy);
+    const jwt = JSON.parse(text) as Props;
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === "object") {
+        const o = v as Props;
+        if (o.providers && typeof o.providers === "object") ((o.providers as Record<string, Props>)[provider]!).claim_to_headers = claims;
+        else Object.values(o).forEach(walk);
+      }
+    };
+    walk(jwt);
+    return JSON.stringify(jwt, null, 2);
+  };
+
+  it("the program's config passes with two providers (and the other gateway policies still hold); one provider needs nothing", () => {
+    expect(check(configData(dev))).toEqual([]);
+    expect(check(configData(devNoSmoke))).toEqual([]);
+    const cm = dev.one(CONFIGMAP, "ingest-gateway-config");
+    expect(violationsOf({ type: cm.type, props: cm.inputs, urn: cm.urn, name: cm.name })).toEqual([]);
+  });
+
+  it("fails closed when the smoke provider's issuer header, the strip of a client's copy, or Camel's refusal is removed", () => {
+    const data = configData(dev);
+    const envoy = data["envoy.yaml"] ?? "";
+    const routes = data["routes.yaml"] ?? "";
+    const subjectOnly = [{ header_name: SUBJECT_HEADER, claim_name: "sub" }];
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ["the smoke provider no longer copies iss", { ...data, "envoy.yaml": withClaims(data, "smoke", subjectOnly) }, /provider smoke: expected claim_to_headers to copy the verified iss into x-watchpipe-iss/],
+      ["a client's issuer header kept", { ...data, "envoy.yaml": envoy.replace(`"remove": "${ISSUER_HEADER}"`, '"remove": "x-other"') }, /remove a client's x-watchpipe-iss/],
+      ["Camel's smoke-prefix check removed", { ...data, "routes.yaml": routes.replace(JSON.stringify(smokeSubjectCondition(JWT.issuer, SUBJECT_HEADER)).slice(1, -1), "false") }, /expected the route to refuse \(smoke_subject\)/],
+      // A second provider in a gateway built without the smoke scope (hand-edited config): Camel would hold it to nothing.
+      ["a second provider without the scope", { ...configData(devNoSmoke), "envoy.yaml": (configData(devNoSmoke)["envoy.yaml"] ?? "").replace('"providers": {', `"providers": { "extra": { "issuer": "x", "audiences": ["y"], "local_jwks": { "filename": "/k" }, "claim_to_headers": [{ "header_name": "${SUBJECT_HEADER}", "claim_name": "sub" }] },`) }, /expected claim_to_headers to copy the verified iss/],
+    ];
+    for (const [what, mutated, message] of cases) {
+      const found = check(mutated);
+      expect(found.length, `${what}: ${found.join(" | ")}`).toBeGreaterThan(0);
       expect(found[0], what).toMatch(message);
     }
   });

@@ -99,7 +99,8 @@ describe("Envoy in front of the ingest", () => {
       "envoy.filters.http.lua", "envoy.filters.http.local_ratelimit", "envoy.filters.http.router",
     ]);
     const strip = find(envoyGatewayConfig(base), "request_mutations")[0]!.request_mutations;
-    expect(strip).toEqual([{ remove: SUBJECT_HEADER }, { remove: HEARTBEATS_HEADER }]);
+    // The issuer header too: with the smoke issuer on, Camel scopes tokens by it (test/smokeIssuer.test.ts).
+    expect(strip).toEqual([{ remove: SUBJECT_HEADER }, { remove: "x-watchpipe-iss" }, { remove: HEARTBEATS_HEADER }]);
   });
 
   it("verifies issuer and audience, does not forward the token, and copies the configured claim (default sub)", () => {
@@ -163,7 +164,8 @@ describe("Camel's ingest route", () => {
   });
 
   it("counts every refusal reason it documents under one metric", () => {
-    const counted = find(routes, "to").map((t) => t.to as { uri: string; parameters?: Record<string, string> })
+    // With the deploy smoke issuer on (its reason exists only then).
+    const counted = find(camelIngestRoutes({ maxHeartbeats: 6, smokeScope: { playersIssuer: "https://login.example.com/" } }), "to").map((t) => t.to as { uri: string; parameters?: Record<string, string> })
       .filter((t) => t.uri === `micrometer:counter:${REFUSED_METRIC}`).map((t) => t.parameters?.["tags.reason"]);
     const documented = refusalTable(6).map((r) => /reason="(\w+)"/.exec(r.metric)?.[1]).filter((r): r is string => r !== undefined);
     expect(new Set(counted)).toEqual(new Set(documented));

@@ -47,6 +47,7 @@ const CHECKED_UNKNOWN: readonly [policy: string, type: string, props: Record<str
   ["ingest-waf-rules", "aws:wafv2/webAcl:WebAcl", { scope: "REGIONAL", rules: UNKNOWN }],
   ["ingest-gateway-binds-identity", K("core/v1", "ConfigMap"), { metadata: { ...meta, labels: { "app.kubernetes.io/name": "ingest-gateway" } }, data: { "envoy.yaml": UNKNOWN, "routes.yaml": "[]", "application.properties": "" } }],
   ["ingest-gateway-counts-heartbeats", K("core/v1", "ConfigMap"), { metadata: { ...meta, labels: { "app.kubernetes.io/name": "ingest-gateway" } }, data: { "envoy.yaml": UNKNOWN, "routes.yaml": "[]", "application.properties": "" } }],
+  ["ingest-gateway-scopes-smoke-issuer", K("core/v1", "ConfigMap"), { metadata: { ...meta, labels: { "app.kubernetes.io/name": "ingest-gateway" } }, data: { "envoy.yaml": UNKNOWN, "routes.yaml": "[]", "application.properties": "" } }],
   ["nodes-no-public-ip", "eks:index:Cluster", { nodeAssociatePublicIpAddress: UNKNOWN, encryptionConfigKeyArn: "arn:aws:kms:us-east-1:1:key/k", endpointPublicAccess: false }],
 ];
 

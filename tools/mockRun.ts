@@ -11,11 +11,11 @@
  *   cannot slip in unnoticed.
  * - Loads config from the stack's real Pulumi.<stack>.yaml, so the file that deploys is the file that is tested.
  */
+import { createECDH, createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { createHash } from "node:crypto";
 import { EXAMPLE_VALUES_ENV } from "../contract/exampleValues";
 import { gatewayImageTag } from "../contract/gatewayImage";
 
@@ -74,6 +74,23 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
   return out;
 }
 
+/**
+ * A deterministic P-256 key pair for a mocked tls.PrivateKey (ECDSA): the private scalar is the SHA-256 of the
+ * resource name, so runs and snapshots repeat; PEMs in the provider's shapes (SEC1 private, PKIX public).
+ */
+function mockEcKeyPair(name: string): { privateKeyPem: string; publicKeyPem: string } {
+  const d = createHash("sha256").update(`watchpipe-mock-${name}`).digest();
+  const ecdh = createECDH("prime256v1");
+  ecdh.setPrivateKey(d);
+  const point = ecdh.getPublicKey();
+  const jwk = { kty: "EC", crv: "P-256", d: d.toString("base64url"), x: point.subarray(1, 33).toString("base64url"), y: point.subarray(33).toString("base64url") };
+  const key = createPrivateKey({ key: jwk, format: "jwk" });
+  return {
+    privateKeyPem: key.export({ format: "pem", type: "sec1" }).toString(),
+    publicKeyPem: createPublicKey(key).export({ format: "pem", type: "spki" }).toString(),
+  };
+}
+
 /** Outputs a real provider would compute, keyed by resource type. */
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- provider state is untyped
   const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
@@ -90,6 +107,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
       // A fixed, obviously fake value: the program's wiring is visible, no real secret ever exists under mocks.
       return { ...inputs, result: `mock-password-${name}`, bcryptHash: `mock-bcrypt-${name}` };
     case "tls:index/privateKey:PrivateKey":
+      // An ECDSA key is parsed by the program (the smoke issuer's JWKS): a real P-256 pair, derived from the name.
+      if (inputs.algorithm === "ECDSA") return { ...inputs, ...mockEcKeyPair(name) };
       return { ...inputs, privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-${name}\n-----END PRIVATE KEY-----\n`, publicKeyPem: `mock-public-${name}` };
     case "tls:index/selfSignedCert:SelfSignedCert":
       return { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` };

@@ -6,6 +6,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { SMOKE_AUDIENCE, SMOKE_JWKS_FILE, smokeJwks, smokeKid } from "../../contract/smokeIssuer";
 import { withAwait, type DeploySettings } from "../../contract/readiness";
 import { contentHash } from "../stream/ksqlMigrationsSpecs";
 import { workloadLabels } from "../stream/streamingSpecs";
@@ -22,6 +24,8 @@ import {
   gatewayNetworkPolicySpec,
   gatewayPdbSpec,
   gatewayServiceSpec,
+  GATEWAY_SMOKE_JWKS_APP,
+  GATEWAY_SMOKE_JWKS_SECRET,
   type IngestGatewaySpecArgs,
 } from "./ingestGatewaySpecs";
 
@@ -38,9 +42,19 @@ export interface IngestGatewayArgs extends Omit<IngestGatewaySpecArgs, "behindLo
 
 export class IngestGateway extends pulumi.ComponentResource {
   readonly serviceName = GATEWAY_SERVICE;
+  /** The Service's port: Envoy's listener (what the ALB and a port-forward reach). */
+  readonly port = GATEWAY_HTTP_PORT;
   readonly deployment: k8s.apps.v1.Deployment;
   /** ALB hostname on EKS; undefined elsewhere. */
   readonly hostname?: pulumi.Output<string>;
+  /** What the deploy smoke test signs its tokens with (contract/smokeIssuer.ts); undefined when the issuer is off. */
+  readonly smoke?: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly kid: pulumi.Output<string>;
+    /** SEC1 PEM of the P-256 key: a secret output. */
+    readonly privateKeyPem: pulumi.Output<string>;
+  };
 
   constructor(name: string, args: IngestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("watchpipe:kafka:IngestGateway", name, {}, opts);
@@ -52,11 +66,27 @@ export class IngestGateway extends pulumi.ComponentResource {
     // Hash-named so a changed route, token setting or batch size rolls the pods (a ConfigMap edit alone would not).
     const configMapName = `${GATEWAY_APP}-${contentHash(data)}`;
     const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: meta(configMapName), data }, { ...k, dependsOn: args.dependsOn });
+    // The deploy smoke issuer's key: generated here, kept in the stack's state as a secret; its public half is the
+    // JWKS Envoy's second provider reads from its own Secret (unknown until the key exists, so not in the ConfigMap above).
+    const smokeDeps: pulumi.Resource[] = [];
+    let kid: pulumi.Output<string> | undefined;
+    if (args.smoke) {
+      const key = new tls.PrivateKey(`${name}-smoke-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+      kid = key.publicKeyPem.apply(smokeKid);
+      // A Secret, though the JWKS is public: it is unknown until the key exists, and the pack's mandatory checks read
+      // every ConfigMap's data (an unknown there fails a first preview closed); a Secret may carry generated values.
+      const jwks = new k8s.core.v1.Secret(`${name}-smoke-jwks`, {
+        metadata: { name: GATEWAY_SMOKE_JWKS_SECRET, namespace: args.namespace, labels: workloadLabels(GATEWAY_SMOKE_JWKS_APP, false) },
+        stringData: { [SMOKE_JWKS_FILE]: key.publicKeyPem.apply(smokeJwks) },
+      }, k);
+      smokeDeps.push(jwks);
+      this.smoke = { issuer: args.smoke.issuer, audience: SMOKE_AUDIENCE, kid, privateKeyPem: pulumi.secret(key.privateKeyPem) };
+    }
     // The HPA owns spec.replicas once it runs; a later `pulumi up` must not reset it to the floor.
     this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
       metadata: withAwait(meta(GATEWAY_APP), args.deploy),
-      spec: gatewayDeploymentSpec(specArgs, configMapName),
-    }, { ...k, dependsOn: [...args.dependsOn, configMap], ignoreChanges: ["spec.replicas"] });
+      spec: gatewayDeploymentSpec(specArgs, configMapName, kid),
+    }, { ...k, dependsOn: [...args.dependsOn, configMap, ...smokeDeps], ignoreChanges: ["spec.replicas"] });
     // Awaited like the Deployment (the provider waits for a Service's endpoints), so waitForReady false skips it too.
     const service = new k8s.core.v1.Service(`${name}-service`, { metadata: withAwait(meta(GATEWAY_SERVICE), args.deploy), spec: gatewayServiceSpec() }, k);
     new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, { metadata: meta(GATEWAY_APP), spec: gatewayNetworkPolicySpec(args.sourceCidrs) }, k);

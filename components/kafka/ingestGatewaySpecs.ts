@@ -25,6 +25,7 @@ import {
   KAFKA_JAAS_CONFIG_ENV,
 } from "../../contract/ingestGateway";
 import type { JwtValidationSettings } from "../../contract/ingest";
+import { SMOKE_AUDIENCE, SMOKE_JWKS_DIR, SMOKE_JWKS_FILE } from "../../contract/smokeIssuer";
 import type { HeartbeatLimits } from "../../contract/ingestLimits";
 import { mirrorImage, type ImageSourceSettings } from "../../contract/sources";
 import { MONITORING_NAMESPACE_LABEL } from "./kafkaNetworkPolicySpecs";
@@ -91,7 +92,22 @@ export interface IngestGatewaySpecArgs {
   readonly behindLoadBalancer: boolean;
   /** `watchpipe:images`: the registry mirror for Envoy's public image. */
   readonly images?: ImageSourceSettings | undefined;
+  /**
+   * The deploy smoke issuer (contract/smokeIssuer.ts), trusted beside the players' provider; its JWKS is mounted from
+   * {@link GATEWAY_SMOKE_JWKS_SECRET}. Undefined: the players' provider alone.
+   */
+  readonly smoke?: { readonly issuer: string } | undefined;
 }
+
+/**
+ * The Secret holding the smoke issuer's JWKS (public, but generated in the same run: unknown at a first preview, so
+ * kept out of the hash-named ConfigMap and out of any ConfigMap the pack reads).
+ */
+export const GATEWAY_SMOKE_JWKS_SECRET = `${GATEWAY_APP}-smoke-jwks`;
+/** Its app label: not the gateway's, so nothing selects or checks it as the gateway's config. */
+export const GATEWAY_SMOKE_JWKS_APP = GATEWAY_SMOKE_JWKS_SECRET;
+/** Pod annotation carrying the smoke key's kid: a new key rolls the pods, so Envoy reads the new JWKS. */
+export const SMOKE_KID_ANNOTATION = "watchpipe.io/smoke-kid";
 
 /** ConfigMap data: Envoy's bootstrap, Camel's route and its properties (keys are file names in GATEWAY_CONFIG_DIR). */
 export function gatewayConfigData(a: IngestGatewaySpecArgs): Record<string, string> {
@@ -108,6 +124,7 @@ export function gatewayConfigData(a: IngestGatewaySpecArgs): Record<string, stri
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     limits: a.limits,
     trustedProxyHops: a.behindLoadBalancer ? 1 : 0,
+    ...(a.smoke ? { smoke: { issuer: a.smoke.issuer, audiences: [SMOKE_AUDIENCE], jwksFile: `${SMOKE_JWKS_DIR}/${SMOKE_JWKS_FILE}` } } : {}),
   });
   const props = camelIngestProperties({
     routesFile: `${GATEWAY_CONFIG_DIR}/routes.yaml`,
@@ -119,14 +136,18 @@ export function gatewayConfigData(a: IngestGatewaySpecArgs): Record<string, stri
   return {
     // JSON is YAML: Envoy reads a .yaml bootstrap, and JSON keeps the builder's output byte-for-byte.
     "envoy.yaml": JSON.stringify(envoy, null, 2),
-    "routes.yaml": JSON.stringify(camelIngestRoutes({ maxHeartbeats: a.maxHeartbeatsPerRequest }), null, 2),
+    "routes.yaml": JSON.stringify(camelIngestRoutes({ maxHeartbeats: a.maxHeartbeatsPerRequest, ...(a.smoke ? { smokeScope: { playersIssuer: a.jwt.issuer } } : {}) }), null, 2),
     "application.properties": Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
   };
 }
 
-/** The Deployment's spec: Envoy and Camel side by side; the ConfigMap's name (hash-named) rolls the pods on change. */
-export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: string) {
+/**
+ * The Deployment's spec: Envoy and Camel side by side; the ConfigMap's name (hash-named) rolls the pods on change.
+ * `smokeKid` (with `a.smoke`): the smoke key's kid, an annotation so a new key rolls them too.
+ */
+export function gatewayDeploymentSpec<K = string>(a: IngestGatewaySpecArgs, configMapName: string, smokeKid?: K) {
   const user = KAFKA_USERS.bridge;
+  const smoke = a.smoke !== undefined;
   return {
     // The HPA owns the replica count; this is the count before the HPA exists.
     replicas: a.minReplicas,
@@ -135,7 +156,10 @@ export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: s
     template: {
       metadata: {
         labels: workloadLabels(GATEWAY_APP, true),
-        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(CAMEL_MANAGEMENT_PORT), "prometheus.io/path": CAMEL_METRICS_PATH },
+        annotations: {
+          "prometheus.io/scrape": "true", "prometheus.io/port": String(CAMEL_MANAGEMENT_PORT), "prometheus.io/path": CAMEL_METRICS_PATH,
+          ...(smoke && smokeKid !== undefined ? { [SMOKE_KID_ANNOTATION]: smokeKid } : {}),
+        },
       },
       spec: {
         automountServiceAccountToken: false,
@@ -156,7 +180,10 @@ export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: s
             livenessProbe: { tcpSocket: { port: GATEWAY_HTTP_PORT }, initialDelaySeconds: 10, periodSeconds: 10 },
             // The ALB keeps sending for a few seconds after the pod is marked terminating.
             lifecycle: { preStop: { sleep: { seconds: GATEWAY_PRESTOP_SLEEP_SEC } } },
-            volumeMounts: [{ name: "config", mountPath: GATEWAY_CONFIG_DIR, readOnly: true }],
+            volumeMounts: [
+              { name: "config", mountPath: GATEWAY_CONFIG_DIR, readOnly: true },
+              ...(smoke ? [{ name: "smoke-jwks", mountPath: SMOKE_JWKS_DIR, readOnly: true }] : []),
+            ],
           },
           {
             name: "camel",
@@ -185,6 +212,7 @@ export function gatewayDeploymentSpec(a: IngestGatewaySpecArgs, configMapName: s
         ],
         volumes: [
           { name: "config", configMap: { name: configMapName } },
+          ...(smoke ? [{ name: "smoke-jwks", secret: { secretName: GATEWAY_SMOKE_JWKS_SECRET } }] : []),
           kafkaCaVolume(),
           { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
         ],

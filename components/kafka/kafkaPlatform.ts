@@ -11,6 +11,7 @@ import { AwsLoadBalancerController } from "../../operators/awsLoadBalancerContro
 import { StrimziOperator } from "../../operators/strimzi";
 import { Bridge } from "./bridge";
 import { IngestGateway } from "./ingestGateway";
+import { smokeIssuerFor } from "../../contract/smokeIssuer";
 import { partitionPlan, type PartitionPlan } from "../../contract/capacity";
 import { KafkaCluster } from "./kafka";
 import { KafkaTopics } from "./kafkaTopics";
@@ -136,6 +137,7 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
       namespace: ns,
       ...gatewaySettings,
       jwt,
+      smoke: gatewaySettings.smokeIssuer ? { issuer: smokeIssuerFor(config.stack) } : undefined,
       images: config.images,
       sourceCidrs: aws ? [config.network.cidr] : [],
       ingress: exposure,

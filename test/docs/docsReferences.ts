@@ -46,14 +46,47 @@ function outputText(v: unknown): string | undefined {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
+/** The output NAME words of `pulumi stack output [--stack S] [--show-secrets] [--json] [NAME]`; undefined for another command. */
+function stackOutputArgs(words: readonly Word[]): Word[] | undefined {
+  const t = words.map((w) => w.text);
+  if (t[0] !== "pulumi" || t[1] !== "stack" || t[2] !== "output") return undefined;
+  return words.slice(3).filter((x, i, all) => !x.text.startsWith("-") && all[i - 1]?.text !== "--stack" && all[i - 1]?.text !== "-s");
+}
+
 /** `pulumi stack output [--stack S] [--show-secrets] NAME` → the stack's output; nothing else is known. */
 function stackOutputResolver(view: StackView): (words: readonly Word[]) => string | undefined {
   return (words) => {
-    const t = words.map((w) => w.text);
-    if (t[0] !== "pulumi" || t[1] !== "stack" || t[2] !== "output") return undefined;
-    const names = words.slice(3).filter((x, i, all) => !x.text.startsWith("-") && all[i - 1]?.text !== "--stack" && all[i - 1]?.text !== "-s");
-    return names.length === 1 && names[0].unresolved.length === 0 ? outputText(view.outputs[names[0].text]) : undefined;
+    const names = stackOutputArgs(words);
+    return names !== undefined && names.length === 1 && names[0].unresolved.length === 0 ? outputText(view.outputs[names[0].text]) : undefined;
   };
+}
+
+/**
+ * Every stack output a snippet reads by name (`pulumi stack output … NAME`, directly or through a shell function
+ * such as `out() { pulumi stack output --stack "$STACK" "$1"; }`), with where; a name it cannot resolve is reported
+ * as written.
+ */
+export function stackOutputNames(snippet: ShellSnippet): { name: string; source: string }[] {
+  const names: string[] = [];
+  const record = (words: readonly Word[]): void => {
+    for (const n of stackOutputArgs(words) ?? []) names.push(n.unresolved.length === 0 ? n.text : `(unresolved ${n.unresolved.join(", ")})`);
+  };
+  for (const c of commandsOf(snippet.text, newScope(snippet.env), (words) => { record(words); return undefined; })) record(c.words);
+  // Where: the script's line that spells the name (a function call names it, the function's body does not).
+  const lines = snippet.text.split("\n");
+  return names.map((name) => ({ name, source: (lines.find((l) => l.includes(name)) ?? lines[0] ?? "").trim() }));
+}
+
+/**
+ * Workflow steps that read a stack output the program never exports (a typo, a renamed output, one another branch
+ * removed): `exportable` is every output name the program can export in some configuration.
+ */
+export function unknownStackOutputs(snippets: readonly ShellSnippet[], exportable: ReadonlySet<string>): Problem[] {
+  return snippets.filter((s) => s.kind === "run").flatMap((s) =>
+    stackOutputNames(s).filter((o) => !exportable.has(o.name)).map((o) => ({
+      file: s.file, line: s.line, source: o.source,
+      problem: `reads stack output ${o.name}, which the program does not export in any stack (exports: ${[...exportable].sort().join(", ")}); fix the name or export it in index.ts`,
+    })));
 }
 
 function describeRef(r: KubectlRef): string {

@@ -6,6 +6,7 @@
  * (`{"error_code":status,"message":…}`) that accepted none of it.
  */
 import { INGEST_PATH } from "../../contract/ingestGateway";
+import { SMOKE_REFUSAL_MESSAGE, SMOKE_USER_PREFIX } from "../../contract/smokeIssuer";
 import type { LoadRecord } from "./records";
 import type { SendResult } from "./kafkaSender";
 
@@ -59,7 +60,9 @@ export function tokenRefusalHint(gw: { readonly url: string; readonly jwtKeyFile
     `401 (not verified): the gateway at ${gw.url} must trust the signer: its JWKS (ingest.jwt.jwksUrl) must list the public half of --jwt-key ${gw.jwtKeyFile} ` +
     `under kid "${gw.jwtKid}" (a load-test identity provider's key, not a player's), and --jwt-issuer "${gw.jwtIssuer}" must equal ingest.jwt.issuer. ` +
     `403 (refused): --jwt-audience "${gw.jwtAudience}" must be one of ingest.jwt.audience; each token's sub is its heartbeats' user_id, so a ` +
-    "\"user_id: expected the token subject\" or \"no subject claim\" answer means the gateway reads another claim (ingest.gateway.subjectClaim)."
+    "\"user_id: expected the token subject\" or \"no subject claim\" answer means the gateway reads another claim (ingest.gateway.subjectClaim). " +
+    "With the stack's deploy smoke issuer (a P-256 key): --jwt-kid/--jwt-issuer/--jwt-audience are the stack outputs ingestSmokeKid/ingestSmokeIssuer/" +
+    `ingestSmokeAudience, and it may write ${SMOKE_USER_PREFIX}* users only (403 "${SMOKE_REFUSAL_MESSAGE}").`
   );
 }
 

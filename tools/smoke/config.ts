@@ -20,6 +20,7 @@ import { DEFAULT_MAX_HEARTBEATS_PER_REQUEST } from "../../contract/ingestGateway
 import { CONNECTION_OPTIONS, ENV as LOADGEN_ENV, parseLoadgenArgs, type LoadgenConfig } from "../loadgen/config";
 import { DEFAULT_DATABASE, DEFAULT_PORT, SSL_MODES, type Connection, type SslMode } from "../report";
 import { HEARTBEATS_PER_VIEWER, runIdProblem, scenarioFitProblem } from "./scenario";
+import { SMOKE_USER_PREFIX } from "../../contract/smokeIssuer";
 
 /**
  * Added to the pipeline's worst-case close delay for the default --timeout-sec: the JDBC sink's poll, batch and
@@ -70,14 +71,15 @@ Sending (the load generator's settings and environment)
   --bridge-url URL           Kafka Bridge base URL; implies --mode bridge (env ${LOADGEN_ENV.bridgeUrl})
   --gateway-url URL          ingest gateway base URL (its Service, a port-forward, or the ALB); implies --mode gateway
                              (env ${LOADGEN_ENV.gatewayUrl}). Users smoke-<run id>-u1..u4 each POST their own heartbeats
-                             under an RS256 token whose sub is their user_id (the gateway refuses any other user, 403),
+                             under a token whose sub is their user_id (the gateway refuses any other user, 403),
                              minted from:
-  --jwt-key FILE             PEM private key of a load-test identity provider (env ${LOADGEN_ENV.jwtKeyFile}); the gateway's
-                             JWKS (ingest.jwt.jwksUrl) must list its public half, or every request is refused 401.
-                             As for npm run loadgen -- --mode gateway: the players' own provider signs no smoke-* users.
-  --jwt-kid K                that key's kid in the JWKS
-  --jwt-issuer I             must equal ingest.jwt.issuer
-  --jwt-audience A           one of ingest.jwt.audience
+  --jwt-key FILE             PEM private key the gateway trusts (env ${LOADGEN_ENV.jwtKeyFile}): the stack's deploy smoke
+                             issuer (P-256, ES256: pulumi stack output --show-secrets ingestSmokeKeyPem; it may write
+                             ${SMOKE_USER_PREFIX}* users only), or a load-test identity provider's RSA key (RS256) whose public
+                             half the players' JWKS (ingest.jwt.jwksUrl) lists. Otherwise every request is refused 401.
+  --jwt-kid K                that key's kid (ingestSmokeKid)
+  --jwt-issuer I             the smoke issuer (ingestSmokeIssuer), or ingest.jwt.issuer
+  --jwt-audience A           the smoke audience (ingestSmokeAudience), or one of ingest.jwt.audience
   --max-per-request N        heartbeats per request, at most ingest.gateway.maxHeartbeatsPerRequest (default ${DEFAULT_MAX_HEARTBEATS_PER_REQUEST})
   --topic NAME               default ${RAW_HEARTBEATS_TOPIC} (kafka and bridge; the gateway always writes ${RAW_HEARTBEATS_TOPIC})
   --send-timeout-ms N, --retries N    as in npm run loadgen

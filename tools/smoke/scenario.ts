@@ -14,6 +14,7 @@
 import { HEARTBEAT_INTERVAL_SEC, type Heartbeat, type WatchSegment } from "../../contract/topics";
 import { MAX_ID_LENGTH, SESSION_KEY_SEPARATOR, type SessionizationParams, secToMs } from "../../contract/sessionization";
 import { sessionize } from "../../ksql/model";
+import { SMOKE_USER_PREFIX } from "../../contract/smokeIssuer";
 
 /** Heartbeats per viewer: 12 x 5 s covers a minute, long enough for a seek and a pause inside one session. */
 export const HEARTBEATS_PER_VIEWER = 12;
@@ -25,8 +26,11 @@ export const SCENARIO_SPAN_SEC = (HEARTBEATS_PER_VIEWER - 1) * HEARTBEAT_INTERVA
  * gap + grace of stream time, or the session window drops them as late.
  */
 export const SEND_ALLOWANCE_SEC = 15;
-/** Prefix of every id the smoke test writes, so its rows are easy to recognise and exclude from reports. */
-export const SMOKE_ID_PREFIX = "smoke-";
+/**
+ * Prefix of every id the smoke test writes, so its rows are easy to recognise and exclude from reports; the gateway
+ * holds tokens of the deploy smoke issuer to it (contract/smokeIssuer.ts).
+ */
+export const SMOKE_ID_PREFIX = SMOKE_USER_PREFIX;
 /** Device id on every smoke heartbeat (device_id is optional and never part of a segment). */
 export const SMOKE_DEVICE_ID = "smoke-device";
 /** Run ids: short, lower-case, and safe inside user ids (no separator, no spaces). */

@@ -24,6 +24,7 @@ import {
   envoyGatewayConfig,
   type CamelPropertiesOptions,
   type JwksSource,
+  type SmokeProviderOptions,
 } from "../../../contract/ingestGateway";
 
 export const INGEST_CACHE = process.env.WATCHPIPE_INGEST_DIR ?? join(homedir(), ".cache", "watchpipe", "ingest");
@@ -133,6 +134,8 @@ export interface GatewayOptions {
    * for a gateway that is meant to fail against Kafka (a wrong password).
    */
   readonly awaitKafkaReady?: boolean;
+  /** The deploy smoke issuer beside the players' provider (Envoy's second provider, Camel's smoke-prefix scope). */
+  readonly smoke?: SmokeProviderOptions;
   /** Ports to pick from (default 19600-19799), so parallel suites keep apart. */
   readonly portRange?: readonly [number, number];
 }
@@ -156,7 +159,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), "watchpipe-ingest-"));
   const [listen, admin, camelHttp, camelMgmt] = await gatewayPorts(4, o.portRange) as [number, number, number, number];
   const routes = join(dir, "ingest-routes.yaml");
-  writeFileSync(routes, stringify(camelIngestRoutes({ ...(o.maxHeartbeats === undefined ? {} : { maxHeartbeats: o.maxHeartbeats }) })));
+  writeFileSync(routes, stringify(camelIngestRoutes({
+    ...(o.maxHeartbeats === undefined ? {} : { maxHeartbeats: o.maxHeartbeats }),
+    ...(o.smoke === undefined ? {} : { smokeScope: { playersIssuer: o.issuer } }),
+  })));
   const props = camelIngestProperties({
     routesFile: routes, bootstrapServers: o.bootstrapServers, httpPort: camelHttp, managementPort: camelMgmt,
     ...(o.kafkaSecurity === undefined ? {} : { kafkaSecurity: o.kafkaSecurity }),
@@ -167,6 +173,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     listenAddress: "127.0.0.1", listenPort: listen, adminAddress: "127.0.0.1", adminPort: admin, upstreamPort: camelHttp,
     issuer: o.issuer, audiences: o.audiences, jwks: o.jwks, ...(o.subjectClaim === undefined ? {} : { subjectClaim: o.subjectClaim }),
     ...(o.limits === undefined ? {} : { limits: o.limits }), ...(o.trustedProxyHops === undefined ? {} : { trustedProxyHops: o.trustedProxyHops }),
+    ...(o.smoke === undefined ? {} : { smoke: o.smoke }),
   })));
   const heap = o.camelHeapMb ?? 256;
   const camel = start("java", [`-Xmx${heap}m`, `-Xms${Math.floor(heap / 2)}m`, "-XX:+UseG1GC", "-cp", `${CAMEL_LIB}/*:${dir}`, "org.apache.camel.main.Main"], join(dir, "camel.log"), o.camelEnv);
