@@ -44,7 +44,10 @@ interface Allowed {
   readonly reason: string;
 }
 const BACKUP_OFF_ON_LOCAL = "backup.enabled is false on local (no S3 there); the runbook's Backups section says it is EKS-only";
+const GATEWAY_ON_DEV_AND_PROD = "dev and prod take players through the ingest gateway and deploy no Bridge; local has no gateway, so the Bridge is its HTTP ingest (the line beside it names the other)";
 const ALLOWED: readonly Allowed[] = [
+  { file: "README.md", contains: "svc/ingest-bridge-service", stacks: ["dev", "prod"], reason: GATEWAY_ON_DEV_AND_PROD },
+  { file: "README.md", contains: "svc/ingest-gateway", stacks: ["local"], reason: GATEWAY_ON_DEV_AND_PROD },
   { file: "docs/runbooks/yugabyte.md", contains: "yugabyte-backup", stacks: ["local"], reason: BACKUP_OFF_ON_LOCAL },
   { file: "docs/runbooks/yugabyte.md", contains: "-c dump", stacks: ["local"], reason: BACKUP_OFF_ON_LOCAL },
   {

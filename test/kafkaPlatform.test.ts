@@ -21,6 +21,8 @@ import {
   WATCH_SEGMENTS_DLQ_TOPIC,
   WATCH_SEGMENTS_TOPIC,
 } from "../contract/topics";
+import { gatewayConfigProblems, isGatewayConfigMap } from "../contract/ingestPolicies";
+import { SUBJECT_HEADER } from "../contract/ingestGateway";
 import { validateCustomResource } from "./crdSchema";
 import { programRunsTimeout, type ProgramRun, type RecordedResource, runProgram } from "./harness";
 import { unknownValuePaths } from "./helmValues";
@@ -80,17 +82,45 @@ describe.each(STACKS)("%s stack: Kafka platform", (stack) => {
     for (const t of [HEARTBEATS_TOPIC, WATCH_SEGMENTS_TOPIC]) expect(byName.get(t)?.config["message.timestamp.type"]).toBeUndefined();
   });
 
-  it("every producer config we write has acks=all and enable.idempotence=true (the bridge)", () => {
-    const bridge = run().one("kubernetes:kafka.strimzi.io/v1:KafkaBridge");
-    expect(bridgeProducerProblems(bridge)).toEqual([]);
-    expect(bridge.inputs.spec.producer.config).toMatchObject({ acks: "all", "enable.idempotence": true });
+  // The players' producer: the Kafka Bridge where it is their path (local), the gateway's Camel where ingest.gateway is set (dev, prod).
+  const bridgeOf = () => run().ofType("kubernetes:kafka.strimzi.io/v1:KafkaBridge")[0];
+  const gatewayConfigOf = () => run().resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && isGatewayConfigMap(r.type, r.inputs));
+
+  it("the players' path is one producer: the gateway on dev and prod (no Bridge beside it), the Bridge on local", () => {
+    expect([bridgeOf() !== undefined, gatewayConfigOf() !== undefined]).toEqual(stack === "local" ? [true, false] : [false, true]);
   });
 
-  it("every Kafka client authenticates with SCRAM-SHA-512 over TLS and carries the client label (bridge, Kafka UI)", () => {
-    const bridge = run().one("kubernetes:kafka.strimzi.io/v1:KafkaBridge").inputs.spec;
-    expect(bridge.authentication).toMatchObject({ type: "scram-sha-512", username: KAFKA_USERS.bridge });
-    expect(bridge.tls.trustedCertificates).toHaveLength(1);
-    expect(bridge.template.pod.metadata.labels).toMatchObject(KAFKA_CLIENT_LABEL);
+  it("every producer config we write has acks=all and enable.idempotence=true (the players' path; the ticker)", () => {
+    const bridge = bridgeOf();
+    if (bridge) {
+      expect(bridgeProducerProblems(bridge)).toEqual([]);
+      expect(bridge.inputs.spec.producer.config).toMatchObject({ acks: "all", "enable.idempotence": true });
+    }
+    const gateway = gatewayConfigOf();
+    if (gateway) {
+      expect(gatewayConfigProblems(gateway.inputs, SUBJECT_HEADER)).toEqual([]);
+      expect(gateway.inputs.data["routes.yaml"]).toMatch(/"requestRequiredAcks":\s*"all"[^}]*"enableIdempotence":\s*true/);
+    }
+    const ticker = run().resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && JSON.stringify(r.inputs.metadata?.name ?? "").includes("session-ticker"));
+    expect(ticker?.inputs.data["producer.properties"], "the ticker's producer properties").toMatch(/^acks=all$/m);
+    expect(ticker?.inputs.data["producer.properties"]).toMatch(/^enable\.idempotence=true$/m);
+  });
+
+  it("every Kafka client authenticates with SCRAM-SHA-512 over TLS and carries the client label (the players' path, Kafka UI)", () => {
+    const bridge = bridgeOf()?.inputs.spec;
+    if (bridge) {
+      expect(bridge.authentication).toMatchObject({ type: "scram-sha-512", username: KAFKA_USERS.bridge });
+      expect(bridge.tls.trustedCertificates).toHaveLength(1);
+      expect(bridge.template.pod.metadata.labels).toMatchObject(KAFKA_CLIENT_LABEL);
+    }
+    const gateway = gatewayConfigOf();
+    if (gateway) {
+      const props = gateway.inputs.data["application.properties"] as string;
+      expect(props).toContain("camel.component.kafka.securityProtocol=SASL_SSL\n");
+      expect(props).toContain("camel.component.kafka.saslMechanism=SCRAM-SHA-512\n");
+      const pod = run().one("kubernetes:apps/v1:Deployment", "ingest-gateway-deployment").inputs.spec.template;
+      expect(pod.metadata.labels).toMatchObject(KAFKA_CLIENT_LABEL);
+    }
     const ui = run().one("kubernetes:apps/v1:Deployment", "kafka-ui-deployment").inputs.spec.template;
     expect(ui.metadata.labels).toMatchObject(KAFKA_CLIENT_LABEL);
     const env = Object.fromEntries((ui.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));

@@ -161,7 +161,8 @@ describeWithShared("kube-prometheus-stack values and Prometheus Operator CRs", (
 
     it("scrape NetworkPolicies admit only Prometheus pods of the monitoring namespace, on metrics ports", () => {
       const nps = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((n) => String(n.inputs.metadata?.name).startsWith("allow-prometheus-to-"));
-      expect(nps.length).toBe(6);
+      // Five: the ingest gateway's own NetworkPolicy admits the monitoring namespace on Camel's management port.
+      expect(nps.length).toBe(5);
       for (const np of nps) {
         const ingress = np.inputs.spec.ingress as { from: unknown[]; ports: { port: number }[] }[];
         expect(ingress).toHaveLength(1);
@@ -170,12 +171,18 @@ describeWithShared("kube-prometheus-stack values and Prometheus Operator CRs", (
       }
     });
 
-    it("the bridge exports its producer metrics on the management port the bridge PodMonitor scrapes", () => {
-      const bridge = run.resources.find((r) => r.inputs.kind === "KafkaBridge")!;
-      expect(bridge.inputs.spec.metricsConfig).toEqual({ type: "strimziMetricsReporter", values: { allowList: ["kafka_producer_producer_metrics.*", "kafka_producer_kafka_metrics_count_count"] } });
-      const pm = run.resources.find((r) => r.inputs.kind === "PodMonitor" && r.inputs.metadata.name === "kafka-bridge")!;
-      expect(pm.inputs.spec.podMetricsEndpoints[0]).toMatchObject({ port: "rest-api-mgmt", path: "/metrics" });
-      expect(pm.inputs.spec.selector.matchLabels).toEqual({ "strimzi.io/kind": "KafkaBridge", "strimzi.io/cluster": "ingest" });
+    it("prod runs no Bridge: the ingest gateway's PodMonitor scrapes Camel's metrics on the management port its NetworkPolicy admits", () => {
+      expect(run.resources.find((r) => r.inputs.kind === "KafkaBridge")).toBeUndefined();
+      expect(run.resources.find((r) => r.inputs.kind === "PodMonitor" && r.inputs.metadata.name === "kafka-bridge")).toBeUndefined();
+      const pm = run.resources.find((r) => r.inputs.kind === "PodMonitor" && r.inputs.metadata.name === "ingest-gateway")!;
+      expect(pm.inputs.spec.podMetricsEndpoints[0]).toMatchObject({ port: "management", path: "/observe/metrics" });
+      expect(pm.inputs.spec.selector.matchLabels).toEqual(run.one("kubernetes:apps/v1:Deployment", "ingest-gateway-deployment").inputs.spec.selector.matchLabels);
+      const camel = (run.one("kubernetes:apps/v1:Deployment", "ingest-gateway-deployment").inputs.spec.template.spec.containers as { name: string; ports: { name: string; containerPort: number }[] }[]).find((c) => c.name === "camel")!;
+      const port = camel.ports.find((p) => p.name === "management")!.containerPort;
+      const policy = run.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "ingest-gateway-network-policy");
+      const admitted = (policy.inputs.spec.ingress as { from: { namespaceSelector?: unknown }[]; ports: { port: number }[] }[])
+        .filter((rule) => JSON.stringify(rule.from).includes("monitoring")).flatMap((rule) => rule.ports.map((p) => p.port));
+      expect(admitted).toContain(port);
     });
 
     it("Connect exports metrics through the JMX exporter with our rules", () => {

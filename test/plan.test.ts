@@ -287,12 +287,15 @@ describe("npm run plan -- --stack prod", () => {
     expect(one!.wafMonthlyIfAttached).toBeCloseTo(9126 * 0.6, 6);
     expect(six!.wafMonthlyIfAttached).toBeCloseTo((9126 * 0.6) / 6, 6);
     expect(one!.wafMonthly).toBe(0);
-    // The table's 1-per-POST column is what the estimate's LCU line prices.
-    expect(report.cost!.lines.find((l) => l.item.startsWith("ALB LCUs"))!.monthly).toBeCloseTo(one!.albLcuMonthly, 9);
+    // Players batch through the gateway: the table's gateway column (15 per POST) is what the estimate's LCU line prices.
+    const gateway = report.ingest.batches.find((b) => b.heartbeatsPerRequest === 15)!;
+    expect(report.cost!.lines.find((l) => l.item.startsWith("ALB LCUs"))!.monthly).toBeCloseTo(gateway.albLcuMonthly, 9);
+    expect(text).toContain("The estimate prices the gateway's 15 heartbeats per POST.");
     expect(six!.peakRequestsPerSec).toBeCloseTo(100_000 / 6, 6);
-    const row = (label: string) => new RegExp(`^  ${label.replace(/[()]/g, "\\$&")}\\s+(.+?)\\s{2,}(.+)$`, "m").exec(text);
-    expect(row("WAF request fee per month if attached")?.slice(1).map(money)).toEqual([one!.wafMonthlyIfAttached, six!.wafMonthlyIfAttached].map((n) => Number(n.toFixed(2))));
-    expect(row("requests/s at peak")?.slice(1).map(money)).toEqual([100_000, 16_667]);
+    // One cell per column (1, 6, the gateway's 15), separated by two or more spaces.
+    const row = (label: string) => new RegExp(`^  ${label.replace(/[()]/g, "\\$&")}\\s+(.+)$`, "m").exec(text)?.[1]?.trim().split(/\s{2,}/);
+    expect(row("WAF request fee per month if attached")?.map(money)).toEqual([one!.wafMonthlyIfAttached, six!.wafMonthlyIfAttached, gateway.wafMonthlyIfAttached].map((n) => Number(n.toFixed(2))));
+    expect(row("requests/s at peak")?.map(money)).toEqual([100_000, 16_667, 6_667]);
   });
 
   it("--json carries the same figures as the text: counts, headroom, every cost line, total, per-heartbeat cost, verdict", () => {

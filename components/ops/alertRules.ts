@@ -21,6 +21,7 @@ export const COMPONENTS = {
   kafkaExporter: "kafka-exporter",
   connect: "kafka-connect",
   bridge: "kafka-bridge",
+  ingestGateway: "ingest-gateway",
   ksqldb: "ksqldb",
   schemaRegistry: "schema-registry",
   ybMaster: "yb-master",

@@ -5,6 +5,7 @@
  */
 import { KAFKA_CLUSTER_NAME } from "../../contract/clients";
 import { BRIDGE_MANAGEMENT_PORT, BRIDGE_MANAGEMENT_PORT_NAME, BRIDGE_POD_SELECTOR } from "../kafka/kafkaBridgeSpecs";
+import { CAMEL_METRICS_PATH, GATEWAY_APP } from "../kafka/ingestGatewaySpecs";
 import { STRIMZI_METRICS_PORT, STRIMZI_METRICS_PORT_NAME } from "../kafka/kafkaNetworkPolicySpecs";
 import { KSQLDB_APP } from "../stream/ksqldbSpecs";
 import { SCHEMA_REGISTRY_APP } from "../stream/schemaRegistrySpecs";
@@ -67,6 +68,8 @@ export interface MonitorTargets {
   readonly labels: Readonly<Record<string, string>>;
   /** Whether the Kafka Bridge is deployed (not with the ingest gateway); unset: it is. */
   readonly bridge?: boolean;
+  /** Whether the ingest gateway is deployed (its NetworkPolicy already admits the monitoring namespace); unset: not. */
+  readonly gateway?: boolean;
 }
 
 /** One PodMonitor per scraped workload, in the workload's namespace. */
@@ -114,6 +117,16 @@ export function podMonitorManifests(t: MonitorTargets) {
       selector: { matchLabels: { ...BRIDGE_POD_SELECTOR } },
       port: BRIDGE_MANAGEMENT_PORT_NAME,
     })]),
+    // The ingest gateway's Camel serves its refusals by reason, requests and producer metrics on its management port.
+    ...(t.gateway === true ? [podMonitorManifest({
+      ...base,
+      name: "ingest-gateway",
+      namespace: t.kafkaNamespace,
+      component: COMPONENTS.ingestGateway,
+      selector: { matchLabels: selectorLabels(GATEWAY_APP) },
+      port: "management",
+      path: CAMEL_METRICS_PATH,
+    })] : []),
     // The Confluent servers run the JMX exporter agent (components/ops/jmxAgentSpecs.ts) in the Kafka namespace.
     podMonitorManifest({
       ...base,

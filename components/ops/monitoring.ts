@@ -25,6 +25,8 @@ export interface MonitoringArgs {
   readonly strimziNamespace: string;
   /** Whether the Kafka Bridge is deployed (scraped only then); unset: it is. */
   readonly bridge?: boolean;
+  /** Whether the ingest gateway is deployed (scraped only then); unset: it is not. */
+  readonly gateway?: boolean;
   readonly rules: Omit<AlertRuleArgs, "kafkaNamespace" | "yugabyteNamespace" | "runbookBaseUrl">;
   /** The workloads' namespaces must exist before monitors go into them. */
   readonly dependsOn: pulumi.Resource[];
@@ -62,7 +64,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const groups = alertRuleGroups({ ...args.rules, kafkaNamespace: args.kafkaNamespace, yugabyteNamespace: args.yugabyteNamespace, runbookBaseUrl: s.runbookBaseUrl });
     new k8s.apiextensions.CustomResource(`${name}-rules`, prometheusRuleManifest("watchpipe-alerts", s.namespace, labels, groups), { ...k, dependsOn });
 
-    const targets = { kafkaNamespace: args.kafkaNamespace, yugabyteNamespace: args.yugabyteNamespace, strimziNamespace: args.strimziNamespace, labels, bridge: args.bridge !== false };
+    const targets = { kafkaNamespace: args.kafkaNamespace, yugabyteNamespace: args.yugabyteNamespace, strimziNamespace: args.strimziNamespace, labels, bridge: args.bridge !== false, gateway: args.gateway === true };
     for (const pm of podMonitorManifests(targets)) {
       new k8s.apiextensions.CustomResource(`${name}-${pm.metadata.name}`, pm, { ...k, dependsOn });
     }
@@ -82,7 +84,7 @@ export class Monitoring extends pulumi.ComponentResource {
 export type MonitoringSettingsSlice = Pick<AppSettings, "monitoring" | "kafka" | "yugabyte" | "sessionization" | "database"> & Partial<Pick<AppSettings, "deploy">>;
 
 /** Monitoring as the stack configures it, or nothing when `monitoring.enabled` is false. */
-export function monitoringFromConfig(config: MonitoringSettingsSlice, target: KubernetesTarget, dependsOn: pulumi.Resource[], deployed: { readonly bridge: boolean } = { bridge: true }): Monitoring | undefined {
+export function monitoringFromConfig(config: MonitoringSettingsSlice, target: KubernetesTarget, dependsOn: pulumi.Resource[], deployed: { readonly bridge: boolean; readonly gateway?: boolean } = { bridge: true }): Monitoring | undefined {
   if (!config.monitoring.enabled) return undefined;
   return new Monitoring("monitoring", {
     provider: target.provider,
@@ -92,6 +94,7 @@ export function monitoringFromConfig(config: MonitoringSettingsSlice, target: Ku
     yugabyteNamespace: config.yugabyte.namespace,
     strimziNamespace: STRIMZI_NAMESPACE,
     bridge: deployed.bridge,
+    gateway: deployed.gateway === true,
     rules: {
       brokers: config.kafka.brokers,
       tservers: config.yugabyte.tservers,
