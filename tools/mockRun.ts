@@ -52,6 +52,8 @@ export interface ProgramRun {
   readonly invokes: string[];
   /** Exports of index.ts, resolved. */
   readonly outputs: Record<string, unknown>;
+  /** Names of the outputs Pulumi would store as secrets (pulumi.secret or a secret input flowed into them). */
+  readonly secretOutputs: readonly string[];
   readonly elapsedMs: number;
   ofType(type: string): RecordedResource[];
   one(type: string, name?: string): RecordedResource;
@@ -268,6 +270,7 @@ export async function runProgramWith(
     throw new ProgramError(stack, err, [...resources]);
   }
   const outputs: Record<string, unknown> = {};
+  const secretOutputs: string[] = [];
   // index.ts assigns a promise of the outputs to module.exports (`export =`), which Pulumi awaits; an ES-module loader
   // hands the same value over as `default`.
   let exported: Record<string, unknown>;
@@ -279,6 +282,7 @@ export async function runProgramWith(
   }
   for (const [key, value] of Object.entries(exported)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
+    if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(key);
   }
   await pulumi.runtime.disconnect();
   const elapsedMs = performance.now() - started;
@@ -288,6 +292,7 @@ export async function runProgramWith(
     resources,
     invokes,
     outputs,
+    secretOutputs,
     elapsedMs,
     ofType: (type) => resources.filter((r) => r.type === type),
     one(type, name) {
