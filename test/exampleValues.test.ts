@@ -2,17 +2,12 @@
  * The committed stacks' example values (contract/exampleValues.ts) are refused by any run that reaches a real cloud,
  * all at once and before anything is registered; mock runs (tests, plan, render) accept them.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { rawConfigOf } from "../config";
 import { exampleIn, exampleValueProblems } from "../contract/exampleValues";
-import { PROGRAM_RUN_TIMEOUT_MS, ProgramError, ROOT, runProgram } from "./harness";
+import { PROGRAM_RUN_TIMEOUT_MS, ProgramError, runProgram, stackConfig } from "./harness";
 
-const rawOf = (stack: string): Record<string, unknown> => {
-  const config = (parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
-  return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith("watchpipe:")).map(([k, v]) => [k.slice("watchpipe:".length), v]));
-};
+const rawOf = (stack: string): Record<string, unknown> => rawConfigOf(stackConfig(stack));
 const keysOf = (problems: readonly string[]) => problems.map((p) => p.split(": ")[0]);
 const EXAMPLE_KEYS = [
   "watchpipe:cluster.adminRoleArn",

@@ -3,7 +3,7 @@
  * the `--set` arguments that switch the gateway on an EKS stack, and the stack's validated config with them applied.
  * Shared by the plan's tests and the README figure check.
  */
-import { type AppConfig, parseConfig } from "../config";
+import { type AppConfig, parseConfig, rawConfigOf } from "../config";
 import { configOverrides } from "../tools/configSet";
 import { stackConfig, stackFileConfig } from "../tools/mockRun";
 
@@ -19,17 +19,6 @@ export const GATEWAY_SETS: readonly string[] = [
 
 /** A stack's validated config with `--set` arguments applied, as the plan reads it. */
 export function stackConfigWith(stack: string, sets: readonly string[] = []): AppConfig {
-  const all = stackConfig(stack, configOverrides(stackFileConfig(stack), sets));
-  const raw = Object.fromEntries(
-    Object.entries(all)
-      .filter(([k]) => k.startsWith("watchpipe:"))
-      .map(([k, v]) => {
-        try {
-          return [k.slice("watchpipe:".length), JSON.parse(v) as unknown];
-        } catch {
-          return [k.slice("watchpipe:".length), v];
-        }
-      }),
-  );
+  const raw = rawConfigOf(stackConfig(stack, configOverrides(stackFileConfig(stack), sets)));
   return { ...parseConfig(raw, stack), region: "us-east-1" } as AppConfig;
 }

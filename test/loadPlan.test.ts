@@ -3,29 +3,17 @@
  * the stacks as configured, the design peak, and the sizes that would not carry it.
  */
 import { describe, expect, it } from "vitest";
-import { type AppConfig, parseConfig } from "../config";
+import type { AppConfig } from "../config";
+import { stackConfigWith } from "./gatewayStack";
 import {
   databasePlan, KSQLDB_HEARTBEATS_PER_CORE_SEC, LOAD_BUDGET, loadPlan, type LoadPlanInputs, overBudget, PIECE_ROW_BYTES, PIECES_PER_SEGMENT, ROLLUP_ROWS_PER_SEGMENT,
   SEGMENT_ROW_BYTES, SINK_CONNECT_CPU_US_PER_ROW, SINK_POSTGRES_CPU_US_PER_ROW, SINK_ROWS_PER_TASK_ON_POSTGRES, SINK_UPSERTS_PER_TASK_PER_SEC,
   YSQL_BYTES_PER_POSTGRES_BYTE, YSQL_SINK_SLOWDOWN,
 } from "../contract/loadPlan";
 import { loadInputsFor, stackLoadPlan } from "../tools/planModel";
-import { stackConfig } from "./harness";
 
-function stack(name: string): AppConfig {
-  const raw = Object.fromEntries(
-    Object.entries(stackConfig(name))
-      .filter(([k]) => k.startsWith("watchpipe:"))
-      .map(([k, v]) => {
-        try {
-          return [k.slice("watchpipe:".length), JSON.parse(v) as unknown];
-        } catch {
-          return [k.slice("watchpipe:".length), v];
-        }
-      }),
-  );
-  return { ...parseConfig(raw, name), region: "us-east-1" } as AppConfig;
-}
+/** A committed stack's validated config, as the plan reads it. */
+const stack = (name: string): AppConfig => stackConfigWith(name);
 
 const util = (inputs: LoadPlanInputs, resource: string) => loadPlan(inputs).resources.find((r) => r.resource === resource)!.utilization;
 

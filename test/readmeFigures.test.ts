@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type AppConfig, parseConfig } from "../config";
+import type { AppConfig } from "../config";
 import { partitionPlan } from "../contract/capacity";
 import { SINK_UPSERTS_PER_TASK_PER_SEC, YSQL_SINK_SLOWDOWN } from "../contract/loadPlan";
 import { DEFAULT_GRACE_PERIOD_SEC, DEFAULT_SEEK_TOLERANCE_SEC, DEFAULT_SESSION_GAP_SEC, worstCaseCloseDelaySec } from "../contract/sessionization";
@@ -22,7 +22,7 @@ import { SINK_MARGIN_SEC } from "../tools/smoke/config";
 import { stackPeakPlan } from "../tools/planReport";
 import { pricesFor } from "../tools/prices";
 import { GATEWAY_SETS, stackConfigWith } from "./gatewayStack";
-import { runProgram, stackConfig } from "./harness";
+import { runProgram } from "./harness";
 
 const ROOT = join(__dirname, "..");
 /** Three whole-program runs under mocks on a shared 2-core machine. */
@@ -83,20 +83,8 @@ function check(line: string, figure: Figure): { fixed: string; changes: string[]
   return changes.length > 0 ? { fixed, changes } : undefined;
 }
 
-function stackSettings(name: string): AppConfig {
-  const raw = Object.fromEntries(
-    Object.entries(stackConfig(name))
-      .filter(([k]) => k.startsWith("watchpipe:"))
-      .map(([k, v]) => {
-        try {
-          return [k.slice("watchpipe:".length), JSON.parse(v) as unknown];
-        } catch {
-          return [k.slice("watchpipe:".length), v];
-        }
-      }),
-  );
-  return { ...parseConfig(raw, name), region: "us-east-1" } as AppConfig;
-}
+/** A committed stack's validated config, as the plan reads it. */
+const stackSettings = (name: string): AppConfig => stackConfigWith(name);
 
 /** Capacity model rows: peak, MB/s, partitions the bytes need, partitions, MB/s per partition, headroom at the design peak. */
 function capacityRow(stack: string, withDesignHeadroom: boolean): Figure {

@@ -23,7 +23,7 @@ import { partitionForKey } from "../../ksql/ticks";
 import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { missingKafkaJars } from "./kafka/paths";
-import { camelMetrics, envoyStats, missingGateway, type PostedHeartbeat, type RawRecord, readRawHeartbeats, startGateway, type Gateway } from "./ingest/gateway";
+import { camelMetrics, envoyStats, missingGateway, type PostedHeartbeat, type RawRecord, readRawHeartbeats, startGateway, type Gateway, rawHeartbeatsTopic } from "./ingest/gateway";
 import { TEST_AUDIENCE, TEST_ISSUER, testIdp, type TestIdp } from "./ingest/tokens";
 
 const missing = missingGateway() ?? missingKafkaJars() ?? undefined;
@@ -85,12 +85,7 @@ suite("ingest gateway (Envoy jwt_authn + Apache Camel) on 3 real brokers", () =>
     dir = mkdtempSync(join(tmpdir(), "watchpipe-ingest-test-"));
     idp = testIdp(join(dir, "jwks.json"));
     cluster = await startCluster({ readyTimeoutMs: CLUSTER_READY_MS });
-    await createTopicsReady(cluster.brokers, [{
-      topic: RAW_HEARTBEATS_TOPIC,
-      numPartitions: PARTITIONS,
-      replicationFactor: 3,
-      configEntries: [{ name: "min.insync.replicas", value: "2" }, { name: "message.timestamp.type", value: "LogAppendTime" }],
-    }]);
+    await createTopicsReady(cluster.brokers, [rawHeartbeatsTopic(PARTITIONS)]);
     admin = new Kafka({ clientId: "ingest-test-admin", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const gateway = (more: Partial<Parameters<typeof startGateway>[0]>) =>

@@ -24,7 +24,7 @@ import { smokeScenario } from "../../tools/smoke/scenario";
 import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { missingKafkaJars } from "./kafka/paths";
-import { camelMetrics, envoyStats, missingGateway, type PostedHeartbeat, type RawRecord, readRawHeartbeats, startGateway, type Gateway } from "./ingest/gateway";
+import { camelMetrics, envoyStats, missingGateway, type PostedHeartbeat, type RawRecord, readRawHeartbeats, startGateway, type Gateway, rawHeartbeatsTopic } from "./ingest/gateway";
 import { TEST_AUDIENCE, TEST_ISSUER, testIdp, type TestIdp } from "./ingest/tokens";
 
 const missing = missingGateway() ?? missingKafkaJars() ?? undefined;
@@ -82,12 +82,7 @@ suite("ingest gateway with the deploy smoke issuer (two jwt_authn providers) on 
     const minter = tokenMinter({ keyPem: smokeKeyPem, kid, issuer: SMOKE_ISSUER, audience: SMOKE_AUDIENCE });
     smokeToken = (user) => minter.tokenFor(user);
     cluster = await startCluster({ readyTimeoutMs: CLUSTER_READY_MS });
-    await createTopicsReady(cluster.brokers, [{
-      topic: RAW_HEARTBEATS_TOPIC,
-      numPartitions: PARTITIONS,
-      replicationFactor: 3,
-      configEntries: [{ name: "min.insync.replicas", value: "2" }, { name: "message.timestamp.type", value: "LogAppendTime" }],
-    }]);
+    await createTopicsReady(cluster.brokers, [rawHeartbeatsTopic(PARTITIONS)]);
     admin = new Kafka({ clientId: "smoke-issuer-admin", brokers: [...cluster.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     gw = await startGateway({

@@ -261,3 +261,16 @@ export async function readRawHeartbeats(kafka: Kafka, groupId: string, expected:
   }
   return out;
 }
+
+/**
+ * heartbeats_raw as the program creates it, for a suite's own cluster: RF 3, the given min ISR (2 in production; the
+ * TLS suite's single secure broker may need 1 to accept writes), LogAppendTime so the broker stamps arrival time.
+ */
+export function rawHeartbeatsTopic(numPartitions: number, minInsyncReplicas = 2) {
+  return {
+    topic: RAW_HEARTBEATS_TOPIC,
+    numPartitions,
+    replicationFactor: 3,
+    configEntries: [{ name: "min.insync.replicas", value: String(minInsyncReplicas) }, { name: "message.timestamp.type", value: "LogAppendTime" }],
+  };
+}
