@@ -253,11 +253,11 @@ describeWithShared("strict server-side dry-run against a real kube-apiserver", (
     expect(await dryRunAll(restore)).toEqual([]);
   }, 300_000);
 
-  it.skipIf(skipEngines)("dev with the ingest gateway: its ConfigMap, the smoke issuer's JWKS Secret, Deployment, Service, NetworkPolicy, HPA, PDB and Ingress pass the same dry-run", async () => {
+  it.skipIf(skipEngines)("dev with the ingest gateway: its ConfigMap, the smoke issuer's JWKS Secret, Deployment, Service, NetworkPolicy, HPA, PDB, PodMonitor and Ingress pass the same dry-run", async () => {
     const objects = (programRuns.get(GATEWAY) ?? []).map(kubernetesObject).filter((o): o is Obj => o !== undefined);
     const gateway = objects.filter((o) => String((o.metadata as Obj).name).startsWith("ingest-gateway") || o.kind === "Ingress");
-    // The Secret: the deploy smoke issuer's JWKS (on by default in dev).
-    expect(gateway.map((o) => o.kind).sort()).toEqual(["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Secret", "Service"]);
+    // The Secret: the deploy smoke issuer's JWKS (on by default in dev). The PodMonitor: Prometheus scrapes Camel.
+    expect(gateway.map((o) => o.kind).sort()).toEqual(["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "PodMonitor", "Secret", "Service"]);
     expect(await dryRunAll(gateway)).toEqual([]);
   }, 300_000);
 
