@@ -27,7 +27,7 @@ function pipeline(config: AppConfig): Record<string, unknown> {
   });
 
   // Scrapes, alerts and dashboards for all of the above (monitoring.enabled).
-  const monitoring = monitoringFromConfig(config, target, [...kafka.ready, yugabyte], { bridge: kafka.bridge !== undefined, gateway: kafka.gateway !== undefined });
+  const monitoring = monitoringFromConfig(config, target, [...kafka.ready, yugabyte], kafka.gateway ? "gateway" : "bridge");
 
   // Stack outputs. Only those with a value in this stack are exported: an undefined one (vpcId on an existing cluster,
   // backupBucket without backups) would make every preview warn "Undefined value … will not show as a stack output".

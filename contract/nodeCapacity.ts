@@ -147,8 +147,6 @@ function pack(pods: readonly SizedPod[], a: Allocatable, maxNodes: number): { no
   return { nodes: nodes.length, unplaced };
 }
 
-const packInto = (pods: readonly SizedPod[], a: Allocatable, maxNodes: number): string[] => pack(pods, a, maxNodes).unplaced;
-
 const gib = (mib: number) => (mib / 1024).toFixed(1);
 const vcpu = (millis: number) => (millis / 1000).toFixed(2);
 
@@ -178,7 +176,7 @@ export function podFitProblems(f: FitInputs): string[] {
 
   const pinned = sized.filter((p) => p.perAz > 0 && p.cpuM !== undefined && p.memM !== undefined);
   const pods = pinned.flatMap((p) => Array.from({ length: p.perAz }, () => ({ pod: p.pod, cpu: p.cpuM!, mem: p.memM! })));
-  const unplaced = packInto(pods, a, f.maxNodesPerAz);
+  const { unplaced } = pack(pods, a, f.maxNodesPerAz);
   if (unplaced.length) {
     const totalCpu = pods.reduce((s, p) => s + p.cpu, 0);
     const totalMem = pods.reduce((s, p) => s + p.mem, 0);
@@ -199,7 +197,7 @@ export function podFitProblems(f: FitInputs): string[] {
     .map((p) => ({ ...p, n: p.count ?? p.perAz * zones }))
     .filter((p) => p.n > 0);
   const every = all.flatMap((p) => Array.from({ length: p.n }, () => ({ pod: p.pod, cpu: p.cpuM!, mem: p.memM! })));
-  const left = packInto(every, a, zones * f.maxNodesPerAz);
+  const left = pack(every, a, zones * f.maxNodesPerAz).unplaced;
   if (left.length) {
     const totalCpu = every.reduce((s, p) => s + p.cpu, 0);
     const totalMem = every.reduce((s, p) => s + p.mem, 0);

@@ -23,7 +23,7 @@ export const SMOKE_AUDIENCE = "watchpipe-deploy-smoke";
 export const SMOKE_REFUSAL_REASON = "smoke_subject";
 /** The answer's message when a smoke-issuer token names a user outside the reserved prefix. */
 export const SMOKE_REFUSAL_MESSAGE = `token: tokens of the deploy smoke issuer may write only ${SMOKE_USER_PREFIX}* users`;
-/** Where the gateway pod mounts the smoke issuer's JWKS (its own ConfigMap: the key is generated, so unknown at preview). */
+/** Where the gateway pod mounts the smoke issuer's JWKS (its own Secret: the key is generated, so unknown at preview). */
 export const SMOKE_JWKS_DIR = "/etc/watchpipe/ingest-smoke";
 export const SMOKE_JWKS_FILE = "jwks.json";
 

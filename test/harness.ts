@@ -7,7 +7,8 @@
  * modules for every run.
  */
 import { vi } from "vitest";
-import { runProgramWith, type ProgramRun, type RunOptions } from "../tools/mockRun";
+import type { StackResource } from "../policy/policies";
+import { runProgramWith, type ProgramRun, type RecordedResource, type RunOptions } from "../tools/mockRun";
 
 export { ACCOUNT, PROJECT, ProgramError, REGION, ROOT, promiseOf, stackConfig } from "../tools/mockRun";
 export type { ProgramRun, RecordedResource } from "../tools/mockRun";
@@ -30,4 +31,12 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     vi.resetModules();
     return (await import("..")) as Record<string, unknown>;
   }, options);
+}
+
+/**
+ * A recorded resource as a CrossGuard stack policy receives it. The engine passes PolicyResources as property
+ * dependencies; the stack policies accept the harness's URNs too.
+ */
+export function asStackResource(r: RecordedResource): StackResource {
+  return { type: r.type, name: r.name, urn: r.urn, props: r.inputs, propertyDependencies: r.propertyDependencies as unknown as StackResource["propertyDependencies"] };
 }

@@ -31,7 +31,7 @@ import { UNKNOWN } from "../policy/unknowns";
 import { ISSUER_HEADER, SMOKE_AUDIENCE, SMOKE_JWKS_DIR, SMOKE_JWKS_FILE, SMOKE_REFUSAL_REASON, smokeSubjectCondition } from "../contract/smokeIssuer";
 import { gatewayImageTag } from "../contract/gatewayImage";
 import { mockImageDigest, MOCK_GATEWAY_REPOSITORY } from "../tools/mockRun";
-import { PROGRAM_RUN_TIMEOUT_MS, ProgramError, programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
+import { asStackResource, PROGRAM_RUN_TIMEOUT_MS, ProgramError, programRunsTimeout, type ProgramRun, ROOT, runProgram } from "./harness";
 
 const CERT = "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234";
 const JWT = { jwksUrl: "https://id.example.com/.well-known/jwks.json", issuer: "https://id.example.com/", audience: ["watchpipe-player"] };
@@ -95,21 +95,14 @@ describe("dev, internet-facing, with the gateway", () => {
   });
 
   it("CrossGuard ingest-single-write-path: the program passes; a KafkaBridge beside the gateway fails the preview", () => {
-    const asStack = (r: ProgramRun["resources"][number]): StackResource => ({
-      type: r.type,
-      name: r.name,
-      urn: r.urn,
-      props: r.inputs,
-      propertyDependencies: r.propertyDependencies as unknown as StackResource["propertyDependencies"],
-    });
     const single = (run: ProgramRun, extra: StackResource[] = []) =>
-      stackViolationsOf({ resources: [...run.resources.map(asStack), ...extra] }).filter((v) => v.startsWith("[ingest-single-write-path]"));
+      stackViolationsOf({ resources: [...run.resources.map(asStackResource), ...extra] }).filter((v) => v.startsWith("[ingest-single-write-path]"));
     expect(single(dev)).toEqual([]);
     expect(single(local)).toEqual([]);
     // Without the gateway the Bridge is the players' path: allowed.
     expect(single(devBridge)).toEqual([]);
     const bridge = devBridge.one("kubernetes:kafka.strimzi.io/v1:KafkaBridge");
-    expect(single(dev, [asStack(bridge)])).toEqual([
+    expect(single(dev, [asStackResource(bridge)])).toEqual([
       "[ingest-single-write-path] KafkaBridge ingest-bridge: a Kafka Bridge is deployed beside the ingest gateway: a second way into heartbeats_raw that binds no token's subject; players post through the gateway and the session ticker produces as its own KafkaUser, so remove the Bridge (kafkaPlatform creates none with ingest.gateway)",
     ]);
   });

@@ -18,7 +18,7 @@ import {
   type StackResource,
   type WatchpipeResourcePolicy,
 } from "../policy/policies";
-import { runProgram, type ProgramRun } from "./harness";
+import { asStackResource, runProgram, type ProgramRun } from "./harness";
 
 /** The engine's preview proxy: reading an unknown value throws, which CrossGuard turns into an advisory result. */
 const engine = createRequire(__filename)("@pulumi/policy/proxy") as { unknownCheckingProxy: <T>(o: T) => T; unknownStringValue: string };
@@ -169,13 +169,6 @@ describe("the whole program, internet-facing (dev with a certificate and a JWT i
     run = await runProgram("dev", { "watchpipe:bridge": dev, "watchpipe:ingest": { jwt: { jwksUrl: JWT.jwksUrl, issuer: JWT.issuer, audience: JWT.audience } } });
   }, 120_000);
 
-  const asStack = (r: ProgramRun["resources"][number]): StackResource => ({
-    type: r.type,
-    name: r.name,
-    urn: r.urn,
-    props: r.inputs,
-    propertyDependencies: r.propertyDependencies as unknown as StackResource["propertyDependencies"],
-  });
 
   it("the Ingress validates tokens and names the stack's web ACL; the web ACL has the per-token rule", () => {
     const ing = run.one(INGRESS, "ingest-ingress");
@@ -190,7 +183,7 @@ describe("the whole program, internet-facing (dev with a certificate and a JWT i
 
   it("passes the whole pack", () => {
     expect(run.resources.flatMap((r) => violationsOf({ type: r.type, props: r.inputs, urn: r.urn, name: r.name }))).toEqual([]);
-    expect(stackViolationsOf({ resources: run.resources.map(asStack) })).toEqual([]);
+    expect(stackViolationsOf({ resources: run.resources.map(asStackResource) })).toEqual([]);
   });
 
   it("and fails it once the token validation or the web ACL is taken off the Ingress", () => {

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { stackViolationsOf, violationsOf, type StackResource } from "../policy/policies";
-import { PROGRAM_RUN_TIMEOUT_MS, runProgram, type ProgramRun } from "./harness";
+import { asStackResource, PROGRAM_RUN_TIMEOUT_MS, runProgram, type ProgramRun } from "./harness";
 
 describe.each(["prod", "dev", "local"])("%s stack", (stack) => {
   let run: ProgramRun;
@@ -21,15 +21,7 @@ describe.each(["prod", "dev", "local"])("%s stack", (stack) => {
   });
 
   it("passes every stack policy of the pack", () => {
-    const resources: StackResource[] = run.resources.map((r) => ({
-      type: r.type,
-      name: r.name,
-      urn: r.urn,
-      props: r.inputs,
-      // The engine passes PolicyResources here; the stack policies accept the harness's URNs too.
-      propertyDependencies: r.propertyDependencies as unknown as StackResource["propertyDependencies"],
-    }));
-    expect(stackViolationsOf({ resources })).toEqual([]);
+    expect(stackViolationsOf({ resources: run.resources.map(asStackResource) })).toEqual([]);
   });
 });
 

@@ -5,10 +5,10 @@
  * The program runs under the test mocks with the stack's real config. `--json` prints the same report
  * (tools/planReport.ts) as one JSON document for CI.
  */
-import { MAX_LATENESS_SEC } from "../contract/sessionization";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config";
 import { maxHeartbeatsPerRequest, PLAN_BATCH_HEARTBEATS } from "../contract/ingest";
+import { MAX_LATENESS_SEC } from "../contract/sessionization";
 import { HEARTBEAT_INTERVAL_SEC } from "../contract/topics";
 import { configOverrides } from "./configSet";
 import { knownStacks, runProgramOnce, stackFileConfig } from "./mockRun";
@@ -24,13 +24,13 @@ Usage: npm run plan -- --stack <stack> [--json] [--batch <n>] [--max-monthly-usd
   --stack <name>            stack to plan: ${knownStacks().join(", ")} (reads Pulumi.<name>.yaml)
   --json                    print the whole plan as one JSON document on stdout (version ${PLAN_JSON_VERSION}), nothing else
   --batch <n>               heartbeats per POST to compare with one per POST (default ${PLAN_BATCH_HEARTBEATS}); the estimate
-                            itself prices one per POST, what players send today
+                            itself prices the ingest gateway's configured batch where the stack sets one (players
+                            batch through it), else one per POST (the Kafka Bridge path)
   --max-monthly-usd <usd>   also fail (exit 1) when the monthly total is above this
   --set <path>=<value>      plan the stack with one config value changed, Pulumi.<stack>.yaml untouched (repeatable):
                             a dotted path under watchpipe: (or a namespaced key like aws:region), the value JSON or
-                            a string; objects merge into the stack's. E.g. the ingest gateway on prod:
-                              --set 'ingest.jwt={"jwksUrl":"https://login.example.com/jwks.json","issuer":"https://login.example.com/","audience":["watchpipe-player"]}'
-                              --set ingest.gateway.image=<registry>/<repository>@sha256:<64 hex digits>
+                            a string; objects merge into the stack's. E.g. players batching 6 per POST:
+                              --set ingest.gateway.maxHeartbeatsPerRequest=6
   --help                    this text
 
 Runs the program under mocks (no cloud access). Costs are on-demand list prices recorded by hand for the regions

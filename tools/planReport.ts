@@ -3,7 +3,6 @@
  * ingest at one and at N heartbeats per POST, the cost lines, per-heartbeat cost and the verdict. `plan` prints it as
  * text or, with `--json`, as it is; both come from this one object so they cannot disagree.
  */
-import { MAX_LATENESS_SEC } from "../contract/sessionization";
 import { type AppConfig, configuredPods } from "../config";
 import { INSTANCE_TYPES } from "../contract/instanceTypes";
 import { ENI_MAX_PODS } from "../contract/nodeCapacity";
@@ -98,9 +97,6 @@ export interface PlanReport {
     readonly batches: readonly IngestCost[];
     /** The ingest gateway's configured heartbeats per POST (ingest.gateway.maxHeartbeatsPerRequest); null without one. */
     readonly gatewayBatch: number | null;
-    /** Sessionization's grace period, which the oldest heartbeat of a batch waits against. */
-    /** A heartbeat sent this long after it was played is rejected as late (contract/sessionization.ts, V000004). */
-    readonly lateAfterSec: number;
   };
   /**
    * The ingest gateway's HPA at the peak and the day's average, and the nodes every pod needs at both against the node
@@ -238,7 +234,6 @@ export function buildPlanReport(stack: string, run: { readonly resources: readon
       webAcl: run.resources.some((r) => r.type === "aws:wafv2/webAcl:WebAcl"),
       batches,
       gatewayBatch: gatewayBatch ?? null,
-      lateAfterSec: MAX_LATENESS_SEC,
     },
     peak,
     cost,
@@ -261,7 +256,7 @@ const pricedBatch = (gatewayBatch: number | null) => (gatewayBatch === null ? "1
 
 /** The ingest table: one column per batch size. */
 function ingestLines(r: PlanReport): string[] {
-  const { batches, alb, webAcl, exposure, gatewayBatch, lateAfterSec } = r.ingest;
+  const { batches, alb, webAcl, exposure, gatewayBatch } = r.ingest;
   if (!alb || batches.length === 0) return [];
   const head = (label: string, cells: string[]) => `  ${label.padEnd(38)} ${cells.map((c) => c.padStart(22)).join(" ")}`;
   const out = [
@@ -276,10 +271,6 @@ function ingestLines(r: PlanReport): string[] {
     head("ALB LCU cost per month", batches.map((b) => usd(b.albLcuMonthly))),
     head(`WAF request fee per month${webAcl ? "" : " if attached"}`, batches.map((b) => usd(b.wafMonthlyIfAttached))),
   ];
-  const full = batches.find((b) => b.heartbeatsPerRequest === gatewayBatch);
-  if (full && full.oldestHeartbeatWaitSec >= lateAfterSec) {
-    out.push(`  A full gateway batch of ${full.heartbeatsPerRequest} holds its oldest heartbeat ${full.oldestHeartbeatWaitSec} s in the player, at or past the ${lateAfterSec} s after which the SQL rejects it as late (plan --batch refuses that size).`);
-  }
   out.push(
     webAcl
       ? `  The estimate below prices ${pricedBatch(gatewayBatch)}.`

@@ -52,6 +52,8 @@ export const ENVOY_ADMIN_PORT = 9901;
 export const CAMEL_HTTP_PORT = 8081;
 /** Camel's management server: /observe/health (probes, ALB health check) and /observe/metrics (Prometheus). */
 export const CAMEL_MANAGEMENT_PORT = 9876;
+/** The container port's name, which the gateway's PodMonitor scrapes (components/ops/monitorSpecs.ts). */
+export const CAMEL_MANAGEMENT_PORT_NAME = "management";
 /** The ALB's target health check: readiness (Kafka producer up), as the pod's readiness probe. */
 export const CAMEL_HEALTH_PATH = CAMEL_READINESS_PATH;
 export const CAMEL_METRICS_PATH = "/observe/metrics";
@@ -190,7 +192,7 @@ export function gatewayDeploymentSpec<K = string>(a: IngestGatewaySpecArgs, conf
             image: a.image,
             command: ["java"],
             args: ["-XX:MaxRAMPercentage=75", "-XX:+UseG1GC", "-cp", `${GATEWAY_IMAGE_LIB_DIR}/*:${GATEWAY_CONFIG_DIR}`, "org.apache.camel.main.Main"],
-            ports: [{ name: "management", containerPort: CAMEL_MANAGEMENT_PORT, protocol: "TCP" }],
+            ports: [{ name: CAMEL_MANAGEMENT_PORT_NAME, containerPort: CAMEL_MANAGEMENT_PORT, protocol: "TCP" }],
             env: [
               // Strimzi's KafkaUser Secret carries the ready-made JAAS line; the properties read it as {{env:…}}.
               { name: KAFKA_JAAS_CONFIG_ENV, valueFrom: { secretKeyRef: { name: user, key: JAAS_SECRET_KEY } } },

@@ -162,7 +162,7 @@ export function kafkaPlatform(config: KafkaPlatformSettings, target: KubernetesT
     provider,
     namespace: ns,
     // The Bridge's port policy exists only with the Bridge; the gateway carries its own.
-    bridgeSourceCidrs: bridge && aws ? [config.network.cidr] : bridge ? [] : undefined,
+    bridgeSourceCidrs: bridge ? (aws ? [config.network.cidr] : []) : undefined,
     dependsOn: [namespace],
   });
 

@@ -5,7 +5,7 @@
  */
 import { KAFKA_CLUSTER_NAME } from "../../contract/clients";
 import { BRIDGE_MANAGEMENT_PORT, BRIDGE_MANAGEMENT_PORT_NAME, BRIDGE_POD_SELECTOR } from "../kafka/kafkaBridgeSpecs";
-import { CAMEL_METRICS_PATH, GATEWAY_APP } from "../kafka/ingestGatewaySpecs";
+import { CAMEL_MANAGEMENT_PORT_NAME, CAMEL_METRICS_PATH, GATEWAY_APP } from "../kafka/ingestGatewaySpecs";
 import { STRIMZI_METRICS_PORT, STRIMZI_METRICS_PORT_NAME } from "../kafka/kafkaNetworkPolicySpecs";
 import { KSQLDB_APP } from "../stream/ksqldbSpecs";
 import { SCHEMA_REGISTRY_APP } from "../stream/schemaRegistrySpecs";
@@ -66,11 +66,15 @@ export interface MonitorTargets {
   readonly yugabyteNamespace: string;
   readonly strimziNamespace: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** Whether the Kafka Bridge is deployed (not with the ingest gateway); unset: it is. */
-  readonly bridge?: boolean;
-  /** Whether the ingest gateway is deployed (its NetworkPolicy already admits the monitoring namespace); unset: not. */
-  readonly gateway?: boolean;
+  /**
+   * The players' HTTP path, which is scraped: the Kafka Bridge, or the ingest gateway (then no Bridge is deployed; its
+   * own NetworkPolicy already admits the monitoring namespace). Unset: the Bridge.
+   */
+  readonly ingest?: IngestPath;
 }
+
+/** Which component carries the players' heartbeats over HTTP (components/kafka/kafkaPlatform.ts). */
+export type IngestPath = "bridge" | "gateway";
 
 /** One PodMonitor per scraped workload, in the workload's namespace. */
 export function podMonitorManifests(t: MonitorTargets) {
@@ -109,22 +113,22 @@ export function podMonitorManifests(t: MonitorTargets) {
       port: STRIMZI_METRICS_PORT_NAME,
     }),
     // The ingest bridge serves its producer's metrics (Strimzi Metrics Reporter) on its management port.
-    ...(t.bridge === false ? [] : [podMonitorManifest({
+    ...(t.ingest !== "gateway" ? [podMonitorManifest({
       ...base,
       name: "kafka-bridge",
       namespace: t.kafkaNamespace,
       component: COMPONENTS.bridge,
       selector: { matchLabels: { ...BRIDGE_POD_SELECTOR } },
       port: BRIDGE_MANAGEMENT_PORT_NAME,
-    })]),
+    })] : []),
     // The ingest gateway's Camel serves its refusals by reason, requests and producer metrics on its management port.
-    ...(t.gateway === true ? [podMonitorManifest({
+    ...(t.ingest === "gateway" ? [podMonitorManifest({
       ...base,
       name: "ingest-gateway",
       namespace: t.kafkaNamespace,
       component: COMPONENTS.ingestGateway,
       selector: { matchLabels: selectorLabels(GATEWAY_APP) },
-      port: "management",
+      port: CAMEL_MANAGEMENT_PORT_NAME,
       path: CAMEL_METRICS_PATH,
     })] : []),
     // The Confluent servers run the JMX exporter agent (components/ops/jmxAgentSpecs.ts) in the Kafka namespace.
@@ -199,7 +203,7 @@ export function scrapeIngressPolicy(name: string, namespace: string, monitoringN
 export function scrapeNetworkPolicies(t: MonitorTargets & { readonly monitoringNamespace: string }) {
   return [
     scrapeIngressPolicy("allow-prometheus-to-connect-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: { "strimzi.io/kind": "KafkaConnect" } }, [STRIMZI_METRICS_PORT]),
-    ...(t.bridge === false ? [] : [scrapeIngressPolicy("allow-prometheus-to-bridge-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: { ...BRIDGE_POD_SELECTOR } }, [BRIDGE_MANAGEMENT_PORT])]),
+    ...(t.ingest !== "gateway" ? [scrapeIngressPolicy("allow-prometheus-to-bridge-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: { ...BRIDGE_POD_SELECTOR } }, [BRIDGE_MANAGEMENT_PORT])] : []),
     scrapeIngressPolicy("allow-prometheus-to-ksqldb-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: selectorLabels(KSQLDB_APP) }, [JMX_AGENT_PORT]),
     scrapeIngressPolicy("allow-prometheus-to-schema-registry-metrics", t.kafkaNamespace, t.monitoringNamespace, { matchLabels: selectorLabels(SCHEMA_REGISTRY_APP) }, [JMX_AGENT_PORT]),
     scrapeIngressPolicy("allow-prometheus-to-yb-master-metrics", t.yugabyteNamespace, t.monitoringNamespace, { matchLabels: { "app.kubernetes.io/name": "yb-master" } }, [YB_MASTER_METRICS_PORT]),

@@ -14,7 +14,7 @@ import { MONITORING_NAMESPACE_LABEL } from "../kafka/kafkaNetworkPolicySpecs";
 import type { KubernetesTarget } from "../aws/platform";
 import { alertRuleGroups, type AlertRuleArgs } from "./alertRules";
 import { dashboardJson, dashboards } from "./dashboards";
-import { podMonitorManifests, prometheusRuleManifest, scrapeNetworkPolicies } from "./monitorSpecs";
+import { type IngestPath, podMonitorManifests, prometheusRuleManifest, scrapeNetworkPolicies } from "./monitorSpecs";
 
 export interface MonitoringArgs {
   readonly provider: k8s.Provider;
@@ -23,10 +23,8 @@ export interface MonitoringArgs {
   readonly kafkaNamespace: string;
   readonly yugabyteNamespace: string;
   readonly strimziNamespace: string;
-  /** Whether the Kafka Bridge is deployed (scraped only then); unset: it is. */
-  readonly bridge?: boolean;
-  /** Whether the ingest gateway is deployed (scraped only then); unset: it is not. */
-  readonly gateway?: boolean;
+  /** The players' HTTP path, scraped: the Kafka Bridge or the ingest gateway; unset: the Bridge. */
+  readonly ingest?: IngestPath;
   readonly rules: Omit<AlertRuleArgs, "kafkaNamespace" | "yugabyteNamespace" | "runbookBaseUrl">;
   /** The workloads' namespaces must exist before monitors go into them. */
   readonly dependsOn: pulumi.Resource[];
@@ -64,7 +62,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const groups = alertRuleGroups({ ...args.rules, kafkaNamespace: args.kafkaNamespace, yugabyteNamespace: args.yugabyteNamespace, runbookBaseUrl: s.runbookBaseUrl });
     new k8s.apiextensions.CustomResource(`${name}-rules`, prometheusRuleManifest("watchpipe-alerts", s.namespace, labels, groups), { ...k, dependsOn });
 
-    const targets = { kafkaNamespace: args.kafkaNamespace, yugabyteNamespace: args.yugabyteNamespace, strimziNamespace: args.strimziNamespace, labels, bridge: args.bridge !== false, gateway: args.gateway === true };
+    const targets = { kafkaNamespace: args.kafkaNamespace, yugabyteNamespace: args.yugabyteNamespace, strimziNamespace: args.strimziNamespace, labels, ingest: args.ingest };
     for (const pm of podMonitorManifests(targets)) {
       new k8s.apiextensions.CustomResource(`${name}-${pm.metadata.name}`, pm, { ...k, dependsOn });
     }
@@ -84,7 +82,7 @@ export class Monitoring extends pulumi.ComponentResource {
 export type MonitoringSettingsSlice = Pick<AppSettings, "monitoring" | "kafka" | "yugabyte" | "sessionization" | "database"> & Partial<Pick<AppSettings, "deploy">>;
 
 /** Monitoring as the stack configures it, or nothing when `monitoring.enabled` is false. */
-export function monitoringFromConfig(config: MonitoringSettingsSlice, target: KubernetesTarget, dependsOn: pulumi.Resource[], deployed: { readonly bridge: boolean; readonly gateway?: boolean } = { bridge: true }): Monitoring | undefined {
+export function monitoringFromConfig(config: MonitoringSettingsSlice, target: KubernetesTarget, dependsOn: pulumi.Resource[], ingest: IngestPath = "bridge"): Monitoring | undefined {
   if (!config.monitoring.enabled) return undefined;
   return new Monitoring("monitoring", {
     provider: target.provider,
@@ -93,8 +91,7 @@ export function monitoringFromConfig(config: MonitoringSettingsSlice, target: Ku
     kafkaNamespace: config.kafka.namespace,
     yugabyteNamespace: config.yugabyte.namespace,
     strimziNamespace: STRIMZI_NAMESPACE,
-    bridge: deployed.bridge,
-    gateway: deployed.gateway === true,
+    ingest,
     rules: {
       brokers: config.kafka.brokers,
       tservers: config.yugabyte.tservers,

@@ -29,7 +29,8 @@ import {
 } from "../../contract/ingestGateway";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { partitionForKey } from "../../ksql/ticks";
-import { STANDARD_AUTHORIZER, grantAcls } from "./kafka/acls";
+import { ACLS_ENFORCED, grantAcls } from "./kafka/acls";
+import { scramTlsListener, scramUserArgs } from "./kafka/brokerConfig";
 import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { missingKafkaJars } from "./kafka/paths";
@@ -125,29 +126,15 @@ suite("ingest gateway → Kafka over TLS + SCRAM-SHA-512 (the cluster's client s
     dir = mkdtempSync(join(tmpdir(), "watchpipe-ingest-tls-"));
     tls = makeBrokerTls(dir, BROKER_HOST);
     idp = testIdp(join(dir, "jwks.json"));
-    const l = LISTENER.toLowerCase();
     cluster = await startCluster({
       nodes: 1,
       readyTimeoutMs: CLUSTER_READY_MS,
-      extraListener: {
-        name: LISTENER,
-        securityProtocol: "SASL_SSL",
-        advertisedHost: BROKER_HOST,
-        config: {
-          [`listener.name.${l}.sasl.enabled.mechanisms`]: "SCRAM-SHA-512",
-          [`listener.name.${l}.scram-sha-512.sasl.jaas.config`]: "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-          [`listener.name.${l}.ssl.keystore.type`]: "PEM",
-          [`listener.name.${l}.ssl.keystore.location`]: tls.brokerKeystoreFile,
-        },
-      },
+      extraListener: scramTlsListener(LISTENER, BROKER_HOST, tls.brokerKeystoreFile),
       // The credential exists before the broker first starts, as the User Operator's does before a client connects.
-      formatArgs: ["--add-scram", `SCRAM-SHA-512=[name=${USER},password=${password}]`, "--add-scram", `SCRAM-SHA-512=[name=${READER},password=${readerPassword}]`],
+      formatArgs: scramUserArgs([{ name: USER, password }, { name: READER, password: readerPassword }]),
       // One broker: internal topics and defaults at RF 1 (the 3-broker suite covers acks=all with min ISR 2).
       extraConfig: {
-        // ACLs enforced as Strimzi's `authorization: simple` does; the harness (PLAINTEXT, no SASL) is the super user.
-        "authorizer.class.name": STANDARD_AUTHORIZER,
-        "super.users": "User:ANONYMOUS",
-        "allow.everyone.if.no.acl.found": false,
+        ...ACLS_ENFORCED,
         "default.replication.factor": 1,
         "min.insync.replicas": 1,
         "offsets.topic.replication.factor": 1,

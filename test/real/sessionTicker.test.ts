@@ -34,7 +34,8 @@ import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR } from "../../contract/durabili
 import { TICK_USER_ID } from "../../contract/sessionization";
 import { RAW_HEARTBEATS_TOPIC } from "../../contract/topics";
 import { partitionForKey } from "../../ksql/ticks";
-import { STANDARD_AUTHORIZER, grantAcls } from "./kafka/acls";
+import { ACLS_ENFORCED, grantAcls } from "./kafka/acls";
+import { scramTlsListener, scramUserArgs } from "./kafka/brokerConfig";
 import { createTopicsReady } from "./kafka/admin";
 import { startCluster, type KafkaTestCluster } from "./kafka/cluster";
 import { kafkaClasspath, missingKafkaJars } from "./kafka/paths";
@@ -88,26 +89,11 @@ suite("session ticker → heartbeats_raw over SASL_SSL + SCRAM as its own KafkaU
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "watchpipe-ticker-"));
     tls = makeBrokerTls(dir, BROKER_HOST);
-    const l = LISTENER.toLowerCase();
     cluster = await startCluster({
       readyTimeoutMs: CLUSTER_READY_MS,
-      extraListener: {
-        name: LISTENER,
-        securityProtocol: "SASL_SSL",
-        advertisedHost: BROKER_HOST,
-        config: {
-          [`listener.name.${l}.sasl.enabled.mechanisms`]: "SCRAM-SHA-512",
-          [`listener.name.${l}.scram-sha-512.sasl.jaas.config`]: "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-          [`listener.name.${l}.ssl.keystore.type`]: "PEM",
-          [`listener.name.${l}.ssl.keystore.location`]: tls.brokerKeystoreFile,
-        },
-      },
-      formatArgs: ["--add-scram", `SCRAM-SHA-512=[name=${USER},password=${password}]`, "--add-scram", `SCRAM-SHA-512=[name=${NO_ACL_USER},password=${noAclPassword}]`],
-      extraConfig: {
-        "authorizer.class.name": STANDARD_AUTHORIZER,
-        "super.users": "User:ANONYMOUS",
-        "allow.everyone.if.no.acl.found": false,
-      },
+      extraListener: scramTlsListener(LISTENER, BROKER_HOST, tls.brokerKeystoreFile),
+      formatArgs: scramUserArgs([{ name: USER, password }, { name: NO_ACL_USER, password: noAclPassword }]),
+      extraConfig: ACLS_ENFORCED,
     });
     await createTopicsReady(cluster.brokers, [{
       topic: RAW_HEARTBEATS_TOPIC,

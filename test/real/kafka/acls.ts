@@ -16,6 +16,12 @@ import type { Acl, AclOperation, AclResourceType } from "../../../contract/acls"
 
 /** KRaft's authorizer (what Strimzi's `authorization: simple` runs on a KRaft cluster). */
 export const STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
+/** Broker settings that enforce ACLs as Strimzi's `authorization: simple` does; the harness (PLAINTEXT, no SASL) is the super user. */
+export const ACLS_ENFORCED = {
+  "authorizer.class.name": STANDARD_AUTHORIZER,
+  "super.users": "User:ANONYMOUS",
+  "allow.everyone.if.no.acl.found": false,
+} as const;
 
 const RESOURCE: Record<AclResourceType, AclResourceTypes> = {
   topic: AclResourceTypes.TOPIC,

@@ -73,6 +73,30 @@ export interface ExtraListener {
   readonly config: Properties;
 }
 
+/**
+ * A SASL_SSL listener with SCRAM-SHA-512 and the broker's PEM key store (test/real/kafka/tls.ts): what Strimzi's TLS
+ * listener with `authentication: scram-sha-512` is. Credentials come from `kafka-storage format` ({@link scramUserArgs}).
+ */
+export function scramTlsListener(name: string, advertisedHost: string, brokerKeystoreFile: string): ExtraListener {
+  const l = name.toLowerCase();
+  return {
+    name,
+    securityProtocol: "SASL_SSL",
+    advertisedHost,
+    config: {
+      [`listener.name.${l}.sasl.enabled.mechanisms`]: "SCRAM-SHA-512",
+      [`listener.name.${l}.scram-sha-512.sasl.jaas.config`]: "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+      [`listener.name.${l}.ssl.keystore.type`]: "PEM",
+      [`listener.name.${l}.ssl.keystore.location`]: brokerKeystoreFile,
+    },
+  };
+}
+
+/** `kafka-storage format` arguments that create SCRAM-SHA-512 users before the first start (as the User Operator's exist before a client connects). */
+export function scramUserArgs(users: readonly { readonly name: string; readonly password: string }[]): string[] {
+  return users.flatMap((u) => ["--add-scram", `SCRAM-SHA-512=[name=${u.name},password=${u.password}]`]);
+}
+
 /** `props` with `l` added on `port`: appended to listeners, advertised.listeners and the protocol map, plus its config. */
 export function withExtraListener(props: Properties, l: ExtraListener, port: number): Properties {
   return {
